@@ -1,0 +1,5 @@
+"""`python -m forecasting` runs the command-line interface."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,217 @@
+"""The ``forecasting`` command line: a thin typer face over the package.
+
+Each command gathers its arguments, calls one package function and reports the result.  Errors
+the package raises on purpose (:class:`ForecastingError`) are printed without a traceback and
+exit with the error's code (1 by default, 65 for invalid data, 75 when the database is busy).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
+from rich.logging import RichHandler
+from rich.table import Table
+
+from . import __version__
+from .config import DB_ENV, default_db_path
+from .errors import ForecastingError
+
+
+
+class _Group(TyperGroup):
+    """Turns the package's own errors into a message and an exit code, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ForecastingError as exc:
+            console.print(Text("error: ", style="bold red") + Text(str(exc)))
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    name="forecasting",
+    cls=_Group,
+    help="Forecast cloud AI spend by sector and workload, and when inference overtakes training.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+scenario_app = typer.Typer(cls=_Group, help="List, show, save, copy and delete named scenarios.", no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+
+console = Console(stderr=True)
+out = Console()
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help=f"Database file. Default: ${DB_ENV}, else crossover.duckdb in the repository.",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+
+def _db(db: Path | None, *, bootstrap: bool = True) -> Path:
+    """Resolve the database path, building it from the shipped data on first use."""
+    from .bootstrap import ensure_db
+
+    path = db or default_db_path()
+    return ensure_db(path) if bootstrap else path
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"forecasting {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Forecast cloud AI spend by workload and sector; estimate when inference overtakes training."""
+    level = logging.WARNING if quiet else (logging.INFO if verbose < 2 else logging.DEBUG)
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, show_time=False)],
+        force=True,
+    )
+    for noisy in ("cmdstanpy", "prophet", "distributed", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Build the database from the shipped data/ files (replaces an existing file atomically)."""
+    from .bootstrap import init_db
+
+    summary = init_db(db or default_db_path())
+    out.print(
+        f"built {summary.db}: {summary.history_rows} history rows, {summary.estimates} published figures "
+        f"from {summary.sources} sources, {summary.scenarios} preset scenarios"
+    )
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file in long format: period, sector, workload, "
+                                         "spend_usd (optional region, source).", show_default=False)],
+    db: DbOption = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Let imported rows overwrite shipped rows.")] = False,
+) -> None:
+    """Import your own spend data: every row lands, or (on any problem) none does."""
+    from .ingest import import_file
+
+    summary = import_file(_db(db), file, replace=replace)
+    out.print(
+        f"imported {summary.rows} rows from {file.name} ({summary.first_period} to {summary.last_period}, "
+        f"sectors: {', '.join(summary.sectors)}): {summary.inserted} new, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged"
+    )
+
+
+@app.command("build-data")
+def build_data(
+    check: Annotated[bool, typer.Option("--check", help="Only verify the shipped files are reproduced exactly.")] = False,
+) -> None:
+    """Regenerate data/ from the curated published figures (byte for byte)."""
+    from .build_data import main as build_main
+
+    code = build_main(["--check"] if check else [])
+    raise typer.Exit(code)
+
+
+def _print_table(df, title: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col))
+    for row in df.itertuples(index=False):
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)
+
+
+@scenario_app.command("list")
+def scenario_list(db: DbOption = None) -> None:
+    """List saved scenarios (presets first)."""
+    from .scenario_store import list_scenarios
+
+    _print_table(list_scenarios(_db(db)))
+
+
+@scenario_app.command("show")
+def scenario_show(
+    name: Annotated[str, typer.Argument(help="Scenario name.", show_default=False)],
+    db: DbOption = None,
+) -> None:
+    """Print a scenario's assumptions as JSON."""
+    import json
+
+    from .scenario_store import load_scenario
+
+    out.print_json(json.dumps(load_scenario(_db(db), name).to_dict()))
+
+
+@scenario_app.command("save")
+def scenario_save(
+    file: Annotated[Path, typer.Argument(help="JSON file with the scenario (as `scenario show` prints it).",
+                                         show_default=False, exists=True, dir_okay=False)],
+    name: Annotated[str | None, typer.Option("--name", help="Save under this name instead of the file's.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Save (create or update) a scenario from a JSON file."""
+    import json
+
+    from .scenario import Scenario
+    from .scenario_store import save_scenario
+
+    data = json.loads(file.read_text(encoding="utf-8"))
+    if name:
+        data["name"] = name
+    scenario = Scenario.from_dict(data)
+    save_scenario(_db(db), scenario)
+    out.print(f"saved scenario '{scenario.name}'")
+
+
+@scenario_app.command("copy")
+def scenario_copy(
+    name: Annotated[str, typer.Argument(help="Scenario to copy.", show_default=False)],
+    new_name: Annotated[str, typer.Argument(help="Name of the copy.", show_default=False)],
+    db: DbOption = None,
+) -> None:
+    """Copy a scenario under a new name."""
+    from .scenario_store import copy_scenario
+
+    copy_scenario(_db(db), name, new_name)
+    out.print(f"copied '{name}' to '{new_name}'")
+
+
+@scenario_app.command("delete")
+def scenario_delete(
+    name: Annotated[str, typer.Argument(help="Scenario to delete.", show_default=False)],
+    db: DbOption = None,
+) -> None:
+    """Delete a saved scenario (presets cannot be deleted)."""
+    from .scenario_store import delete_scenario
+
+    delete_scenario(_db(db), name)
+    out.print(f"deleted scenario '{name}'")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,95 @@
+"""Settings and the fixed vocabularies of the product (sectors, workloads, provenance).
+
+Precedence for settings: field defaults < environment variables < explicit arguments (CLI flags).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+#: Root of the source checkout (where ``data/`` and the default database live).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Environment variable that names the database file.
+DB_ENV = "CROSSOVER_DB"
+
+#: Sector ids, in display order, with their labels.  ``total`` is the sum of all sectors.
+SECTORS: dict[str, str] = {
+    "healthcare": "Healthcare",
+    "financial_services": "Financial services",
+    "retail": "Retail",
+    "manufacturing": "Manufacturing",
+    "technology_media": "Technology & media",
+    "public_sector": "Public sector",
+    "other": "Other",
+}
+TOTAL = "total"
+TOTAL_LABEL = "Total market"
+
+WORKLOADS: tuple[str, str] = ("training", "inference")
+
+#: Where a historical row comes from.
+PROVENANCE: dict[str, str] = {
+    "published": "a figure as published by its source",
+    "derived": "arithmetic on published figures (sums, shares, unit conversions)",
+    "modelled": "produced by a statistical model or interpolation from published figures",
+    "user": "imported by a user",
+}
+
+#: Largest file `forecasting import` (and the dashboard upload) accepts, in megabytes.
+IMPORT_MAX_MB = 50
+
+
+def series_id(sector: str, workload: str) -> str:
+    """The ``unique_id`` of one sector's workload series, e.g. ``healthcare/inference``."""
+    return f"{sector}/{workload}"
+
+
+def split_series_id(unique_id: str) -> tuple[str, str]:
+    """Inverse of :func:`series_id`; raises ``ValueError`` for ids without a workload part."""
+    sector, sep, workload = unique_id.rpartition("/")
+    if not sep or workload not in WORKLOADS:
+        raise ValueError(f"'{unique_id}' is not a sector/workload series id")
+    return sector, workload
+
+
+def default_db_path() -> Path:
+    """The database file: ``$CROSSOVER_DB`` if set, else ``crossover.duckdb`` in the repo."""
+    env = os.environ.get(DB_ENV)
+    return Path(env).expanduser() if env else REPO_ROOT / "crossover.duckdb"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Forecast settings; each field's ``metadata['help']`` is its one-line description."""
+
+    horizon: int = field(default=16, metadata={"help": "Quarters to forecast past the last observed one."})
+    n_paths: int = field(default=1000, metadata={"help": "Joint sample paths kept per sector for crossover."})
+    seed: int = field(default=20261128, metadata={"help": "Seed for every random draw of a run."})
+    backtest_origins: int = field(default=4, metadata={"help": "Rolling origins in the backtest."})
+    backtest_horizon: int = field(default=4, metadata={"help": "Steps ahead scored at each backtest origin."})
+    retention: int = field(default=20, metadata={"help": "Forecast runs kept; older ones are pruned."})
+    restatement_threshold: float = field(
+        default=0.25, metadata={"help": "Largest relative change of a past value a refresh accepts."}
+    )
+
+    def __post_init__(self) -> None:
+        if self.horizon < 1 or self.n_paths < 10 or self.backtest_origins < 1 or self.backtest_horizon < 1:
+            raise ValueError("horizon, backtest_origins and backtest_horizon must be >= 1, n_paths >= 10")
+        if self.retention < 1:
+            raise ValueError("retention must keep at least one run")
+        if not 0 < self.restatement_threshold:
+            raise ValueError("restatement_threshold must be positive")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then ``CROSSOVER_<FIELD>`` environment variables, then non-None overrides."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"CROSSOVER_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = type(f.default)(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

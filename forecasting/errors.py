@@ -1,0 +1,67 @@
+"""Exceptions raised by the forecasting package.
+
+Every error the package raises on purpose derives from :class:`ForecastingError`, so the CLI
+and the dashboard can catch one type, show its message and exit cleanly.  Pure functions raise
+plain ``ValueError`` for bad arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ForecastingError(Exception):
+    """Base class for errors that carry a message meant for the user."""
+
+    exit_code: int = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding: where it is (1-based data row, or None for the file) and what."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = "file" if self.row is None else f"row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+class ValidationError(ForecastingError):
+    """Input data failed validation; ``problems`` lists every finding at once."""
+
+    exit_code = 65  # EX_DATAERR
+
+    def __init__(self, problems: list[Problem], what: str = "input") -> None:
+        self.problems = problems
+        shown = "\n".join(f"  - {p}" for p in problems[:1000])
+        more = f"\n  ... and {len(problems) - 1000} more" if len(problems) > 1000 else ""
+        super().__init__(f"{what} failed validation with {len(problems)} problem(s):\n{shown}{more}")
+
+
+class DatabaseBusyError(ForecastingError):
+    """The database file is locked by another process for longer than we are willing to wait."""
+
+    exit_code = 75  # EX_TEMPFAIL
+
+
+class RefreshInProgressError(ForecastingError):
+    """Another refresh holds the refresh lock; this one exits without touching anything."""
+
+    exit_code = 75  # EX_TEMPFAIL
+
+
+class PublishRefusedError(ForecastingError):
+    """A refresh computed a vintage but a publication gate refused it (e.g. restated history)."""
+
+    exit_code = 65
+
+
+class NotFoundError(ForecastingError):
+    """A named object (scenario, run, series) does not exist."""
+
+    exit_code = 66  # EX_NOINPUT

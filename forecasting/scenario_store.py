@@ -1,0 +1,82 @@
+"""Saving, listing, loading, copying and deleting named scenarios in the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from . import store
+from .errors import ForecastingError, NotFoundError
+from .scenario import PRESETS, Scenario
+
+
+def _presets() -> list[Scenario]:
+    return list(PRESETS.values()) if isinstance(PRESETS, dict) else list(PRESETS)
+
+
+def _upsert(s: store.Session, scenario: Scenario, is_preset: bool) -> None:
+    s.run(
+        "scenario_upsert",
+        name=scenario.name,
+        description=scenario.description,
+        author=scenario.author,
+        params_json=json.dumps(scenario.to_dict(), sort_keys=True),
+        is_preset=is_preset,
+    )
+
+
+def seed_presets(session: store.Session) -> int:
+    """Write the shipped preset scenarios into an open writer session; returns how many."""
+    presets = _presets()
+    for scenario in presets:
+        _upsert(session, scenario, is_preset=True)
+    return len(presets)
+
+
+def list_scenarios(db: Path) -> pd.DataFrame:
+    """Every saved scenario: name, description, author, is_preset, created_at, updated_at."""
+    with store.reader(db) as s:
+        return s.frame("scenario_list")
+
+
+def load_scenario(db: Path, name: str) -> Scenario:
+    """The scenario saved under ``name``; raises NotFoundError if there is none."""
+    with store.reader(db) as s:
+        rows = s.frame("scenario_get", name=name)
+    if rows.empty:
+        raise NotFoundError(f"no scenario named '{name}'; `forecasting scenario list` shows the saved ones")
+    return Scenario.from_dict(json.loads(rows["params_json"].iloc[0]))
+
+
+def save_scenario(db: Path, scenario: Scenario, *, overwrite: bool = True) -> None:
+    """Save ``scenario`` under its name (presets cannot be overwritten)."""
+    if not scenario.name.strip():
+        raise ValueError("a scenario needs a non-empty name")
+    with store.writer(db) as s:
+        existing = s.frame("scenario_get", name=scenario.name)
+        if not existing.empty and bool(existing["is_preset"].iloc[0]):
+            raise ForecastingError(f"'{scenario.name}' is a shipped preset; save your changes under another name")
+        if not existing.empty and not overwrite:
+            raise ForecastingError(f"a scenario named '{scenario.name}' exists already")
+        _upsert(s, scenario, is_preset=False)
+
+
+def copy_scenario(db: Path, name: str, new_name: str) -> Scenario:
+    """Save a copy of scenario ``name`` as ``new_name`` and return it."""
+    source = load_scenario(db, name)
+    copy = Scenario.from_dict({**source.to_dict(), "name": new_name})
+    save_scenario(db, copy, overwrite=False)
+    return copy
+
+
+def delete_scenario(db: Path, name: str) -> None:
+    """Delete a saved scenario (presets cannot be deleted)."""
+    with store.writer(db) as s:
+        existing = s.frame("scenario_get", name=name)
+        if existing.empty:
+            raise NotFoundError(f"no scenario named '{name}'")
+        if bool(existing["is_preset"].iloc[0]):
+            raise ForecastingError(f"'{name}' is a shipped preset and cannot be deleted")
+        s.run("scenario_delete", name=name)
