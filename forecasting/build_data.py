@@ -46,7 +46,7 @@ SHIPPED = ("raw/public_estimates.csv", "sources.csv", "published_estimates.csv",
 
 FIRST_PERIOD, LAST_PERIOD = "2019Q1", "2026Q3"  # last complete quarter on 2026-11-28
 REGION = "worldwide"
-#: Largest |published - fitted| inference share accepted at the anchors that carry weight 2 (see docs/data.md).
+#: Largest |published - fitted| inference share accepted at the Gartner IaaS anchors, weight 3 (see docs/data.md).
 SHARE_TOLERANCE_PRIMARY = 0.04
 #: Largest |published - fitted| inference share accepted at any anchor of the fit.
 SHARE_TOLERANCE_ANY = 0.09
@@ -74,6 +74,16 @@ _ALIASES: dict[tuple[str, str, str], tuple[str, str, str]] = {
         "inference_share_of_nvidia_dc_revenue", "global", "nvidia_data_center"),
 }  # fmt: skip
 _UNIT_ALIASES = {"share": "fraction"}
+#: Curator's caveats on single figures: (metric, publisher, year, value) -> note.
+_CAVEATS: dict[tuple[str, str, str, str], str] = {
+    ("inference_share_of_ai_compute", "Sipoch", "2025", "0.67"): (
+        "not used: Deloitte's own release gives 0.5 for 2025 and 0.67 for 2026; this repost "
+        "attaches the 2026 figure to 2025"),
+    ("inference_share_of_nvidia_datacenter_revenue", "MarketBeat (earnings call transcript)", "2025", "0.4"): (
+        "not used: the same ~40% trailing-four-quarter remark as NVIDIA's FY2025Q1 call; counted once"),
+    ("ai_server_spend", "Gartner (via CO/AI)", "2025", "202"): (
+        "older Gartner vintage (Jan 2025); Gartner's Sep 2025 table gives 267.534"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,17 @@ def _same_figure(a: str, b: str) -> bool:
     return abs(float(a) - float(b)) <= tol
 
 
+def _merge_note(kept: dict[str, str], dropped: dict[str, str], dropped_id: str) -> str:
+    """Say which repost was merged into the kept row, and why the kept row won."""
+    if source_rank(kept["source_publisher"]) < source_rank(dropped["source_publisher"]):
+        why = "the kept publisher ranks higher (own release before repost before weak source)"
+    elif _decimals(kept["value"]) > _decimals(dropped["value"]):
+        why = "the kept value is more precise"
+    else:
+        why = "same rank and precision: the earliest dated source is kept"
+    return f"merged repost {dropped['source_publisher']} ({dropped['value']}) [{dropped_id}]: {why}"
+
+
 def read_raw(raw_csv: Path) -> list[dict[str, str]]:
     """Read the raw research file; raises ``ValueError`` naming missing columns."""
     with raw_csv.open(newline="", encoding="utf-8") as fh:
@@ -178,6 +199,9 @@ def curate(rows: Sequence[dict[str, str]]) -> Curated:
                                              (row["metric"], row["scope"], row["sector"]))  # fmt: skip
         unit = _UNIT_ALIASES.get(row["unit"], row["unit"])
         key = (metric, scope, sector, row["year"], _canon_period(metric, row["year"], row["period"]), unit, row["kind"])
+        caveat = _CAVEATS.get((row["metric"], row["source_publisher"], row["year"], row["value"]))
+        if caveat:
+            row = {**row, "caveat": caveat}
         groups.setdefault(key, []).append((row, sid))
     estimates: list[Estimate] = []
     dropped = 0
@@ -193,14 +217,15 @@ def curate(rows: Sequence[dict[str, str]]) -> Curated:
         for cl in clusters:
             cl.sort(key=lambda m: (source_rank(m[0]["source_publisher"]), -_decimals(m[0]["value"]),
                                    m[0]["source_date"] == "", m[0]["source_date"], m[1]))  # fmt: skip
-            notes = [f"also published by {sources[s].publisher} ({r['value']}); kept the "
-                     + ("more precise/primary" if source_rank(r["source_publisher"]) >= source_rank(cl[0][0]["source_publisher"]) else "higher-ranked")
-                     + f" source [{s}]" for r, s in cl[1:]]  # fmt: skip
+            notes = [_merge_note(cl[0][0], r, s) for r, s in cl[1:]]
             dropped += len(cl) - 1
             if len(clusters) > 1:
-                others = sorted(c[0][0]["value"] for c in clusters if c is not cl)
-                notes.append("conflicts with " + ", ".join(others) + " for the same label (kept all)")
+                others = sorted(f"{c[0][0]['value']} ({c[0][0]['source_publisher']}, {c[0][0]['source_date'] or 'undated'})"
+                                for c in clusters if c is not cl)  # fmt: skip
+                notes.append("differs from " + "; ".join(others) + " under the same label: kept both as separate figures")
             best, sid = cl[0]
+            if "caveat" in best:
+                notes.insert(0, best["caveat"])
             value = float(best["value"])
             eid = "est-" + _hash(*key, _fmt(value), sid)
             estimates.append(Estimate(eid, key[0], key[1], key[2], key[3], key[4], value, key[5], key[6], sid,
@@ -221,7 +246,7 @@ class _Lookup:
             kind: str | None = None, unit: str | None = None) -> Estimate:  # fmt: skip
         hits = [e for e in self.estimates if (e.metric, e.scope, e.sector, e.year, e.period) ==
                 (metric, scope, sector, str(year), period) and (kind is None or e.kind == kind)
-                and (unit is None or e.unit == unit)]  # fmt: skip
+                and (unit is None or e.unit == unit) and not e.note.startswith("not used")]  # fmt: skip
         if len(hits) != 1:
             raise ValueError(f"expected one estimate for {metric}/{scope}/{sector}/{year}/{period}, found {len(hits)}")
         return hits[0]
@@ -389,9 +414,9 @@ def _share_anchors(lk: _Lookup) -> tuple[ShareAnchor, ...]:
                     (nv.source_id,)),  # fmt: skip
         ShareAnchor("Deloitte inference share of AI compute 2025", 2025.5, dl[1].value, 1.0, (dl[1].source_id,)),
         ShareAnchor("Gartner AI-optimised IaaS inference share 2025 (9.2/18.3)", 2025.5, inf25.value / tot25.value,
-                    2.0, (inf25.source_id, tot25.source_id)),  # fmt: skip
+                    3.0, (inf25.source_id, tot25.source_id)),  # fmt: skip
         ShareAnchor("Deloitte inference share of AI compute 2026", 2026.5, dl[2].value, 1.0, (dl[2].source_id,)),
-        ShareAnchor("Gartner AI-optimised IaaS inference share 2026", 2026.5, g26.value, 2.0, (g26.source_id,)),
+        ShareAnchor("Gartner AI-optimised IaaS inference share 2026", 2026.5, g26.value, 3.0, (g26.source_id,)),
     )
 
 
