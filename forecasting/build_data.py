@@ -35,13 +35,33 @@ logger = logging.getLogger(__name__)
 DATA_DIR = REPO_ROOT / "data"
 RAW = DATA_DIR / "raw" / "public_estimates.csv"
 RAW_COLUMNS = [
-    "metric", "scope", "sector", "year", "period", "value", "unit", "kind",
-    "source_publisher", "source_title", "source_date", "source_url",
-]  # fmt: skip
+    "metric",
+    "scope",
+    "sector",
+    "year",
+    "period",
+    "value",
+    "unit",
+    "kind",
+    "source_publisher",
+    "source_title",
+    "source_date",
+    "source_url",
+]
 SOURCE_COLUMNS = ["source_id", "publisher", "title", "source_date", "url"]
 ESTIMATE_COLUMNS = [
-    "estimate_id", "metric", "scope", "sector", "year", "period", "value", "unit", "kind", "source_id", "note",
-]  # fmt: skip
+    "estimate_id",
+    "metric",
+    "scope",
+    "sector",
+    "year",
+    "period",
+    "value",
+    "unit",
+    "kind",
+    "source_id",
+    "note",
+]
 SHIPPED = ("raw/public_estimates.csv", "sources.csv", "published_estimates.csv", "spend_history.csv")
 
 FIRST_PERIOD, LAST_PERIOD = "2019Q1", "2026Q3"  # last complete quarter on 2026-11-28
@@ -56,8 +76,19 @@ SHARE_TOLERANCE_ANY = 0.09
 # ---------------------------------------------------------------------------------------------
 
 #: Publisher words that mark a secondary or weak source (ranked last when figures coincide).
-_WEAK = ("aggregator", "unverified", "ai-generated", "personal research", "unattributed", "mirror",
-         "snippet", "image description", "wiki", "reddit", "bing")  # fmt: skip
+_WEAK = (
+    "aggregator",
+    "unverified",
+    "ai-generated",
+    "personal research",
+    "unattributed",
+    "mirror",
+    "snippet",
+    "image description",
+    "wiki",
+    "reddit",
+    "bing",
+)
 #: Publisher words that mark a repost or summary of someone else's release.
 _SECONDARY = ("(via", "via ", "citing", "summary", "repost", "digest", "compiling", "notes on", "(on ")
 
@@ -65,25 +96,40 @@ _SECONDARY = ("(via", "via ", "citing", "summary", "repost", "digest", "compilin
 _ALIASES: dict[tuple[str, str, str], tuple[str, str, str]] = {
     ("nvidia_data_center_revenue", "nvidia", "nvidia_data_center"): ("nvidia_datacenter_revenue", "NVIDIA", ""),
     ("inference_share_of_ai_compute", "Inference share of all AI compute (Deloitte TMT Predictions 2026)", ""): (
-        "inference_share_of_ai_compute", "global", "all_ai_compute"),
+        "inference_share_of_ai_compute",
+        "global",
+        "all_ai_compute",
+    ),
     ("inference_share_of_ai_compute", "Inference share of all AI compute workloads", ""): (
-        "inference_share_of_ai_compute", "global", "all_ai_compute"),
+        "inference_share_of_ai_compute",
+        "global",
+        "all_ai_compute",
+    ),
     ("inference_share_of_ai_iaas_spend", "AI-optimised IaaS spending going to inference (Gartner)", ""): (
-        "inference_share_of_ai_iaas_spend", "global", "cloud_ai_iaas"),
+        "inference_share_of_ai_iaas_spend",
+        "global",
+        "cloud_ai_iaas",
+    ),
     ("inference_share_of_nvidia_datacenter_revenue", "NVIDIA", ""): (
-        "inference_share_of_nvidia_dc_revenue", "global", "nvidia_data_center"),
-}  # fmt: skip
+        "inference_share_of_nvidia_dc_revenue",
+        "global",
+        "nvidia_data_center",
+    ),
+}
 _UNIT_ALIASES = {"share": "fraction"}
 #: Curator's caveats on single figures: (metric, publisher, year, value) -> note.
 _CAVEATS: dict[tuple[str, str, str, str], str] = {
     ("inference_share_of_ai_compute", "Sipoch", "2025", "0.67"): (
         "not used: Deloitte's own release gives 0.5 for 2025 and 0.67 for 2026; this repost "
-        "attaches the 2026 figure to 2025"),
+        "attaches the 2026 figure to 2025"
+    ),
     ("inference_share_of_nvidia_datacenter_revenue", "MarketBeat (earnings call transcript)", "2025", "0.4"): (
-        "not used: the same ~40% trailing-four-quarter remark as NVIDIA's FY2025Q1 call; counted once"),
+        "not used: the same ~40% trailing-four-quarter remark as NVIDIA's FY2025Q1 call; counted once"
+    ),
     ("ai_server_spend", "Gartner (via CO/AI)", "2025", "202"): (
-        "older Gartner vintage (Jan 2025); Gartner's Sep 2025 table gives 267.534"),
-}  # fmt: skip
+        "older Gartner vintage (Jan 2025); Gartner's Sep 2025 table gives 267.534"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -195,10 +241,19 @@ def curate(rows: Sequence[dict[str, str]]) -> Curated:
     for row in rows:
         sid = "src-" + _hash(row["source_publisher"], row["source_title"], row["source_date"], row["source_url"], n=8)
         sources[sid] = Source(sid, row["source_publisher"], row["source_title"], row["source_date"], row["source_url"])
-        metric, scope, sector = _ALIASES.get((row["metric"], row["scope"], row["sector"]),
-                                             (row["metric"], row["scope"], row["sector"]))  # fmt: skip
+        metric, scope, sector = _ALIASES.get(
+            (row["metric"], row["scope"], row["sector"]), (row["metric"], row["scope"], row["sector"])
+        )
         unit = _UNIT_ALIASES.get(row["unit"], row["unit"])
-        key = (metric, scope, sector, row["year"], _canon_period(metric, row["year"], row["period"]), unit, row["kind"])
+        key: tuple[str, ...] = (
+            metric,
+            scope,
+            sector,
+            row["year"],
+            _canon_period(metric, row["year"], row["period"]),
+            unit,
+            row["kind"],
+        )
         caveat = _CAVEATS.get((row["metric"], row["source_publisher"], row["year"], row["value"]))
         if caveat:
             row = {**row, "caveat": caveat}
@@ -215,21 +270,34 @@ def curate(rows: Sequence[dict[str, str]]) -> Curated:
             else:
                 clusters.append([member])
         for cl in clusters:
-            cl.sort(key=lambda m: (source_rank(m[0]["source_publisher"]), -_decimals(m[0]["value"]),
-                                   m[0]["source_date"] == "", m[0]["source_date"], m[1]))  # fmt: skip
+            cl.sort(
+                key=lambda m: (
+                    source_rank(m[0]["source_publisher"]),
+                    -_decimals(m[0]["value"]),
+                    m[0]["source_date"] == "",
+                    m[0]["source_date"],
+                    m[1],
+                )
+            )
             notes = [_merge_note(cl[0][0], r, s) for r, s in cl[1:]]
             dropped += len(cl) - 1
             if len(clusters) > 1:
-                others = sorted(f"{c[0][0]['value']} ({c[0][0]['source_publisher']}, {c[0][0]['source_date'] or 'undated'})"
-                                for c in clusters if c is not cl)  # fmt: skip
-                notes.append("differs from " + "; ".join(others) + " under the same label: kept both as separate figures")
+                others = sorted(
+                    f"{c[0][0]['value']} ({c[0][0]['source_publisher']}, {c[0][0]['source_date'] or 'undated'})"
+                    for c in clusters
+                    if c is not cl
+                )
+                notes.append(
+                    "differs from " + "; ".join(others) + " under the same label: kept both as separate figures"
+                )
             best, sid = cl[0]
             if "caveat" in best:
                 notes.insert(0, best["caveat"])
             value = float(best["value"])
             eid = "est-" + _hash(*key, _fmt(value), sid)
-            estimates.append(Estimate(eid, key[0], key[1], key[2], key[3], key[4], value, key[5], key[6], sid,
-                                      "; ".join(notes)))  # fmt: skip
+            estimates.append(
+                Estimate(eid, key[0], key[1], key[2], key[3], key[4], value, key[5], key[6], sid, "; ".join(notes))
+            )
     estimates.sort(key=lambda e: (e.metric, e.scope, e.sector, e.year, e.period, e.kind, e.value, e.source_id))
     used = {e.source_id for e in estimates}
     kept_sources = tuple(sorted((s for s in sources.values() if s.source_id in used), key=lambda s: s.source_id))
@@ -242,11 +310,24 @@ class _Lookup:
     def __init__(self, estimates: Iterable[Estimate]) -> None:
         self.estimates = tuple(estimates)
 
-    def one(self, metric: str, scope: str, sector: str, year: int | str, period: str = "",
-            kind: str | None = None, unit: str | None = None) -> Estimate:  # fmt: skip
-        hits = [e for e in self.estimates if (e.metric, e.scope, e.sector, e.year, e.period) ==
-                (metric, scope, sector, str(year), period) and (kind is None or e.kind == kind)
-                and (unit is None or e.unit == unit) and not e.note.startswith("not used")]  # fmt: skip
+    def one(
+        self,
+        metric: str,
+        scope: str,
+        sector: str,
+        year: int | str,
+        period: str = "",
+        kind: str | None = None,
+        unit: str | None = None,
+    ) -> Estimate:
+        hits = [
+            e
+            for e in self.estimates
+            if (e.metric, e.scope, e.sector, e.year, e.period) == (metric, scope, sector, str(year), period)
+            and (kind is None or e.kind == kind)
+            and (unit is None or e.unit == unit)
+            and not e.note.startswith("not used")
+        ]
         if len(hits) != 1:
             raise ValueError(f"expected one estimate for {metric}/{scope}/{sector}/{year}/{period}, found {len(hits)}")
         return hits[0]
@@ -401,8 +482,10 @@ def calendarise_nvidia(fiscal: dict[str, float], quarters: Sequence[str]) -> lis
 
 
 def _share_anchors(lk: _Lookup) -> tuple[ShareAnchor, ...]:
-    dl = [lk.one("inference_share_of_ai_compute", "global", "all_ai_compute", y, "", kind=k)
-          for y, k in ((2023, "actual"), (2025, "actual"), (2026, "forecast"))]  # fmt: skip
+    dl = [
+        lk.one("inference_share_of_ai_compute", "global", "all_ai_compute", y, "", kind=k)
+        for y, k in ((2023, "actual"), (2025, "actual"), (2026, "forecast"))
+    ]
     nv = lk.one("inference_share_of_nvidia_dc_revenue", "global", "nvidia_data_center", 2024, "trailing_4q_to_Q1FY2025")
     inf25 = lk.one("ai_optimized_iaas_inference_spend", "global", "cloud_ai_iaas_inference", 2025, "")
     tot25 = lk.one("ai_optimized_iaas_spend", "global", "cloud_ai_iaas", 2025, "")
@@ -410,11 +493,17 @@ def _share_anchors(lk: _Lookup) -> tuple[ShareAnchor, ...]:
     return (
         ShareAnchor("Deloitte inference share of AI compute 2023", 2023.5, dl[0].value, 1.0, (dl[0].source_id,)),
         # May 2023 - Apr 2024 (NVIDIA FY2025Q1 trailing four quarters): midpoint early Nov 2023.
-        ShareAnchor("NVIDIA inference share of DC revenue, trailing 4Q to FY2025Q1", 2023.83, nv.value, 1.0,
-                    (nv.source_id,)),  # fmt: skip
+        ShareAnchor(
+            "NVIDIA inference share of DC revenue, trailing 4Q to FY2025Q1", 2023.83, nv.value, 1.0, (nv.source_id,)
+        ),
         ShareAnchor("Deloitte inference share of AI compute 2025", 2025.5, dl[1].value, 1.0, (dl[1].source_id,)),
-        ShareAnchor("Gartner AI-optimised IaaS inference share 2025 (9.2/18.3)", 2025.5, inf25.value / tot25.value,
-                    3.0, (inf25.source_id, tot25.source_id)),  # fmt: skip
+        ShareAnchor(
+            "Gartner AI-optimised IaaS inference share 2025 (9.2/18.3)",
+            2025.5,
+            inf25.value / tot25.value,
+            3.0,
+            (inf25.source_id, tot25.source_id),
+        ),
         ShareAnchor("Deloitte inference share of AI compute 2026", 2026.5, dl[2].value, 1.0, (dl[2].source_id,)),
         ShareAnchor("Gartner AI-optimised IaaS inference share 2026", 2026.5, g26.value, 3.0, (g26.source_id,)),
     )
@@ -427,8 +516,13 @@ def _sector_anchors(lk: _Lookup) -> tuple[SectorAnchor, ...]:
     t19 = lk.one("ai_spend_total", "Worldwide (IDC)", "all", 2019, "")
     t24 = lk.one("ai_spend_total", "Worldwide (IDC)", "all", 2024, "", kind="actual")
     t25 = lk.one("worldwide_ai_spend", "global", "all_ai_idc_def", 2025, "")
-    gov25 = lk.one("ai_spend_by_sector", "AI in government & public services market (Future Market Insights)",
-                   "public sector", 2025, "")  # fmt: skip
+    gov25 = lk.one(
+        "ai_spend_by_sector",
+        "AI in government & public services market (Future Market Insights)",
+        "public sector",
+        2025,
+        "",
+    )
 
     def share(sector: str, year: int, parts: list[Estimate], total: Estimate) -> SectorAnchor:
         ids = tuple(sorted({p.source_id for p in parts} | {total.source_id}))
@@ -444,12 +538,16 @@ def _sector_anchors(lk: _Lookup) -> tuple[SectorAnchor, ...]:
         share("retail", 2017, [idc(idc17, "retail", 2017, t17)], t17),
         share("retail", 2019, [idc("Worldwide (IDC)", "retail", 2019, t19)], t19),
         share("retail", 2024, [idc("Worldwide (IDC)", "retail", 2024, t24)], t24),
-        share("manufacturing", 2017,
-              [idc(idc17, "discrete manufacturing", 2017, t17), idc(idc17, "process manufacturing", 2017, t17)], t17),
+        share(
+            "manufacturing",
+            2017,
+            [idc(idc17, "discrete manufacturing", 2017, t17), idc(idc17, "process manufacturing", 2017, t17)],
+            t17,
+        ),
         share("healthcare", 2017, [idc(idc17, "healthcare", 2017, t17)], t17),
         share("technology_media", 2024, [idc("Worldwide (IDC)", "software & information services", 2024, t24)], t24),
         share("public_sector", 2025, [gov25], t25),
-    )  # fmt: skip
+    )
 
 
 def sector_shares(anchors: Sequence[SectorAnchor], t: float) -> dict[str, float]:
@@ -479,7 +577,7 @@ def derive(estimates: Sequence[Estimate]) -> Derivation:
     # Beyond the last fiscal quarter in the file, extend the indicator at its mean growth of the last four quarters.
     g = (ind[-1] / ind[-5]) ** 0.25
     ind += [ind[-1] * g ** (h + 1) for h in range(len(quarters) - len(observed))]
-    ann_ind = {y: sum(ind[4 * k: 4 * k + 4]) for k, y in enumerate(years)}
+    ann_ind = {y: sum(ind[4 * k : 4 * k + 4]) for k, y in enumerate(years)}
     gartner = {y: lk.one("ai_optimized_iaas_spend", "global", "cloud_ai_iaas", y, "") for y in (2024, 2025, 2026)}
     totals: dict[int, float] = {}
     kinds: dict[int, str] = {}
@@ -493,8 +591,18 @@ def derive(estimates: Sequence[Estimate]) -> Derivation:
     anchors = _share_anchors(lk)
     sec = _sector_anchors(lk)
     total_ids = tuple(sorted(set(nv_ids) | {e.source_id for e in gartner.values()}))
-    return Derivation(tuple(quarters), tuple(ind), totals, kinds, tuple(float(v) for v in total_q),
-                      fit_logistic(anchors), anchors, sec, tuple(sorted(set(nv_ids))), total_ids)  # fmt: skip
+    return Derivation(
+        tuple(quarters),
+        tuple(ind),
+        totals,
+        kinds,
+        tuple(float(v) for v in total_q),
+        fit_logistic(anchors),
+        anchors,
+        sec,
+        tuple(sorted(set(nv_ids))),
+        total_ids,
+    )
 
 
 def _largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
@@ -520,8 +628,9 @@ def spend_rows(d: Derivation) -> list[list[str]]:
     """The ``data/spend_history.csv`` rows (without header), sorted by period, sector, workload."""
     share_ids = sorted({s for a in d.share_anchors for s in a.source_ids})
     # A named sector's share depends on its own anchors; "other" (the remainder) depends on all of them.
-    sector_ids = {s: sorted({i for a in d.sector_anchors if s in (a.sector, "other") for i in a.source_ids})
-                  for s in SECTORS}  # fmt: skip
+    sector_ids = {
+        s: sorted({i for a in d.sector_anchors if s in (a.sector, "other") for i in a.source_ids}) for s in SECTORS
+    }
     names = list(SECTORS)
     rows: list[list[str]] = []
     for k, label in enumerate(_quarters(FIRST_PERIOD, LAST_PERIOD)):
@@ -529,12 +638,15 @@ def spend_rows(d: Derivation) -> list[list[str]]:
         total = round(d.total_q[k] * 1e9)
         inference = round(total * float(d.logistic(t)))
         shares = sector_shares(d.sector_anchors, t)
-        for workload, amount in (("training", total - inference), ("inference", inference)):
+        amounts = {"training": total - inference, "inference": inference}
+        for workload in WORKLOADS:
+            amount = amounts[workload]
             parts = _largest_remainder(amount, [shares[s] for s in names])
             for sector, usd in zip(names, parts, strict=True):
                 ids = sorted(set(d.total_source_ids) | set(share_ids) | set(sector_ids[sector]))
-                rows.append([label, sector, REGION, workload, str(usd), "modelled", ";".join(ids),
-                             _method(int(label[:4]), d)])  # fmt: skip
+                rows.append(
+                    [label, sector, REGION, workload, str(usd), "modelled", ";".join(ids), _method(int(label[:4]), d)]
+                )
     rows.sort(key=lambda r: (r[0], r[1], r[3]))
     return rows
 
@@ -578,25 +690,63 @@ def build(raw_csv: Path = RAW, out_dir: Path = DATA_DIR) -> BuildSummary:
     if raw_out.resolve() != raw_csv.resolve():
         raw_out.parent.mkdir(parents=True, exist_ok=True)
         raw_out.write_bytes(raw_bytes)
-    _write_csv(out_dir / "sources.csv", SOURCE_COLUMNS,
-               ([s.source_id, s.publisher, s.title, s.source_date, s.url] for s in cur.sources))  # fmt: skip
-    _write_csv(out_dir / "published_estimates.csv", ESTIMATE_COLUMNS,
-               ([e.estimate_id, e.metric, e.scope, e.sector, e.year, e.period, _fmt(e.value), e.unit, e.kind,
-                 e.source_id, e.note] for e in cur.estimates))  # fmt: skip
+    _write_csv(
+        out_dir / "sources.csv",
+        SOURCE_COLUMNS,
+        ([s.source_id, s.publisher, s.title, s.source_date, s.url] for s in cur.sources),
+    )
+    _write_csv(
+        out_dir / "published_estimates.csv",
+        ESTIMATE_COLUMNS,
+        (
+            [
+                e.estimate_id,
+                e.metric,
+                e.scope,
+                e.sector,
+                e.year,
+                e.period,
+                _fmt(e.value),
+                e.unit,
+                e.kind,
+                e.source_id,
+                e.note,
+            ]
+            for e in cur.estimates
+        ),
+    )
     history = spend_rows(d)
     _write_csv(out_dir / "spend_history.csv", SPEND_COLUMNS, history)
-    logger.info("built %d estimates from %d raw rows and %d history rows into %s",
-                len(cur.estimates), len(rows), len(history), out_dir)  # fmt: skip
-    return BuildSummary(out_dir, len(rows), len(cur.sources), len(cur.estimates), cur.dropped, len(history),
-                        history[0][0], history[-1][0], d.logistic.k, d.logistic.t0)  # fmt: skip
+    logger.info(
+        "built %d estimates from %d raw rows and %d history rows into %s",
+        len(cur.estimates),
+        len(rows),
+        len(history),
+        out_dir,
+    )
+    return BuildSummary(
+        out_dir,
+        len(rows),
+        len(cur.sources),
+        len(cur.estimates),
+        cur.dropped,
+        len(history),
+        history[0][0],
+        history[-1][0],
+        d.logistic.k,
+        d.logistic.t0,
+    )
 
 
 def check(raw_csv: Path = RAW, data_dir: Path = DATA_DIR) -> list[str]:
     """Rebuild into a temporary directory; return the shipped files that differ from ``data_dir``."""
     with tempfile.TemporaryDirectory() as tmp:
         build(raw_csv, Path(tmp))
-        return [name for name in SHIPPED
-                if not (data_dir / name).exists() or not filecmp.cmp(Path(tmp) / name, data_dir / name, shallow=False)]
+        return [
+            name
+            for name in SHIPPED
+            if not (data_dir / name).exists() or not filecmp.cmp(Path(tmp) / name, data_dir / name, shallow=False)
+        ]
 
 
 def main(argv: list[str] | None = None) -> int:

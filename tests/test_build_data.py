@@ -1,0 +1,199 @@
+"""Tests for the data build: reproducibility, anchors, provenance and additivity of the shipped files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting import build_data as bd
+from forecasting.config import PROVENANCE, SECTORS, WORKLOADS
+from forecasting.frames import SPEND_COLUMNS
+
+DATA = bd.DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def history() -> pd.DataFrame:
+    return pd.read_csv(DATA / "spend_history.csv", dtype={"spend_usd": "int64"}, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def derivation() -> bd.Derivation:
+    return bd.derive(bd.curate(bd.read_raw(bd.RAW)).estimates)
+
+
+@pytest.fixture(scope="module")
+def estimates() -> pd.DataFrame:
+    return pd.read_csv(DATA / "published_estimates.csv", dtype=str, keep_default_na=False)
+
+
+# --- (a) reproducibility -------------------------------------------------------------------------
+
+
+def test_rebuild_into_tmp_path_reproduces_every_shipped_file_byte_for_byte(tmp_path: Path) -> None:
+    summary = bd.build(bd.RAW, tmp_path)
+    for name in bd.SHIPPED:
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
+    assert (summary.first_period, summary.last_period, summary.history_rows) == ("2019Q1", "2026Q3", 31 * 7 * 2)
+
+
+def test_main_check_exits_zero_when_current_and_one_when_a_file_is_stale(tmp_path: Path) -> None:
+    bd.build(bd.RAW, tmp_path)
+    assert bd.main(["--check", "--out", str(tmp_path)]) == 0
+    (tmp_path / "sources.csv").write_text("stale\n", encoding="utf-8")
+    assert bd.main(["--check", "--out", str(tmp_path)]) == 1
+
+
+def test_shipped_files_use_unix_line_endings_and_exact_history_columns() -> None:
+    for name in ("sources.csv", "published_estimates.csv", "spend_history.csv"):
+        assert b"\r\n" not in (DATA / name).read_bytes(), name
+    with (DATA / "spend_history.csv").open(encoding="utf-8") as fh:
+        assert next(csv.reader(fh)) == SPEND_COLUMNS
+
+
+def test_raw_copy_is_verbatim_and_has_all_rows() -> None:
+    assert len(bd.read_raw(bd.RAW)) == 511
+
+
+# --- curation ------------------------------------------------------------------------------------
+
+
+def test_reposts_of_the_same_figure_are_merged_keeping_the_more_precise_value(estimates: pd.DataFrame) -> None:
+    iaas = estimates[(estimates.metric == "ai_optimized_iaas_spend") & (estimates.year == "2025")]
+    assert list(iaas.value) == ["18.325"]
+    assert "merged repost Gartner (via CRN India) (18.3)" in iaas.note.iloc[0]
+
+
+def test_nvidia_labels_are_canonicalised_so_fiscal_quarters_are_unique(estimates: pd.DataFrame) -> None:
+    nv = estimates[estimates.metric == "nvidia_datacenter_revenue"]
+    assert not nv.duplicated(["period", "kind"]).any()
+    assert set(nv.period) >= {"FY2025Q4", "FY2026", "FY2019Q4"}
+    assert "nvidia_data_center_revenue" not in set(estimates.metric)
+
+
+def test_conflicting_repost_is_kept_with_a_not_used_note(estimates: pd.DataFrame) -> None:
+    row = estimates[(estimates.metric == "inference_share_of_ai_compute") & (estimates.value == "0.67")]
+    assert len(row) == 1 and row.note.iloc[0].startswith("not used")
+
+
+def test_source_rank_orders_own_release_before_repost_before_aggregator() -> None:
+    assert [bd.source_rank(p) for p in ("Deloitte", "Gartner (via IT-Online)", "ZipDo (stat aggregator)")] == [0, 1, 2]
+
+
+def test_estimate_and_source_ids_are_unique_and_linked(estimates: pd.DataFrame) -> None:
+    sources = pd.read_csv(DATA / "sources.csv", dtype=str, keep_default_na=False)
+    assert estimates.estimate_id.is_unique and sources.source_id.is_unique
+    assert set(estimates.source_id) == set(sources.source_id)
+
+
+# --- (b) anchors ---------------------------------------------------------------------------------
+
+
+def test_annual_sums_of_quarters_equal_the_gartner_iaas_totals_within_half_a_percent(history: pd.DataFrame) -> None:
+    by_year = history.assign(y=history.period.str[:4]).groupby("y").spend_usd.sum() / 1e9
+    for year, published in (("2024", 7.447), ("2025", 18.325)):
+        assert by_year[year] == pytest.approx(published, rel=0.005)
+
+
+def test_denton_quarters_sum_to_every_annual_total_including_modelled_years(derivation: bd.Derivation) -> None:
+    q = np.array(derivation.total_q).reshape(-1, 4).sum(axis=1)
+    expected = [derivation.annual_totals[y] for y in sorted(derivation.annual_totals)]
+    np.testing.assert_allclose(q, expected, rtol=1e-9)
+    assert derivation.annual_totals[2026] == 37.507
+
+
+def test_fitted_inference_share_is_within_tolerance_at_every_anchor(derivation: bd.Derivation) -> None:
+    for a in derivation.share_anchors:
+        tol = bd.SHARE_TOLERANCE_PRIMARY if a.weight > 1 else bd.SHARE_TOLERANCE_ANY
+        assert abs(float(derivation.logistic(a.t)) - a.share) <= tol, a.label
+
+
+def test_modelled_inference_spend_2025_is_within_two_percent_of_gartner_9_2bn(history: pd.DataFrame) -> None:
+    inf = history[(history.workload == "inference") & history.period.str.startswith("2025")].spend_usd.sum()
+    assert inf / 1e9 == pytest.approx(9.2, rel=0.02)
+
+
+def test_sector_shares_at_anchor_years_match_published_shares_within_half_a_point(
+    history: pd.DataFrame, derivation: bd.Derivation
+) -> None:
+    by = history.assign(y=history.period.str[:4].astype(int)).groupby(["y", "sector"]).spend_usd.sum()
+    for a in derivation.sector_anchors:
+        if a.year in by.index.get_level_values(0):
+            assert by[a.year][a.sector] / by[a.year].sum() == pytest.approx(a.share, abs=0.005), (a.sector, a.year)
+
+
+def test_denton_reproduces_a_proportional_indicator_exactly() -> None:
+    out = bd.denton_pfd(np.array([1.0, 2, 3, 4, 2, 4, 6, 8]), np.array([20.0, 40.0]))
+    np.testing.assert_allclose(out, [2, 4, 6, 8, 4, 8, 12, 16])
+
+
+def test_denton_rejects_a_mismatched_or_non_positive_indicator() -> None:
+    with pytest.raises(ValueError, match="expected 4 x 2"):
+        bd.denton_pfd(np.ones(7), np.ones(2))
+    with pytest.raises(ValueError, match="strictly positive"):
+        bd.denton_pfd(np.array([1.0, 0, 1, 1]), np.ones(1))
+
+
+def test_logistic_fit_recovers_an_exact_curve() -> None:
+    true = bd.Logistic(k=0.8, t0=2025.0)
+    anchors = [bd.ShareAnchor(str(t), t, float(true(t)), 1.0, ()) for t in (2022.0, 2024.0, 2027.0)]
+    fit = bd.fit_logistic(anchors)
+    assert (round(fit.k, 9), round(fit.t0, 9)) == (0.8, 2025.0)
+
+
+def test_calendarisation_takes_one_third_of_the_previous_fiscal_quarter() -> None:
+    fiscal = {"FY2024Q4": 3.0, "FY2025Q1": 6.0}
+    assert bd.calendarise_nvidia(fiscal, ["2024Q1"]) == [pytest.approx(5.0)]
+
+
+# --- (c) provenance ------------------------------------------------------------------------------
+
+
+def test_every_row_has_allowed_provenance_and_known_source_ids(history: pd.DataFrame) -> None:
+    sources = set(pd.read_csv(DATA / "sources.csv", dtype=str).source_id)
+    assert set(history.provenance) <= set(PROVENANCE) - {"user"}
+    for ids in history.source_ids:
+        assert ids and set(ids.split(";")) <= sources
+
+
+def test_no_history_row_is_labelled_published_because_no_source_publishes_quarterly_sector_spend(
+    history: pd.DataFrame,
+) -> None:
+    assert set(history.provenance) == {"modelled"}
+    assert history.method.str.contains("denton-pfd").all()
+
+
+def test_pre_2024_rows_say_they_are_backcast_and_2026_rows_say_the_indicator_was_extrapolated(
+    history: pd.DataFrame,
+) -> None:
+    years = history.period.str[:4].astype(int)
+    assert history[years < 2024].method.str.startswith("ratio-backcast+").all()
+    assert history[years == 2026].method.str.contains("nvidia-dc-extrapolated").all()
+    assert not history[(years >= 2024) & (years <= 2025)].method.str.contains("backcast|extrapolated").any()
+
+
+# --- (d) additivity and shape ---------------------------------------------------------------------
+
+
+def test_sectors_sum_exactly_to_the_rounded_total_per_quarter_and_workload(derivation: bd.Derivation) -> None:
+    rows = bd.spend_rows(derivation)
+    got = pd.DataFrame(rows, columns=SPEND_COLUMNS).astype({"spend_usd": "int64"})
+    totals = got.groupby("period").spend_usd.sum()
+    expected = [round(v * 1e9) for v in derivation.total_q[: len(totals)]]
+    assert list(totals) == expected
+
+
+def test_every_quarter_sector_and_workload_is_present_once_with_non_negative_spend(history: pd.DataFrame) -> None:
+    quarters = pd.period_range("2019Q1", "2026Q3", freq="Q").astype(str)
+    assert list(history.period.unique()) == list(quarters)
+    assert len(history) == len(quarters) * len(SECTORS) * len(WORKLOADS)
+    assert not history.duplicated(["period", "sector", "workload"]).any()
+    assert (history.spend_usd >= 0).all() and set(history.region) == {"worldwide"}
+
+
+def test_largest_remainder_split_sums_exactly() -> None:
+    assert bd._largest_remainder(10, [1.0, 1.0, 1.0]) == [4, 3, 3]
