@@ -89,6 +89,14 @@ _WEAK = (
     "reddit",
     "bing",
 )
+#: Firms whose own figures these are; a publisher that starts with one of them is the firm itself
+#: (own release) or, with a "via"/"citing" marker, the firm's figure carried by a named outlet.
+_FIRMS = (
+    "ABI Research", "AMD", "Andreessen Horowitz", "Bain", "Bank of America", "Barclays", "Brookfield", "Citi",
+    "Deloitte", "Dell'Oro", "e.Republic", "Epoch AI", "Eurostat", "Gartner", "Goldman Sachs", "IDC", "JLL",
+    "McKinsey", "Menlo Ventures", "Meta Platforms", "Microsoft", "Morgan Stanley", "NVIDIA", "Synergy Research",
+    "TrendForce", "UBS", "US Census Bureau",
+)  # fmt: skip
 #: Publisher words that mark a repost or summary of someone else's release.
 _SECONDARY = ("(via", "via ", "citing", "summary", "repost", "digest", "compiling", "notes on", "(on ")
 
@@ -180,13 +188,15 @@ def _fmt(x: float) -> str:
 
 
 def source_rank(publisher: str) -> int:
-    """0 for a firm's own release, 1 for a named repost or summary, 2 for a weak or unverified source."""
+    """0 a firm's own release, 1 a firm's figure via a named outlet, 2 another outlet, 3 a weak source."""
     p = publisher.lower()
     if any(w in p for w in _WEAK):
-        return 2
-    if any(w in p for w in _SECONDARY):
-        return 1
-    return 0
+        return 3
+    firm = any(p.startswith(f.lower()) for f in _FIRMS)
+    secondary = any(w in p for w in _SECONDARY)
+    if firm:
+        return 1 if secondary else 0
+    return 2
 
 
 def _canon_period(metric: str, year: str, period: str) -> str:
@@ -216,7 +226,7 @@ def _same_figure(a: str, b: str) -> bool:
 def _merge_note(kept: dict[str, str], dropped: dict[str, str], dropped_id: str) -> str:
     """Say which repost was merged into the kept row, and why the kept row won."""
     if source_rank(kept["source_publisher"]) < source_rank(dropped["source_publisher"]):
-        why = "the kept publisher ranks higher (own release before repost before weak source)"
+        why = "the kept publisher ranks higher (own release, then firm via outlet, then outlet, then weak source)"
     elif _decimals(kept["value"]) > _decimals(dropped["value"]):
         why = "the kept value is more precise"
     else:
@@ -293,6 +303,8 @@ def curate(rows: Sequence[dict[str, str]]) -> Curated:
             best, sid = cl[0]
             if "caveat" in best:
                 notes.insert(0, best["caveat"])
+            if source_rank(best["source_publisher"]) == 3:
+                notes.insert(0, "weak source (aggregator, mirror or unverified): context only")
             value = float(best["value"])
             eid = "est-" + _hash(*key, _fmt(value), sid)
             estimates.append(

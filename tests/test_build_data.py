@@ -80,8 +80,16 @@ def test_conflicting_repost_is_kept_with_a_not_used_note(estimates: pd.DataFrame
     assert len(row) == 1 and row.note.iloc[0].startswith("not used")
 
 
-def test_source_rank_orders_own_release_before_repost_before_aggregator() -> None:
-    assert [bd.source_rank(p) for p in ("Deloitte", "Gartner (via IT-Online)", "ZipDo (stat aggregator)")] == [0, 1, 2]
+def test_source_rank_orders_own_release_then_firm_via_outlet_then_outlet_then_aggregator() -> None:
+    publishers = ("Deloitte", "Gartner (via IT-Online)", "TelecomTV", "ZipDo (stat aggregator)")
+    assert [bd.source_rank(p) for p in publishers] == [0, 1, 2, 3]
+
+
+def test_a_firm_via_an_outlet_beats_an_unrelated_outlet_reposting_the_same_figure(estimates: pd.DataFrame) -> None:
+    sources = pd.read_csv(DATA / "sources.csv", dtype=str, keep_default_na=False).set_index("source_id")
+    row = estimates[(estimates.metric == "inference_share_of_ai_iaas_spend") & (estimates.year == "2026")]
+    assert sources.publisher[row.source_id.iloc[0]] == "Gartner (via CRN India)"
+    assert "merged repost Allianz Global Investors (0.55)" in row.note.iloc[0]
 
 
 def test_estimate_and_source_ids_are_unique_and_linked(estimates: pd.DataFrame) -> None:
