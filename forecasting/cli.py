@@ -11,7 +11,6 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -28,7 +27,7 @@ from .errors import ForecastingError
 class _Group(TyperGroup):
     """Turns the package's own errors into a message and an exit code, without a traceback."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: typer.Context) -> object:
         try:
             return super().invoke(ctx)
         except ForecastingError as exc:
@@ -77,14 +76,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log progress (-v) or debug detail (-vv).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Forecast cloud AI spend by workload and sector; estimate when inference overtakes training."""
-    level = logging.WARNING if quiet else (logging.INFO if verbose < 2 else logging.DEBUG)
+    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(
         level=level,
         format="%(message)s",

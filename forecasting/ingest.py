@@ -215,7 +215,7 @@ def import_file(db: Path, path: Path, *, replace: bool = False) -> ImportSummary
     typed = validate_file(path)
     incoming = pd.DataFrame(
         {
-            "period": typed["period"].dt.date,
+            "period": typed["period"].astype("datetime64[ns]"),
             "sector": typed["sector"],
             "region": typed["region"],
             "workload": typed["workload"],
@@ -227,6 +227,7 @@ def import_file(db: Path, path: Path, *, replace: bool = False) -> ImportSummary
     )
     with store.writer(db) as s:
         existing = s.frame("history_keys")
+        existing["period"] = existing["period"].astype("datetime64[ns]")
         merged = incoming.assign(row=typed["row"]).merge(existing, on=list(KEY), how="left", suffixes=("", "_old"))
         shipped = merged[merged["provenance_old"].notna() & (merged["provenance_old"] != "user")]
         if len(shipped) and not replace:

@@ -2,10 +2,10 @@
 -- params: $name, $description, $author, $params_json, $is_preset
 -- returns: nothing
 insert into scenarios (name, description, author, params_json, is_preset, created_at, updated_at)
-values ($name, $description, $author, $params_json, $is_preset, current_timestamp, current_timestamp)
+values ($name, $description, $author, $params_json, $is_preset, now(), now())
 on conflict (name) do update set
     description = excluded.description,
     author = excluded.author,
     params_json = excluded.params_json,
     is_preset = excluded.is_preset,
-    updated_at = current_timestamp
+    updated_at = now()

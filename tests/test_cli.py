@@ -1,0 +1,83 @@
+"""The command line: help for every option, init, and the module entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+from typer.core import TyperGroup
+from typer.testing import CliRunner
+
+from forecasting import store
+from forecasting.cli import app
+
+runner = CliRunner()
+
+
+def _commands(group: TyperGroup, prefix: tuple[str, ...] = ()) -> list:
+    found = []
+    for name, cmd in group.commands.items():
+        found.append(((*prefix, name), cmd))
+        if isinstance(cmd, TyperGroup):
+            found += _commands(cmd, (*prefix, name))
+    return found
+
+
+ROOT = typer.main.get_command(app)
+COMMANDS = _commands(ROOT)  # type: ignore[arg-type]
+
+
+def test_the_cli_offers_the_documented_commands() -> None:
+    names = {" ".join(path) for path, _ in COMMANDS}
+    assert {"init", "import", "build-data", "scenario list", "scenario show", "scenario save",
+            "scenario delete"} <= names
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=[" ".join(p) for p, _ in COMMANDS])
+def test_every_command_and_option_has_help(path: tuple[str, ...]) -> None:
+    cmd = dict(COMMANDS)[path]
+    assert cmd.help or cmd.short_help, f"{' '.join(path)} has no help text"
+    for param in cmd.params:
+        if param.param_type_name == "option" and param.name != "help":
+            assert param.help, f"option {param.opts} of {' '.join(path)} has no help text"
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_every_command_takes_a_db_option() -> None:
+    leaves = [(p, c) for p, c in COMMANDS if not isinstance(c, TyperGroup) and p != ("build-data",)]
+    for path, cmd in leaves:
+        if path[0] == "forecast":
+            continue  # forecasts any CSV file; touches no database
+        assert any("--db" in getattr(p, "opts", []) for p in cmd.params), f"{' '.join(path)} lacks --db"
+
+
+def test_init_builds_the_database_from_data_files(tmp_path: Path, tiny_data: Path, monkeypatch) -> None:
+    monkeypatch.setattr(store, "DATA_DIR", tiny_data)
+    import forecasting.bootstrap as bootstrap
+
+    monkeypatch.setattr(bootstrap.init_db, "__defaults__", (tiny_data,))
+    target = tmp_path / "new.duckdb"
+    result = runner.invoke(app, ["init", "--db", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "built" in result.output and "48 history rows" in result.output
+    with store.reader(target) as s:
+        assert len(s.frame("history_spend", provenance=None)) == 48
+
+
+def test_commands_build_the_database_on_first_use(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "first-use.duckdb"
+    monkeypatch.setenv("CROSSOVER_DB", str(target))
+    result = runner.invoke(app, ["scenario", "list"])
+    assert result.exit_code == 0, result.output
+    assert target.exists()
+
+
+def test_python_dash_m_forecasting_prints_help() -> None:
+    result = subprocess.run([sys.executable, "-m", "forecasting", "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout and "import" in result.stdout
