@@ -521,45 +521,42 @@ def _share_anchors(lk: _Lookup) -> tuple[ShareAnchor, ...]:
     )
 
 
+_IDC17, _IDC = "Worldwide cognitive/AI systems (IDC)", "Worldwide (IDC)"
+#: Sector anchors: (sector id, year, IDC scope, IDC sector labels summed). See docs/data.md for the mapping.
+_SECTOR_SPEC: tuple[tuple[str, int, str, tuple[str, ...]], ...] = (
+    ("financial_services", 2017, _IDC17, ("banking",)),
+    ("financial_services", 2019, _IDC, ("banking",)),
+    ("financial_services", 2024, _IDC, ("banking",)),
+    ("retail", 2017, _IDC17, ("retail",)),
+    ("retail", 2019, _IDC, ("retail",)),
+    ("retail", 2024, _IDC, ("retail",)),
+    ("manufacturing", 2017, _IDC17, ("discrete manufacturing", "process manufacturing")),
+    ("healthcare", 2017, _IDC17, ("healthcare",)),
+    ("technology_media", 2024, _IDC, ("software & information services",)),
+)
+
+
 def _sector_anchors(lk: _Lookup) -> tuple[SectorAnchor, ...]:
     """Published sector shares of worldwide AI spend, mapped onto the product's sector ids."""
-    idc17 = "Worldwide cognitive/AI systems (IDC)"
-    t17 = lk.one("ai_spend_total", idc17, "all", 2017, "")
-    t19 = lk.one("ai_spend_total", "Worldwide (IDC)", "all", 2019, "")
-    t24 = lk.one("ai_spend_total", "Worldwide (IDC)", "all", 2024, "", kind="actual")
-    t25 = lk.one("worldwide_ai_spend", "global", "all_ai_idc_def", 2025, "")
-    gov25 = lk.one(
-        "ai_spend_by_sector",
-        "AI in government & public services market (Future Market Insights)",
-        "public sector",
-        2025,
-        "",
-    )
+    totals = {
+        2017: lk.one("ai_spend_total", _IDC17, "all", 2017, ""),
+        2019: lk.one("ai_spend_total", _IDC, "all", 2019, ""),
+        2024: lk.one("ai_spend_total", _IDC, "all", 2024, "", kind="actual"),
+        2025: lk.one("worldwide_ai_spend", "global", "all_ai_idc_def", 2025, ""),
+    }
 
-    def share(sector: str, year: int, parts: list[Estimate], total: Estimate) -> SectorAnchor:
-        ids = tuple(sorted({p.source_id for p in parts} | {total.source_id}))
-        return SectorAnchor(sector, year, sum(p.value for p in parts) / total.value, ids)
+    def share(sector: str, year: int, parts: list[Estimate]) -> SectorAnchor:
+        ids = tuple(sorted({p.source_id for p in parts} | {totals[year].source_id}))
+        return SectorAnchor(sector, year, sum(p.value for p in parts) / totals[year].value, ids)
 
-    def idc(scope: str, sec: str, year: int, total: Estimate) -> Estimate:
-        return lk.one("ai_spend_by_sector", scope, sec, year, "", unit="usd_billion")
-
-    return (
-        share("financial_services", 2017, [idc(idc17, "banking", 2017, t17)], t17),
-        share("financial_services", 2019, [idc("Worldwide (IDC)", "banking", 2019, t19)], t19),
-        share("financial_services", 2024, [idc("Worldwide (IDC)", "banking", 2024, t24)], t24),
-        share("retail", 2017, [idc(idc17, "retail", 2017, t17)], t17),
-        share("retail", 2019, [idc("Worldwide (IDC)", "retail", 2019, t19)], t19),
-        share("retail", 2024, [idc("Worldwide (IDC)", "retail", 2024, t24)], t24),
-        share(
-            "manufacturing",
-            2017,
-            [idc(idc17, "discrete manufacturing", 2017, t17), idc(idc17, "process manufacturing", 2017, t17)],
-            t17,
-        ),
-        share("healthcare", 2017, [idc(idc17, "healthcare", 2017, t17)], t17),
-        share("technology_media", 2024, [idc("Worldwide (IDC)", "software & information services", 2024, t24)], t24),
-        share("public_sector", 2025, [gov25], t25),
-    )
+    out = [
+        share(sector, year, [lk.one("ai_spend_by_sector", scope, lab, year, "", unit="usd_billion") for lab in labels])
+        for sector, year, scope, labels in _SECTOR_SPEC
+    ]
+    # No worldwide IDC government share exists: a vendor's government AI market over IDC's total (weak).
+    gov = "AI in government & public services market (Future Market Insights)"
+    out.append(share("public_sector", 2025, [lk.one("ai_spend_by_sector", gov, "public sector", 2025, "")]))
+    return tuple(out)
 
 
 def sector_shares(anchors: Sequence[SectorAnchor], t: float) -> dict[str, float]:

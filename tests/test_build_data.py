@@ -55,7 +55,7 @@ def test_shipped_files_use_unix_line_endings_and_exact_history_columns() -> None
         assert next(csv.reader(fh)) == SPEND_COLUMNS
 
 
-def test_raw_copy_is_verbatim_and_has_all_rows() -> None:
+def test_raw_copy_has_all_511_rows_with_the_documented_columns() -> None:
     assert len(bd.read_raw(bd.RAW)) == 511
 
 
