@@ -1,0 +1,220 @@
+"""Which assumptions move the crossover: spread attribution, tornado data and goal-seek.
+
+P50s here are *censored*: a path that does not cross within the horizon counts as crossing one
+quarter after the last forecast quarter, so a P50 beyond the horizon is still a number to compare.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .config import TOTAL
+from .crossover import crossing_quarters, quarter_offsets, quarters_to_date
+from .scenario import ALL, DRIVER_BY_KEY, DRIVERS, Baseline, DriverValue, Scenario, apply_scenario, point
+
+logger = logging.getLogger(__name__)
+
+TORNADO_COLUMNS = ["driver", "label", "low", "high", "p50_low", "p50_high", "shift_quarters", "censored"]
+
+#: Grid points scanned across a driver's range before bisecting (finds non-monotone brackets too).
+GOAL_SEEK_GRID = 9
+
+
+@dataclass(frozen=True)
+class SpreadAttribution:
+    """P10-P90 width of crossover times (quarters) in full Monte Carlo and with either source fixed."""
+
+    sector: str
+    spread_total: float
+    spread_model: float
+    spread_assumptions: float
+    dominant: str
+    censored: bool
+
+
+@dataclass(frozen=True)
+class GoalSeekResult:
+    """The driver value that puts a sector's P50 crossover at a target date, or why none does.
+
+    ``reachable_from``/``reachable_to`` bound the P50 dates seen across the driver's range; ``None``
+    for ``reachable_to`` means the latest P50 lies beyond the horizon.
+    """
+
+    sector: str
+    driver: str
+    target: pd.Timestamp
+    reachable: bool
+    value: float | None
+    achieved_p50: pd.Timestamp | None
+    reachable_from: pd.Timestamp | None
+    reachable_to: pd.Timestamp | None
+    evaluations: int
+    message: str
+
+
+def _censored(q: np.ndarray, horizon: int) -> np.ndarray:
+    return np.minimum(q, float(horizon))
+
+
+def p50_quarters(baseline: Baseline, sector: str, k: int = 1) -> float:
+    """Censored P50 crossing time in quarters after ``periods[0]`` (``H`` means beyond the horizon)."""
+    q, _ = crossing_quarters(baseline, sector, k)
+    return float(np.quantile(_censored(q, len(baseline.periods)), 0.5, method="inverted_cdf"))
+
+
+def _spread(q: np.ndarray, horizon: int) -> tuple[float, bool]:
+    c = _censored(q, horizon)
+    p10, p90 = np.quantile(c, [0.1, 0.9], method="inverted_cdf")
+    return float(p90 - p10), bool(p90 >= horizon)
+
+
+def spread_attribution(
+    baseline: Baseline, scenario: Scenario, sector: str = TOTAL, k: int = 1, seed: int = 0
+) -> SpreadAttribution:
+    """Compare crossover spread with assumptions fixed at their centre vs model paths at their median."""
+    h = len(baseline.periods)
+    full, c_full = _spread(crossing_quarters(apply_scenario(baseline, scenario, seed=seed), sector, k)[0], h)
+    model, c_model = _spread(
+        crossing_quarters(apply_scenario(baseline, scenario.centred(), seed=seed), sector, k)[0], h
+    )
+    median = np.broadcast_to(np.median(baseline.paths, axis=0), baseline.paths.shape).copy()
+    collapsed = baseline.with_paths(median)
+    assume, c_assume = _spread(crossing_quarters(apply_scenario(collapsed, scenario, seed=seed), sector, k)[0], h)
+    dominant = "none" if model == assume == 0 else ("model" if model >= assume else "assumptions")
+    return SpreadAttribution(sector, full, model, assume, dominant, c_full or c_model or c_assume)
+
+
+def with_driver(scenario: Scenario, sector: str, key: str, value: DriverValue | float) -> Scenario:
+    """Set one driver for a sector; for ``'total'`` set it for all sectors, replacing overrides."""
+    if sector != TOTAL:
+        return scenario.with_value(sector, key, value)
+    out = scenario.with_value(ALL, key, value)
+    for s in scenario.values:
+        if s != ALL and key in scenario.values[s]:
+            out = out.with_value(s, key, value)
+    return out
+
+
+def _p50_at(baseline: Baseline, scenario: Scenario, sector: str, key: str, value: float, k: int, seed: int) -> float:
+    moved = with_driver(scenario, sector, key, point(value))
+    return p50_quarters(apply_scenario(baseline, moved, seed=seed), sector, k)
+
+
+def tornado(
+    baseline: Baseline,
+    scenario: Scenario,
+    sector: str = TOTAL,
+    k: int = 1,
+    seed: int = 0,
+    drivers: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Per driver, the P50 crossover at the bottom and top of its range, sorted by absolute shift.
+
+    Returns:
+        Columns ``TORNADO_COLUMNS``; ``shift_quarters`` is P50(high) - P50(low) in quarters and
+        ``censored`` flags a P50 beyond the horizon at either end (then the shift is a lower bound).
+    """
+    h = len(baseline.periods)
+    origin = baseline.periods[0]
+    rows = []
+    for key in drivers or tuple(d.key for d in DRIVERS):
+        d = DRIVER_BY_KEY[key]
+        lo = _p50_at(baseline, scenario, sector, key, d.min, k, seed)
+        hi = _p50_at(baseline, scenario, sector, key, d.max, k, seed)
+        rows.append(
+            {
+                "driver": key,
+                "label": d.label,
+                "low": d.min,
+                "high": d.max,
+                "p50_low": quarters_to_date(lo, origin) if lo < h else None,
+                "p50_high": quarters_to_date(hi, origin) if hi < h else None,
+                "shift_quarters": hi - lo,
+                "censored": bool(lo >= h or hi >= h),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=TORNADO_COLUMNS)
+    for col in ("p50_low", "p50_high"):
+        frame[col] = pd.to_datetime(frame[col])
+    order = frame["shift_quarters"].abs().sort_values(ascending=False, kind="stable").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def _bisect(
+    f, a: float, fa: float, b: float, fb: float, target: float, tol: float, max_iter: int = 50
+) -> tuple[float, float, int]:
+    """Bisection on a bracket with (fa - target) and (fb - target) of opposite signs or zero."""
+    best, fbest = (a, fa) if abs(fa - target) <= abs(fb - target) else (b, fb)
+    n = 0
+    while n < max_iter and abs(fbest - target) > tol:
+        n += 1
+        m = (a + b) / 2
+        fm = f(m)
+        if abs(fm - target) < abs(fbest - target):
+            best, fbest = m, fm
+        if (fa - target) * (fm - target) <= 0:
+            b, fb = m, fm
+        else:
+            a, fa = m, fm
+    return best, fbest, n
+
+
+def _fmt(date: pd.Timestamp | None) -> str:
+    return "beyond the horizon" if date is None else str(date.date())
+
+
+def goal_seek(
+    baseline: Baseline,
+    scenario: Scenario,
+    sector: str,
+    driver: str,
+    target_date: pd.Timestamp | str,
+    k: int = 1,
+    seed: int = 0,
+    tol_quarters: float = 0.02,
+) -> GoalSeekResult:
+    """What value of ``driver`` (set as a point) moves ``sector``'s P50 crossover to ``target_date``?"""
+    if driver not in DRIVER_BY_KEY:
+        raise ValueError(f"unknown driver '{driver}'; expected one of {list(DRIVER_BY_KEY)}")
+    d = DRIVER_BY_KEY[driver]
+    target = pd.Timestamp(target_date)
+    h = len(baseline.periods)
+    origin = baseline.periods[0]
+    t = float(quarter_offsets(pd.DatetimeIndex([target]), origin)[0])
+    calls = 0
+
+    def f(v: float) -> float:
+        nonlocal calls
+        calls += 1
+        return _p50_at(baseline, scenario, sector, driver, v, k, seed)
+
+    grid = np.linspace(d.min, d.max, GOAL_SEEK_GRID)
+    vals = np.array([f(v) for v in grid])
+    lo_q, hi_q = float(vals.min()), float(vals.max())
+    span_from = quarters_to_date(lo_q, origin) if lo_q < h else None
+    span_to = quarters_to_date(hi_q, origin) if hi_q < h else None
+
+    def fail(msg: str) -> GoalSeekResult:
+        return GoalSeekResult(sector, driver, target, False, None, None, span_from, span_to, calls, msg)
+
+    span = f"{_fmt(span_from)} to {_fmt(span_to)}"
+    if t >= h:
+        return fail(f"{target.date()} is beyond the forecast horizon; P50 dates reachable: {span}")
+    brackets = [i for i in range(len(grid) - 1) if (vals[i] - t) * (vals[i + 1] - t) <= 0]
+    if not brackets:
+        return fail(f"not reachable within {d.min}..{d.max} {d.unit}; P50 dates reachable: {span}")
+    i = brackets[0]
+    value, got, n = _bisect(f, grid[i], vals[i], grid[i + 1], vals[i + 1], t, tol_quarters)
+    achieved = quarters_to_date(got, origin) if got < h else None
+    ok = abs(got - t) <= 1.0
+    msg = (
+        f"{d.label} = {value:.4g} {d.unit} puts the P50 at {_fmt(achieved)}"
+        if ok
+        else f"the P50 jumps past the target near {d.label} = {value:.4g}; closest P50 {_fmt(achieved)}"
+    )
+    logger.debug("goal_seek %s/%s: %d evaluations, |miss| = %.3f quarters", sector, driver, calls, abs(got - t))
+    return GoalSeekResult(sector, driver, target, ok, float(value), achieved, span_from, span_to, calls, msg)
