@@ -119,7 +119,7 @@ def _history(baseline: Baseline, sector: str) -> tuple[np.ndarray, np.ndarray, n
     return common, train, infer
 
 
-def _paths(baseline: Baseline, sector: str) -> np.ndarray:
+def sector_paths(baseline: Baseline, sector: str) -> np.ndarray:
     """(n_paths, 2, H) paths of a sector, or of the total summed path by path."""
     if sector == TOTAL:
         return baseline.paths.sum(axis=1)
@@ -138,7 +138,7 @@ def crossing_quarters(baseline: Baseline, sector: str, k: int = 1) -> tuple[np.n
     ds, train, infer = _history(baseline, sector)
     hist_q = quarter_offsets(ds, origin) if len(ds) else np.array([])
     hist_x = first_crossing(infer - train, k)[0] if len(ds) else np.inf
-    paths = _paths(baseline, sector)
+    paths = sector_paths(baseline, sector)
     if np.isfinite(hist_x):
         at = float(np.interp(hist_x, np.arange(len(ds)), hist_q))
         return np.full(paths.shape[0], at), at

@@ -451,33 +451,56 @@ def _logistic(a0: float, ceiling: np.ndarray | float, speed: np.ndarray | float,
     return ceiling / (1.0 + (ceiling / a0 - 1.0) * np.exp(-speed * tau))
 
 
-def _multipliers(
-    sector: str, v: Mapping[str, np.ndarray], periods: pd.DatetimeIndex
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(training factor, inference factor, conversion of baseline training into inference, cloud share)."""
+@dataclass(frozen=True)
+class DriverEffects:
+    """Each driver's factor per path and period (arrays broadcastable to ``(n_paths, H)``)."""
+
+    adoption: np.ndarray  # adoption(scenario) / adoption(baseline)
+    realtime: np.ndarray  # (1 + g) ** years
+    cost: np.ndarray  # inference price-volume factor
+    pretrained: np.ndarray  # share of would-be training replaced, in [0, 1]
+    cloud: np.ndarray  # share of inference still in the cloud, in [0, 1]
+
+    @property
+    def training(self) -> np.ndarray:
+        """Factor on baseline training spend."""
+        return self.adoption ** ADOPTION_ELASTICITY["training"] * (1.0 - self.pretrained)
+
+    @property
+    def inference(self) -> np.ndarray:
+        """Factor on baseline inference spend."""
+        return self.adoption ** ADOPTION_ELASTICITY["inference"] * self.realtime * self.cloud * self.cost
+
+    @property
+    def conversion(self) -> np.ndarray:
+        """Inference added per dollar of baseline training (replaced training served as inference)."""
+        return (
+            PRETRAINED_CONVERSION
+            * self.pretrained
+            * self.adoption ** ADOPTION_ELASTICITY["training"]
+            * (self.cloud * self.cost)
+        )
+
+
+def driver_effects(sector: str, v: Mapping[str, np.ndarray | float], periods: pd.DatetimeIndex) -> DriverEffects:
+    """Factors of every driver for one sector, given one value (or one per path) of each driver key."""
     tau = years_ahead(periods)[None, :]
     a0 = SECTOR_ADOPTION[sector][0]
-    base = _logistic(
-        a0,
-        np.float64(DRIVER_BY_KEY["adoption_ceiling"].neutral),
-        np.float64(DRIVER_BY_KEY["adoption_speed"].neutral),
-        tau,
-    )
-    ratio = _logistic(a0, v["adoption_ceiling"], v["adoption_speed"], tau) / base
-    eps_t, eps_i = ADOPTION_ELASTICITY["training"], ADOPTION_ELASTICITY["inference"]
-    realtime = (1.0 + v["realtime_growth"]) ** tau
-    d0 = DRIVER_BY_KEY["price_decline"].neutral
-    eta0 = DRIVER_BY_KEY["price_elasticity"].neutral
-    cost = np.exp(tau * ((1.0 - v["price_elasticity"]) * np.log1p(-v["price_decline"]) - (1.0 - eta0) * np.log1p(-d0)))
+    neutral = {key: np.float64(DRIVER_BY_KEY[key].neutral) for key in DRIVER_BY_KEY}
+    base = _logistic(a0, neutral["adoption_ceiling"], neutral["adoption_speed"], tau)
+    adoption = _logistic(a0, v["adoption_ceiling"], v["adoption_speed"], tau) / base
+    realtime = (1.0 + np.asarray(v["realtime_growth"])) ** tau
+    # Replace the baseline's embedded price-volume term (1 - d0)^((1 - eta0) t) by the scenario's.
+    log_cost = (1.0 - np.asarray(v["price_elasticity"])) * np.log1p(-np.asarray(v["price_decline"])) - (
+        1.0 - neutral["price_elasticity"]
+    ) * np.log1p(-neutral["price_decline"])
+    cost = np.exp(tau * log_cost)
     ramp = np.minimum(1.0, (np.arange(len(periods)) + 1) / PRETRAINED_RAMP_QUARTERS)[None, :]
-    pre = v["pretrained_share"] * ramp
-    edge_tau = v["edge_year"] - _jump_off_year(periods)
+    pretrained = np.asarray(v["pretrained_share"]) * ramp
+    edge_tau = np.asarray(v["edge_year"]) - _jump_off_year(periods)
     edge_ramp = np.where(edge_tau > 0, np.minimum(1.0, tau / np.maximum(edge_tau, 1e-9)), 1.0)
-    cloud = 1.0 - v["edge_share"] * edge_ramp
-    train = ratio**eps_t * (1.0 - pre)
-    infer = ratio**eps_i * realtime * cloud * cost
-    convert = PRETRAINED_CONVERSION * pre * ratio**eps_t * cloud * cost
-    return train, infer, convert, cloud
+    cloud = 1.0 - np.asarray(v["edge_share"]) * edge_ramp
+    return DriverEffects(adoption, realtime, cost, pretrained, cloud)
 
 
 def _draw_values(scenario: Scenario, sectors: tuple[str, ...], n: int, seed: int) -> dict[str, dict[str, np.ndarray]]:
@@ -513,8 +536,8 @@ def apply_scenario(baseline: Baseline, scenario: Scenario, n_draws: int | None =
     draws = _draw_values(scenario, baseline.sectors, n, seed)
     out = np.empty_like(src, dtype=float)
     for j, s in enumerate(baseline.sectors):
-        train, infer, convert, _ = _multipliers(s, draws[s], baseline.periods)
+        fx = driver_effects(s, draws[s], baseline.periods)
         base_t, base_i = src[:, j, 0, :], src[:, j, 1, :]
-        out[:, j, 0, :] = base_t * train
-        out[:, j, 1, :] = base_i * infer + base_t * convert
+        out[:, j, 0, :] = base_t * fx.training
+        out[:, j, 1, :] = base_i * fx.inference + base_t * fx.conversion
     return baseline.with_paths(out)

@@ -1,0 +1,221 @@
+"""Crossover rule, states and distribution: exact hand-built cases plus synthetic and property checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecasting.crossover import (
+    CROSSED_IN_HISTORY,
+    CROSSES_WITHIN_HORIZON,
+    CROSSOVER_COLUMNS,
+    NEVER_IN_PATHS,
+    NOT_WITHIN_HORIZON,
+    crossing_quarters,
+    crossover_distribution,
+    crossover_for,
+    crossover_frame,
+    first_crossing,
+    probability_frame,
+    quarter_offsets,
+    quarters_to_date,
+    sector_paths,
+)
+from forecasting.scenario import PRESETS, Baseline, apply_scenario
+
+START = pd.Timestamp("2026-01-01")
+TS = pd.Timestamp
+
+
+def one_sector(train, infer, hist_train=(), hist_infer=(), sector: str = "healthcare") -> Baseline:
+    """A one-sector baseline from (n_paths, H) or (H,) arrays and an optional history just before it."""
+    train, infer = np.atleast_2d(np.asarray(train, float)), np.atleast_2d(np.asarray(infer, float))
+    periods = pd.date_range(START, periods=train.shape[1], freq="QS")
+    hist_ds = pd.date_range(end=START - pd.offsets.QuarterBegin(startingMonth=1), periods=len(hist_train), freq="QS")
+    history = pd.DataFrame(
+        {
+            "unique_id": [f"{sector}/training"] * len(hist_train) + [f"{sector}/inference"] * len(hist_infer),
+            "ds": list(hist_ds) * 2,
+            "y": [*hist_train, *hist_infer],
+        }
+    )
+    paths = {f"{sector}/training": train, f"{sector}/inference": infer}
+    return Baseline.from_paths(paths, periods, history)
+
+
+def test_crossing_is_interpolated_linearly_within_the_quarter() -> None:
+    b = one_sector([10, 10, 10], [6, 12, 14], [10], [4])
+    c = crossover_for(b, "healthcare")
+    # gap -4 at 2026-01-01 and +2 at 2026-04-01: zero at 4/6 of the 90-day quarter = 60 days in.
+    assert c.state == CROSSES_WITHIN_HORIZON
+    assert (c.p10, c.p50, c.p90) == (TS("2026-03-02"), TS("2026-03-02"), TS("2026-03-02"))
+    assert c.crossed_at is None
+    assert c.prob_by_period.tolist() == [0.0, 1.0, 1.0]
+    assert c.prob_within_horizon == 1.0
+
+
+def test_crossing_between_last_observed_and_first_forecast_quarter_lands_in_between() -> None:
+    b = one_sector([10, 10], [12, 13], [10], [8])
+    c = crossover_for(b, "healthcare")
+    assert c.state == CROSSES_WITHIN_HORIZON
+    assert c.p50 == TS("2025-11-16")  # half of the 92 days from 2025-10-01
+    assert crossing_quarters(b, "healthcare")[0].tolist() == [-0.5]
+
+
+def test_crossover_in_history_is_reported_with_its_date_even_if_paths_fall_back() -> None:
+    b = one_sector([10, 10], [1, 1], [10, 10, 10], [5, 10, 12])
+    c = crossover_for(b, "healthcare")
+    assert c.state == CROSSED_IN_HISTORY
+    assert c.crossed_at == TS("2025-07-01")  # inference == training counts as crossed
+    assert c.p50 == TS("2025-07-01")
+    assert c.prob_by_period.tolist() == [1.0, 1.0]
+
+
+def test_crossover_is_never_in_paths_when_lines_never_meet() -> None:
+    b = one_sector([[10, 10, 10], [10, 10, 10]], [[1, 2, 3], [4, 5, 6]], [10], [1])
+    c = crossover_for(b, "healthcare")
+    assert (c.state, c.p10, c.p50, c.p90, c.prob_within_horizon) == (NEVER_IN_PATHS, None, None, None, 0.0)
+    assert c.prob_by_period.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_crossover_is_not_within_horizon_when_a_minority_of_paths_cross() -> None:
+    train = np.full((4, 3), 10.0)
+    infer = np.array([[5, 8, 11], [5, 6, 7], [5, 6, 7], [5, 6, 7]], float)
+    c = crossover_for(one_sector(train, infer, [10], [4]), "healthcare")
+    assert c.state == NOT_WITHIN_HORIZON
+    assert c.prob_within_horizon == 0.25
+    assert c.p10 == TS("2026-06-01")  # gap -2 -> +1 from 2026-04-01: 2/3 of 91 days, rounded to the day
+    assert (c.p50, c.p90) == (None, None)
+    assert c.prob_by_period.tolist() == [0.0, 0.0, 0.25]
+
+
+def test_persistence_k_skips_a_one_quarter_blip() -> None:
+    gap = np.array([[-1.0, 1.0, -1.0, 1.0, 1.0]])
+    assert first_crossing(gap, 1).tolist() == [0.5]
+    assert first_crossing(gap, 2).tolist() == [2.5]
+    assert first_crossing(gap, 3).tolist() == [np.inf]
+
+
+def test_persistence_run_must_fit_inside_the_horizon() -> None:
+    assert first_crossing(np.array([[-1.0, -1.0, -1.0, 3.0]]), 2).tolist() == [np.inf]
+
+
+def test_first_period_counts_without_interpolation_when_nothing_precedes_it() -> None:
+    assert first_crossing(np.array([[0.0, 1.0], [-3.0, 1.0]])).tolist() == [0.0, 0.75]
+
+
+def test_persistence_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        first_crossing(np.zeros((1, 3)), 0)
+
+
+def test_unknown_sector_is_refused() -> None:
+    with pytest.raises(ValueError, match="retail"):
+        crossing_quarters(one_sector([1], [2]), "retail")
+
+
+def test_total_crosses_on_the_summed_paths_even_when_no_sector_does() -> None:
+    periods = pd.date_range(START, periods=3, freq="QS")
+    paths = {
+        "healthcare/training": np.array([[10.0, 10, 10]]),
+        "healthcare/inference": np.array([[5.0, 5, 5]]),
+        "retail/training": np.array([[1.0, 1, 1]]),
+        "retail/inference": np.array([[0.0, 5, 9]]),
+    }
+    b = Baseline.from_paths(paths, periods, pd.DataFrame(columns=["unique_id", "ds", "y"]))
+    res = crossover_distribution(b)
+    assert list(res) == ["healthcare", "retail", "total"]
+    assert res["healthcare"].state == NEVER_IN_PATHS
+    assert res["retail"].p50 == TS("2026-01-19")  # gap -1 -> +4: a fifth of the 90 days
+    assert res["total"].p50 == TS("2026-04-24")  # gap -1 -> +3 from 2026-04-01: a quarter of 91 days
+
+
+def test_quarter_offsets_and_dates_round_trip() -> None:
+    dates = pd.DatetimeIndex(["2025-10-01", "2026-01-01", "2026-02-15", "2027-04-01"])
+    assert quarter_offsets(dates, START).tolist() == [-1.0, 0.0, 0.5, 5.0]
+    assert [quarters_to_date(q, START) for q in (-1.0, 0.5, 5.0)] == [
+        TS(d) for d in ("2025-10-01", "2026-02-15", "2027-04-01")
+    ]
+    assert quarters_to_date(np.inf, START) is None
+
+
+def test_tidy_frames_carry_one_row_per_sector_and_per_period() -> None:
+    res = crossover_distribution(one_sector([10, 10, 10], [6, 12, 14], [10], [4]))
+    frame = crossover_frame(res)
+    assert list(frame.columns) == CROSSOVER_COLUMNS
+    assert frame["sector"].tolist() == ["healthcare", "total"]
+    assert frame["label"].tolist() == ["Healthcare", "Total market"]
+    assert frame["p50"].tolist() == [TS("2026-03-02")] * 2
+    probs = probability_frame(res)
+    assert list(probs.columns) == ["sector", "ds", "prob"]
+    assert probs["prob"].tolist() == [0.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+
+
+def _synthetic(noise: float, seed: int = 1, n: int = 400) -> Baseline:
+    """Training flat at 100, inference 60 + 5k: the noiseless gap reaches zero at quarter 8 exactly."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(16)
+    level = np.exp(noise * rng.standard_normal((n, 1)) + noise / 4 * rng.standard_normal((n, 16)))
+    return one_sector(np.full((n, 16), 100.0), (60 + 5 * k) * level, [100, 100], [50, 55])
+
+
+def test_p50_of_a_known_crossing_lies_within_one_quarter_of_it() -> None:
+    c = crossover_for(_synthetic(noise=0.1), "healthcare")
+    assert abs(quarter_offsets(pd.DatetimeIndex([c.p50]), START)[0] - 8.0) <= 1.0
+
+
+def test_p10_p90_band_narrows_as_noise_shrinks() -> None:
+    widths = []
+    for noise in (0.2, 0.1, 0.02):
+        c = crossover_for(_synthetic(noise=noise), "healthcare")
+        widths.append((c.p90 - c.p10).days)
+    assert widths[0] > widths[1] > widths[2]
+
+
+@st.composite
+def baselines(draw: st.DrawFn) -> Baseline:
+    """Two sectors, a few paths, random walks that may or may not cross."""
+    seed = draw(st.integers(0, 2**31 - 1))
+    n, h = draw(st.integers(1, 6)), draw(st.integers(2, 6))
+    rng = np.random.default_rng(seed)
+    periods = pd.date_range(START, periods=h, freq="QS")
+    paths = {}
+    for s in ("retail", "other"):
+        paths[f"{s}/training"] = 100 * np.exp(np.cumsum(rng.normal(0, 0.3, (n, h)), axis=1))
+        paths[f"{s}/inference"] = 60 * np.exp(np.cumsum(rng.normal(0.1, 0.3, (n, h)), axis=1))
+    hist = pd.DataFrame(
+        {
+            "unique_id": ["retail/training", "retail/inference", "other/training", "other/inference"],
+            "ds": [TS("2025-10-01")] * 4,
+            "y": [100.0, 60.0, 100.0, 60.0],
+        }
+    )
+    return Baseline.from_paths(paths, periods, hist)
+
+
+@settings(max_examples=40, deadline=None)
+@given(baselines(), st.floats(0.01, 1000.0), st.integers(1, 3))
+def test_scaling_every_spend_by_a_constant_leaves_crossover_times_unchanged(b: Baseline, c: float, k: int) -> None:
+    scaled = Baseline(b.sectors, b.periods, b.paths * c, b.history.assign(y=b.history["y"] * c))
+    for s in (*b.sectors, "total"):
+        np.testing.assert_allclose(crossing_quarters(scaled, s, k)[0], crossing_quarters(b, s, k)[0], rtol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(baselines())
+def test_total_equals_sum_of_sectors_on_every_path(b: Baseline) -> None:
+    out = apply_scenario(b, PRESETS["open_model_boom"])
+    total = sector_paths(out, "total")
+    np.testing.assert_allclose(total, sector_paths(out, "retail") + sector_paths(out, "other"), rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(baselines(), st.integers(1, 3))
+def test_probability_by_period_never_decreases_and_ends_at_the_within_horizon_share(b: Baseline, k: int) -> None:
+    for c in crossover_distribution(b, k).values():
+        probs = c.prob_by_period.to_numpy()
+        assert (np.diff(probs) >= 0).all()
+        assert probs[-1] == c.prob_within_horizon
