@@ -56,6 +56,7 @@ class Driver:
     step: float
     help: str
     reason: str
+    estimates: tuple[str, ...] = ()  # estimate_id rows of data/published_estimates.csv behind the reason
 
     def __post_init__(self) -> None:
         if not self.min <= self.neutral <= self.max or not self.min <= self.default <= self.max:
@@ -73,8 +74,9 @@ DRIVERS: tuple[Driver, ...] = (
         0.48,
         0.02,
         "How fast the share of organisations using AI climbs its S-curve.",
-        "Eurostat: 13.5% of EU enterprises used AI in 2024 and 20% in 2025; a logistic curve with "
+        "Eurostat: 13.5% of EU enterprises used AI in 2024 and 19.95% in 2025; a logistic curve with "
         "ceiling 0.9 through both points has rate 0.48/year.",
+        ("est-b8eff369e4", "est-51429ea348"),
     ),
     Driver(
         "adoption_ceiling",
@@ -87,6 +89,7 @@ DRIVERS: tuple[Driver, ...] = (
         0.01,
         "Share of organisations in the sector that ever use AI.",
         "McKinsey State of AI 2025: 88% of organisations use AI in at least one function, so the ceiling is about 0.9.",
+        ("est-c0259db162",),
     ),
     Driver(
         "realtime_growth",
@@ -100,6 +103,7 @@ DRIVERS: tuple[Driver, ...] = (
         "Extra yearly growth of inference from real-time uses (agents, streaming, personalisation).",
         "Stated assumption: 0. The baseline already extrapolates observed growth, including Synergy "
         "Research's 140-160% year-on-year growth of GenAI cloud services in 2025Q1.",
+        ("est-0632c21377", "est-2d53327959"),
     ),
     Driver(
         "edge_share",
@@ -113,6 +117,7 @@ DRIVERS: tuple[Driver, ...] = (
         "Share of today's cloud inference that moves to devices or the near edge, reached linearly by the target year.",
         "Edge Artificial Intelligence Outlook 2030: 10% of inference on-device in 2025, 50% by 2030; "
         "(0.50 - 0.10) / (1 - 0.10) = 0.44 of today's cloud inference moves.",
+        ("est-05c8e37b9d", "est-f3f58c8b82"),
     ),
     Driver(
         "edge_year",
@@ -125,6 +130,7 @@ DRIVERS: tuple[Driver, ...] = (
         1.0,
         "Year by whose first quarter the edge share is fully reached.",
         "Edge Artificial Intelligence Outlook 2030: the 50% figure is for 2030.",
+        ("est-f3f58c8b82",),
     ),
     Driver(
         "pretrained_share",
@@ -139,6 +145,7 @@ DRIVERS: tuple[Driver, ...] = (
         f"each replaced dollar adds {PRETRAINED_CONVERSION} dollars of inference.",
         "Menlo Ventures: open-source models ran 19% of enterprise LLM workloads in 2024 and 12% in "
         "2025; we take 0.12 of training as replaced.",
+        ("est-1e7364bd87", "est-2b95b35c42"),
     ),
     Driver(
         "price_decline",
@@ -151,6 +158,7 @@ DRIVERS: tuple[Driver, ...] = (
         0.01,
         "Yearly decline of the price per unit of compute; spend = price x volume.",
         "Stanford AI Index 2025: enterprise AI hardware costs fall about 30% a year.",
+        ("est-a2461758d2",),
     ),
     Driver(
         "price_elasticity",
@@ -164,19 +172,30 @@ DRIVERS: tuple[Driver, ...] = (
         "How much inference volume rises when its price falls; above 1 a price decline raises spend.",
         "Morgan Stanley IM: LLM token use grew at least 10x in 2025, while a16z (LLMflation) measures "
         "a 10x/year price decline at constant capability: ln 10 / ln 10 = 1.0.",
+        ("est-ba12cbbfda", "est-b34a938f51"),
     ),
 )
 DRIVER_BY_KEY: dict[str, Driver] = {d.key: d for d in DRIVERS}
 
-#: Share of organisations using AI at the jump-off, per sector, and where it comes from.
-SECTOR_ADOPTION: dict[str, tuple[float, str]] = {
-    "healthcare": (0.21, "Gallup: 21% of US healthcare workers used AI at work weekly, 2025Q3"),
-    "financial_services": (0.33, "Gallup: 33% of US finance workers used AI at work weekly, 2025Q3"),
-    "retail": (0.18, "Gallup: 18% of US retail workers used AI at work weekly, 2025Q3"),
-    "manufacturing": (0.18, "Gallup: 18% of US manufacturing workers used AI at work weekly, 2025Q3"),
-    "technology_media": (0.50, "Gallup: 50% of US technology workers used AI at work weekly, 2025Q3"),
-    "public_sector": (0.43, "WifiTalents (aggregator): 43% of US federal agencies use or pilot GenAI, 2024"),
-    "other": (0.30, "Gallup: 30% of US professional-services workers used AI at work weekly, 2025Q3"),
+#: Per sector: share using AI at the jump-off, where it comes from, and its estimate_id.  Worker shares
+#: (Gallup) stand in for organisation shares, which no public source gives for every sector.
+SECTOR_ADOPTION: dict[str, tuple[float, str, str]] = {
+    "healthcare": (0.21, "Gallup: 21% of US healthcare workers used AI at work weekly, 2025Q3", "est-639f1b4013"),
+    "financial_services": (0.33, "Gallup: 33% of US finance workers used AI at work weekly, 2025Q3", "est-e6a4d288b9"),
+    "retail": (0.18, "Gallup: 18% of US retail workers used AI at work weekly, 2025Q3", "est-142a7e10f8"),
+    "manufacturing": (0.18, "Gallup: 18% of US manufacturing workers used AI at work weekly, 2025Q3", "est-653802bac9"),
+    "technology_media": (0.50, "Gallup: 50% of US technology workers used AI at work weekly, 2025Q3", "est-00b4022b10"),
+    "public_sector": (
+        0.43,
+        "WifiTalents (statistics aggregator, a weak source; no stronger public-sector figure was found): "
+        "43% of US federal agencies use or pilot GenAI, 2024",
+        "est-134fbc982e",
+    ),
+    "other": (
+        0.30,
+        "Gallup: 30% of US professional-services workers used AI at work weekly, 2025Q3",
+        "est-65b16c89a0",
+    ),
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.config import SECTORS
+from forecasting.config import REPO_ROOT, SECTORS
 from forecasting.crossover import crossing_quarters
 from forecasting.scenario import (
     ALL,
@@ -199,6 +199,29 @@ def test_from_paths_orders_sectors_as_config_does() -> None:
     periods = pd.date_range(START, periods=2, freq="QS")
     paths = {f"{s}/{w}": np.ones((1, 2)) for s in ("other", "healthcare") for w in ("training", "inference")}
     assert Baseline.from_paths(paths, periods, EMPTY_HISTORY).sectors == ("healthcare", "other")
+
+
+ESTIMATES = pd.read_csv(REPO_ROOT / "data" / "published_estimates.csv").set_index("estimate_id")["value"]
+
+
+def test_every_cited_estimate_exists_in_the_curated_figures() -> None:
+    cited = [e for d in DRIVERS for e in d.estimates] + [row[2] for row in SECTOR_ADOPTION.values()]
+    assert [e for e in cited if e not in ESTIMATES.index] == []
+    for share, _, estimate in SECTOR_ADOPTION.values():
+        assert ESTIMATES[estimate] == share
+
+
+def test_defaults_follow_from_their_published_figures() -> None:
+    y24, y25 = (ESTIMATES[e] for e in DRIVER_BY_KEY["adoption_speed"].estimates)
+    ceiling = DRIVER_BY_KEY["adoption_ceiling"].default
+
+    def logit(a: float) -> float:
+        return float(np.log(a / (ceiling - a)))
+
+    assert round(logit(y25) - logit(y24), 2) == DRIVER_BY_KEY["adoption_speed"].default
+    e25, e30 = (ESTIMATES[e] for e in DRIVER_BY_KEY["edge_share"].estimates)
+    assert round((e30 - e25) / (1 - e25), 2) == DRIVER_BY_KEY["edge_share"].default
+    assert ESTIMATES[DRIVER_BY_KEY["price_decline"].estimates[0]] == DRIVER_BY_KEY["price_decline"].default
 
 
 def test_every_driver_default_cites_a_source_or_states_an_assumption() -> None:
