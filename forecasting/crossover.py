@@ -10,7 +10,7 @@ quarters after the first forecast quarter (``0`` = ``periods[0]``, ``-1`` = the 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 
 import numpy as np
@@ -44,7 +44,7 @@ class Crossover:
     p10: pd.Timestamp | None
     p50: pd.Timestamp | None
     p90: pd.Timestamp | None
-    prob_by_period: pd.Series
+    prob_by_period: pd.Series = field(compare=False)
     prob_within_horizon: float
     k: int = 1
 

@@ -392,7 +392,7 @@ PRESETS: dict[str, Scenario] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays and frames have no single truth value; compare by identity
 class Baseline:
     """Joint sample paths of future spend per sector and workload, plus the observed history."""
 
