@@ -332,8 +332,12 @@ class Scenario:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Scenario:
         """Build a scenario from :meth:`to_dict` output; raises ``ValueError`` on bad input."""
-        if "name" not in raw:
+        if not isinstance(raw, Mapping) or "name" not in raw:
             raise ValueError("scenario dict needs a 'name'")
+        if not isinstance(raw.get("values") or {}, Mapping) or not all(
+            isinstance(e, Mapping) for e in (raw.get("values") or {}).values()
+        ):
+            raise ValueError("scenario 'values' must map sector -> {driver: value}")
         values = {
             str(s): {str(k): DriverValue.from_json(v) for k, v in e.items()}
             for s, e in (raw.get("values") or {}).items()
@@ -412,10 +416,23 @@ class Baseline:
             )
         if not np.isfinite(p).all() or (p < 0).any():
             raise ValueError("paths must be finite and >= 0 (USD)")
+        object.__setattr__(self, "periods", pd.DatetimeIndex(self.periods))
+        months = self.periods.values.astype("datetime64[M]")
+        starts = months.astype("datetime64[ns]") == self.periods.values
+        if (
+            not starts.all()
+            or (months.astype(np.int64) % 3 != 0).any()
+            or (np.diff(months.astype(np.int64)) != 3).any()
+        ):
+            raise ValueError("periods must be consecutive quarter starts (e.g. 2026-01-01, 2026-04-01, ...)")
 
     @classmethod
     def from_paths(cls, paths: Mapping[str, np.ndarray], periods: pd.DatetimeIndex, history: pd.DataFrame) -> Baseline:
         """Stack the engine's ``{'<sector>/<workload>': (n_paths, H)}`` arrays into a baseline."""
+        known = {series_id(s, w) for s in SECTORS for w in WORKLOADS}
+        unknown = sorted(k for k in paths if k not in known)
+        if unknown:
+            raise ValueError(f"unknown series {unknown}; expected '<sector>/<workload>' ids from config")
         sectors = tuple(s for s in SECTORS if any(k.startswith(f"{s}/") for k in paths))
         missing = [series_id(s, w) for s in sectors for w in WORKLOADS if series_id(s, w) not in paths]
         if missing:
@@ -434,13 +451,16 @@ class Baseline:
     @cached_property
     def history_arrays(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per sector: (ds as datetime64[ns], training, inference) on quarters where both are observed."""
-        hist = validate_history(self.history) if len(self.history) else self.history
+        empty = (np.array([], dtype="datetime64[ns]"), np.array([]), np.array([]))
+        if len(self.history) == 0:
+            return {s: empty for s in self.sectors}
+        hist = validate_history(self.history)
         out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for s in self.sectors:
             t = hist[hist[UID] == series_id(s, "training")].set_index(DS)[Y]
             i = hist[hist[UID] == series_id(s, "inference")].set_index(DS)[Y]
             both = pd.concat([t, i], axis=1, join="inner").sort_index()
-            both = both[both.index < self.periods[0]]
+            both = both[both.index < self.periods[0]].dropna()
             out[s] = (
                 both.index.values.astype("datetime64[ns]"),
                 both.iloc[:, 0].to_numpy(float),

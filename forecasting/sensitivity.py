@@ -7,7 +7,7 @@ quarter after the last forecast quarter, so a P50 beyond the horizon is still a 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -72,20 +72,37 @@ def _spread(q: np.ndarray, horizon: int) -> tuple[float, bool]:
     return float(p90 - p10), bool(p90 >= horizon)
 
 
+def _attribution_runs(baseline: Baseline, scenario: Scenario, seed: int) -> tuple[Baseline, Baseline, Baseline]:
+    """Full Monte Carlo, assumptions at their centre, and model paths collapsed to the median path."""
+    median = np.broadcast_to(np.median(baseline.paths, axis=0), baseline.paths.shape).copy()
+    return (
+        apply_scenario(baseline, scenario, seed=seed),
+        apply_scenario(baseline, scenario.centred(), seed=seed),
+        apply_scenario(baseline.with_paths(median), scenario, seed=seed),
+    )
+
+
+def _attribute(runs: tuple[Baseline, Baseline, Baseline], sector: str, k: int) -> SpreadAttribution:
+    h = len(runs[0].periods)
+    (full, c_full), (model, c_model), (assume, c_assume) = (
+        _spread(crossing_quarters(run, sector, k)[0], h) for run in runs
+    )
+    dominant = "none" if model == assume == 0 else ("model" if model >= assume else "assumptions")
+    return SpreadAttribution(sector, full, model, assume, dominant, c_full or c_model or c_assume)
+
+
 def spread_attribution(
     baseline: Baseline, scenario: Scenario, sector: str = TOTAL, k: int = 1, seed: int = 0
 ) -> SpreadAttribution:
     """Compare crossover spread with assumptions fixed at their centre vs model paths at their median."""
-    h = len(baseline.periods)
-    full, c_full = _spread(crossing_quarters(apply_scenario(baseline, scenario, seed=seed), sector, k)[0], h)
-    model, c_model = _spread(
-        crossing_quarters(apply_scenario(baseline, scenario.centred(), seed=seed), sector, k)[0], h
-    )
-    median = np.broadcast_to(np.median(baseline.paths, axis=0), baseline.paths.shape).copy()
-    collapsed = baseline.with_paths(median)
-    assume, c_assume = _spread(crossing_quarters(apply_scenario(collapsed, scenario, seed=seed), sector, k)[0], h)
-    dominant = "none" if model == assume == 0 else ("model" if model >= assume else "assumptions")
-    return SpreadAttribution(sector, full, model, assume, dominant, c_full or c_model or c_assume)
+    return _attribute(_attribution_runs(baseline, scenario, seed), sector, k)
+
+
+def spread_frame(baseline: Baseline, scenario: Scenario, k: int = 1, seed: int = 0) -> pd.DataFrame:
+    """:func:`spread_attribution` for every sector and the total, one row each (its field names)."""
+    runs = _attribution_runs(baseline, scenario, seed)
+    rows = [asdict(_attribute(runs, s, k)) for s in (*baseline.sectors, TOTAL)]
+    return pd.DataFrame(rows, columns=[f.name for f in fields(SpreadAttribution)])
 
 
 def with_driver(scenario: Scenario, sector: str, key: str, value: DriverValue | float) -> Scenario:

@@ -195,6 +195,18 @@ def test_from_paths_needs_both_workloads_and_non_negative_spend() -> None:
         )
 
 
+def test_from_paths_refuses_unknown_series_and_irregular_periods() -> None:
+    ones = np.ones((1, 2))
+    periods = pd.date_range(START, periods=2, freq="QS")
+    with pytest.raises(ValueError, match="unknown series"):
+        Baseline.from_paths({"mars/training": ones, "mars/inference": ones}, periods, EMPTY_HISTORY)
+    paths = {"retail/training": ones, "retail/inference": ones}
+    with pytest.raises(ValueError, match="consecutive quarter starts"):
+        Baseline.from_paths(paths, pd.DatetimeIndex(["2026-01-01", "2026-07-01"]), EMPTY_HISTORY)
+    with pytest.raises(ValueError, match="consecutive quarter starts"):
+        Baseline.from_paths(paths, pd.DatetimeIndex(["2026-01-15", "2026-04-15"]), EMPTY_HISTORY)
+
+
 def test_from_paths_orders_sectors_as_config_does() -> None:
     periods = pd.date_range(START, periods=2, freq="QS")
     paths = {f"{s}/{w}": np.ones((1, 2)) for s in ("other", "healthcare") for w in ("training", "inference")}

@@ -15,6 +15,7 @@ from forecasting.sensitivity import (
     goal_seek,
     p50_quarters,
     spread_attribution,
+    spread_frame,
     tornado,
     with_driver,
 )
@@ -129,3 +130,12 @@ def test_p50_moves_monotonically_with_edge_share(seed: int, step: float) -> None
     lo = p50_quarters(apply_scenario(b, sc.with_value(ALL, "edge_share", 0.0)), "total")
     hi = p50_quarters(apply_scenario(b, sc.with_value(ALL, "edge_share", step)), "total")
     assert hi >= lo
+
+
+def test_spread_frame_has_a_row_per_sector_and_the_total_matching_the_single_call() -> None:
+    b, sc = noisy(noise=0.1), PRESETS["fast_adoption"]
+    frame = spread_frame(b, sc, seed=3)
+    assert frame["sector"].tolist() == ["retail", "other", "total"]
+    single = spread_attribution(b, sc, "other", seed=3)
+    assert frame.set_index("sector").loc["other", "spread_total"] == single.spread_total
+    assert frame.set_index("sector").loc["other", "dominant"] == single.dominant
