@@ -1,9 +1,10 @@
 """When inference spend overtakes training spend, as a distribution over joint sample paths.
 
 Rule: on the grid of observed quarters followed by forecast quarters, a path crosses at the first
-quarter ``j`` that starts a run of ``k`` consecutive quarters with inference >= training.  When the
-quarter before ``j`` had inference < training, the crossing date is interpolated linearly between
-the two quarter starts where the gap ``inference - training`` reaches zero.  Times are measured in
+quarter ``j`` that starts a run of ``k`` consecutive quarters with inference >= threshold x training
+(threshold 1 by default: the crossover itself).  When the quarter before ``j`` fell short, the
+crossing date is interpolated linearly between the two quarter starts where the gap
+``inference - threshold x training`` reaches zero.  Times are measured in
 quarters after the first forecast quarter (``0`` = ``periods[0]``, ``-1`` = the jump-off quarter).
 """
 
@@ -27,7 +28,18 @@ NOT_WITHIN_HORIZON = "not_within_horizon"
 NEVER_IN_PATHS = "never_in_paths"
 STATES = (CROSSED_IN_HISTORY, CROSSES_WITHIN_HORIZON, NOT_WITHIN_HORIZON, NEVER_IN_PATHS)
 
-CROSSOVER_COLUMNS = ["sector", "label", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon", "k"]
+CROSSOVER_COLUMNS = [
+    "sector",
+    "label",
+    "state",
+    "crossed_at",
+    "p10",
+    "p50",
+    "p90",
+    "prob_within_horizon",
+    "k",
+    "threshold",
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,7 @@ class Crossover:
     prob_by_period: pd.Series = field(compare=False)
     prob_within_horizon: float
     k: int = 1
+    threshold: float = 1.0
 
 
 def first_crossing(gap: np.ndarray, k: int = 1) -> np.ndarray:
@@ -126,18 +139,20 @@ def sector_paths(baseline: Baseline, sector: str) -> np.ndarray:
     return baseline.paths[:, baseline.sectors.index(sector)]
 
 
-def crossing_quarters(baseline: Baseline, sector: str, k: int = 1) -> tuple[np.ndarray, float]:
+def crossing_quarters(baseline: Baseline, sector: str, k: int = 1, threshold: float = 1.0) -> tuple[np.ndarray, float]:
     """Per path, the crossing time in quarters after ``periods[0]`` (inf if none), and the history one.
 
     The history crossing is inf unless the observed quarters alone hold a run of ``k``; then every
     path's time equals it.
     """
+    if not (np.isfinite(threshold) and threshold > 0):
+        raise ValueError(f"threshold (inference/training ratio) must be a positive number, got {threshold}")
     if sector != TOTAL and sector not in baseline.sectors:
         raise ValueError(f"sector '{sector}' is not in the baseline ({list(baseline.sectors)})")
     origin = baseline.periods[0]
     ds, train, infer = _history(baseline, sector)
     hist_q = quarter_offsets(ds, origin) if len(ds) else np.array([])
-    hist_x = first_crossing(infer - train, k)[0] if len(ds) else np.inf
+    hist_x = first_crossing(infer - threshold * train, k)[0] if len(ds) else np.inf
     paths = sector_paths(baseline, sector)
     if np.isfinite(hist_x):
         at = float(np.interp(hist_x, np.arange(len(ds)), hist_q))
@@ -146,8 +161,8 @@ def crossing_quarters(baseline: Baseline, sector: str, k: int = 1) -> tuple[np.n
     # and the last k observed quarters (one before that start, for interpolation) suffice.
     tail = slice(max(len(ds) - k, 0), len(ds))
     grid_q = np.concatenate([hist_q[tail], quarter_offsets(baseline.periods, origin)])
-    gap_hist = np.broadcast_to((infer - train)[tail], (paths.shape[0], len(grid_q) - paths.shape[2]))
-    gap = np.concatenate([gap_hist, paths[:, 1, :] - paths[:, 0, :]], axis=1)
+    gap_hist = np.broadcast_to((infer - threshold * train)[tail], (paths.shape[0], len(grid_q) - paths.shape[2]))
+    gap = np.concatenate([gap_hist, paths[:, 1, :] - threshold * paths[:, 0, :]], axis=1)
     x = first_crossing(gap, k)
     q = np.full(x.shape, np.inf)
     finite = np.isfinite(x)
@@ -155,7 +170,9 @@ def crossing_quarters(baseline: Baseline, sector: str, k: int = 1) -> tuple[np.n
     return q, np.inf
 
 
-def summarise(baseline: Baseline, sector: str, q: np.ndarray, history_q: float, k: int = 1) -> Crossover:
+def summarise(
+    baseline: Baseline, sector: str, q: np.ndarray, history_q: float, k: int = 1, threshold: float = 1.0
+) -> Crossover:
     """Turn per-path crossing times (quarters after ``periods[0]``) into a :class:`Crossover`."""
     origin = baseline.periods[0]
     steps = quarter_offsets(baseline.periods, origin)
@@ -180,18 +197,19 @@ def summarise(baseline: Baseline, sector: str, q: np.ndarray, history_q: float, 
         prob,
         within,
         k,
+        threshold,
     )
 
 
-def crossover_for(baseline: Baseline, sector: str, k: int = 1) -> Crossover:
+def crossover_for(baseline: Baseline, sector: str, k: int = 1, threshold: float = 1.0) -> Crossover:
     """The crossover distribution of one sector id, or of ``'total'``."""
-    q, hist = crossing_quarters(baseline, sector, k)
-    return summarise(baseline, sector, q, hist, k)
+    q, hist = crossing_quarters(baseline, sector, k, threshold)
+    return summarise(baseline, sector, q, hist, k, threshold)
 
 
-def crossover_distribution(baseline: Baseline, k: int = 1) -> dict[str, Crossover]:
+def crossover_distribution(baseline: Baseline, k: int = 1, threshold: float = 1.0) -> dict[str, Crossover]:
     """Crossover distributions keyed by each sector id of the baseline, plus ``'total'``."""
-    return {s: crossover_for(baseline, s, k) for s in (*baseline.sectors, TOTAL)}
+    return {s: crossover_for(baseline, s, k, threshold) for s in (*baseline.sectors, TOTAL)}
 
 
 def _label(sector: str) -> str:
@@ -211,6 +229,7 @@ def crossover_frame(results: dict[str, Crossover]) -> pd.DataFrame:
             "p90": c.p90,
             "prob_within_horizon": c.prob_within_horizon,
             "k": c.k,
+            "threshold": c.threshold,
         }
         for c in results.values()
     ]

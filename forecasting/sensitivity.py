@@ -1,5 +1,8 @@
 """Which assumptions move the crossover: spread attribution, tornado data and goal-seek.
 
+Every function takes the crossover rule's ``k`` (persistence) and ``threshold`` (inference/training
+ratio, 1 = the crossover itself) and passes them to :func:`forecasting.crossover.crossing_quarters`.
+
 P50s here are *censored*: a path that does not cross within the horizon counts as crossing one
 quarter after the last forecast quarter, so a P50 beyond the horizon is still a number to compare.
 """
@@ -60,9 +63,9 @@ def _censored(q: np.ndarray, horizon: int) -> np.ndarray:
     return np.minimum(q, float(horizon))
 
 
-def p50_quarters(baseline: Baseline, sector: str, k: int = 1) -> float:
+def p50_quarters(baseline: Baseline, sector: str, k: int = 1, threshold: float = 1.0) -> float:
     """Censored P50 crossing time in quarters after ``periods[0]`` (``H`` means beyond the horizon)."""
-    q, _ = crossing_quarters(baseline, sector, k)
+    q, _ = crossing_quarters(baseline, sector, k, threshold)
     return float(np.quantile(_censored(q, len(baseline.periods)), 0.5, method="inverted_cdf"))
 
 
@@ -82,26 +85,28 @@ def _attribution_runs(baseline: Baseline, scenario: Scenario, seed: int) -> tupl
     )
 
 
-def _attribute(runs: tuple[Baseline, Baseline, Baseline], sector: str, k: int) -> SpreadAttribution:
+def _attribute(runs: tuple[Baseline, Baseline, Baseline], sector: str, k: int, threshold: float) -> SpreadAttribution:
     h = len(runs[0].periods)
     (full, c_full), (model, c_model), (assume, c_assume) = (
-        _spread(crossing_quarters(run, sector, k)[0], h) for run in runs
+        _spread(crossing_quarters(run, sector, k, threshold)[0], h) for run in runs
     )
     dominant = "none" if model == assume == 0 else ("model" if model >= assume else "assumptions")
     return SpreadAttribution(sector, full, model, assume, dominant, c_full or c_model or c_assume)
 
 
 def spread_attribution(
-    baseline: Baseline, scenario: Scenario, sector: str = TOTAL, k: int = 1, seed: int = 0
+    baseline: Baseline, scenario: Scenario, sector: str = TOTAL, k: int = 1, seed: int = 0, threshold: float = 1.0
 ) -> SpreadAttribution:
     """Compare crossover spread with assumptions fixed at their centre vs model paths at their median."""
-    return _attribute(_attribution_runs(baseline, scenario, seed), sector, k)
+    return _attribute(_attribution_runs(baseline, scenario, seed), sector, k, threshold)
 
 
-def spread_frame(baseline: Baseline, scenario: Scenario, k: int = 1, seed: int = 0) -> pd.DataFrame:
+def spread_frame(
+    baseline: Baseline, scenario: Scenario, k: int = 1, seed: int = 0, threshold: float = 1.0
+) -> pd.DataFrame:
     """:func:`spread_attribution` for every sector and the total, one row each (its field names)."""
     runs = _attribution_runs(baseline, scenario, seed)
-    rows = [asdict(_attribute(runs, s, k)) for s in (*baseline.sectors, TOTAL)]
+    rows = [asdict(_attribute(runs, s, k, threshold)) for s in (*baseline.sectors, TOTAL)]
     return pd.DataFrame(rows, columns=[f.name for f in fields(SpreadAttribution)])
 
 
@@ -116,9 +121,11 @@ def with_driver(scenario: Scenario, sector: str, key: str, value: DriverValue | 
     return out
 
 
-def _p50_at(baseline: Baseline, scenario: Scenario, sector: str, key: str, value: float, k: int, seed: int) -> float:
+def _p50_at(
+    baseline: Baseline, scenario: Scenario, sector: str, key: str, value: float, k: int, seed: int, threshold: float
+) -> float:
     moved = with_driver(scenario, sector, key, point(value))
-    return p50_quarters(apply_scenario(baseline, moved, seed=seed), sector, k)
+    return p50_quarters(apply_scenario(baseline, moved, seed=seed), sector, k, threshold)
 
 
 def tornado(
@@ -128,6 +135,7 @@ def tornado(
     k: int = 1,
     seed: int = 0,
     drivers: tuple[str, ...] | None = None,
+    threshold: float = 1.0,
 ) -> pd.DataFrame:
     """Per driver, the P50 crossover at the bottom and top of its range, sorted by absolute shift.
 
@@ -140,8 +148,8 @@ def tornado(
     rows = []
     for key in drivers or tuple(d.key for d in DRIVERS):
         d = DRIVER_BY_KEY[key]
-        lo = _p50_at(baseline, scenario, sector, key, d.min, k, seed)
-        hi = _p50_at(baseline, scenario, sector, key, d.max, k, seed)
+        lo = _p50_at(baseline, scenario, sector, key, d.min, k, seed, threshold)
+        hi = _p50_at(baseline, scenario, sector, key, d.max, k, seed, threshold)
         rows.append(
             {
                 "driver": key,
@@ -193,6 +201,7 @@ def goal_seek(
     k: int = 1,
     seed: int = 0,
     tol_quarters: float = 0.02,
+    threshold: float = 1.0,
 ) -> GoalSeekResult:
     """What value of ``driver`` (set as a point) moves ``sector``'s P50 crossover to ``target_date``?"""
     if driver not in DRIVER_BY_KEY:
@@ -207,7 +216,7 @@ def goal_seek(
     def f(v: float) -> float:
         nonlocal calls
         calls += 1
-        return _p50_at(baseline, scenario, sector, driver, v, k, seed)
+        return _p50_at(baseline, scenario, sector, driver, v, k, seed, threshold)
 
     grid = np.linspace(d.min, d.max, GOAL_SEEK_GRID)
     vals = np.array([f(v) for v in grid])

@@ -92,6 +92,20 @@ def test_crossover_is_not_within_horizon_when_a_minority_of_paths_cross() -> Non
     assert c.prob_by_period.tolist() == [0.0, 0.0, 0.25]
 
 
+def test_threshold_asks_when_inference_reaches_a_multiple_of_training() -> None:
+    b = one_sector([10, 10, 10], [12, 18, 21], [10], [8])
+    assert crossover_for(b, "healthcare").p50 == TS("2025-11-16")
+    twice = crossover_for(b, "healthcare", threshold=2.0)
+    assert (twice.state, twice.threshold) == (CROSSES_WITHIN_HORIZON, 2.0)
+    assert twice.p50 == TS("2026-06-01")  # gap -2 -> +1 from 2026-04-01: 2/3 of 91 days, rounded
+
+
+@pytest.mark.parametrize("threshold", [0.0, -1.0, float("nan"), float("inf")])
+def test_threshold_must_be_a_positive_ratio(threshold: float) -> None:
+    with pytest.raises(ValueError, match="threshold"):
+        crossing_quarters(one_sector([1], [2]), "healthcare", threshold=threshold)
+
+
 def test_persistence_k_skips_a_one_quarter_blip() -> None:
     gap = np.array([[-1.0, 1.0, -1.0, 1.0, 1.0]])
     assert first_crossing(gap, 1).tolist() == [0.5]
@@ -149,6 +163,7 @@ def test_tidy_frames_carry_one_row_per_sector_and_per_period() -> None:
     assert frame["sector"].tolist() == ["healthcare", "total"]
     assert frame["label"].tolist() == ["Healthcare", "Total market"]
     assert frame["p50"].tolist() == [TS("2026-03-02")] * 2
+    assert frame[["k", "threshold"]].drop_duplicates().values.tolist() == [[1, 1.0]]
     probs = probability_frame(res)
     assert list(probs.columns) == ["sector", "ds", "prob"]
     assert probs["prob"].tolist() == [0.0, 1.0, 1.0, 0.0, 1.0, 1.0]

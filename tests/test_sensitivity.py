@@ -139,3 +139,12 @@ def test_spread_frame_has_a_row_per_sector_and_the_total_matching_the_single_cal
     single = spread_attribution(b, sc, "other", seed=3)
     assert frame.set_index("sector").loc["other", "spread_total"] == single.spread_total
     assert frame.set_index("sector").loc["other", "dominant"] == single.dominant
+
+
+def test_goal_seek_honours_the_threshold_rule() -> None:
+    b, sc = noisy(), PRESETS["baseline"]
+    target = pd.Timestamp("2028-01-01")
+    res = goal_seek(b, sc, "retail", "realtime_growth", target, threshold=1.5)
+    assert res.reachable and res.value is not None
+    moved = apply_scenario(b, sc.with_value("retail", "realtime_growth", res.value))
+    assert abs(quarters(crossover_for(moved, "retail", threshold=1.5).p50) - quarters(target)) <= 1.0
