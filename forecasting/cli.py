@@ -8,6 +8,8 @@ exit with the error's code (1 by default, 65 for invalid data, 75 when the datab
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
 from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
@@ -133,6 +136,56 @@ def build_data(
 
     code = build_main(["--check"] if check else [])
     raise typer.Exit(code)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on a terminal (nothing otherwise); yields a 'done so far' callback."""
+    if not console.is_terminal:
+        yield lambda done: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+@app.command()
+def forecast(
+    input: Annotated[Path, typer.Argument(help="CSV file in long format, one row per series and period.",
+                                          show_default=False, exists=True, dir_okay=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write the forecasts to.",
+                                         show_default=False, dir_okay=False)],
+    horizon: Annotated[int, typer.Option("--horizon", "-h", min=1, help="Periods to forecast.")] = 8,
+    id_col: Annotated[str, typer.Option("--id-col", help="Column naming the series.")] = "unique_id",
+    date_col: Annotated[str, typer.Option("--date-col", help="Column with the period's date.")] = "ds",
+    value_col: Annotated[str, typer.Option("--value-col", help="Column with the value.")] = "y",
+    freq: Annotated[str | None, typer.Option("--freq", help="Y, Q or M (pandas aliases accepted); inferred "
+                                             "from the dates when omitted.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the sample paths.")] = 0,
+) -> None:
+    """Forecast any series file with the dashboard's engine: backtest, pick, calibrate intervals.
+
+    Writes unique_id, ds, model, yhat and the 80% and 95% bounds for each series and period.
+    """
+    from .engine import forecast_file
+
+    n_series = _count_series(input, id_col)
+    with progress_bar("fitting", n_series) as advance:
+        result = forecast_file(input, output, horizon, id_col, date_col, value_col, freq, seed=seed, progress=advance)
+    fallbacks = result.status[result.status["status"] != "ok"]
+    out.print(f"wrote {len(result.forecasts)} rows for {n_series} series to {output}"
+              + (f" ({len(fallbacks)} on a fallback model; see the log)" if len(fallbacks) else ""))
+
+
+def _count_series(path: Path, id_col: str) -> int | None:
+    """Number of distinct series ids in a CSV file (None if the column is absent)."""
+    import pandas as pd
+
+    try:
+        return int(pd.read_csv(path, usecols=[id_col])[id_col].nunique())
+    except ValueError:
+        return None
 
 
 def _print_table(df, title: str | None = None) -> None:  # type: ignore[no-untyped-def]
