@@ -468,12 +468,25 @@ class Baseline:
             )
         return out
 
+    def subset(self, sectors: tuple[str, ...]) -> Baseline:
+        """The same baseline restricted to some of its sectors (their paths, in the order given)."""
+        missing = [s for s in sectors if s not in self.sectors]
+        if missing:
+            raise ValueError(f"sectors {missing} are not in the baseline ({list(self.sectors)})")
+        new = replace(self, sectors=tuple(sectors), paths=self.paths[:, [self.sectors.index(s) for s in sectors]])
+        if "history_arrays" in self.__dict__:
+            new.__dict__["history_arrays"] = {s: self.__dict__["history_arrays"][s] for s in sectors}
+        return new
+
     def with_paths(self, paths: np.ndarray) -> Baseline:
         """A new baseline with other paths, sharing this one's history (and its parsed arrays)."""
         new = replace(self, paths=paths)
         if "history_arrays" in self.__dict__:
             new.__dict__["history_arrays"] = self.__dict__["history_arrays"]
         return new
+
+
+_SECTOR_IDS = {s: i for i, s in enumerate(SECTORS)}
 
 
 def years_ahead(periods: pd.DatetimeIndex) -> np.ndarray:
@@ -543,19 +556,27 @@ def driver_effects(sector: str, v: Mapping[str, np.ndarray | float], periods: pd
 
 
 def _draw_values(scenario: Scenario, sectors: tuple[str, ...], n: int, seed: int) -> dict[str, dict[str, np.ndarray]]:
-    """Per sector and driver, an (n, 1) array: one assumption set per path; inherited ranges are shared."""
-    rng = np.random.default_rng(seed)
+    """Per sector and driver, an (n, 1) array: one assumption set per path; inherited ranges are shared.
+
+    Each (driver, sector) range has its own random stream keyed by ``seed`` and fixed ids, so a
+    sector's draws do not depend on which other sectors the baseline holds.
+    """
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    all_id = len(_SECTOR_IDS)
     out: dict[str, dict[str, np.ndarray]] = {s: {} for s in sectors}
-    for d in DRIVERS:
+    for i, d in enumerate(DRIVERS):
         shared = scenario.values.get(ALL, {}).get(d.key)
-        shared_draw = shared.sample(rng, n)[:, None] if shared is not None and shared.is_range else None
+        shared_draw = None
+        if shared is not None and shared.is_range:
+            shared_draw = shared.sample(np.random.default_rng([seed, i, all_id]), n)[:, None]
         for s in sectors:
             own = scenario.values.get(s, {}).get(d.key)
             value = own if own is not None else scenario.value_for(s, d.key)
             if own is None and shared_draw is not None:
                 out[s][d.key] = shared_draw
             elif value.is_range:
-                out[s][d.key] = value.sample(rng, n)[:, None]
+                out[s][d.key] = value.sample(np.random.default_rng([seed, i, _SECTOR_IDS[s]]), n)[:, None]
             else:
                 out[s][d.key] = np.full((1, 1), value.mode)
     return out

@@ -125,7 +125,9 @@ def _p50_at(
     baseline: Baseline, scenario: Scenario, sector: str, key: str, value: float, k: int, seed: int, threshold: float
 ) -> float:
     moved = with_driver(scenario, sector, key, point(value))
-    return p50_quarters(apply_scenario(baseline, moved, seed=seed), sector, k, threshold)
+    # Draws are keyed per sector, so one sector's paths need only that sector's baseline.
+    part = baseline if sector == TOTAL else baseline.subset((sector,))
+    return p50_quarters(apply_scenario(part, moved, seed=seed), sector, k, threshold)
 
 
 def tornado(

@@ -144,6 +144,14 @@ def test_same_seed_gives_the_same_paths_and_another_seed_does_not() -> None:
     assert not np.array_equal(apply_scenario(b, sc, seed=1).paths, apply_scenario(b, sc, seed=2).paths)
 
 
+def test_a_sector_gets_the_same_draws_whichever_other_sectors_the_baseline_holds() -> None:
+    b = flat(n=30, sectors=("healthcare", "retail", "other"))
+    sc = Scenario("r", values={ALL: {"realtime_growth": uniform(0, 1)}, "retail": {"edge_share": uniform(0, 0.5)}})
+    whole = apply_scenario(b, sc, seed=4)
+    alone = apply_scenario(b.subset(("retail",)), sc, seed=4)
+    assert np.array_equal(alone.paths[:, 0], whole.paths[:, 1])
+
+
 def test_n_draws_reuses_baseline_paths_in_turn() -> None:
     b = flat(n=3)
     b = b.with_paths(b.paths * np.array([1.0, 2.0, 3.0])[:, None, None, None])
