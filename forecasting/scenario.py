@@ -302,6 +302,10 @@ class Scenario:
             raise ValueError("a scenario needs a non-empty name")
         object.__setattr__(self, "values", _freeze(self.values))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only mapping proxies do not pickle; rebuild from the JSON form (Streamlit caches pickle).
+        return (Scenario.from_dict, (self.to_dict(),))
+
     def value_for(self, sector: str, key: str) -> DriverValue:
         """The sector's own value, else the ``'all'`` value, else the driver's neutral point."""
         for entry in (self.values.get(sector, {}), self.values.get(ALL, {})):
@@ -375,7 +379,7 @@ PRESETS: dict[str, Scenario] = {
         Scenario(
             "edge_heavy",
             "Gartner (via MaxOS): 75% of enterprise data processed outside data centres and cloud "
-            "by 2025; half to 60% of cloud inference moves to devices by 2029.",
+            "by 2025; 40-60% of cloud inference moves to devices by 2029.",
             "crossover",
             {ALL: {"edge_share": uniform(0.4, 0.6), "edge_year": point(2029.0)}},
         ),
@@ -406,6 +410,7 @@ class Baseline:
     history: pd.DataFrame
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "sectors", tuple(self.sectors))
         unknown = [s for s in self.sectors if s not in SECTORS]
         if unknown or len(set(self.sectors)) != len(self.sectors):
             raise ValueError(f"sectors must be distinct ids from config.SECTORS; bad: {unknown or self.sectors}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -162,6 +164,12 @@ def test_n_draws_reuses_baseline_paths_in_turn() -> None:
 def test_every_preset_round_trips_through_json() -> None:
     for preset in PRESETS.values():
         assert Scenario.from_dict(json.loads(json.dumps(preset.to_dict()))) == preset
+
+
+def test_scenarios_survive_pickle_and_deepcopy_as_caches_need() -> None:
+    for preset in PRESETS.values():
+        assert pickle.loads(pickle.dumps(preset)) == preset
+        assert copy.deepcopy(preset) == preset
 
 
 def test_driver_values_serialise_as_numbers_or_named_ranges() -> None:
