@@ -234,3 +234,18 @@ def test_probability_by_period_never_decreases_and_ends_at_the_within_horizon_sh
         probs = c.prob_by_period.to_numpy()
         assert (np.diff(probs) >= 0).all()
         assert probs[-1] == c.prob_within_horizon
+
+
+@settings(max_examples=40, deadline=None)
+@given(baselines(), st.floats(0.2, 3.0), st.floats(0.2, 3.0))
+def test_a_higher_threshold_never_makes_a_crossing_earlier(b: Baseline, r1: float, r2: float) -> None:
+    lo, hi = sorted((r1, r2))
+    for s in (*b.sectors, "total"):
+        assert (crossing_quarters(b, s, threshold=hi)[0] >= crossing_quarters(b, s, threshold=lo)[0] - 1e-9).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(baselines(), st.integers(1, 3))
+def test_a_longer_persistence_never_makes_a_crossing_earlier(b: Baseline, k: int) -> None:
+    for s in (*b.sectors, "total"):
+        assert (crossing_quarters(b, s, k + 1)[0] >= crossing_quarters(b, s, k)[0]).all()
