@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import SECTORS, WORKLOADS, series_id
+from .config import SECTORS, TOTAL, WORKLOADS, series_id, split_series_id
 from .frames import DS, UID, Y, validate_history
 
 logger = logging.getLogger(__name__)
@@ -273,8 +274,8 @@ def triangular(lo: float, mode: float, hi: float) -> DriverValue:
 def _freeze(values: Mapping[str, Mapping[str, DriverValue | float]]) -> Mapping[str, Mapping[str, DriverValue]]:
     out: dict[str, Mapping[str, DriverValue]] = {}
     for sector, entry in values.items():
-        if sector != ALL and sector not in SECTORS:
-            raise ValueError(f"unknown sector '{sector}'; expected '{ALL}' or one of {list(SECTORS)}")
+        if sector != ALL and not _valid_sector(sector):
+            raise ValueError(f"bad sector '{sector}'; expected '{ALL}' or a sector id such as {list(SECTORS)}")
         frozen: dict[str, DriverValue] = {}
         for key, value in entry.items():
             if key not in DRIVER_BY_KEY:
@@ -411,9 +412,9 @@ class Baseline:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sectors", tuple(self.sectors))
-        unknown = [s for s in self.sectors if s not in SECTORS]
-        if unknown or len(set(self.sectors)) != len(self.sectors):
-            raise ValueError(f"sectors must be distinct ids from config.SECTORS; bad: {unknown or self.sectors}")
+        bad = [s for s in self.sectors if not _valid_sector(s)]
+        if bad or len(set(self.sectors)) != len(self.sectors):
+            raise ValueError(f"sectors must be distinct sector ids (not '{TOTAL}'); bad: {bad or self.sectors}")
         p = self.paths
         if p.ndim != 4 or p.shape[1:] != (len(self.sectors), 2, len(self.periods)) or p.shape[0] < 1:
             raise ValueError(
@@ -434,11 +435,17 @@ class Baseline:
     @classmethod
     def from_paths(cls, paths: Mapping[str, np.ndarray], periods: pd.DatetimeIndex, history: pd.DataFrame) -> Baseline:
         """Stack the engine's ``{'<sector>/<workload>': (n_paths, H)}`` arrays into a baseline."""
-        known = {series_id(s, w) for s in SECTORS for w in WORKLOADS}
-        unknown = sorted(k for k in paths if k not in known)
+        found = {}
+        for key in paths:
+            try:
+                found[key] = split_series_id(key)[0]
+            except ValueError:
+                found[key] = ""
+        unknown = sorted(k for k, sector in found.items() if not _valid_sector(sector))
         if unknown:
-            raise ValueError(f"unknown series {unknown}; expected '<sector>/<workload>' ids from config")
-        sectors = tuple(s for s in SECTORS if any(k.startswith(f"{s}/") for k in paths))
+            raise ValueError(f"unknown series {unknown}; expected '<sector>/<workload>' ids")
+        named = set(found.values())
+        sectors = tuple(s for s in SECTORS if s in named) + tuple(sorted(named - set(SECTORS)))
         missing = [series_id(s, w) for s in sectors for w in WORKLOADS if series_id(s, w) not in paths]
         if missing:
             raise ValueError(f"paths lack series {missing}; each sector needs both workloads")
@@ -494,6 +501,16 @@ class Baseline:
 _SECTOR_IDS = {s: i for i, s in enumerate(SECTORS)}
 
 
+def _valid_sector(sector: str) -> bool:
+    """A sector id is any non-empty slug except the reserved ``total`` and ``all``."""
+    return bool(sector) and sector not in (TOTAL, ALL) and "/" not in sector
+
+
+def _sector_stream(sector: str) -> int:
+    """A stable random-stream id per sector: its config position, or a CRC of an imported sector's id."""
+    return _SECTOR_IDS.get(sector, 1000 + zlib.crc32(sector.encode()))
+
+
 def years_ahead(periods: pd.DatetimeIndex) -> np.ndarray:
     """Years from the jump-off quarter (the one before ``periods[0]``) to each period: 0.25, 0.5, ..."""
     return (np.arange(len(periods)) + 1) / 4.0
@@ -542,7 +559,7 @@ class DriverEffects:
 def driver_effects(sector: str, v: Mapping[str, np.ndarray | float], periods: pd.DatetimeIndex) -> DriverEffects:
     """Factors of every driver for one sector, given one value (or one per path) of each driver key."""
     tau = years_ahead(periods)[None, :]
-    a0 = SECTOR_ADOPTION[sector][0]
+    a0 = SECTOR_ADOPTION.get(sector, SECTOR_ADOPTION["other"])[0]  # imported sectors: the 'other' figure
     neutral = {key: np.float64(DRIVER_BY_KEY[key].neutral) for key in DRIVER_BY_KEY}
     base = _logistic(a0, neutral["adoption_ceiling"], neutral["adoption_speed"], tau)
     adoption = _logistic(a0, v["adoption_ceiling"], v["adoption_speed"], tau) / base
@@ -581,7 +598,7 @@ def _draw_values(scenario: Scenario, sectors: tuple[str, ...], n: int, seed: int
             if own is None and shared_draw is not None:
                 out[s][d.key] = shared_draw
             elif value.is_range:
-                out[s][d.key] = value.sample(np.random.default_rng([seed, i, _SECTOR_IDS[s]]), n)[:, None]
+                out[s][d.key] = value.sample(np.random.default_rng([seed, i, _sector_stream(s)]), n)[:, None]
             else:
                 out[s][d.key] = np.full((1, 1), value.mode)
     return out

@@ -185,7 +185,7 @@ def test_driver_values_serialise_as_numbers_or_named_ranges() -> None:
     [
         ({"name": "x", "values": {ALL: {"edge_share": 0.95}}}, "outside"),
         ({"name": "x", "values": {ALL: {"warp_speed": 1}}}, "unknown driver 'warp_speed'"),
-        ({"name": "x", "values": {"mars": {"edge_share": 0.1}}}, "unknown sector 'mars'"),
+        ({"name": "x", "values": {"total": {"edge_share": 0.1}}}, "bad sector 'total'"),
         ({"name": "x", "values": {ALL: {"edge_share": {"normal": [0, 1]}}}}, "not a driver value"),
         ({"name": " "}, "non-empty name"),
         ({"values": {}}, "needs a 'name'"),
@@ -215,7 +215,7 @@ def test_from_paths_refuses_unknown_series_and_irregular_periods() -> None:
     ones = np.ones((1, 2))
     periods = pd.date_range(START, periods=2, freq="QS")
     with pytest.raises(ValueError, match="unknown series"):
-        Baseline.from_paths({"mars/training": ones, "mars/inference": ones}, periods, EMPTY_HISTORY)
+        Baseline.from_paths({"mars/landing": ones, "mars/inference": ones}, periods, EMPTY_HISTORY)
     paths = {"retail/training": ones, "retail/inference": ones}
     with pytest.raises(ValueError, match="consecutive quarter starts"):
         Baseline.from_paths(paths, pd.DatetimeIndex(["2026-01-01", "2026-07-01"]), EMPTY_HISTORY)
@@ -327,3 +327,16 @@ def test_more_pretrained_proliferation_never_makes_crossover_later(
         q_lo = crossing_quarters(apply_scenario(b, sc.with_value(ALL, "pretrained_share", lo)), s)[0]
         q_hi = crossing_quarters(apply_scenario(b, sc.with_value(ALL, "pretrained_share", hi)), s)[0]
         assert (q_hi <= q_lo + 1e-9).all()
+
+
+def test_an_imported_sector_takes_scenarios_like_a_shipped_one() -> None:
+    b = flat(n=2, sectors=("healthcare", "acme_corp"))
+    assert b.sectors == ("healthcare", "acme_corp")
+    edge = apply_scenario(b, Scenario("t", values={"acme_corp": {"edge_share": 0.5, "edge_year": 2026.0}}))
+    assert np.array_equal(edge.paths[:, 0], b.paths[:, 0])
+    assert (edge.paths[:, 1, 1] < b.paths[:, 1, 1]).all()
+
+
+def test_total_is_not_a_sector_of_a_baseline() -> None:
+    with pytest.raises(ValueError, match="unknown series"):
+        flat(sectors=("total",))
