@@ -2,7 +2,8 @@
 
 Each command gathers its arguments, calls one package function and reports the result.  Errors
 the package raises on purpose (:class:`ForecastingError`) are printed without a traceback and
-exit with the error's code (1 by default, 65 for invalid data, 75 when the database is busy).
+exit with the error's code (1 by default, 2 for a bad argument, 65 for invalid data, 75 when the
+database or the refresh lock is busy).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class _Group(TyperGroup):
         except ForecastingError as exc:
             console.print(Text("error: ", style="bold red") + Text(str(exc)))
             raise typer.Exit(exc.exit_code) from None
+        except ValueError as exc:  # a pure function refused an argument the user gave
+            console.print(Text("error: ", style="bold red") + Text(str(exc)))
+            raise typer.Exit(2) from None
 
 
 app = typer.Typer(
@@ -202,7 +206,10 @@ def scenario_list(db: DbOption = None) -> None:
     """List saved scenarios (presets first)."""
     from .scenario_store import list_scenarios
 
-    _print_table(list_scenarios(_db(db)))
+    table = list_scenarios(_db(db))
+    table["updated_at"] = table["updated_at"].dt.strftime("%Y-%m-%d %H:%M")
+    table["description"] = table["description"].map(lambda d: d if len(d) <= 70 else d[:69] + "…")
+    _print_table(table[["name", "is_preset", "author", "updated_at", "description"]])
 
 
 @scenario_app.command("show")
@@ -237,6 +244,45 @@ def scenario_save(
     scenario = Scenario.from_dict(data)
     save_scenario(_db(db), scenario)
     out.print(f"saved scenario '{scenario.name}'")
+
+
+@scenario_app.command("set")
+def scenario_set(
+    name: Annotated[str, typer.Argument(help="Scenario to change (created from the baseline if new).",
+                                        show_default=False)],
+    driver: Annotated[str, typer.Argument(help="Driver key, e.g. edge_share (see `scenario drivers`).",
+                                          show_default=False)],
+    value: Annotated[str, typer.Argument(help="A number, LO:HI for a uniform range, or LO:MODE:HI for a "
+                                         "triangular one.", show_default=False)],
+    sector: Annotated[str, typer.Option("--sector", help="Sector id, or 'all' for every sector.")] = "all",
+    db: DbOption = None,
+) -> None:
+    """Set one driver of a scenario, for one sector or all, as the dashboard's sliders do."""
+    from .errors import NotFoundError
+    from .scenario import PRESETS, DriverValue, Scenario
+    from .scenario_store import load_scenario, save_scenario
+
+    path = _db(db)
+    try:
+        scenario = load_scenario(path, name)
+    except NotFoundError:
+        scenario = Scenario.from_dict({**PRESETS["baseline"].to_dict(), "name": name, "description": ""})
+    parts = [float(p) for p in value.split(":")]
+    raw: object = parts[0] if len(parts) == 1 else {"uniform" if len(parts) == 2 else "triangular": parts}
+    updated = scenario.with_value(sector, driver, DriverValue.from_json(raw))
+    save_scenario(path, updated)
+    out.print(f"{name}: {sector}/{driver} = {value}")
+
+
+@scenario_app.command("drivers")
+def scenario_drivers() -> None:
+    """List the scenario drivers with their units, ranges, defaults and reasons."""
+    import pandas as pd
+
+    from .scenario import DRIVERS
+
+    rows = [(d.key, d.label, d.unit, f"{d.min:g}..{d.max:g}", f"{d.default:g}", f"{d.neutral:g}") for d in DRIVERS]
+    _print_table(pd.DataFrame(rows, columns=["key", "driver", "unit", "range", "default", "neutral"]))
 
 
 @scenario_app.command("copy")

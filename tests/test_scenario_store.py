@@ -1,0 +1,91 @@
+"""Named scenarios in the store, from Python and from the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from forecasting.cli import app
+from forecasting.errors import ForecastingError, NotFoundError
+from forecasting.scenario import PRESETS, Scenario, point, uniform
+from forecasting.scenario_store import (
+    copy_scenario,
+    delete_scenario,
+    list_scenarios,
+    load_scenario,
+    save_scenario,
+)
+
+from .conftest import checksums
+
+runner = CliRunner()
+
+
+def test_presets_are_seeded_and_listed_first(db: Path) -> None:
+    listing = list_scenarios(db)
+    assert list(listing["name"]) == sorted(PRESETS)
+    assert listing["is_preset"].all()
+
+
+def test_a_saved_scenario_loads_back_equal(db: Path) -> None:
+    mine = Scenario("mine", description="edge", author="ana", values={"healthcare": {"edge_share": uniform(0.2, 0.4)}})
+    save_scenario(db, mine)
+    assert load_scenario(db, "mine") == mine
+
+
+def test_saving_again_updates_and_keeps_the_creation_time(db: Path) -> None:
+    save_scenario(db, Scenario("mine", values={"all": {"edge_share": point(0.1)}}))
+    created = list_scenarios(db).set_index("name").loc["mine", "created_at"]
+    save_scenario(db, Scenario("mine", values={"all": {"edge_share": point(0.3)}}))
+    row = list_scenarios(db).set_index("name").loc["mine"]
+    assert row["created_at"] == created and row["updated_at"] >= created
+    assert load_scenario(db, "mine").value_for("retail", "edge_share") == point(0.3)
+
+
+def test_presets_cannot_be_overwritten_or_deleted(db: Path) -> None:
+    before = checksums(db)
+    with pytest.raises(ForecastingError, match="shipped preset"):
+        save_scenario(db, Scenario("baseline", values={"all": {"edge_share": point(0.3)}}))
+    with pytest.raises(ForecastingError, match="cannot be deleted"):
+        delete_scenario(db, "edge_heavy")
+    assert checksums(db) == before
+
+
+def test_copy_then_delete(db: Path) -> None:
+    copy = copy_scenario(db, "edge_heavy", "my edge")
+    assert copy.values == PRESETS["edge_heavy"].values
+    delete_scenario(db, "my edge")
+    with pytest.raises(NotFoundError, match="no scenario named 'my edge'"):
+        load_scenario(db, "my edge")
+
+
+def test_the_cli_sets_shows_copies_and_deletes_scenarios(db: Path, tmp_path: Path) -> None:
+    for args in (
+        ["scenario", "set", "mine", "edge_share", "0.2:0.5", "--sector", "retail"],
+        ["scenario", "set", "mine", "price_decline", "0.1:0.3:0.5"],
+        ["scenario", "copy", "mine", "yours"],
+    ):
+        result = runner.invoke(app, [*args, "--db", str(db)])
+        assert result.exit_code == 0, result.output
+    shown = runner.invoke(app, ["scenario", "show", "yours", "--db", str(db)])
+    assert json.loads(shown.output)["values"] == {
+        "all": {"price_decline": {"triangular": [0.1, 0.3, 0.5]}},
+        "retail": {"edge_share": {"uniform": [0.2, 0.5]}},
+    }
+    spec = tmp_path / "s.json"
+    spec.write_text(shown.output)
+    assert runner.invoke(app, ["scenario", "save", str(spec), "--name", "third", "--db", str(db)]).exit_code == 0
+    assert runner.invoke(app, ["scenario", "delete", "yours", "--db", str(db)]).exit_code == 0
+    assert set(list_scenarios(db)["name"]) == set(PRESETS) | {"mine", "third"}
+
+
+def test_the_cli_refuses_an_unknown_driver_or_a_value_out_of_range(db: Path) -> None:
+    before = checksums(db)
+    bad = runner.invoke(app, ["scenario", "set", "mine", "warp_speed", "1", "--db", str(db)])
+    assert bad.exit_code == 2 and "unknown driver 'warp_speed'" in bad.output
+    far = runner.invoke(app, ["scenario", "set", "mine", "edge_share", "5", "--db", str(db)])
+    assert far.exit_code == 2 and "outside" in far.output
+    assert checksums(db) == before
