@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +70,8 @@ REGION = "worldwide"
 SHARE_TOLERANCE_PRIMARY = 0.04
 #: Largest |published - fitted| inference share accepted at any anchor of the fit.
 SHARE_TOLERANCE_ANY = 0.09
+#: Years the inference-share midpoint moves per unit of adoption logit below the reference (docs/data.md 2.5).
+SECTOR_SHIFT_BETA = 2.5
 
 # ---------------------------------------------------------------------------------------------
 # Curation
@@ -434,6 +436,16 @@ class SectorAnchor:
 
 
 @dataclass(frozen=True)
+class SectorShift:
+    """A sector's published adoption rate (None: no comparable figure) and its midpoint shift in years."""
+
+    sector: str
+    adoption: float | None
+    delta: float
+    source_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Derivation:
     """Everything the spend history is built from, kept for the tests and the docs."""
 
@@ -447,6 +459,7 @@ class Derivation:
     sector_anchors: tuple[SectorAnchor, ...]
     indicator_source_ids: tuple[str, ...]
     total_source_ids: tuple[str, ...]
+    sector_shifts: tuple[SectorShift, ...]
 
 
 def _nvidia_fiscal(lk: _Lookup) -> tuple[dict[str, float], list[str], dict[str, str]]:
@@ -559,6 +572,97 @@ def _sector_anchors(lk: _Lookup) -> tuple[SectorAnchor, ...]:
     return tuple(out)
 
 
+_GALLUP = "US workers using AI at work weekly, Q3 2025 (Gallup)"
+#: Our sector id -> Gallup's sector label.  Gallup's "professional services" belongs to ``other`` and
+#: only enters the reference; ``public_sector`` and ``other`` have no comparable figure (docs/data.md 2.5).
+_ADOPTION_SPEC: dict[str, str] = {
+    "technology_media": "technology",
+    "financial_services": "finance",
+    "healthcare": "healthcare",
+    "retail": "retail",
+    "manufacturing": "manufacturing",
+}
+_ADOPTION_REFERENCE_ONLY = ("professional services",)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def adoption_shifts(
+    adoption: dict[str, float], reference: Sequence[float], beta: float = SECTOR_SHIFT_BETA
+) -> dict[str, float]:
+    """Midpoint shift (years) per sector: -beta * (logit(a_s) - mean logit of ``reference``).
+
+    Args:
+        adoption: sector -> adoption rate as a fraction in (0, 1).
+        reference: the adoption rates whose mean logit is the zero point (a sector there gets 0).
+        beta: years per logit unit; must be >= 0.
+    """
+    rates = list(adoption.values()) + list(reference)
+    if not reference or beta < 0 or any(not 0.0 < a < 1.0 for a in rates):
+        raise ValueError("adoption rates must lie in (0, 1), reference must be non-empty and beta >= 0")
+    ref = sum(_logit(a) for a in reference) / len(reference)
+    return {s: -beta * (_logit(a) - ref) for s, a in adoption.items()}
+
+
+def _sector_shifts(lk: _Lookup) -> tuple[SectorShift, ...]:
+    """Per-sector shifts from Gallup's Q3 2025 weekly AI use at work; sectors without a figure get 0."""
+    hits = {
+        label: lk.one("ai_adoption_rate", _GALLUP, label, 2025, "2025Q3")
+        for label in (*_ADOPTION_SPEC.values(), *_ADOPTION_REFERENCE_ONLY)
+    }
+    shifts = adoption_shifts(
+        {sector: hits[label].value for sector, label in _ADOPTION_SPEC.items()}, [e.value for e in hits.values()]
+    )
+    ids = tuple(sorted({e.source_id for e in hits.values()}))
+    return tuple(
+        SectorShift(s, hits[_ADOPTION_SPEC[s]].value, shifts[s], ids)
+        if s in _ADOPTION_SPEC
+        else SectorShift(s, None, 0.0, ids)
+        for s in SECTORS
+    )
+
+
+def _bisect(f: Callable[[float], float], lo: float, hi: float) -> float:
+    """Root of an increasing ``f`` on [lo, hi], to the last floating-point bit (deterministic, no scipy)."""
+    if not f(lo) < 0.0 < f(hi):
+        raise ValueError(f"no sign change of the root function on [{lo}, {hi}]")
+    while True:
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            return mid
+        if f(mid) < 0.0:
+            lo = mid
+        else:
+            hi = mid
+
+
+def sector_inference_shares(
+    logistic: Logistic, deltas: dict[str, float], weights: dict[str, float], t: float
+) -> dict[str, float]:
+    """Each sector's inference share at ``t``, with the spend-weighted mean equal to ``logistic(t)``.
+
+    Sector s follows logit s_s = k (t - t0 - delta_s) + c, and the common offset c is found by
+    bisection so that sum_s weights[s] * s_s = logistic(t); the weighted share rises strictly with c,
+    so the root is unique.  ``weights`` are spend shares summing to 1 over the sectors of ``deltas``.
+    """
+    if set(weights) != set(deltas) or any(w < 0 for w in weights.values()):
+        raise ValueError("weights and deltas must name the same sectors, with non-negative weights")
+    if abs(sum(weights.values()) - 1.0) > 1e-9:
+        raise ValueError(f"sector weights must sum to 1, got {sum(weights.values())}")
+    names = sorted(deltas)
+    base = np.array([logistic.k * (t - logistic.t0 - deltas[s]) for s in names])
+    w = np.array([weights[s] for s in names])
+    target = float(logistic(t))
+
+    def excess(c: float) -> float:
+        return float(w @ (1.0 / (1.0 + np.exp(-(base + c))))) - target
+
+    c = _bisect(excess, -50.0, 50.0)
+    return {s: float(1.0 / (1.0 + np.exp(-(b + c)))) for s, b in zip(names, base, strict=True)}
+
+
 def sector_shares(anchors: Sequence[SectorAnchor], t: float) -> dict[str, float]:
     """Each named sector's share at decimal year ``t``: linear between anchor years, flat beyond; other = rest."""
     out: dict[str, float] = {}
@@ -611,6 +715,7 @@ def derive(estimates: Sequence[Estimate]) -> Derivation:
         sec,
         tuple(sorted(set(nv_ids))),
         total_ids,
+        _sector_shifts(lk),
     )
 
 
@@ -625,7 +730,7 @@ def _largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
 
 
 def _method(year: int, d: Derivation) -> str:
-    base = "denton-pfd(nvidia-dc)+logistic-share+sector-share"
+    base = "denton-pfd(nvidia-dc)+logistic-share+sector-shift(adoption)+sector-share"
     if d.annual_kind[year] == "modelled":
         return "ratio-backcast+" + base
     if year > 2025:
@@ -636,6 +741,9 @@ def _method(year: int, d: Derivation) -> str:
 def spend_rows(d: Derivation) -> list[list[str]]:
     """The ``data/spend_history.csv`` rows (without header), sorted by period, sector, workload."""
     share_ids = sorted({s for a in d.share_anchors for s in a.source_ids})
+    # Through the common offset every sector's inference share depends on every adoption figure.
+    shift_ids = sorted({i for sh in d.sector_shifts for i in sh.source_ids})
+    deltas = {sh.sector: sh.delta for sh in d.sector_shifts}
     # A named sector's share depends on its own anchors; "other" (the remainder) depends on all of them.
     sector_ids = {
         s: sorted({i for a in d.sector_anchors if s in (a.sector, "other") for i in a.source_ids}) for s in SECTORS
@@ -647,17 +755,34 @@ def spend_rows(d: Derivation) -> list[list[str]]:
         total = round(d.total_q[k] * 1e9)
         inference = round(total * float(d.logistic(t)))
         shares = sector_shares(d.sector_anchors, t)
+        inf_share = sector_inference_shares(d.logistic, deltas, shares, t)
+        # Each workload is split by the sectors' spend on it, so workloads and sectors both add up exactly.
+        weights = {
+            "inference": [shares[s] * inf_share[s] for s in names],
+            "training": [shares[s] * (1.0 - inf_share[s]) for s in names],
+        }
         amounts = {"training": total - inference, "inference": inference}
         for workload in WORKLOADS:
-            amount = amounts[workload]
-            parts = _largest_remainder(amount, [shares[s] for s in names])
+            parts = _largest_remainder(amounts[workload], weights[workload])
             for sector, usd in zip(names, parts, strict=True):
-                ids = sorted(set(d.total_source_ids) | set(share_ids) | set(sector_ids[sector]))
+                ids = sorted(set(d.total_source_ids) | set(share_ids) | set(shift_ids) | set(sector_ids[sector]))
                 rows.append(
                     [label, sector, REGION, workload, str(usd), "modelled", ";".join(ids), _method(int(label[:4]), d)]
                 )
     rows.sort(key=lambda r: (r[0], r[1], r[3]))
     return rows
+
+
+def history_crossovers(rows: Iterable[Sequence[str]]) -> dict[str, str | None]:
+    """First quarter in which each sector's inference spend is at least its training spend (None: not yet)."""
+    spend: dict[tuple[str, str], dict[str, int]] = {}
+    for r in rows:
+        spend.setdefault((r[0], r[1]), {})[r[3]] = int(r[4])
+    out: dict[str, str | None] = dict.fromkeys(sorted({sector for _, sector in spend}))
+    for (period, sector), w in sorted(spend.items()):
+        if out[sector] is None and w["inference"] >= w["training"]:
+            out[sector] = period
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -726,6 +851,7 @@ def build(raw_csv: Path = RAW, out_dir: Path = DATA_DIR) -> BuildSummary:
     )
     history = spend_rows(d)
     _write_csv(out_dir / "spend_history.csv", SPEND_COLUMNS, history)
+    logger.info("first quarter with inference >= training: %s", history_crossovers(history))
     logger.info(
         "built %d estimates from %d raw rows and %d history rows into %s",
         len(cur.estimates),

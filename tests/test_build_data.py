@@ -193,6 +193,8 @@ def test_sectors_sum_exactly_to_the_rounded_total_per_quarter_and_workload(deriv
     totals = got.groupby("period").spend_usd.sum()
     expected = [round(v * 1e9) for v in derivation.total_q[: len(totals)]]
     assert list(totals) == expected
+    inference = got[got.workload == "inference"].groupby("period").spend_usd.sum()
+    assert list(inference) == [round(tot * float(derivation.logistic(bd._mid_year(q)))) for q, tot in totals.items()]
 
 
 def test_every_quarter_sector_and_workload_is_present_once_with_non_negative_spend(history: pd.DataFrame) -> None:
@@ -205,3 +207,116 @@ def test_every_quarter_sector_and_workload_is_present_once_with_non_negative_spe
 
 def test_largest_remainder_split_sums_exactly() -> None:
     assert bd._largest_remainder(10, [1.0, 1.0, 1.0]) == [4, 3, 3]
+
+
+# --- (e) sector shifts of the inference share -------------------------------------------------------
+
+GALLUP = "src-9611bb2b"
+
+
+def _inference_shares(history: pd.DataFrame) -> pd.DataFrame:
+    wide = history.pivot_table(index=["period", "sector"], columns="workload", values="spend_usd", aggfunc="sum")
+    return (wide.inference / (wide.inference + wide.training)).unstack()
+
+
+def test_total_inference_share_of_every_quarter_is_the_fitted_logistic_within_rounding(
+    history: pd.DataFrame, derivation: bd.Derivation
+) -> None:
+    wide = history.groupby(["period", "workload"]).spend_usd.sum().unstack()
+    for period, row in wide.iterrows():
+        total = row.inference + row.training
+        assert abs(row.inference - total * float(derivation.logistic(bd._mid_year(str(period))))) <= 0.5, period
+
+
+def test_adoption_shifts_are_minus_beta_times_the_logit_gap_to_the_reference_mean() -> None:
+    shifts = bd.adoption_shifts({"a": 0.5, "b": 0.2}, [0.5, 0.2], beta=2.0)
+    assert shifts == {"a": pytest.approx(-2 * np.log(2), abs=1e-12), "b": pytest.approx(2 * np.log(2), abs=1e-12)}
+
+
+def test_adoption_shifts_reject_rates_outside_zero_one_and_negative_beta() -> None:
+    with pytest.raises(ValueError, match=r"\(0, 1\)"):
+        bd.adoption_shifts({"a": 1.0}, [0.5])
+    with pytest.raises(ValueError, match="beta >= 0"):
+        bd.adoption_shifts({"a": 0.5}, [0.5], beta=-1.0)
+
+
+def test_sector_inference_shares_meet_the_target_exactly_with_a_common_logit_offset() -> None:
+    curve = bd.Logistic(k=1.0, t0=0.0)
+    even = bd.sector_inference_shares(curve, {"a": -1.0, "b": 1.0}, {"a": 0.5, "b": 0.5}, 0.0)
+    assert even == {"a": pytest.approx(1 / (1 + np.exp(-1.0)), abs=1e-15), "b": pytest.approx(1 / (1 + np.exp(1.0)))}
+    uneven = bd.sector_inference_shares(curve, {"a": -1.0, "b": 2.0}, {"a": 0.2, "b": 0.8}, 0.7)
+    assert 0.2 * uneven["a"] + 0.8 * uneven["b"] == pytest.approx(float(curve(0.7)), abs=1e-15)
+    assert uneven["a"] > float(curve(0.7)) > uneven["b"]
+
+
+def test_zero_shifts_give_every_sector_the_total_share() -> None:
+    curve = bd.Logistic(k=0.3, t0=2025.0)
+    shares = bd.sector_inference_shares(curve, {"a": 0.0, "b": 0.0}, {"a": 0.3, "b": 0.7}, 2024.0)
+    assert shares == {"a": pytest.approx(float(curve(2024.0)), abs=1e-15), "b": pytest.approx(float(curve(2024.0)))}
+
+
+def test_sector_inference_shares_reject_weights_that_do_not_sum_to_one() -> None:
+    with pytest.raises(ValueError, match="sum to 1"):
+        bd.sector_inference_shares(bd.Logistic(1.0, 0.0), {"a": 0.0, "b": 0.0}, {"a": 0.5, "b": 0.6}, 0.0)
+
+
+def test_shifts_follow_gallup_adoption_order_and_sectors_without_a_figure_sit_at_zero(
+    derivation: bd.Derivation,
+) -> None:
+    shifts = {s.sector: s for s in derivation.sector_shifts}
+    assert list(shifts) == list(SECTORS)
+    assert {s: shifts[s].adoption for s in SECTORS} == {
+        "healthcare": 0.21,
+        "financial_services": 0.33,
+        "retail": 0.18,
+        "manufacturing": 0.18,
+        "technology_media": 0.5,
+        "public_sector": None,
+        "other": None,
+    }
+    by_adoption = sorted((s for s in shifts.values() if s.adoption is not None), key=lambda s: -(s.adoption or 0))
+    deltas = [s.delta for s in by_adoption]
+    assert deltas == sorted(deltas) and deltas[0] < 0 < deltas[-1]
+    assert shifts["retail"].delta == shifts["manufacturing"].delta
+    assert shifts["public_sector"].delta == shifts["other"].delta == 0.0
+    assert round(shifts["technology_media"].delta, 3) == -2.464 and round(shifts["manufacturing"].delta, 3) == 1.327
+
+
+def test_shipped_sector_shares_rise_every_quarter_and_keep_the_adoption_order(history: pd.DataFrame) -> None:
+    shares = _inference_shares(history)
+    assert (shares.diff().iloc[1:] > 0).all().all()
+    order = ["technology_media", "financial_services", "healthcare", "manufacturing"]
+    assert (shares[order].diff(axis=1).iloc[:, 1:] < 0).all().all()
+    assert (shares.retail - shares.manufacturing).abs().max() < 1e-6
+
+
+def test_history_crossover_quarters_differ_by_sector_as_documented(history: pd.DataFrame) -> None:
+    rows = history[SPEND_COLUMNS].astype(str).to_numpy().tolist()
+    crossed = bd.history_crossovers(rows)
+    assert crossed == {
+        "financial_services": "2024Q4",
+        "healthcare": "2026Q2",
+        "manufacturing": None,
+        "other": "2025Q3",
+        "public_sector": "2025Q3",
+        "retail": None,
+        "technology_media": "2023Q1",
+    }
+    assert sum(q is None for q in crossed.values()) >= 2 and sum(q is not None for q in crossed.values()) >= 2
+
+
+def test_history_crossovers_take_the_first_quarter_with_inference_at_least_training() -> None:
+    rows = [
+        ["2024Q1", "a", "worldwide", "inference", "4", "modelled", "s", "m"],
+        ["2024Q1", "a", "worldwide", "training", "5", "modelled", "s", "m"],
+        ["2024Q2", "a", "worldwide", "inference", "5", "modelled", "s", "m"],
+        ["2024Q2", "a", "worldwide", "training", "5", "modelled", "s", "m"],
+        ["2024Q1", "b", "worldwide", "inference", "1", "modelled", "s", "m"],
+        ["2024Q1", "b", "worldwide", "training", "9", "modelled", "s", "m"],
+    ]
+    assert bd.history_crossovers(rows) == {"a": "2024Q2", "b": None}
+
+
+def test_rows_name_the_sector_shift_in_method_and_cite_the_adoption_source(history: pd.DataFrame) -> None:
+    assert history.method.str.contains("+logistic-share+sector-shift(adoption)+sector-share", regex=False).all()
+    assert history.source_ids.map(lambda ids: GALLUP in ids.split(";")).all()
