@@ -1,0 +1,407 @@
+"""The refresh job: fit and backtest every series, draw joint paths, estimate crossovers, publish a vintage.
+
+Guarantees (each is tested with real processes, see ``docs/operations.md``):
+
+* exclusive: a second refresh of the same database exits at once (:class:`RefreshInProgressError`, 75);
+* idempotent: same data fingerprint, fit settings and code publish nothing unless forced;
+* gated: invalid history, or history that restates the previous vintage's beyond
+  ``Settings.restatement_threshold``, is refused (:class:`PublishRefusedError`, 65);
+* tolerant: a series that fails to fit is recorded with its error and a fallback forecast;
+* atomic and crash-safe: everything lands in ONE copy-on-write ``store.writer`` transaction, so
+  readers see the previous vintage or the new one, and a kill at any point leaves the previous intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, store, vintages
+from .config import TOTAL, WORKLOADS, Settings, series_id, split_series_id
+from .errors import DatabaseBusyError, Problem, PublishRefusedError, RefreshInProgressError
+from .executors import Executor
+from .frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, UID, Y, YHAT
+
+log = logging.getLogger(__name__)
+
+#: Environment variables of the test hook that holds a refresh at a named stage (see :func:`_pause`).
+PAUSE_ENV, PAUSE_SECONDS_ENV, PAUSE_MARKER_ENV = (
+    "CROSSOVER_REFRESH_PAUSE", "CROSSOVER_REFRESH_PAUSE_SECONDS", "CROSSOVER_REFRESH_PAUSE_MARKER",
+)  # fmt: skip
+#: Stages at which the hook can hold a refresh.
+PAUSE_STAGES = ("fit", "publish")
+#: Settings that change the numbers a refit produces (retention and the gate threshold do not).
+FIT_KEYS = ("horizon", "n_paths", "seed", "backtest_origins", "backtest_horizon", "models")
+#: Restated rows listed in a refusal message.
+SHOWN = 10
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    """What a refresh did: published a run, or found the published one up to date."""
+
+    published: bool
+    run_id: str | None
+    previous_run_id: str | None
+    data_fingerprint: str
+    message: str
+    n_series: int = 0
+    n_ok: int = 0
+    n_fallback: int = 0
+    n_failed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    change_report: str = ""
+    pruned: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The read-only snapshot a refresh works from."""
+
+    history: pd.DataFrame
+    fingerprint: str
+    config: dict[str, object]
+    previous: vintages.RunInfo | None
+    previous_history: pd.DataFrame
+    previous_crossover: pd.DataFrame
+
+
+def refresh_lock_path(db: Path) -> Path:
+    """The sidecar file whose flock makes refreshes of ``db`` exclusive."""
+    return Path(db).with_name(Path(db).name + ".refresh.lock")
+
+
+def code_version() -> str:
+    """Package version plus a digest of the package's source files (changes whenever the code does)."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+def fit_config(settings: Settings, models: Sequence[str] | None) -> dict[str, object]:
+    """The stored config of a run: every setting plus the model list (None = engine default)."""
+    return {**asdict(settings), "models": None if models is None else list(models), "freq": "Q"}
+
+
+def _pause(stage: str) -> None:
+    """Test hook: hold the refresh at ``stage`` when ``$CROSSOVER_REFRESH_PAUSE`` names it."""
+    if os.environ.get(PAUSE_ENV) != stage:
+        return
+    marker = os.environ.get(PAUSE_MARKER_ENV)
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+    seconds = float(os.environ.get(PAUSE_SECONDS_ENV, "30"))
+    log.warning("refresh event=paused stage=%s seconds=%g (test hook %s)", stage, seconds, PAUSE_ENV)
+    time.sleep(seconds)
+
+
+def validate_input(history: pd.DataFrame) -> list[Problem]:
+    """Every reason the history cannot be forecast and turned into crossovers (empty list = fine)."""
+    problems: list[Problem] = []
+    if history.empty:
+        return [Problem(None, None, "the spend history is empty; import data or run `forecasting init`")]
+    workloads: dict[str, set[str]] = {}
+    for uid in sorted(history[UID].unique()):
+        try:
+            sector, workload = split_series_id(uid)
+        except ValueError as exc:
+            problems.append(Problem(None, UID, str(exc)))
+            continue
+        workloads.setdefault(sector, set()).add(workload)
+    for sector, found in sorted(workloads.items()):
+        if sector != TOTAL and set(WORKLOADS) - found:
+            problems.append(Problem(None, UID, f"sector '{sector}' has no {sorted(set(WORKLOADS) - found)} series"))
+    y = history[Y].to_numpy(dtype=float)
+    for i in np.flatnonzero(~np.isfinite(y) | (y < 0))[:SHOWN]:
+        problems.append(Problem(None, Y, f"{history[UID].iat[i]} at {history[DS].iat[i]:%Y-%m-%d}: value {y[i]} "
+                                "is not a finite non-negative amount"))  # fmt: skip
+    ds = pd.DatetimeIndex(history[DS])
+    if not (ds.is_month_start & ds.month.isin([1, 4, 7, 10])).all():
+        problems.append(Problem(None, DS, "periods must be quarter starts"))
+    return problems
+
+
+def restatements(previous: pd.DataFrame, current: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Past values the new history changes by more than ``threshold`` (relative) or drops.
+
+    Returns:
+        Columns unique_id, ds, y_before, y_after, change (relative; inf for a dropped value).
+    """
+    merged = pd.merge(previous[[UID, DS, Y]], current[[UID, DS, Y]], on=[UID, DS], how="left", suffixes=("_before", "_after"))
+    before, after = merged["y_before"].to_numpy(float), merged["y_after"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.abs(after - before) / np.maximum(np.abs(before), 1e-9)
+    change = np.where(np.isnan(after), np.inf, np.where(before == after, 0.0, change))
+    merged["change"] = change
+    return merged[merged["change"] > threshold].reset_index(drop=True)
+
+
+def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manifest: dict | None) -> _Inputs:
+    """Read history, fingerprint and the published vintage from one read-only view of the file."""
+    with store.reader(db) as s:
+        history = s.frame("history_series")
+        fingerprint = str(s.scalar("data_fingerprint"))
+        prev_row = s.frame("run_latest")
+        prev = None if prev_row.empty else vintages._info(prev_row.iloc[0])
+        prev_history = s.frame("run_history", run_id=prev.run_id if prev else "")
+        prev_cross = s.frame("crossover_run", run_id=prev.run_id if prev else "", scenario=vintages.BASELINE)
+    if manifest is not None:
+        history = pd.DataFrame(manifest["history"]["rows"], columns=manifest["history"]["columns"])
+        fingerprint = str(manifest["data_fingerprint"])
+    history[DS] = pd.to_datetime(history[DS])
+    history[Y] = history[Y].astype(float)
+    prev_history[DS] = pd.to_datetime(prev_history[DS])
+    history = history.sort_values([UID, DS], ignore_index=True)
+    return _Inputs(history, fingerprint, fit_config(settings, models), prev, prev_history, prev_cross)
+
+
+def _up_to_date(inputs: _Inputs, version: str) -> bool:
+    prev = inputs.previous
+    if prev is None or prev.data_fingerprint != inputs.fingerprint or prev.code_version != version:
+        return False
+    return all(prev.config.get(k) == inputs.config.get(k) for k in FIT_KEYS)
+
+
+def _gate(inputs: _Inputs, settings: Settings, accept_restatement: bool) -> None:
+    """Refuse invalid input, and history restating the previous vintage's beyond the threshold."""
+    problems = validate_input(inputs.history)
+    if problems:
+        shown = "\n".join(f"  - {p}" for p in problems)
+        raise PublishRefusedError(f"refusing to publish: the history failed validation:\n{shown}")
+    if inputs.previous is None or accept_restatement:
+        return
+    restated = restatements(inputs.previous_history, inputs.history, settings.restatement_threshold)
+    if restated.empty:
+        return
+    lines = [
+        f"  - {r.unique_id} {r.ds:%Y-%m-%d}: {r.y_before:,.0f} -> "
+        + ("removed" if np.isnan(r.y_after) else f"{r.y_after:,.0f} ({r.change:+.0%})")
+        for r in restated.head(SHOWN).itertuples(index=False)
+    ]
+    more = f"\n  ... and {len(restated) - SHOWN} more" if len(restated) > SHOWN else ""
+    raise PublishRefusedError(
+        f"refusing to publish: {len(restated)} past value(s) of vintage {inputs.previous.run_id} changed by more "
+        f"than {settings.restatement_threshold:.0%} or were removed:\n" + "\n".join(lines) + more
+        + "\nCheck the imported data; if the restatement is intended, rerun with --accept-restatement."
+    )  # fmt: skip
+
+
+def _check_output(forecasts: pd.DataFrame, horizon: int) -> None:
+    """Refuse forecasts with missing, non-finite or disordered bounds (nothing is published)."""
+    values = forecasts[[LO95, LO80, YHAT, HI80, HI95]].to_numpy(float)
+    bad = []
+    if not np.isfinite(values).all():
+        bad.append("non-finite forecast values")
+    if (np.diff(values, axis=1) < -1e-6 * np.maximum(np.abs(values[:, 1:]), 1.0)).any():
+        bad.append("bounds out of order (lower95 <= lower80 <= yhat <= upper80 <= upper95)")
+    counts = forecasts.groupby(UID).size()
+    if (counts != horizon).any():
+        bad.append(f"series without {horizon} forecast periods: {sorted(counts[counts != horizon].index)}")
+    if bad:
+        raise PublishRefusedError("refusing to publish: the forecasts failed validation: " + "; ".join(bad))
+
+
+def _new_run_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def _remove_stale_temporaries(db: Path) -> None:
+    """Drop copies left by writers that were killed (only call while holding the write lock)."""
+    mine = f".{db.name}.{os.getpid()}.tmp"
+    for path in db.parent.glob(f".{db.name}.*.tmp*"):
+        if not path.name.startswith(mine):
+            log.info("refresh event=stale_temporary_removed path=%s", path)
+            path.unlink(missing_ok=True)
+
+
+def _frames(run_id: str, result, baseline_cross: pd.DataFrame, history: pd.DataFrame) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    """The rows of every per-run table for one run."""
+    forecasts = result.forecasts[FORECAST_COLUMNS].assign(run_id=run_id)
+    forecasts[DS] = forecasts[DS].dt.date
+    paths = pd.DataFrame(
+        [
+            (run_id, uid, int(p.shape[0]), int(p.shape[1]), result.future_ds[uid][0].date(), vintages.paths_to_bytes(p))
+            for uid, p in sorted(result.paths.items())
+        ],
+        columns=["run_id", "unique_id", "n_paths", "horizon", "first_ds", "paths"],
+    )
+    status = result.status.assign(run_id=run_id)
+    status["message"] = status["message"].fillna("")
+    cross = baseline_cross.assign(run_id=run_id, scenario=vintages.BASELINE)
+    for col in ("crossed_at", "p10", "p50", "p90"):
+        cross[col] = pd.to_datetime(cross[col]).dt.date
+    hist = history[[UID, DS, Y]].assign(run_id=run_id)
+    hist[DS] = hist[DS].dt.date
+    return {
+        "series_status": status,
+        "forecasts": forecasts,
+        "sample_paths": paths,
+        "backtest_metrics": result.backtests.assign(run_id=run_id),
+        "crossover_estimates": cross[
+            ["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]
+        ],
+        "run_history": hist,
+    }
+
+
+def _publish(db: Path, run_row: pd.DataFrame, tables: dict[str, pd.DataFrame], retention: int) -> tuple[str, ...]:
+    """One copy-on-write transaction: insert the run, supersede the previous one, prune old runs."""
+    run_id = str(run_row["run_id"].iat[0])
+    with store.writer(db) as s:
+        _remove_stale_temporaries(Path(db))
+        s.insert("forecast_runs", run_row)
+        for table, frame in tables.items():
+            s.insert(table, frame)
+        s.run("run_supersede", run_id=run_id)
+        pruned = tuple(str(r) for r in s.frame("run_prune_ids", keep=retention)["run_id"])
+        for old in pruned:
+            for table in (*tables, "forecast_runs"):
+                s.delete_run(table, old)
+        _pause("publish")
+    return pruned
+
+
+def read_manifest(path: Path) -> dict:
+    """A bundle's ``manifest.json`` (written by ``export.write_bundle``); ValueError if it is not one."""
+    try:
+        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read manifest {path}: {exc}") from exc
+    for key in ("run_id", "data_fingerprint", "settings", "history"):
+        if key not in manifest:
+            raise ValueError(f"{path} is not a Crossover bundle manifest (no '{key}')")
+    return manifest
+
+
+def _settings_from(manifest: dict) -> Settings:
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in manifest["settings"].items() if k in known})
+
+
+def run_refresh(
+    db: Path,
+    settings: Settings,
+    *,
+    force: bool = False,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    from_manifest: Path | None = None,
+    models: Sequence[str] | None = None,
+    accept_restatement: bool = False,
+) -> RefreshSummary:
+    """Fit, backtest and simulate every series, then publish the vintage atomically (or explain why not).
+
+    Args:
+        progress: called with (series done, series total) while fitting.
+        from_manifest: reproduce a bundle's run: its history, settings and models replace the
+            database's history and ``settings``/``models``.
+        models: engine model names to choose from (None: the engine's default set).
+        accept_restatement: publish even if past values changed beyond the restatement threshold.
+    """
+    db = Path(db)
+    try:
+        with store.file_lock(refresh_lock_path(db), 0, f"the refresh lock on {db}"):
+            return _refresh(db, settings, force, executor, progress, from_manifest, models, accept_restatement)
+    except DatabaseBusyError as exc:
+        if "refresh lock" not in str(exc):
+            raise
+        pid = refresh_lock_path(db).read_text().strip() or "?"
+        raise RefreshInProgressError(
+            f"another refresh of {db} is running (process {pid}); this one exits without changing anything"
+        ) from None
+
+
+def _refresh(
+    db: Path,
+    settings: Settings,
+    force: bool,
+    executor: Executor | None,
+    progress: Callable[[int, int], None] | None,
+    from_manifest: Path | None,
+    models: Sequence[str] | None,
+    accept_restatement: bool,
+) -> RefreshSummary:
+    from .crossover import crossover_distribution, crossover_frame
+    from .engine import forecast
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    manifest = read_manifest(from_manifest) if from_manifest else None
+    if manifest is not None:
+        settings, models = _settings_from(manifest), manifest.get("models")
+    inputs = _snapshot(db, settings, models, manifest)
+    timings["snapshot"] = time.perf_counter() - started
+    version = code_version()
+    prev_id = inputs.previous.run_id if inputs.previous else None
+    log.info("refresh event=snapshot series=%d rows=%d fingerprint=%s previous=%s",
+             inputs.history[UID].nunique(), len(inputs.history), inputs.fingerprint[:12], prev_id)  # fmt: skip
+    if not force and _up_to_date(inputs, version):
+        log.info("refresh event=up_to_date run=%s", prev_id)
+        return RefreshSummary(False, prev_id, prev_id, inputs.fingerprint,
+                              f"up to date: run {prev_id} was fitted on the same data, settings and code")  # fmt: skip
+    _gate(inputs, settings, accept_restatement)
+
+    t = time.perf_counter()
+    total = int(inputs.history[UID].nunique())
+
+    def advance(done: int) -> None:
+        if progress:
+            progress(done, total)
+        if done == 1:
+            _pause("fit")
+
+    result = forecast(
+        inputs.history, settings.horizon, freq="Q", models=models,
+        groups={u: u.rpartition("/")[0] for u in inputs.history[UID].unique()},
+        n_paths=settings.n_paths, seed=settings.seed, backtest_origins=settings.backtest_origins,
+        backtest_horizon=settings.backtest_horizon, executor=executor, progress=advance,
+    )  # fmt: skip
+    timings["fit"] = time.perf_counter() - t
+    log.info("refresh event=fitted series=%d seconds=%.2f", total, timings["fit"])
+    _check_output(result.forecasts, settings.horizon)
+
+    t = time.perf_counter()
+    baseline = vintages.build_baseline(result.paths, result.future_ds, inputs.history)
+    cross = crossover_frame(crossover_distribution(baseline)) if baseline is not None else pd.DataFrame(
+        columns=["sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]
+    )
+    timings["crossover"] = time.perf_counter() - t
+    moves = vintages.p50_moves(inputs.previous_crossover, cross) if prev_id else vintages.p50_moves(cross.iloc[:0], cross)
+    report = vintages.change_report(moves) if prev_id else "first vintage: " + vintages.change_report(moves).replace(
+        "\n", "; ")
+
+    now = datetime.now(timezone.utc)
+    run_id = _new_run_id(now)
+    t = time.perf_counter()
+    timings["total_before_publish"] = t - started
+    run_row = pd.DataFrame([{
+        "run_id": run_id, "created_at": now.replace(tzinfo=None), "data_fingerprint": inputs.fingerprint,
+        "config_json": json.dumps(inputs.config, sort_keys=True), "code_version": version, "status": "published",
+        "seed": settings.seed, "timings_json": json.dumps({k: round(v, 3) for k, v in timings.items()}, sort_keys=True),
+        "change_report": report,
+    }])  # fmt: skip
+    pruned = _publish(db, run_row, _frames(run_id, result, cross, inputs.history), settings.retention)
+    timings["publish"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - started
+    counts = result.status["status"].value_counts()
+    log.info("refresh event=published run=%s previous=%s pruned=%d seconds=%.2f",
+             run_id, prev_id, len(pruned), timings["total"])  # fmt: skip
+    return RefreshSummary(
+        True, run_id, prev_id, inputs.fingerprint, f"published run {run_id}",
+        n_series=total, n_ok=int(counts.get("ok", 0)), n_fallback=int(counts.get("fallback", 0)),
+        n_failed=int(counts.get("failed", 0)), timings=timings, change_report=report, pruned=pruned,
+    )  # fmt: skip
