@@ -1,0 +1,230 @@
+"""Cached readers for the dashboard: short-lived read-only connections, results cached per data state.
+
+Every loader takes plain arguments (the database path as text, and a *stamp* or a ``run_id``) so
+the cache key changes when the data does: a write replaces the database file atomically, which
+changes its inode and modification time (:func:`stamp`), and a refresh publishes a new run id.
+No connection outlives a loader, so the refresh job and imports are never blocked by the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from .. import export, history, ingest, scenario_store, store, vintages
+from ..bootstrap import ensure_db
+from ..config import default_db_path
+from ..crossover import Crossover, crossover_distribution, crossover_frame, probability_frame
+from ..errors import Problem, ValidationError
+from ..scenario import Baseline, Scenario, apply_scenario
+from ..sensitivity import GoalSeekResult, goal_seek, tornado
+from . import summaries
+
+log = logging.getLogger(__name__)
+
+#: Seconds a cached result lives; a new stamp or run id replaces it sooner.
+TTL_SECONDS = 600
+#: Seed of the draws of ranged scenario drivers (fixed, so a scenario always shows the same answer).
+SCENARIO_SEED = 0
+
+
+def database() -> Path:
+    """The database file (``$CROSSOVER_DB`` or the default), built from the shipped data if missing."""
+    db = default_db_path()
+    if not db.exists():
+        ensure_db(db)
+    return db
+
+
+def stamp(db: Path | str) -> str:
+    """Identity of the file's current state: writes replace the file, so inode and mtime change."""
+    try:
+        st_ = os.stat(db)
+    except FileNotFoundError:
+        return "missing"
+    return f"{st_.st_ino}:{st_.st_mtime_ns}:{st_.st_size}"
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def spend(db: str, data_stamp: str, provenance: str | None = None) -> pd.DataFrame:
+    """Stored spend rows, optionally of one provenance (``history.load_spend``)."""
+    return history.load_spend(Path(db), provenance)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def estimates(db: str, data_stamp: str) -> pd.DataFrame:
+    """Published estimates joined with their sources (publisher, title, date, url)."""
+    with store.reader(Path(db)) as s:
+        return s.frame("estimates_all")
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def sources(db: str, data_stamp: str) -> pd.DataFrame:
+    """Every source: source_id, publisher, title, source_date, url."""
+    with store.reader(Path(db)) as s:
+        return s.frame("sources_all")
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def scenarios(db: str, data_stamp: str) -> pd.DataFrame:
+    """Saved scenarios (presets first): name, description, author, is_preset, created_at, updated_at."""
+    return scenario_store.list_scenarios(Path(db))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
+def scenario(db: str, data_stamp: str, name: str) -> Scenario:
+    """One saved scenario by name."""
+    return scenario_store.load_scenario(Path(db), name)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def latest_run_id(db: str, data_stamp: str) -> str | None:
+    """The published run's id, or ``None`` before the first refresh."""
+    return vintages.latest_run_id(Path(db))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def runs(db: str, data_stamp: str) -> pd.DataFrame:
+    """Every stored forecast run, newest first (``vintages.list_runs``)."""
+    return vintages.list_runs(Path(db))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=4, show_spinner=False)
+def run(db: str, run_id: str) -> vintages.RunData:
+    """One run's forecasts, backtests, status, stored crossovers and baseline paths."""
+    return vintages.load_run(Path(db), run_id)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=16, show_spinner=False)
+def compare(db: str, run_a: str, run_b: str) -> pd.DataFrame:
+    """How the stored crossover estimates moved from run ``run_a`` to run ``run_b``."""
+    return vintages.compare_runs(Path(db), run_a, run_b)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def crossover_history(db: str, data_stamp: str) -> pd.DataFrame:
+    """Stored crossover estimates of every run with its creation time, oldest run first."""
+    with store.reader(Path(db)) as s:
+        return s.frame("ui_crossover_history")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A scenario applied to a run: crossovers and chart frames for every sector and the total."""
+
+    crossovers: dict[str, Crossover]
+    table: pd.DataFrame  # crossover.CROSSOVER_COLUMNS
+    probability: pd.DataFrame  # sector, ds, prob
+    fans: pd.DataFrame  # sector + summaries.FAN_COLUMNS
+    shares: pd.DataFrame  # sector, ds, p025 .. p975
+    annual: pd.DataFrame  # sector + summaries.annual_frame columns
+
+
+def _outcome(paths: Baseline) -> Outcome:
+    crossovers = crossover_distribution(paths)
+    keys = list(crossovers)
+    return Outcome(
+        crossovers=crossovers,
+        table=crossover_frame(crossovers),
+        probability=probability_frame(crossovers),
+        fans=pd.concat([summaries.fan_frame(paths, s).assign(sector=s) for s in keys], ignore_index=True),
+        shares=pd.concat([summaries.share_fan(paths, s).assign(sector=s) for s in keys], ignore_index=True),
+        annual=pd.concat([summaries.annual_frame(paths, s).assign(sector=s) for s in keys], ignore_index=True),
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
+def outcome(db: str, run_id: str, scenario_json: str) -> Outcome:
+    """Apply a scenario (``Scenario.to_dict`` as JSON) to a run's paths: no model is refitted."""
+    baseline = run(db, run_id).baseline
+    return _outcome(apply_scenario(baseline, Scenario.from_dict(json.loads(scenario_json)), seed=SCENARIO_SEED))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def history_frames(db: str, run_id: str) -> pd.DataFrame:
+    """Observed ``sector, ds, training, inference, share`` behind a run, per sector and for the total."""
+    baseline = run(db, run_id).baseline
+    keys = [*baseline.sectors, "total"]
+    return pd.concat([summaries.history_wide(baseline, s).assign(sector=s) for s in keys], ignore_index=True)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner="Computing the tornado...")
+def tornado_frame(db: str, run_id: str, scenario_json: str, sector: str) -> pd.DataFrame:
+    """P50 crossover at each driver's range ends for a sector (``sensitivity.tornado``)."""
+    baseline = run(db, run_id).baseline
+    return tornado(baseline, Scenario.from_dict(json.loads(scenario_json)), sector, seed=SCENARIO_SEED)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner="Searching...")
+def goal_seek_result(
+    db: str, run_id: str, scenario_json: str, sector: str, driver: str, target: str
+) -> GoalSeekResult:
+    """The driver value that puts the sector's P50 crossover at ``target`` (``sensitivity.goal_seek``)."""
+    baseline = run(db, run_id).baseline
+    scn = Scenario.from_dict(json.loads(scenario_json))
+    return goal_seek(baseline, scn, sector, driver, pd.Timestamp(target), seed=SCENARIO_SEED)
+
+
+def scenario_json(scn: Scenario) -> str:
+    """Canonical JSON of a scenario, the cache key of its results."""
+    return json.dumps(scn.to_dict(), sort_keys=True)
+
+
+def start_refresh(db: Path, log_path: Path) -> int:
+    """Start ``forecasting refresh --db DB`` as a separate process (never inside the app); returns its pid."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as out:
+        proc = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
+            [sys.executable, "-m", "forecasting", "refresh", "--db", str(db)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    log.info("started refresh of %s as process %d (log %s)", db, proc.pid, log_path)
+    return proc.pid
+
+
+#: File types the upload accepts (``ingest`` checks the content again).
+UPLOAD_TYPES = ("csv", "parquet")
+
+
+def import_upload(db: Path, file_name: str, content: bytes, *, replace: bool = False) -> ingest.ImportSummary:
+    """Import uploaded bytes as a user file: saved under a safe temporary name, then ``ingest.import_file``.
+
+    Raises ``ValidationError`` (with every problem) for a bad file, before anything is written.
+    """
+    suffix = Path(file_name).suffix.lower()
+    if suffix.lstrip(".") not in UPLOAD_TYPES:
+        raise ValidationError([Problem(None, None, f"unsupported file type '{suffix}'; use .csv or .parquet")],
+                              what=Path(file_name).name)
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in Path(file_name).stem)[:80] or "upload"
+    with tempfile.TemporaryDirectory(prefix="crossover-upload-") as tmp:
+        path = Path(tmp) / f"{stem}{suffix}"
+        path.write_bytes(content)
+        return ingest.import_file(db, path, replace=replace)
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Validation problems as a table: row (as a spreadsheet numbers it; empty for the file), column, problem."""
+    return pd.DataFrame(
+        {
+            "row": pd.array([p.row for p in problems], dtype="Int64"),
+            "column": [p.column or "" for p in problems],
+            "problem": [p.message for p in problems],
+        }
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def export_frame(db: str, data_stamp: str, kind: str, run_id: str | None, scenario_name: str) -> pd.DataFrame:
+    """One export table (``export.frame``) for a run and scenario."""
+    return export.frame(Path(db), kind, run_id, scenario_name)

@@ -1,0 +1,73 @@
+"""Overview page: total market training vs inference spend, forecast fans, crossover and inference share."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from forecasting.config import TOTAL
+from forecasting.ui import charts, data, summaries, widgets
+
+ctx = widgets.context()
+st.title("Cloud AI spend: training vs inference")
+
+with widgets.guarded():
+    spend_hist = summaries.history_from_spend(data.spend(ctx.db_text, ctx.stamp))
+    markers = charts.marker_frame(data.estimates(ctx.db_text, ctx.stamp))
+    if ctx.run_id is None:
+        total_hist = spend_hist[spend_hist["sector"] == TOTAL]
+        widgets.vintage_line(ctx, total_hist["ds"].max() if len(total_hist) else None, None)
+        widgets.no_run_notice(ctx)
+        if len(total_hist):
+            st.plotly_chart(charts.spend_fan(total_hist, summaries.empty_fan(), markers=markers,
+                                             title="Total market, observed"), key="overview_history")
+        st.stop()
+
+    name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
+    scn = data.scenario(ctx.db_text, ctx.stamp, name)
+    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn))
+    hist = data.history_frames(ctx.db_text, ctx.run_id)
+    total_hist = hist[hist["sector"] == TOTAL]
+    total = out.crossovers[TOTAL]
+
+    st.markdown(f"### {summaries.headline(total)}")
+    widgets.vintage_line(ctx, total_hist["ds"].max() if len(total_hist) else None, widgets.run_created(ctx))
+    st.caption(f"Scenario **{scn.name}**: {scn.description or 'no description'} (choose another in the sidebar).")
+
+    fan = out.fans[out.fans["sector"] == TOTAL]
+    share = out.shares[out.shares["sector"] == TOTAL]
+    last = fan["ds"].max()
+    end_share = float(share.loc[share["ds"] == last, "p50"].iloc[0]) if len(share) else float("nan")
+    now_share = float(total_hist["share"].iloc[-1]) if len(total_hist) else float("nan")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Crossover (P50)", summaries.quarter_text(total.crossed_at or total.p50))
+    m2.metric("80% range", "observed" if total.crossed_at is not None
+              else f"{summaries.quarter_text(total.p10)} – {summaries.quarter_text(total.p90)}")
+    m3.metric(f"Inference share {summaries.quarter_text(total_hist['ds'].max())}", f"{now_share:.0%}")
+    m4.metric(f"Inference share {summaries.quarter_text(last)} (P50)", f"{end_share:.0%}",
+              delta=f"{(end_share - now_share) * 100:+.0f} pts")
+
+    view = st.segmented_control("View", ["Quarterly", "Annual"], default="Quarterly", key="overview_view")
+    if view == "Annual":
+        annual = out.annual[out.annual["sector"] == TOTAL]
+        st.plotly_chart(charts.annual_chart(annual, markers, title="Total market per calendar year"),
+                        key="overview_annual")
+    else:
+        st.plotly_chart(charts.spend_fan(total_hist, fan, crossover=total, markers=markers,
+                                         title="Total market per quarter: history, forecast and crossover"),
+                        key="overview_fan")
+    st.plotly_chart(charts.share_chart(total_hist, share, total, title="Inference share of total spend"),
+                    key="overview_share")
+
+    st.markdown("**Published figures on the chart** (annual; the quarterly view shows a quarter's average)")
+    st.dataframe(markers[["year", "line", "value", "kind", "publisher", "title", "source_date", "url"]],
+                 hide_index=True, width="stretch",
+                 column_config={"url": st.column_config.LinkColumn("source", display_text="open"),
+                                "value": st.column_config.NumberColumn("USD bn", format="%.3f"),
+                                "year": st.column_config.NumberColumn("year", format="%d")})
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        widgets.download(fan.drop(columns="sector"), "overview-fan", ctx, scn.name, label="Forecast fan data")
+    with c2:
+        widgets.download(total_hist.drop(columns="sector"), "overview-history", ctx, scn.name, label="History data")
+    with c3:
+        widgets.download(share.drop(columns="sector"), "overview-share", ctx, scn.name, label="Share fan data")

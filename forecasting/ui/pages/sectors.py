@@ -1,0 +1,94 @@
+"""Sectors page: small multiples, a sortable crossover table (probability by a chosen date), one sector in detail."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from forecasting.config import TOTAL
+from forecasting.ui import charts, data, summaries, theme, widgets
+
+ctx = widgets.context()
+st.title("Sectors")
+
+with widgets.guarded():
+    if ctx.run_id is None:
+        widgets.no_run_notice(ctx)
+        st.stop()
+    name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
+    scn = data.scenario(ctx.db_text, ctx.stamp, name)
+    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn))
+    hist = data.history_frames(ctx.db_text, ctx.run_id)
+    sectors = [s for s in out.crossovers if s != TOTAL]
+    widgets.vintage_line(ctx, hist["ds"].max() if len(hist) else None, widgets.run_created(ctx))
+    st.caption(f"Scenario **{scn.name}** (choose another in the sidebar). Dotted green lines mark each "
+               "sector's crossover: observed, or the P50 of the forecast paths.")
+
+    # --- Crossover table ------------------------------------------------------------------------------------
+    st.subheader("When inference overtakes training, by sector")
+    periods = sorted(out.probability["ds"].unique())
+    by = st.select_slider("Probability of crossover by", options=periods, value=periods[min(7, len(periods) - 1)],
+                          format_func=summaries.quarter_text, key="sectors_by")
+    table = pd.DataFrame(
+        {
+            "sector": [theme.sector_label(s) for s in out.crossovers],
+            "state": [c.state.replace("_", " ") for c in out.crossovers.values()],
+            "crossed_at": [c.crossed_at for c in out.crossovers.values()],
+            "p10": [c.p10 for c in out.crossovers.values()],
+            "p50": [c.p50 for c in out.crossovers.values()],
+            "p90": [c.p90 for c in out.crossovers.values()],
+            "prob_by_date": [summaries.probability_by(c, pd.Timestamp(by)) for c in out.crossovers.values()],
+            "prob_within_horizon": [c.prob_within_horizon for c in out.crossovers.values()],
+        }
+    )
+    for col in ("crossed_at", "p10", "p50", "p90"):
+        table[col] = pd.to_datetime(table[col])
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "crossed_at": st.column_config.DateColumn("crossed (observed)", format="YYYY-MM-DD"),
+            "p10": st.column_config.DateColumn("P10", format="YYYY-MM-DD"),
+            "p50": st.column_config.DateColumn("P50", format="YYYY-MM-DD"),
+            "p90": st.column_config.DateColumn("P90", format="YYYY-MM-DD"),
+            "prob_by_date": st.column_config.ProgressColumn(
+                f"P(crossed by {summaries.quarter_text(pd.Timestamp(by))})", format="percent", min_value=0,
+                max_value=1),
+            "prob_within_horizon": st.column_config.NumberColumn("P(within horizon)", format="percent"),
+        },
+    )
+    st.caption("Click a column header to sort. Empty P10/P50/P90: fewer than 10/50/90% of paths cross "
+               "within the forecast horizon.")
+    widgets.download(table, "sector-crossovers", ctx, scn.name, label="Download the crossover table",
+                     key="dl_sector_table")
+
+    # --- Small multiples ------------------------------------------------------------------------------------
+    st.subheader("Training and inference spend per sector")
+    columns = st.radio("Panels per row", [1, 2, 3], index=1, horizontal=True, key="sectors_cols",
+                       help="One panel per row reads best on a narrow window.")
+    st.plotly_chart(charts.small_multiples(hist, out.fans, sectors, out.crossovers, columns=columns),
+                    key="sectors_multiples")
+    widgets.download(out.fans[out.fans["sector"] != TOTAL], "sector-fans", ctx, scn.name,
+                     label="Download every sector's forecast fan", key="dl_sector_fans")
+
+    # --- One sector in detail ------------------------------------------------------------------------------
+    st.subheader("One sector in detail")
+    sector = st.selectbox("Sector", sectors, format_func=theme.sector_label, key="sectors_detail")
+    c = out.crossovers[sector]
+    st.markdown(f"#### {theme.sector_label(sector)}: {summaries.headline(c)}")
+    sh = hist[hist["sector"] == sector]
+    fan = out.fans[out.fans["sector"] == sector]
+    share = out.shares[out.shares["sector"] == sector]
+    st.plotly_chart(charts.spend_fan(sh, fan, crossover=c, title=f"{theme.sector_label(sector)} per quarter"),
+                    key="sectors_detail_fan")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.share_chart(sh, share, c, title="Inference share"), key="sectors_detail_share")
+    with right:
+        st.plotly_chart(charts.probability_chart(out.probability, {sector: theme.sector_label(sector),
+                                                                   TOTAL: theme.sector_label(TOTAL)},
+                                                 title="Probability crossed by each quarter"),
+                        key="sectors_detail_prob")
+    widgets.download(fan.drop(columns="sector"), "sector-fan", ctx, f"{scn.name}-{sector}",
+                     label=f"Download the {theme.sector_label(sector)} fan", key="dl_sector_detail")

@@ -1,0 +1,146 @@
+"""Pieces every page shares: the page context, error guard, notices, vintage line and CSV downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from .. import export, vintages
+from ..errors import DatabaseBusyError, ForecastingError
+from . import data
+from .summaries import quarter_text
+
+log = logging.getLogger(__name__)
+
+#: Session-state key of the scenario chosen in the sidebar (shown on Overview, Sectors, Exports).
+SCENARIO_KEY = "scenario_name"
+DEFAULT_SCENARIO = "baseline"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page needs to know about the database: its path, data stamp and published run."""
+
+    db: Path
+    stamp: str
+    run_id: str | None
+
+    @property
+    def db_text(self) -> str:
+        """The path as text (cache keys take plain values)."""
+        return str(self.db)
+
+
+def context() -> Context:
+    """The current database, its stamp and the latest published run (cached per stamp)."""
+    db = data.database()
+    stamp = data.stamp(db)
+    return Context(db, stamp, data.latest_run_id(str(db), stamp))
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Turn package errors into a notice and stop the page, instead of a traceback."""
+    try:
+        yield
+    except DatabaseBusyError:
+        log.info("database busy; showing the refreshing notice")
+        st.info(
+            "The database is being refreshed right now. This page will be readable again in a few seconds.",
+            icon=":material/hourglass_top:",
+        )
+        st.button("Try again", key="busy_retry")
+        st.stop()
+    except ForecastingError as exc:
+        log.warning("page stopped: %s", exc)
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+
+
+def no_run_notice(ctx: Context) -> None:
+    """Explain that no forecast run exists yet and offer to start ``forecasting refresh``."""
+    st.warning(
+        "No forecast has been published yet. Run `forecasting refresh` (or press the button) to fit the "
+        "models and publish a forecast run; the history and published figures are on the **Data** page already.",
+        icon=":material/pending:",
+    )
+    pid = st.session_state.get("refresh_pid")
+    if pid is None:
+        if st.button("Run `forecasting refresh` now", key="start_refresh", type="primary"):
+            log_path = ctx.db.with_name(ctx.db.name + ".refresh.log")
+            st.session_state["refresh_pid"] = data.start_refresh(ctx.db, log_path)
+            st.rerun()
+    else:
+        _refresh_progress(ctx.db_text)
+
+
+@st.fragment(run_every=3)
+def _refresh_progress(db: str) -> None:
+    """While a refresh started here runs, poll for the new run and reload the page when it lands."""
+    if vintages.latest_run_id(Path(db)) is not None:
+        st.session_state.pop("refresh_pid", None)
+        st.rerun(scope="app")
+    st.info(
+        f"Refresh running (process {st.session_state.get('refresh_pid')}); this page reloads when it is published.",
+        icon=":material/autorenew:",
+    )
+
+
+def vintage_line(ctx: Context, last_observed: pd.Timestamp | None, run_created: object | None) -> None:
+    """One caption naming the data vintage (last observed quarter) and the forecast vintage (run)."""
+    parts = [f"Data through **{quarter_text(last_observed)}**" if last_observed is not None else "No history"]
+    if ctx.run_id is not None:
+        when = f", published {pd.Timestamp(run_created):%Y-%m-%d %H:%M} UTC" if run_created is not None else ""
+        parts.append(f"forecast run **`{ctx.run_id}`**{when}")
+    st.caption(" · ".join(parts))
+
+
+def download(frame: pd.DataFrame, kind: str, ctx: Context, scenario: str | None = None, *,
+             label: str = "Download CSV", key: str | None = None) -> None:
+    """A CSV download of ``frame`` (``export.to_csv``), named by kind, run id and scenario."""
+    name = export.filename(kind, ctx.run_id or "no-run", scenario)
+    st.download_button(
+        f":material/download: {label}",
+        data=export.to_csv(frame),
+        file_name=name,
+        mime="text/csv",
+        key=key or "dl-" + hashlib.sha1(f"{kind}|{scenario}|{label}".encode()).hexdigest()[:12],
+        on_click="ignore",
+    )
+
+
+def scenario_picker(ctx: Context, where: str = "sidebar") -> str:
+    """Choose a saved scenario (sidebar); returns its name, ``baseline`` by default."""
+    names = data.scenarios(ctx.db_text, ctx.stamp)["name"].tolist() or [DEFAULT_SCENARIO]
+    if st.session_state.get(SCENARIO_KEY) not in names:
+        st.session_state[SCENARIO_KEY] = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
+    box = st.sidebar if where == "sidebar" else st
+    return box.selectbox(
+        "Scenario shown",
+        names,
+        key=SCENARIO_KEY,
+        help="Saved scenario applied to the forecast's sample paths on Overview, Sectors and Exports. "
+        "'baseline' is the model forecast with every driver neutral.",
+    )
+
+
+def sidebar_status(ctx: Context) -> None:
+    """Database file and published run, in the sidebar."""
+    run = f"`{ctx.run_id}`" if ctx.run_id else "none yet"
+    st.sidebar.caption(f"Database `{ctx.db.name}` · forecast run {run}")
+
+
+def run_created(ctx: Context) -> object | None:
+    """Creation time of the published run, from the run list."""
+    if ctx.run_id is None:
+        return None
+    runs = data.runs(ctx.db_text, ctx.stamp)
+    row = runs[runs["run_id"] == ctx.run_id]
+    return row["created_at"].iloc[0] if len(row) else None
