@@ -5,7 +5,8 @@
 * ``data/sources.csv``: one row per distinct source;
 * ``data/published_estimates.csv``: one row per published figure, reposts merged;
 * ``data/spend_history.csv``: quarterly worldwide cloud AI spend by sector and workload, derived
-  from the curated figures with Denton benchmarking, a logistic inference share and sector shares.
+  from the curated figures with Denton benchmarking, a logistic inference share (shifted in time per
+  sector by published AI adoption, the spend-weighted total held on the fitted curve) and sector shares.
 
 ``docs/data.md`` explains every step and every choice.  The build is deterministic: run it twice
 and the files are byte-identical (``python -m forecasting.build_data --check`` verifies that).
