@@ -1,0 +1,244 @@
+"""Tidy CSV exports of a vintage (CLI and dashboard share them), and reproducible bundles.
+
+Every export is long format with ISO dates, units in the column names (``spend_usd``, ``yhat_usd``)
+and ``run_id`` and ``scenario`` columns.  :func:`to_csv` neutralises text cells that a spreadsheet
+would run as a formula (OWASP CSV injection): a leading ``=``, ``+``, ``-``, ``@``, tab, CR, LF or NUL
+gets a single quote in front; numbers stay numbers.  A bundle holds every export plus a
+``manifest.json`` from which ``forecasting refresh --from-manifest`` reproduces the run's numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import platform
+import re
+from datetime import date, datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, vintages
+from .config import TOTAL, split_series_id
+from .frames import DS, HI80, HI95, LO80, LO95, MODEL, UID, Y, YHAT
+
+log = logging.getLogger(__name__)
+
+KINDS = ("history", "forecasts", "crossover", "backtests", "scenarios", "sensitivity")
+#: Seed of scenario draws; the dashboard uses the same, so exports match what it shows.
+SCENARIO_SEED = 0
+#: Leading characters a spreadsheet reads as the start of a formula (or that hide one).
+RISKY_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+#: Packages whose versions a bundle manifest records.
+PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "prophet", "duckdb")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def neutralise(value: str) -> str:
+    """Prefix a single quote to text a spreadsheet would treat as a formula."""
+    return "'" + value if value.startswith(RISKY_LEADS) else value
+
+
+def _cell(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return value
+
+
+def to_csv(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV (RFC 4180 quoting) with ISO dates, formula-neutralised text cells and headers."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([neutralise(str(c)) for c in df.columns])
+    for row in df.itertuples(index=False, name=None):
+        writer.writerow([_cell(v) for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def filename(kind: str, run_id: str, scenario: str) -> str:
+    """``crossover_<kind>_<run id>_<scenario>.csv`` from safe characters only, at most 100 characters."""
+    if kind not in KINDS and kind != "manifest":
+        raise ValueError(f"unknown export kind '{kind}'; choose one of {KINDS}")
+    stem = "_".join(_SAFE_NAME.sub("-", part).strip(".-") or "x" for part in ("crossover", kind, run_id, scenario))
+    return stem[:96] + ".csv"
+
+
+def _split_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    parts = [split_series_id(u) for u in frame[UID]]
+    return frame.assign(sector=[p[0] for p in parts], workload=[p[1] for p in parts])
+
+
+def _scenario(db: Path, name: str):  # type: ignore[no-untyped-def]
+    from .scenario_store import load_scenario
+
+    return load_scenario(db, name)
+
+
+def _scenario_paths(run: vintages.RunData, db: Path, scenario: str):  # type: ignore[no-untyped-def]
+    from .scenario import apply_scenario
+
+    if run.baseline is None:
+        raise ValueError(f"run {run.run_id} has no sector with both workloads' paths; nothing to apply a scenario to")
+    return apply_scenario(run.baseline, _scenario(db, scenario), seed=SCENARIO_SEED)
+
+
+def _history(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
+    out = _split_ids(run.history.rename(columns={Y: "spend_usd"}))
+    return out.assign(run_id=run.run_id, scenario=scenario)[
+        ["run_id", "scenario", UID, "sector", "workload", DS, "spend_usd"]
+    ]
+
+
+def _forecasts(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
+    usd = {c: f"{c}_usd" for c in (YHAT, LO80, HI80, LO95, HI95)}
+    if scenario == vintages.BASELINE:
+        out = run.forecasts.rename(columns=usd)
+    else:
+        # Under a scenario the forecast is the paths' median with their central 80% and 95% ranges.
+        adjusted = _scenario_paths(run, db, scenario)
+        models = run.forecasts.drop_duplicates(UID).set_index(UID)[MODEL]
+        parts = []
+        for j, sector in enumerate(adjusted.sectors):
+            for w, workload in enumerate(("training", "inference")):
+                uid = f"{sector}/{workload}"
+                q = np.quantile(adjusted.paths[:, j, w, :], [0.5, 0.1, 0.9, 0.025, 0.975], axis=0)
+                parts.append(pd.DataFrame({UID: uid, DS: adjusted.periods, MODEL: models.get(uid, ""),
+                                           **{usd[c]: q[i] for i, c in enumerate((YHAT, LO80, HI80, LO95, HI95))}}))  # fmt: skip
+        out = pd.concat(parts, ignore_index=True)
+    out = _split_ids(out).assign(run_id=run.run_id, scenario=scenario)
+    return out[["run_id", "scenario", UID, "sector", "workload", DS, MODEL, *usd.values()]]
+
+
+def _crossover(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
+    from .crossover import crossover_distribution, crossover_frame
+
+    if scenario == vintages.BASELINE:
+        frame = run.crossover.copy()
+    else:
+        frame = crossover_frame(crossover_distribution(_scenario_paths(run, db, scenario)))
+    frame = frame.assign(run_id=run.run_id, scenario=scenario)
+    return frame[["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]]
+
+
+def _backtests(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
+    out = run.backtests.assign(run_id=run.run_id, scenario=scenario)
+    return out[["run_id", "scenario", UID, MODEL, "mase", "smape", "coverage_80", "coverage_95", "interval_score",
+                "chosen"]]  # fmt: skip
+
+
+def _scenarios(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
+    """Every driver's effective value for all sectors ('all'), then each sector-specific override."""
+    from .scenario import ALL, DRIVERS
+
+    sc = _scenario(db, scenario)
+    entries = [(ALL, d, sc.value_for(ALL, d.key)) for d in DRIVERS]
+    entries += [(s, d, sc.values[s][d.key]) for s in sc.values if s != ALL for d in DRIVERS if d.key in sc.values[s]]
+    rows = [
+        {"run_id": run.run_id, "scenario": sc.name, "sector": sector, "driver": d.key, "label": d.label,
+         "unit": d.unit, "kind": v.kind, "value": v.centre(), "low": v.lo, "mode": v.mode, "high": v.hi}
+        for sector, d, v in entries
+    ]  # fmt: skip
+    cols = ["run_id", "scenario", "sector", "driver", "label", "unit", "kind", "value", "low", "mode", "high"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _sensitivity(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
+    from .sensitivity import TORNADO_COLUMNS, tornado
+
+    if run.baseline is None:
+        raise ValueError(f"run {run.run_id} has no baseline paths; no sensitivity to compute")
+    sc = _scenario(db, scenario)
+    parts = [tornado(run.baseline, sc, s, seed=SCENARIO_SEED).assign(sector=s) for s in (*run.baseline.sectors, TOTAL)]
+    out = pd.concat(parts, ignore_index=True).assign(run_id=run.run_id, scenario=scenario)
+    return out[["run_id", "scenario", "sector", *TORNADO_COLUMNS]]
+
+
+_BUILDERS = {
+    "history": _history,
+    "forecasts": _forecasts,
+    "crossover": _crossover,
+    "backtests": _backtests,
+    "scenarios": _scenarios,
+    "sensitivity": _sensitivity,
+}
+
+
+def frame(db: Path, kind: str, run_id: str = vintages.LATEST, scenario: str = vintages.BASELINE) -> pd.DataFrame:
+    """The tidy export ``kind`` (one of :data:`KINDS`) of a run under a saved scenario."""
+    if kind not in _BUILDERS:
+        raise ValueError(f"unknown export kind '{kind}'; choose one of {KINDS}")
+    return _BUILDERS[kind](vintages.load_run(Path(db), run_id), Path(db), scenario)
+
+
+def write_export(db: Path, kind: str, output: Path, run_id: str = vintages.LATEST,
+                 scenario: str = vintages.BASELINE) -> int:  # fmt: skip
+    """Write one export to ``output``; returns the number of data rows."""
+    df = frame(db, kind, run_id, scenario)
+    Path(output).write_bytes(to_csv(df))
+    log.info("export event=written kind=%s rows=%d path=%s", kind, len(df), output)
+    return len(df)
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version(), "crossover": __version__}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def manifest(run: vintages.RunData, scenario: str) -> dict[str, object]:
+    """What a bundle records: run id, fingerprint, settings, models, versions and the history as used."""
+    config = dict(run.info.config)
+    history = run.history.sort_values([UID, DS])
+    return {
+        "format": "crossover-bundle/1",
+        "run_id": run.run_id,
+        "created_at": run.info.created_at.isoformat(),
+        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data_fingerprint": run.info.data_fingerprint,
+        "code_version": run.info.code_version,
+        "scenario": scenario,
+        "seed": run.info.seed,
+        "scenario_seed": SCENARIO_SEED,
+        "settings": {k: v for k, v in config.items() if k not in ("models", "freq")},
+        "models": config.get("models"),
+        "packages": _versions(),
+        "history": {
+            "columns": [UID, DS, Y],
+            "rows": [[u, f"{d:%Y-%m-%d}", float(y)] for u, d, y in zip(history[UID], history[DS], history[Y], strict=True)],
+        },
+    }
+
+
+def write_bundle(db: Path, directory: Path, run_id: str = vintages.LATEST,
+                 scenario: str = vintages.BASELINE) -> dict[str, Path]:  # fmt: skip
+    """Write every export of a run plus ``manifest.json`` into ``directory``; returns kind -> path."""
+    run = vintages.load_run(Path(db), run_id)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for kind, build in _BUILDERS.items():
+        path = directory / filename(kind, run.run_id, scenario)
+        path.write_bytes(to_csv(build(run, Path(db), scenario)))
+        written[kind] = path
+    written["manifest"] = directory / "manifest.json"
+    written["manifest"].write_text(json.dumps(manifest(run, scenario), indent=1) + "\n", encoding="utf-8")
+    log.info("export event=bundle run=%s scenario=%s files=%d dir=%s", run.run_id, scenario, len(written), directory)
+    return written
