@@ -310,6 +310,178 @@ def scenario_delete(
     out.print(f"deleted scenario '{name}'")
 
 
+# --------------------------------------------------------------------------- refresh, export, schedule, vintages
+
+vintage_app = typer.Typer(cls=_Group, help="List, show and compare forecast vintages (published runs).",
+                          no_args_is_help=True)
+app.add_typer(vintage_app, name="vintage")
+
+ModelsOption = Annotated[
+    str | None,
+    typer.Option("--models", help="Comma-separated engine models to choose from, e.g. naive,drift,ets "
+                 "(default: the engine's full set).", show_default=False),
+]
+
+
+def _models(models: str | None) -> list[str] | None:
+    return [m.strip() for m in models.split(",") if m.strip()] if models else None
+
+
+@contextmanager
+def _refresh_progress() -> Iterator[Callable[[int, int], None]]:
+    """A rich bar for 'series fitted' on a terminal; elsewhere the refresh logs structured lines."""
+    if not console.is_terminal:
+        if logging.getLogger().level > logging.INFO:
+            logging.getLogger("forecasting.refresh").setLevel(logging.INFO)
+        yield lambda done, total: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("fitting", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@app.command()
+def refresh(
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Refit and publish even if data and settings are "
+                                        "unchanged.")] = False,
+    executor: Annotated[str, typer.Option("--executor", help="Where fits run: local (processes on this "
+                                          "machine) or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT "
+                                                  "(default: a local cluster).", show_default=False)] = None,
+    from_manifest: Annotated[Path | None, typer.Option("--from-manifest", help="Reproduce a bundle's run from "
+                                                       "its manifest.json.", exists=True, dir_okay=False,
+                                                       show_default=False)] = None,
+    models: ModelsOption = None,
+    accept_restatement: Annotated[bool, typer.Option("--accept-restatement", help="Publish even though past "
+                                                     "values changed beyond the restatement threshold.")] = False,
+) -> None:
+    """Fit and backtest every series, draw joint paths and crossovers, and publish a new vintage atomically.
+
+    Exit codes: 0 published or up to date; 65 refused (invalid or restated history); 66 no database;
+    75 another refresh (or writer) holds the lock; 1 any other error.
+    """
+    from .config import Settings
+    from .refresh import run_refresh
+
+    if executor not in ("local", "dask"):
+        raise ValueError(f"--executor must be local or dask, got '{executor}'")
+    pool = None
+    if executor == "dask":
+        from .dask_executor import DaskExecutor
+
+        pool = DaskExecutor(scheduler)
+    try:
+        with _refresh_progress() as advance:
+            summary = run_refresh(_db(db), Settings.from_env(), force=force, executor=pool, progress=advance,
+                                  from_manifest=from_manifest, models=_models(models),
+                                  accept_restatement=accept_restatement)
+    finally:
+        if pool is not None:
+            pool.close()
+    if not summary.published:
+        out.print(summary.message)
+        return
+    out.print(f"{summary.message}: {summary.n_series} series ({summary.n_ok} ok, {summary.n_fallback} fallback, "
+              f"{summary.n_failed} failed) in {summary.timings.get('total', 0):.1f}s"
+              + (f"; pruned {len(summary.pruned)} old run(s)" if summary.pruned else ""))
+    if summary.change_report:
+        out.print(summary.change_report)
+
+
+@app.command("export")
+def export_(
+    kind: Annotated[str, typer.Argument(help="history, forecasts, crossover, backtests, scenarios or "
+                                        "sensitivity (ignored with --bundle).", show_default=False)] = "forecasts",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file to write.", dir_okay=False,
+                                                show_default=False)] = None,
+    bundle: Annotated[Path | None, typer.Option("--bundle", help="Write every export plus manifest.json "
+                                                "into this directory.", file_okay=False, show_default=False)] = None,
+    run: Annotated[str, typer.Option("--run", help="Run id, or latest.")] = "latest",
+    scenario: Annotated[str, typer.Option("--scenario", help="Saved scenario to apply.")] = "baseline",
+    db: DbOption = None,
+) -> None:
+    """Export a run as tidy CSV (formula-safe), or a reproducible bundle with --bundle."""
+    from . import export
+
+    if bundle is not None:
+        written = export.write_bundle(_db(db), bundle, run, scenario)
+        out.print(f"wrote {len(written)} files to {bundle}")
+        return
+    if output is None:
+        raise ValueError("give --output FILE.csv (or --bundle DIR)")
+    rows = export.write_export(_db(db), kind, output, run, scenario)
+    out.print(f"wrote {rows} {kind} rows to {output}")
+
+
+@app.command()
+def schedule(
+    cron: Annotated[str, typer.Option("--cron", help="Crontab expression (5 fields), e.g. \"0 6 * * MON\".",
+                                      show_default=False)],
+    db: DbOption = None,
+    run_now: Annotated[bool, typer.Option("--run-now", help="Also refresh once right away.")] = False,
+    models: ModelsOption = None,
+) -> None:
+    """Run refreshes on a cron schedule in this process (APScheduler); stop with Ctrl-C."""
+    from .config import Settings
+    from .schedule import run_schedule
+
+    out.print(f"scheduling refreshes of {db or default_db_path()} at '{cron}'; Ctrl-C stops")
+    run_schedule(_db(db), cron, Settings.from_env(), run_now=run_now, models=_models(models))
+
+
+@vintage_app.command("list")
+def vintage_list(db: DbOption = None) -> None:
+    """List the stored runs, newest first."""
+    from .vintages import list_runs
+
+    runs = list_runs(_db(db))
+    runs["created_at"] = runs["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    runs["data_fingerprint"] = runs["data_fingerprint"].str[:12]
+    _print_table(runs[["run_id", "created_at", "status", "data_fingerprint", "n_series", "n_ok", "n_fallback",
+                       "n_failed"]])
+
+
+@vintage_app.command("show")
+def vintage_show(
+    run: Annotated[str, typer.Argument(help="Run id, or latest.")] = "latest",
+    db: DbOption = None,
+) -> None:
+    """Show one run: settings, per-series status and model, and its baseline crossovers."""
+    from .vintages import load_run
+
+    data = load_run(_db(db), run)
+    info = data.info
+    out.print(f"run {info.run_id} ({info.status}), created {info.created_at:%Y-%m-%d %H:%M:%S} UTC, data "
+              f"{info.data_fingerprint[:12]}, code {info.code_version}, seed {info.seed}")
+    out.print("settings: " + ", ".join(f"{k}={v}" for k, v in sorted(info.config.items())))
+    _print_table(data.status, title="series")
+    table = data.crossover.copy()
+    for col in ("crossed_at", "p10", "p50", "p90"):
+        table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
+    table["prob_within_horizon"] = table["prob_within_horizon"].map("{:.0%}".format)
+    _print_table(table, title="crossover (baseline)")
+    if info.change_report:
+        out.print(info.change_report)
+
+
+@vintage_app.command("compare")
+def vintage_compare(
+    run_a: Annotated[str, typer.Argument(help="Earlier run id.", show_default=False)],
+    run_b: Annotated[str, typer.Argument(help="Later run id, or latest.")] = "latest",
+    db: DbOption = None,
+) -> None:
+    """Which crossover P50 dates moved between two runs, attributed to data, model, settings or code."""
+    from .vintages import compare_runs
+
+    table = compare_runs(_db(db), run_a, run_b)
+    for col in ("p50_a", "p50_b"):
+        table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
+    table["shift_quarters"] = table["shift_quarters"].map(lambda q: "" if q != q else f"{q:+.0f}")
+    _print_table(table)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

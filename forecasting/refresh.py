@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -82,11 +83,17 @@ def refresh_lock_path(db: Path) -> Path:
     return Path(db).with_name(Path(db).name + ".refresh.lock")
 
 
+#: Modules whose code decides a run's numbers (the dashboard, CLI and exports do not).
+NUMERIC_SOURCES = ("engine.py", "executors.py", "metrics.py", "frames.py", "refresh.py", "scenario.py",
+                   "crossover.py", "vintages.py", "models/*.py")  # fmt: skip
+
+
+@cache
 def code_version() -> str:
-    """Package version plus a digest of the package's source files (changes whenever the code does)."""
+    """Package version plus a digest of the numeric modules as loaded by this process."""
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted(p for pattern in NUMERIC_SOURCES for p in root.glob(pattern)):
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return f"{__version__}+{h.hexdigest()[:12]}"
