@@ -62,7 +62,7 @@ def _cell(value: object) -> object:
 def to_csv(df: pd.DataFrame) -> bytes:
     """UTF-8 CSV (RFC 4180 quoting) with ISO dates, formula-neutralised text cells and headers."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; also makes csv quote fields with a CR
     writer.writerow([neutralise(str(c)) for c in df.columns])
     for row in df.itertuples(index=False, name=None):
         writer.writerow([_cell(v) for v in row])

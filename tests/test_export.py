@@ -1,0 +1,145 @@
+"""Exports: formula-safe CSV, safe file names, tidy frames per kind, and bundles that reproduce a run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from forecasting import export, vintages
+from forecasting.bootstrap import init_db
+from forecasting.cli import app
+from forecasting.config import REPO_ROOT, Settings
+from forecasting.executors import SerialExecutor
+from forecasting.refresh import run_refresh
+
+from .conftest import write_tiny_data
+
+SETTINGS = Settings(n_paths=50, horizon=8, backtest_origins=2, backtest_horizon=2)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with one published run (two sectors)."""
+    tmp = tmp_path_factory.mktemp("export")
+    db = tmp / "crossover.duckdb"
+    init_db(db, write_tiny_data(tmp / "data", ("healthcare", "retail")))
+    run_refresh(db, SETTINGS, models=["naive", "drift", "ets"], executor=SerialExecutor())
+    return db
+
+
+def test_to_csv_writes_the_golden_string() -> None:
+    df = pd.DataFrame({
+        "run_id": ["r1", "r1", "r1"],
+        "label": ["=1+2\";=1+2", "@SUM(A1)", "plain, with comma"],
+        "ds": pd.to_datetime(["2025-01-01", "2025-04-01", None]),
+        "yhat_usd": [-1.5, 2.0, np.nan],
+        "n": [1, -2, 3],
+        "chosen": [True, False, True],
+    })  # fmt: skip
+    assert export.to_csv(df) == (
+        b"run_id,label,ds,yhat_usd,n,chosen\r\n"
+        b"r1,\"'=1+2\"\";=1+2\",2025-01-01,-1.5,1,true\r\n"
+        b"r1,'@SUM(A1),2025-04-01,2.0,-2,false\r\n"
+        b'r1,"plain, with comma",,,3,true\r\n'
+    )
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"x\")", "+1", "-1+1", "@x", "\tx", "\rx", "\nx", "\0x"])
+def test_every_risky_leading_character_is_neutralised_and_reads_back_as_text(text: str) -> None:
+    data = export.to_csv(pd.DataFrame({"t": [text], "v": [-3.25]})).decode()
+    assert list(csv.reader(io.StringIO(data, newline=""))) == [["t", "v"], ["'" + text, "-3.25"]]
+
+
+def test_headers_are_neutralised_too() -> None:
+    assert export.to_csv(pd.DataFrame({"=cmd": [1]})).splitlines()[0] == b"'=cmd"
+
+
+@pytest.mark.parametrize(("run_id", "scenario", "expected"), [
+    ("20261128T124622Z-2e08fd", "baseline", "crossover_forecasts_20261128T124622Z-2e08fd_baseline.csv"),
+    ("../../etc", "a\0b c", "crossover_forecasts_etc_a-b-c.csv"),
+    ("%2e%2e%2f", "x", "crossover_forecasts_2e-2e-2f_x.csv"),
+])  # fmt: skip
+def test_file_names_use_safe_characters_only(run_id: str, scenario: str, expected: str) -> None:
+    assert export.filename("forecasts", run_id, scenario) == expected
+
+
+def test_file_names_are_at_most_100_characters_and_kinds_are_checked() -> None:
+    assert len(export.filename("history", "r" * 300, "s")) == 100
+    with pytest.raises(ValueError, match="unknown export kind"):
+        export.filename("passwords", "r", "s")
+
+
+def test_each_kind_is_tidy_with_run_id_scenario_and_units(published: Path) -> None:
+    run_id = vintages.latest_run_id(published)
+    expected = {
+        "history": ["run_id", "scenario", "unique_id", "sector", "workload", "ds", "spend_usd"],
+        "forecasts": ["run_id", "scenario", "unique_id", "sector", "workload", "ds", "model", "yhat_usd",
+                      "yhat_lower_80_usd", "yhat_upper_80_usd", "yhat_lower_95_usd", "yhat_upper_95_usd"],
+        "crossover": ["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90",
+                      "prob_within_horizon"],
+        "backtests": ["run_id", "scenario", "unique_id", "model", "mase", "smape", "coverage_80", "coverage_95",
+                      "interval_score", "chosen"],
+        "scenarios": ["run_id", "scenario", "sector", "driver", "label", "unit", "kind", "value", "low", "mode",
+                      "high"],
+        "sensitivity": ["run_id", "scenario", "sector", "driver", "label", "low", "high", "p50_low", "p50_high",
+                        "shift_quarters", "censored"],
+    }  # fmt: skip
+    for kind, columns in expected.items():
+        df = export.frame(published, kind, scenario="published")
+        assert list(df.columns) == columns, kind
+        assert set(df["run_id"]) == {run_id} and set(df["scenario"]) == {"published"}, kind
+    assert len(export.frame(published, "forecasts")) == 4 * 8
+    assert export.frame(published, "crossover")["sector"].tolist() == ["healthcare", "retail", "total"]
+
+
+def test_the_baseline_forecast_export_is_the_stored_forecast(published: Path) -> None:
+    run = vintages.load_run(published, "latest")
+    df = export.frame(published, "forecasts")
+    assert df["yhat_usd"].tolist() == run.forecasts["yhat"].tolist()
+
+
+def test_an_export_under_a_scenario_differs_from_the_baseline(published: Path) -> None:
+    base = export.frame(published, "forecasts")
+    fast = export.frame(published, "forecasts", scenario="fast_adoption")
+    infer = fast["workload"] == "inference"
+    assert (fast.loc[infer, "yhat_usd"].to_numpy() > base.loc[infer, "yhat_usd"].to_numpy()).any()
+
+
+def test_the_cli_writes_one_export(published: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cross.csv"
+    result = CliRunner().invoke(app, ["export", "crossover", "--output", str(out), "--db", str(published)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == export.to_csv(export.frame(published, "crossover"))
+
+
+def test_a_bundle_reproduces_the_same_numbers_in_a_fresh_database(published: Path, tmp_path: Path) -> None:
+    written = export.write_bundle(published, tmp_path / "bundle")
+    assert sorted(written) == sorted([*export.KINDS, "manifest"])
+    manifest = json.loads(written["manifest"].read_text())
+    original = vintages.load_run(published, "latest")
+    assert manifest["run_id"] == original.run_id and manifest["models"] == ["naive", "drift", "ets"]
+    assert manifest["data_fingerprint"] == original.info.data_fingerprint
+    assert len(manifest["history"]["rows"]) == len(original.history)
+    # A fresh database with other shipped history: the manifest's history and settings must win.
+    fresh = tmp_path / "fresh.duckdb"
+    init_db(fresh, write_tiny_data(tmp_path / "other", ("manufacturing", "other")))
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "forecasting", "refresh", "--db", str(fresh), "--from-manifest",
+                           str(written["manifest"])], env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    copy = vintages.load_run(fresh, "latest")
+    assert copy.info.data_fingerprint == original.info.data_fingerprint
+    assert_frame_equal(copy.forecasts, original.forecasts)
+    assert_frame_equal(copy.crossover, original.crossover)
+    assert all(np.array_equal(copy.paths[u], original.paths[u]) for u in original.paths)

@@ -1,0 +1,104 @@
+"""Vintages: listing, loading and comparing stored runs; path blobs; baselines; change reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting import store, vintages
+from forecasting.bootstrap import init_db
+from forecasting.config import Settings
+from forecasting.errors import NotFoundError
+from forecasting.executors import SerialExecutor
+from forecasting.refresh import run_refresh
+
+from .conftest import write_tiny_data
+
+SETTINGS = Settings(n_paths=50, horizon=8, backtest_origins=2, backtest_horizon=2)
+
+
+def _refresh(db: Path, **kwargs: object) -> str:
+    summary = run_refresh(db, SETTINGS, models=["naive", "drift", "ets"], executor=SerialExecutor(), **kwargs)  # type: ignore[arg-type]
+    assert summary.run_id is not None
+    return summary.run_id
+
+
+@pytest.fixture
+def rdb(tmp_path: Path) -> Path:
+    path = tmp_path / "crossover.duckdb"
+    init_db(path, write_tiny_data(tmp_path / "data", ("healthcare", "retail")))
+    return path
+
+
+def test_path_blobs_round_trip_exactly() -> None:
+    paths = np.random.default_rng(1).lognormal(size=(5, 3))
+    assert np.array_equal(vintages.paths_from_bytes(vintages.paths_to_bytes(paths)), paths)
+
+
+def test_a_baseline_leaves_out_a_sector_missing_a_workload() -> None:
+    periods = pd.date_range("2025-01-01", periods=2, freq="QS")
+    paths = {"healthcare/training": np.ones((3, 2)), "healthcare/inference": np.ones((3, 2)),
+             "retail/training": np.ones((3, 2))}  # fmt: skip
+    history = pd.DataFrame({"unique_id": ["healthcare/training", "healthcare/inference"],
+                            "ds": pd.to_datetime(["2024-10-01"] * 2), "y": [1.0, 2.0]})  # fmt: skip
+    baseline = vintages.build_baseline(paths, dict.fromkeys(paths, periods), history)
+    assert baseline is not None and baseline.sectors == ("healthcare",)
+    assert baseline.paths.shape == (3, 1, 2, 2)
+    assert vintages.build_baseline({}, {}, history) is None
+
+
+def test_the_change_report_says_how_each_p50_moved() -> None:
+    before = pd.DataFrame({"sector": ["healthcare", "retail", "total"], "state": ["crosses_within_horizon"] * 3,
+                           "p50": pd.to_datetime(["2026-02-10", "2027-01-01", "2026-05-01"])})  # fmt: skip
+    after = pd.DataFrame({"sector": ["healthcare", "retail", "total"],
+                          "state": ["crosses_within_horizon", "not_within_horizon", "crosses_within_horizon"],
+                          "p50": pd.to_datetime(["2026-08-01", None, "2026-05-01"])})  # fmt: skip
+    moves = vintages.p50_moves(before, after)
+    assert moves["moved"].tolist() == [True, True, False]
+    assert vintages.change_report(moves) == (
+        "healthcare: P50 2026Q1 -> 2026Q3 (+2 quarters)\n"
+        "retail: P50 2027Q1 -> none (not_within_horizon)\n"
+        "total: P50 2026Q2 (unchanged)"
+    )
+
+
+def test_before_the_first_refresh_there_is_no_latest_run(rdb: Path) -> None:
+    assert vintages.latest_run_id(rdb) is None
+    assert vintages.list_runs(rdb).empty
+    with pytest.raises(NotFoundError, match="forecasting refresh"):
+        vintages.load_run(rdb, "latest")
+    with pytest.raises(NotFoundError, match="no forecast run 'nope'"):
+        vintages.load_run(rdb, "nope")
+
+
+def test_list_and_load_return_every_stored_run(rdb: Path) -> None:
+    a = _refresh(rdb)
+    b = _refresh(rdb, force=True)
+    runs = vintages.list_runs(rdb)
+    assert runs["run_id"].tolist() == [b, a]
+    assert runs[["n_series", "n_ok", "n_fallback", "n_failed"]].values.tolist() == [[4, 4, 0, 0], [4, 4, 0, 0]]
+    old = vintages.load_run(rdb, a)
+    assert old.info.status == "superseded" and old.baseline is not None
+    assert old.baseline.sectors == ("healthcare", "retail")
+
+
+def test_comparing_runs_attributes_a_moved_p50_to_new_data(rdb: Path) -> None:
+    a = _refresh(rdb)
+    # A new quarter in which healthcare inference jumps: new data, nothing restated.
+    rows = pd.DataFrame([
+        {"period": pd.Timestamp("2025-01-01").date(), "sector": s, "region": "worldwide", "workload": w,
+         "spend_usd": v, "provenance": "user"}
+        for s, w, v in [("healthcare", "training", 1.9e9), ("healthcare", "inference", 3.0e9),
+                        ("retail", "training", 3.8e9), ("retail", "inference", 3.0e9)]
+    ])  # fmt: skip
+    with store.writer(rdb) as s:
+        s.insert("spend_history", rows)
+    b = _refresh(rdb)
+    table = vintages.compare_runs(rdb, a, b).set_index("sector")
+    assert list(table.columns) == vintages.COMPARE_COLUMNS[1:]
+    assert table.loc["healthcare", "state_b"] == "crossed_in_history"
+    assert table.loc["healthcare", "moved"] and table.loc["healthcare", "cause"].startswith("data")
+    assert vintages.compare_runs(rdb, a, a)["cause"].tolist() == ["", "", ""]
