@@ -60,13 +60,11 @@ def build_scheduler(
 ) -> BlockingScheduler:
     """A blocking scheduler with one refresh job: memory job store, one instance at a time, coalesced misfires."""
     trigger = parse_cron(cron, timezone)
-    scheduler = BlockingScheduler(
-        timezone=timezone,
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
-    )
+    options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS}
+    scheduler = BlockingScheduler(timezone=timezone, job_defaults=options)
     scheduler.add_job(
         refresh_job, trigger, args=(Path(db), settings, models), id=JOB_ID, name="forecasting refresh",
-        replace_existing=True,
+        replace_existing=True, **options,
     )  # fmt: skip
     if run_now:
         scheduler.add_job(refresh_job, "date", run_date=datetime.now(trigger.timezone), args=(Path(db), settings, models),
