@@ -1,0 +1,62 @@
+"""Scale-out: the Dask executor gives exactly the local executor's results, and never needs the database."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from forecasting.dask_executor import DaskExecutor
+from forecasting.engine import forecast
+from forecasting.executors import LocalExecutor
+
+from .conftest import make_series
+
+
+@pytest.fixture(scope="module")
+def history() -> pd.DataFrame:
+    parts = [
+        make_series(16, seed=i, level=100.0 * (i + 1), growth=0.03 * (i + 1), noise=0.05, unique_id=f"{s}/{w}")
+        for i, (s, w) in enumerate([("healthcare", "training"), ("healthcare", "inference"), ("retail", "training"),
+                                    ("retail", "inference")])
+    ]  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
+def _has_duckdb() -> bool:
+    import sys
+
+    return "duckdb" in sys.modules
+
+
+def _run(history: pd.DataFrame, executor: object):  # type: ignore[no-untyped-def]
+    groups = {u: u.split("/")[0] for u in history["unique_id"].unique()}
+    return forecast(history, 6, freq="Q", models=["naive", "drift", "ets"], groups=groups, n_paths=40, seed=3,
+                    backtest_origins=2, executor=executor)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_a_local_dask_cluster_gives_exactly_the_local_executors_results(history: pd.DataFrame) -> None:
+    local = _run(history, LocalExecutor(workers=2))
+    with DaskExecutor(workers=2) as dask:
+        distributed = _run(history, dask)
+        assert dask._cluster is not None and len(dask._client.scheduler_info()["workers"]) == 2
+        # The workers fitted series without ever loading the database driver.
+        loaded = dask._client.run(_has_duckdb)
+        assert len(loaded) == 2 and not any(loaded.values())
+    assert_frame_equal(distributed.forecasts, local.forecasts)
+    assert_frame_equal(distributed.backtests, local.backtests)
+    assert_frame_equal(distributed.status, local.status)
+    assert sorted(distributed.paths) == sorted(local.paths)
+    assert all(np.array_equal(distributed.paths[u], local.paths[u]) for u in local.paths)
+
+
+def test_results_come_back_in_input_order() -> None:
+    with DaskExecutor(workers=2) as dask:
+        assert list(dask.map(abs, [-3, 2, -1, 0])) == [3, 2, 1, 0]
+        assert list(dask.map(abs, [])) == []
+
+
+def test_bad_worker_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        DaskExecutor(workers=0)
