@@ -54,7 +54,8 @@ def _crossover_marks(fig: go.Figure, c: Crossover | None, **where: int) -> None:
 
 
 def spend_fan(history: pd.DataFrame, fan: pd.DataFrame, *, crossover: Crossover | None = None,
-              markers: pd.DataFrame | None = None, title: str | None = None, height: int = 460) -> go.Figure:
+              markers: pd.DataFrame | None = None, title: str | None = None, height: int = 460,
+              log_y: bool = False) -> go.Figure:
     """Quarterly training and inference spend: history, P50 forecast, 80% and 95% bands, crossover.
 
     Args:
@@ -73,7 +74,7 @@ def spend_fan(history: pd.DataFrame, fan: pd.DataFrame, *, crossover: Crossover 
             _band(fig, f["ds"], f["p10"] / BILLION, f["p90"] / BILLION, colour, theme.BAND_80_ALPHA,
                   f"{name} 80%", w, show=False)
         if len(history):
-            fig.add_trace(go.Scatter(x=history["ds"], y=history[w] / BILLION, name=name, legendgroup=w,
+            fig.add_trace(go.Scatter(x=history["ds"], y=history[w] / BILLION, name=name, legendgroup=w, mode="lines",
                                      line=dict(color=colour, width=2.5),
                                      hovertemplate=f"{name}: $%{{y:.2f}}bn<extra></extra>"))
         if len(f):
@@ -81,13 +82,21 @@ def spend_fan(history: pd.DataFrame, fan: pd.DataFrame, *, crossover: Crossover 
             joint = history.tail(1) if len(history) else history
             x = list(joint["ds"]) + list(f["ds"])
             y = list(joint[w] / BILLION) + list(f["p50"] / BILLION)
-            fig.add_trace(go.Scatter(x=x, y=y, name=f"{name} forecast (P50, 80%/95% bands)", legendgroup=w,
+            fig.add_trace(go.Scatter(x=x, y=y, name=f"{name} forecast (P50, 80%/95% bands)", legendgroup=w, mode="lines",
                                      showlegend=True, line=dict(color=colour, width=2.5, dash="dash"),
                                      hovertemplate=f"{name} P50: $%{{y:.2f}}bn<extra></extra>"))
     if markers is not None and len(markers):
+        if len(history):  # published totals compare with training + inference
+            fig.add_trace(go.Scatter(x=history["ds"], y=(history["training"] + history["inference"]) / BILLION,
+                                     name="Total observed", mode="lines",
+                                     line=dict(color=theme.NEUTRAL, width=1.2, dash="dot"),
+                                     hovertemplate="Total: $%{y:.2f}bn<extra></extra>"))
         _markers(fig, markers, quarterly=True)
     _crossover_marks(fig, crossover)
-    return theme.style(fig, height=height, title=title, yaxis_title="USD billion per quarter")
+    if log_y:
+        fig.update_yaxes(type="log")
+    label = "USD billion per quarter" + (" (log scale)" if log_y else "")
+    return theme.style(fig, height=height, title=title, yaxis_title=label)
 
 
 def marker_frame(estimates: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +132,7 @@ def _markers(fig: go.Figure, markers: pd.DataFrame, *, quarterly: bool) -> None:
 
 
 def annual_chart(annual: pd.DataFrame, markers: pd.DataFrame | None = None, title: str | None = None,
-                 height: int = 420) -> go.Figure:
+                 height: int = 420, log_y: bool = False) -> go.Figure:
     """Calendar-year spend per workload and their total, with published annual figures as markers."""
     fig = go.Figure()
     total = annual.groupby("year")[["p50"]].sum().reset_index()
@@ -143,6 +152,8 @@ def annual_chart(annual: pd.DataFrame, markers: pd.DataFrame | None = None, titl
     if markers is not None and len(markers):
         _markers(fig, markers, quarterly=False)
     fig.update_xaxes(dtick=1)
+    if log_y:
+        fig.update_yaxes(type="log")
     return theme.style(fig, height=height, title=title, yaxis_title="USD billion per year (P50, 80% bars)")
 
 
@@ -155,11 +166,14 @@ def share_chart(history: pd.DataFrame, share: pd.DataFrame, crossover: Crossover
               "95% band", "share")
         _band(fig, share["ds"], share["p10"] * 100, share["p90"] * 100, theme.INFERENCE, theme.BAND_80_ALPHA,
               "80% band", "share")
-        fig.add_trace(go.Scatter(x=share["ds"], y=share["p50"] * 100, name="Forecast P50",
+        joint = history.tail(1)
+        fig.add_trace(go.Scatter(x=list(joint["ds"]) + list(share["ds"]),
+                                 y=list(joint["share"] * 100) + list(share["p50"] * 100), name="Forecast P50",
+                                 mode="lines",
                                  line=dict(color=theme.INFERENCE, width=2.5, dash="dash"),
                                  hovertemplate="P50 share: %{y:.1f}%<extra></extra>"))
     if len(history):
-        fig.add_trace(go.Scatter(x=history["ds"], y=history["share"] * 100, name="Observed",
+        fig.add_trace(go.Scatter(x=history["ds"], y=history["share"] * 100, name="Observed", mode="lines",
                                  line=dict(color=theme.INFERENCE, width=2.5),
                                  hovertemplate="Share: %{y:.1f}%<extra></extra>"))
     fig.add_hline(y=50, line=dict(color=theme.NEUTRAL, width=1, dash="dot"),

@@ -49,8 +49,9 @@ def style(fig: go.Figure, *, height: int = 420, title: str | None = None, yaxis_
         template="plotly_white",
         height=height,
         title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
-        margin=dict(l=10, r=10, t=60 if title else 30, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+        # Legend under the plot: on a narrow window a legend above it would cover the title.
+        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0),
         hovermode="x unified",
         font=dict(size=13),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,18 +103,40 @@ def vintage_line(ctx: Context, last_observed: pd.Timestamp | None, run_created: 
     st.caption(" · ".join(parts))
 
 
-def download(frame: pd.DataFrame, kind: str, ctx: Context, scenario: str | None = None, *,
+def file_name(table: str, ctx: Context, scenario: str | None) -> str:
+    """``crossover_<table>_<run id>_<scenario>.csv``: ``export.filename`` for export kinds, same scheme otherwise."""
+    run_id, scn = ctx.run_id or "no-run", scenario or "none"
+    if table in export.KINDS:
+        return export.filename(table, run_id, scn)
+    stem = "_".join(_SAFE.sub("-", part).strip(".-") or "x" for part in ("crossover", table, run_id, scn))
+    return stem[:96] + ".csv"
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def download(frame: pd.DataFrame, table: str, ctx: Context, scenario: str | None = None, *,
              label: str = "Download CSV", key: str | None = None) -> None:
-    """A CSV download of ``frame`` (``export.to_csv``), named by kind, run id and scenario."""
-    name = export.filename(kind, ctx.run_id or "no-run", scenario)
+    """A CSV download of ``frame`` (``export.to_csv``), named by table, run id and scenario; no rerun on click."""
     st.download_button(
         f":material/download: {label}",
         data=export.to_csv(frame),
-        file_name=name,
+        file_name=file_name(table, ctx, scenario),
         mime="text/csv",
-        key=key or "dl-" + hashlib.sha1(f"{kind}|{scenario}|{label}".encode()).hexdigest()[:12],
+        key=key or "dl-" + hashlib.sha1(f"{table}|{scenario}|{label}".encode()).hexdigest()[:12],
         on_click="ignore",
     )
+
+
+def download_export(kind: str, ctx: Context, scenario: str, *, label: str) -> None:
+    """A download of one ``export`` kind, built only when clicked (``export.frame`` can take seconds)."""
+    db, run_id = ctx.db_text, ctx.run_id
+
+    def build() -> bytes:
+        return export.to_csv(data.export_frame(db, ctx.stamp, kind, run_id, scenario))
+
+    st.download_button(f":material/download: {label}", data=build, file_name=file_name(kind, ctx, scenario),
+                       mime="text/csv", key=f"dl_export_{kind}", on_click="ignore")
 
 
 def scenario_picker(ctx: Context, where: str = "sidebar") -> str:

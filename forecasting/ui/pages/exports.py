@@ -1,29 +1,35 @@
-"""Exports page: every table behind the dashboard as CSV, named by run id and scenario."""
+"""Exports page: every export table of the published run as CSV, named by run id and scenario."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from forecasting import export
-from forecasting.ui import data, widgets
+from forecasting.ui import widgets
+
+#: What each export kind holds (the same files as `forecasting export`).
+DESCRIPTIONS = {
+    "history": "the spend history the run was fitted on, one row per series and quarter (USD)",
+    "forecasts": "forecast median with 80% and 95% intervals per series and quarter (USD), under the scenario",
+    "crossover": "crossover state, observed date and P10/P50/P90 per sector and the total, under the scenario",
+    "backtests": "backtest MASE, sMAPE, interval coverage and score per series and model; the chosen model",
+    "scenarios": "the scenario's value of every driver, for all sectors and each sector override",
+    "sensitivity": "tornado data: P50 crossover at each driver's range ends, per sector (takes a few seconds)",
+}
 
 ctx = widgets.context()
 st.title("Exports")
 
 with widgets.guarded():
     name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
-    st.caption(f"CSV files of the published run **`{ctx.run_id or 'none yet'}`** under scenario **{name}** (choose "
-               "another in the sidebar). The same files come from `forecasting export`. Every chart's data can "
-               "also be downloaded under the chart.")
     if ctx.run_id is None:
         widgets.no_run_notice(ctx)
+        st.stop()
+    st.caption(f"CSV files of the published run **`{ctx.run_id}`** under scenario **{name}** (choose another in "
+               "the sidebar); `forecasting export` writes the same files. Text cells that a spreadsheet would run "
+               "as a formula are quoted. Every chart's data can also be downloaded under the chart.")
     for kind in export.KINDS:
-        needs_run = kind in export.RUN_KINDS
         left, right = st.columns([3, 1], vertical_alignment="center")
-        left.markdown(f"**{kind}** · {export.DESCRIPTIONS.get(kind, '')}")
-        if needs_run and ctx.run_id is None:
-            right.caption("after the first refresh")
-            continue
-        frame = data.export_frame(ctx.db_text, ctx.stamp, kind, ctx.run_id, name)
+        left.markdown(f"**{kind}**: {DESCRIPTIONS.get(kind, '')}")
         with right:
-            widgets.download(frame, kind, ctx, name, label=f"{kind}.csv ({len(frame):,} rows)", key=f"dl_export_{kind}")
+            widgets.download_export(kind, ctx, name, label=f"{kind}.csv")

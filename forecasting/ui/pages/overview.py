@@ -46,13 +46,16 @@ with widgets.guarded():
     m4.metric(f"Inference share {summaries.quarter_text(last)} (P50)", f"{end_share:.0%}",
               delta=f"{(end_share - now_share) * 100:+.0f} pts")
 
-    view = st.segmented_control("View", ["Quarterly", "Annual"], default="Quarterly", key="overview_view")
+    v_col, l_col = st.columns([3, 2], vertical_alignment="bottom")
+    view = v_col.segmented_control("View", ["Quarterly", "Annual"], default="Quarterly", key="overview_view")
+    log_y = l_col.toggle("Log scale", value=True, key="overview_log",
+                         help="Spend grows roughly exponentially; on a log scale equal growth rates look parallel.")
     if view == "Annual":
         annual = out.annual[out.annual["sector"] == TOTAL]
-        st.plotly_chart(charts.annual_chart(annual, markers, title="Total market per calendar year"),
+        st.plotly_chart(charts.annual_chart(annual, markers, title="Total market per calendar year", log_y=log_y),
                         key="overview_annual")
     else:
-        st.plotly_chart(charts.spend_fan(total_hist, fan, crossover=total, markers=markers,
+        st.plotly_chart(charts.spend_fan(total_hist, fan, crossover=total, markers=markers, log_y=log_y,
                                          title="Total market per quarter: history, forecast and crossover"),
                         key="overview_fan")
     st.plotly_chart(charts.share_chart(total_hist, share, total, title="Inference share of total spend"),

@@ -13,6 +13,9 @@ from forecasting.errors import ForecastingError
 from forecasting.scenario import ALL, DRIVER_BY_KEY, DRIVERS, Scenario
 from forecasting.ui import charts, controls, data, summaries, theme, widgets
 
+#: Session-state key of the message shown once after a save, copy or delete (the page reruns to list it).
+FLASH = "scenario_flash"
+
 ctx = widgets.context()
 st.title("Scenarios")
 
@@ -71,6 +74,8 @@ with widgets.guarded():
 
     # --- Save, copy, delete ----------------------------------------------------------------------------------
     st.subheader("Save, copy and delete")
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
     s1, s2, s3 = st.columns(3)
     with s1, st.form("scenario_save"):
         new_name = st.text_input("Name", value="" if scn.name in names else scn.name, key="save_name")
@@ -83,7 +88,8 @@ with widgets.guarded():
                 st.error(str(exc))
             else:
                 controls.start(Scenario(new_name.strip(), desc, author, scn.values))
-                st.success(f"Saved '{new_name.strip()}'.")
+                st.session_state[FLASH] = f"Saved '{new_name.strip()}'."
+                st.rerun()
     with s2, st.form("scenario_copy"):
         source = st.selectbox("Copy", names, key="copy_from")
         copy_name = st.text_input("as", key="copy_name")
@@ -93,7 +99,8 @@ with widgets.guarded():
             except (ForecastingError, ValueError) as exc:
                 st.error(str(exc))
             else:
-                st.success(f"Copied '{source}' to '{copy_name.strip()}'.")
+                st.session_state[FLASH] = f"Copied '{source}' to '{copy_name.strip()}'."
+                st.rerun()
     with s3, st.form("scenario_delete"):
         own = saved.loc[~saved["is_preset"].astype(bool), "name"].tolist()
         victim = st.selectbox("Delete", own, key="delete_name", placeholder="no saved scenarios of your own")
@@ -107,7 +114,8 @@ with widgets.guarded():
                 except ForecastingError as exc:
                     st.error(str(exc))
                 else:
-                    st.success(f"Deleted '{victim}'.")
+                    st.session_state[FLASH] = f"Deleted '{victim}'."
+                    st.rerun()
     with st.expander("Saved scenarios"):
         st.dataframe(saved, hide_index=True, width="stretch")
 

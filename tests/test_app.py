@@ -1,0 +1,409 @@
+"""The dashboard under AppTest: every page in every database state, scenario controls, imports, settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import tomllib
+from streamlit.testing.v1 import AppTest
+
+from forecasting import engine, scenario_store, store, vintages
+from forecasting.bootstrap import init_db
+from forecasting.config import IMPORT_MAX_MB, TOTAL, Settings
+from forecasting.crossover import crossover_distribution
+from forecasting.errors import DatabaseBusyError, Problem, ValidationError
+from forecasting.refresh import run_refresh
+from forecasting.scenario import Scenario, apply_scenario
+from forecasting.ui import data, summaries, theme
+from tests.conftest import write_tiny_data
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = ["overview", "sectors", "scenarios", "quality", "data_sources", "exports"]
+FAST_MODELS = ("naive", "drift")
+FAST = Settings(n_paths=200, backtest_origins=2, backtest_horizon=2)
+
+
+def make_run(db: Path) -> str:
+    """Publish a forecast run quickly (two simple models, 200 paths); returns its id."""
+    summary = run_refresh(db, FAST, models=FAST_MODELS)
+    assert summary.published, summary.message
+    return summary.run_id
+
+
+@pytest.fixture(scope="module")
+def run_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped data with one published forecast run."""
+    db = tmp_path_factory.mktemp("app") / "crossover.duckdb"
+    init_db(db, store.DATA_DIR)
+    make_run(db)
+    return db
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path) -> Path:
+    """The shipped data, no forecast run."""
+    db = tmp_path / "crossover.duckdb"
+    init_db(db, store.DATA_DIR)
+    return db
+
+
+def app(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
+    """Run the app against ``db`` (via CROSSOVER_DB) on one page, caches cleared."""
+    monkeypatch.setenv("CROSSOVER_DB", str(db))
+    data.st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    if page is not None:
+        at.switch_page(f"forecasting/ui/pages/{page}.py").run()
+    return at
+
+
+def texts(at: AppTest) -> list[str]:
+    """Every markdown, caption, info, warning, error and success text of the page."""
+    out = []
+    for kind in ("markdown", "caption", "info", "warning", "error", "success"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    return out
+
+
+def headline(at: AppTest) -> str:
+    """The page's headline sentence (a level-3 heading)."""
+    found = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert found, texts(at)
+    return found[0][4:]
+
+
+# --- settings --------------------------------------------------------------------------------------------------
+
+
+def test_streamlit_config_sets_security_and_upload_limit() -> None:
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["enableXsrfProtection"] is True
+    assert cfg["server"]["enableCORS"] is True
+    assert cfg["server"]["headless"] is True
+    assert cfg["server"]["maxUploadSize"] == IMPORT_MAX_MB == 50
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["client"]["showErrorDetails"] == "none"
+    assert cfg["theme"]["primaryColor"] == "#0072B2"
+
+
+# --- every page in every state ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_a_forecast_run(page: str, fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(fresh_db, monkeypatch, page)
+    assert not at.exception
+    if page != "data_sources":
+        assert any("forecasting refresh" in t for t in texts(at)), texts(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_a_forecast_run(page: str, run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(run_db, monkeypatch, page)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert not any("forecasting refresh` (or press" in t for t in texts(at))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_a_single_sector(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "one.duckdb"
+    init_db(db, write_tiny_data(tmp_path / "data", sectors=("retail",)))
+    make_run(db)
+    at = app(db, monkeypatch, page)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_only_user_imported_data(page: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "user.duckdb"
+    init_db(db, write_tiny_data(tmp_path / "data", sectors=("retail",)))
+    quarters = [f"{y}Q{q}" for y in range(2022, 2025) for q in range(1, 5)]
+    rows = [(p, "Retail", w, 1e6 * (1.15 if w == "inference" else 1.02) ** i)
+            for i, p in enumerate(quarters) for w in ("training", "inference")]
+    upload = tmp_path / "mine.csv"
+    pd.DataFrame(rows, columns=["period", "sector", "workload", "spend_usd"]).to_csv(upload, index=False)
+    data.import_upload(db, "mine.csv", upload.read_bytes(), replace=True)
+    with store.reader(db) as s:
+        assert set(s.frame("history_spend", provenance=None)["provenance"]) == {"user"}
+    make_run(db)
+    at = app(db, monkeypatch, page)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_a_busy_database_shows_the_refreshing_notice(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def busy(db: Path) -> str:
+        raise DatabaseBusyError("database is busy (being refreshed?)")
+
+    monkeypatch.setattr(vintages, "latest_run_id", busy)
+    at = app(run_db, monkeypatch)
+    assert not at.exception
+    assert [i.value for i in at.info] == [
+        "The database is being refreshed right now. This page will be readable again in a few seconds."
+    ]
+
+
+# --- overview -----------------------------------------------------------------------------------------------
+
+
+def test_overview_headline_is_the_total_crossover_of_the_published_run(run_db: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    run = vintages.load_run(run_db, "latest")
+    expected = summaries.headline(crossover_distribution(run.baseline)[TOTAL])
+    at = app(run_db, monkeypatch)
+    assert headline(at) == expected
+    assert any(f"forecast run **`{run.run_id}`**" in c.value for c in at.caption)
+    assert any("Data through **2026 Q3**" in c.value for c in at.caption)
+
+
+def test_a_new_run_shows_without_restarting_the_app(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(fresh_db, monkeypatch)
+    assert any("No forecast has been published yet" in w.value for w in at.warning)
+    run_id = make_run(fresh_db)
+    at.run()
+    assert any(f"forecast run **`{run_id}`**" in c.value for c in at.caption)
+
+
+# --- scenarios ----------------------------------------------------------------------------------------------
+
+
+def test_a_slider_change_moves_the_headline_without_fitting_a_model(run_db: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    fits: list[str] = []
+    real_fit = engine.fit_series
+    monkeypatch.setattr(engine, "fit_series", lambda task: fits.append(task.uid) or real_fit(task))
+    real_forecast = engine.forecast
+    monkeypatch.setattr(engine, "forecast", lambda *a, **k: fits.append("forecast") or real_forecast(*a, **k))
+    at = app(run_db, monkeypatch, "scenarios")
+    focus = at.selectbox(key="scenario_focus").value
+    before = headline(at)
+    slider = next(s for s in at.slider if s.key.endswith(".all.edge_year.pt"))
+    slider.set_value(2026.0).run()
+    after = headline(at)
+    assert not at.exception
+    assert after != before
+    working = Scenario.from_dict(at.session_state["scenario_work"])
+    assert working.value_for(focus, "edge_year").mode == 2026.0
+    baseline = vintages.load_run(run_db, "latest").baseline
+    moved = crossover_distribution(apply_scenario(baseline, working, seed=data.SCENARIO_SEED))[focus]
+    assert after == f"{theme.sector_label(focus)}: {summaries.headline(moved)}"
+    assert fits == []
+
+
+def test_reset_puts_a_driver_back_to_its_default(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(run_db, monkeypatch, "scenarios")
+    next(s for s in at.slider if s.key.endswith(".all.price_decline.pt")).set_value(0.6).run()
+    assert Scenario.from_dict(at.session_state["scenario_work"]).value_for(TOTAL, "price_decline").mode == 0.6
+    next(b for b in at.button if b.key.endswith(".all.price_decline.reset")).click().run()
+    slider = next(s for s in at.slider if s.key.endswith(".all.price_decline.pt"))
+    assert slider.value == 0.30
+    assert Scenario.from_dict(at.session_state["scenario_work"]).value_for(TOTAL, "price_decline").mode == 0.30
+
+
+def test_a_range_toggle_turns_a_driver_into_a_uniform_range(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(run_db, monkeypatch, "scenarios")
+    next(t for t in at.toggle if t.key.endswith(".all.adoption_speed.range")).set_value(True).run()
+    next(s for s in at.slider if s.key.endswith(".all.adoption_speed.rg")).set_value((0.3, 1.2)).run()
+    value = Scenario.from_dict(at.session_state["scenario_work"]).value_for(TOTAL, "adoption_speed")
+    assert (value.kind, value.lo, value.hi) == ("uniform", 0.3, 1.2)
+    assert not at.exception
+
+
+def test_save_copy_and_delete_a_scenario_from_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       run_db: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(run_db.read_bytes())
+    at = app(db, monkeypatch, "scenarios")
+    next(s for s in at.slider if s.key.endswith(".all.edge_share.pt")).set_value(0.6).run()
+    at.text_input(key="save_name").input("edge sixty")
+    at.text_input(key="save_author").input("analyst")
+    at.form_submit_button[0].click().run()
+    saved = scenario_store.load_scenario(db, "edge sixty")
+    assert (saved.author, saved.value_for(TOTAL, "edge_share").mode) == ("analyst", 0.6)
+    at.selectbox(key="copy_from").select("edge sixty")
+    at.text_input(key="copy_name").input("edge copy")
+    at.form_submit_button[1].click().run()
+    assert scenario_store.load_scenario(db, "edge copy").to_dict()["values"] == saved.to_dict()["values"]
+    at.selectbox(key="delete_name").select("edge copy")
+    at.checkbox(key="delete_sure").check()
+    at.form_submit_button[2].click().run()
+    assert "edge copy" not in scenario_store.list_scenarios(db)["name"].tolist()
+    assert not at.exception
+
+
+def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(run_db, monkeypatch, "scenarios")
+    at.multiselect(key="compare_names").set_value(["baseline", "published", "edge_heavy"]).run()
+    table = next(d.value for d in at.dataframe if "baseline P50" in d.value.columns)
+    sectors = vintages.load_run(run_db, "latest").baseline.sectors
+    assert table["sector"].tolist() == [theme.sector_label(s) for s in (TOTAL, *sectors)]
+    assert list(table.columns) == ["sector", "baseline P50", "published P50", "published shift (quarters)",
+                                   "edge_heavy P50", "edge_heavy shift (quarters)"]
+
+
+def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(run_db, monkeypatch, "scenarios")
+    at.selectbox(key="tornado_sector").select("retail")
+    at.toggle(key="tornado_on").set_value(True).run()
+    assert not at.exception
+    at.selectbox(key="gs_sector").select("retail")
+    at.selectbox(key="gs_driver").select("pretrained_share")
+    at.form_submit_button[3].click().run()
+    assert not at.exception
+    assert len(at.success) + len(at.warning) == 1
+
+
+# --- sectors, quality, data -----------------------------------------------------------------------------------
+
+
+def test_sector_table_has_one_row_per_sector_and_the_total(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(run_db, monkeypatch, "sectors")
+    table = at.dataframe[0].value
+    sectors = vintages.load_run(run_db, "latest").baseline.sectors
+    assert table["sector"].tolist() == [theme.sector_label(s) for s in (*sectors, TOTAL)]
+    assert ((table["prob_by_date"] >= 0) & (table["prob_by_date"] <= 1)).all()
+
+
+def test_data_page_filters_history_by_provenance(tmp_path: Path, run_db: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "prov.duckdb"
+    db.write_bytes(run_db.read_bytes())
+    upload = tmp_path / "new.csv"
+    upload.write_text("period,sector,workload,spend_usd\n2026Q3,Acme,training,5\n2026Q3,Acme,inference,7\n")
+    data.import_upload(db, "new.csv", upload.read_bytes())
+    at = app(db, monkeypatch, "data_sources")
+    at.multiselect(key="data_provenance").set_value(["user"]).run()
+    shown = at.dataframe[0].value
+    assert shown["provenance"].tolist() == ["user", "user"]
+    assert "**2** of 436 rows shown." in [m.value for m in at.markdown]
+
+
+def test_quality_page_shows_the_backtests_of_the_run(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(run_db, monkeypatch, "quality")
+    run = vintages.load_run(run_db, "latest")
+    assert len(at.dataframe[0].value) == len(run.backtests)
+    names = {part for m in at.dataframe[0].value["model"] for part in m.removeprefix("combo(").rstrip(")").split(",")}
+    assert names == set(FAST_MODELS)
+
+
+# --- upload helpers -------------------------------------------------------------------------------------------
+
+
+def test_import_upload_reports_every_bad_row_and_writes_nothing(fresh_db: Path) -> None:
+    before = store.file_digest(fresh_db)
+    bad = b"period,sector,workload,spend_usd\n2024Q1,Retail,training,-5\n2024Q9,Retail,inference,3\n"
+    with pytest.raises(ValidationError) as err:
+        data.import_upload(fresh_db, "bad.csv", bad)
+    assert data.problems_frame(err.value.problems).to_dict("list") == {
+        "row": [2, 3],
+        "column": ["spend_usd", "period"],
+        "problem": ["spend -5 is negative", "cannot parse '2024Q9' (use e.g. 2024Q3)"],
+    }
+    assert store.file_digest(fresh_db) == before
+
+
+def test_import_upload_refuses_other_file_types(fresh_db: Path) -> None:
+    with pytest.raises(ValidationError) as err:
+        data.import_upload(fresh_db, "evil.xlsx", b"PK")
+    assert err.value.problems == [Problem(None, None, "unsupported file type '.xlsx'; use .csv or .parquet")]
+
+
+def test_import_upload_summarises_a_good_file(fresh_db: Path) -> None:
+    good = b"period,sector,workload,spend_usd\n2027Q1,Acme,training,5\n2027Q1,Acme,inference,7\n"
+    summary = data.import_upload(fresh_db, "../../good file.csv", good)
+    assert (summary.rows, summary.inserted, summary.updated, summary.sectors) == (2, 2, 0, ("acme",))
+    assert summary.path.name == "good_file.csv"
+
+
+# --- pure summaries -------------------------------------------------------------------------------------------
+
+
+def _crossover(state: str, **dates: str | None):  # type: ignore[no-untyped-def]
+    from forecasting.crossover import Crossover
+
+    ts = {k: None if v is None else pd.Timestamp(v) for k, v in dates.items()}
+    prob = pd.Series([0.2, 0.4], index=pd.DatetimeIndex(["2029-04-01", "2029-07-01"]))
+    return Crossover("total", state, ts.get("crossed_at"), ts.get("p10"), ts.get("p50"), ts.get("p90"), prob, 0.4)
+
+
+def test_headline_for_a_crossing_in_history() -> None:
+    c = _crossover("crossed_in_history", crossed_at="2025-08-10")
+    assert summaries.headline(c) == "Inference overtook training in 2025 Q3."
+
+
+def test_headline_for_a_crossing_ahead_names_the_80_percent_range() -> None:
+    c = _crossover("crosses_within_horizon", p10="2025-11-01", p50="2026-05-01", p90="2026-12-01")
+    assert summaries.headline(c) == "Inference overtakes training in 2026 Q2 (80% range 2025 Q4 to 2026 Q4)."
+
+
+def test_headline_when_most_paths_cross_after_the_horizon() -> None:
+    c = _crossover("not_within_horizon", p10="2029-05-01")
+    assert summaries.headline(c) == "Inference overtakes training after 2029 Q3 in most paths: 40% of paths cross by then."
+
+
+def test_headline_when_no_path_crosses() -> None:
+    assert summaries.headline(_crossover("never_in_paths")) == (
+        "Inference does not overtake training by 2029 Q3 in any sample path."
+    )
+
+
+def test_probability_by_a_date_reads_the_last_quarter_at_or_before_it() -> None:
+    c = _crossover("crosses_within_horizon", p50="2029-06-01")
+    assert [summaries.probability_by(c, pd.Timestamp(d)) for d in ("2029-01-01", "2029-05-01", "2030-01-01")] == [
+        0.0, 0.2, 0.4]
+
+
+def test_history_from_spend_adds_a_total_of_complete_quarters() -> None:
+    spend = pd.DataFrame(
+        {
+            "period": pd.to_datetime(["2024-01-01"] * 4 + ["2024-04-01"] * 2),
+            "sector": ["a", "a", "b", "b", "a", "a"],
+            "region": "worldwide",
+            "workload": ["training", "inference"] * 3,
+            "spend_usd": [3.0, 1.0, 5.0, 3.0, 4.0, 4.0],
+        }
+    )
+    out = summaries.history_from_spend(spend)
+    total = out[out["sector"] == TOTAL]
+    assert total[["training", "inference", "share"]].to_dict("list") == {
+        "training": [8.0], "inference": [4.0], "share": [1 / 3]}
+    assert out[out["sector"] == "a"]["share"].tolist() == [0.25, 0.5]
+
+
+def test_annual_frame_adds_observed_quarters_to_every_path() -> None:
+    from forecasting.scenario import Baseline
+
+    hist = pd.DataFrame({"unique_id": ["retail/training"] * 2 + ["retail/inference"] * 2,
+                         "ds": pd.to_datetime(["2025-01-01", "2025-04-01"] * 2), "y": [1.0, 1.0, 2.0, 2.0]})
+    periods = pd.date_range("2025-07-01", periods=2, freq="QS")
+    paths = {"retail/training": [[1.0, 1.0], [3.0, 3.0]], "retail/inference": [[2.0, 2.0], [2.0, 2.0]]}
+    import numpy as np
+
+    b = Baseline.from_paths({k: np.array(v) for k, v in paths.items()}, periods, hist)
+    annual = summaries.annual_frame(b, "retail")
+    assert annual[["year", "workload", "observed", "p50"]].to_dict("list") == {
+        "year": [2025, 2025], "workload": ["training", "inference"], "observed": [False, False], "p50": [6.0, 8.0]}
+    assert annual["p025"].tolist()[1] == 8.0
+
+
+def test_scenario_json_is_canonical() -> None:
+    a = Scenario("x", values={"all": {"edge_share": 0.1, "price_decline": 0.2}})
+    b = Scenario("x", values={"all": {"price_decline": 0.2, "edge_share": 0.1}})
+    assert data.scenario_json(a) == data.scenario_json(b)
+    assert json.loads(data.scenario_json(a))["values"] == {"all": {"edge_share": 0.1, "price_decline": 0.2}}
+
+
+def test_file_names_carry_the_run_id_and_scenario() -> None:
+    from forecasting.ui.widgets import Context, file_name
+
+    ctx = Context(Path("x.duckdb"), "s", "20261128T120000Z-abc")
+    assert file_name("crossover", ctx, "edge heavy") == "crossover_crossover_20261128T120000Z-abc_edge-heavy.csv"
+    assert file_name("overview-fan", ctx, "baseline") == "crossover_overview-fan_20261128T120000Z-abc_baseline.csv"
