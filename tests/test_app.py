@@ -346,7 +346,9 @@ def test_headline_for_a_crossing_ahead_names_the_80_percent_range() -> None:
 
 def test_headline_when_most_paths_cross_after_the_horizon() -> None:
     c = _crossover("not_within_horizon", p10="2029-05-01")
-    assert summaries.headline(c) == "Inference overtakes training after 2029 Q3 in most paths: 40% of paths cross by then."
+    assert summaries.headline(c) == (
+        "Inference overtakes training after 2029 Q3 in most paths: 40% of paths cross by then."
+    )
 
 
 def test_headline_when_no_path_crosses() -> None:

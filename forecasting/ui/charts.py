@@ -82,8 +82,8 @@ def spend_fan(history: pd.DataFrame, fan: pd.DataFrame, *, crossover: Crossover 
             joint = history.tail(1) if len(history) else history
             x = list(joint["ds"]) + list(f["ds"])
             y = list(joint[w] / BILLION) + list(f["p50"] / BILLION)
-            fig.add_trace(go.Scatter(x=x, y=y, name=f"{name} forecast (P50, 80%/95% bands)", legendgroup=w, mode="lines",
-                                     showlegend=True, line=dict(color=colour, width=2.5, dash="dash"),
+            fig.add_trace(go.Scatter(x=x, y=y, name=f"{name} forecast (P50, 80%/95% bands)", legendgroup=w,
+                                     mode="lines", showlegend=True, line=dict(color=colour, width=2.5, dash="dash"),
                                      hovertemplate=f"{name} P50: $%{{y:.2f}}bn<extra></extra>"))
     if markers is not None and len(markers):
         if len(history):  # published totals compare with training + inference

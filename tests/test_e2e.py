@@ -1,0 +1,195 @@
+"""End to end: the real ``streamlit run app.py`` server driven by headless Chromium (Playwright).
+
+Set ``CROSSOVER_SCREENSHOT=docs/images/overview.png`` to also save a screenshot of the overview
+(taken at 1280 px from a database refreshed with the default models).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from forecasting import store, vintages
+from forecasting.bootstrap import init_db
+from forecasting.config import TOTAL, Settings
+from forecasting.crossover import crossover_distribution
+from forecasting.refresh import run_refresh
+from forecasting.scenario import ALL, PRESETS, Scenario, apply_scenario
+from forecasting.ui import data
+from forecasting.ui.summaries import headline
+from forecasting.ui.theme import sector_label
+
+pytestmark = pytest.mark.e2e
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOT_ENV = "CROSSOVER_SCREENSHOT"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Poll Streamlit's health endpoint until it answers, or fail with the server's output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310 - local test server
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit at {url} did not become healthy in {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def e2e_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shipped data plus one published run (default models when a screenshot is wanted, else two quick ones)."""
+    db = tmp_path_factory.mktemp("e2e") / "crossover.duckdb"
+    init_db(db, store.DATA_DIR)
+    if os.environ.get(SCREENSHOT_ENV):
+        summary = run_refresh(db, Settings())
+    else:
+        summary = run_refresh(db, Settings(n_paths=200, backtest_origins=2, backtest_horizon=2),
+                              models=("naive", "drift"))
+    assert summary.published, summary.message
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(e2e_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port against the test database; yields its base URL."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("e2e-log") / "streamlit.log").open("wb")
+    env = {**os.environ, "CROSSOVER_DB": str(e2e_db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium (browsers cannot be downloaded here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A fresh page at 1280 x 900 with downloads enabled."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)  # type: ignore[attr-defined]
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+def _headline(pg: object) -> str:
+    heading = pg.locator("h3", has_text="overt").first  # type: ignore[attr-defined]
+    heading.wait_for()
+    return heading.inner_text().strip()
+
+
+def _expected(db: Path, sector: str, scn: Scenario) -> str:
+    baseline = vintages.load_run(db, "latest").baseline
+    c = crossover_distribution(apply_scenario(baseline, scn, seed=data.SCENARIO_SEED))[sector]
+    return f"{sector_label(sector)}: {headline(c)}"
+
+
+def test_moving_a_scenario_slider_changes_the_headline(server: str, page: object, e2e_db: Path) -> None:
+    page.goto(f"{server}/scenarios")  # type: ignore[attr-defined]
+    before = _headline(page)
+    published = PRESETS["published"]
+    assert before == _expected(e2e_db, "retail", published)
+    slider = page.locator('[data-testid="stSlider"]', has_text="Edge offload target year")  # type: ignore[attr-defined]
+    thumb = slider.get_by_role("slider")
+    thumb.focus()
+    thumb.press("Home")  # the slider's minimum: edge offload reached by 2026
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "old => [...document.querySelectorAll('h3')]"
+        ".some(h => h.innerText.includes('overt') && h.innerText.trim() !== old)",
+        arg=before,
+    )
+    after = _headline(page)
+    assert after != before
+    assert after == _expected(e2e_db, "retail", published.with_value(ALL, "edge_year", 2026.0))
+
+
+def test_uploading_a_csv_imports_it_and_summarises(server: str, page: object, tmp_path: Path) -> None:
+    upload = tmp_path / "acme.csv"
+    upload.write_text("period,sector,workload,spend_usd\n2026Q2,Acme,training,5000000\n2026Q2,Acme,inference,7000000\n")
+    page.goto(f"{server}/data")  # type: ignore[attr-defined]
+    page.locator('input[type="file"]').set_input_files(str(upload))  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Validate and import").click()  # type: ignore[attr-defined]
+    message = page.get_by_text("Imported acme.csv", exact=False)  # type: ignore[attr-defined]
+    message.wait_for()
+    assert "2 rows read, 2 new, 0 updated, 0 unchanged" in message.inner_text()
+
+
+def test_uploading_a_bad_csv_shows_the_problems_per_row(server: str, page: object, tmp_path: Path) -> None:
+    upload = tmp_path / "bad.csv"
+    upload.write_text("period,sector,workload,spend_usd\n2026Q2,Acme,training,-1\n")
+    page.goto(f"{server}/data")  # type: ignore[attr-defined]
+    page.locator('input[type="file"]').set_input_files(str(upload))  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Validate and import").click()  # type: ignore[attr-defined]
+    page.get_by_text("was not imported: 1 problem(s) found", exact=False).wait_for()  # type: ignore[attr-defined]
+
+
+def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: object, e2e_db: Path) -> None:
+    run_id = vintages.latest_run_id(e2e_db)
+    page.goto(f"{server}/exports")  # type: ignore[attr-defined]
+    button = page.get_by_role("button", name="crossover.csv")  # type: ignore[attr-defined]
+    button.wait_for()
+    with page.expect_download() as info:  # type: ignore[attr-defined]
+        button.click()
+    download = info.value
+    assert download.suggested_filename == f"crossover_crossover_{run_id}_baseline.csv"
+    lines = Path(download.path()).read_text().splitlines()
+    assert lines[0] == "run_id,scenario,sector,state,crossed_at,p10,p50,p90,prob_within_horizon"
+    assert len(lines) == 1 + 8
+    assert all(line.startswith(f"{run_id},baseline,") for line in lines[1:])
+
+
+def test_overview_shows_the_headline_and_charts(server: str, page: object, e2e_db: Path) -> None:
+    page.goto(server)  # type: ignore[attr-defined]
+    baseline = vintages.load_run(e2e_db, "latest").baseline
+    assert _headline(page) == headline(crossover_distribution(baseline)[TOTAL])
+    page.locator(".js-plotly-plot").first.wait_for()  # type: ignore[attr-defined]
+    target = os.environ.get(SCREENSHOT_ENV)
+    if target:
+        page.set_viewport_size({"width": 1280, "height": 1250})  # type: ignore[attr-defined]
+        page.wait_for_timeout(2500)  # type: ignore[attr-defined]
+        page.screenshot(path=str(ROOT / target))  # type: ignore[attr-defined]
