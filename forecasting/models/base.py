@@ -1,0 +1,106 @@
+"""The one model interface: an adapter fits one series (a float array) and forecasts it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import stats
+
+#: Normal quantiles of the two interval levels the package reports.
+Z80 = float(stats.norm.ppf(0.9))
+Z95 = float(stats.norm.ppf(0.975))
+
+
+@dataclass(frozen=True)
+class PointForecast:
+    """A model's mean forecast and the standard deviation of its error per step (model scale)."""
+
+    mean: np.ndarray
+    sigma: np.ndarray
+
+
+@dataclass(frozen=True)
+class ModelForecast:
+    """One series' forecast: point, 80%/95% bounds and sample paths of shape (n_paths, horizon)."""
+
+    yhat: np.ndarray
+    lower_80: np.ndarray
+    upper_80: np.ndarray
+    lower_95: np.ndarray
+    upper_95: np.ndarray
+    paths: np.ndarray
+
+
+class Model:
+    """Base adapter: subclasses implement :meth:`fit_predict`, optionally :meth:`select`.
+
+    ``select`` chooses a specification (ETS form, ARIMA order) from a whole series; the
+    backtest refits that specification at each origin, so the search runs once per series.
+    """
+
+    name: ClassVar[str] = ""
+    #: Fewest observations the adapter accepts.
+    min_length: ClassVar[int] = 2
+    #: Most backtest origins worth spending on this model (None: all of them).
+    max_origins: ClassVar[int | None] = None
+
+    def select(self, y: np.ndarray, season: int) -> Any:
+        """Choose a specification for ``y``; the default has nothing to choose."""
+        return None
+
+    def fit_predict(self, y: np.ndarray, horizon: int, season: int, spec: Any = None) -> PointForecast:
+        """Fit ``y`` and return the mean forecast and error sd for ``horizon`` steps."""
+        raise NotImplementedError
+
+    def forecast(
+        self, y: np.ndarray, horizon: int, season: int = 1, *, n_paths: int = 1000, seed: int = 0
+    ) -> ModelForecast:
+        """Fit ``y`` and return the model's own (Gaussian) intervals and seeded sample paths."""
+        y = _check_input(y, horizon, self.min_length, self.name)
+        point = self.fit_predict(y, horizon, season, self.select(y, season))
+        mean, sigma = point.mean, np.maximum(point.sigma, 0.0)
+        rng = np.random.default_rng(seed)
+        # Random-walk-correlated standard normals: marginally N(0, 1) at every step.
+        steps = np.arange(1, horizon + 1)
+        w = np.cumsum(rng.standard_normal((n_paths, horizon)), axis=1) / np.sqrt(steps)
+        return ModelForecast(
+            yhat=mean,
+            lower_80=mean - Z80 * sigma,
+            upper_80=mean + Z80 * sigma,
+            lower_95=mean - Z95 * sigma,
+            upper_95=mean + Z95 * sigma,
+            paths=mean + sigma * w,
+        )
+
+
+def _check_input(y: np.ndarray, horizon: int, min_length: int, name: str) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    if y.ndim != 1 or len(y) < min_length:
+        raise ValueError(f"model '{name}' needs a 1-d series of at least {min_length} values, got {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"model '{name}' got non-finite values")
+    return y
+
+
+def residual_sd(resid: np.ndarray, dof: int = 0) -> float:
+    """Root mean square of finite residuals, with ``dof`` parameters taken off the count."""
+    r = np.asarray(resid, dtype=float)
+    r = r[np.isfinite(r)]
+    if len(r) == 0:
+        return 0.0
+    return float(np.sqrt(np.sum(r**2) / max(len(r) - dof, 1)))
+
+
+def seasonal_strength(y: np.ndarray, season: int) -> float:
+    """Share of the variance of the first differences explained by their season means (0-1)."""
+    if season <= 1 or len(y) < 2 * season + 1:
+        return 0.0
+    d = np.diff(np.asarray(y, dtype=float))
+    pos = np.arange(len(d)) % season
+    means = np.array([d[pos == s].mean() for s in range(season)])
+    total = float(np.var(d))
+    return float(np.var(means[pos]) / total) if total > 0 else 0.0
