@@ -34,23 +34,40 @@ def _band(fig: go.Figure, x: pd.Series, lo: pd.Series, hi: pd.Series, colour: st
     )
 
 
-def _crossover_marks(fig: go.Figure, c: Crossover | None, **where: int) -> None:
+def _axis_refs(axis: int) -> tuple[str, str]:
+    """Plotly's x and y axis names of subplot number ``axis`` (1-based, row-major)."""
+    suffix = "" if axis == 1 else str(axis)
+    return f"x{suffix}", f"y{suffix}"
+
+
+def _vline(fig: go.Figure, x: pd.Timestamp, colour: str, dash: str, text: str | None, axis: int = 1) -> None:
+    """A vertical line over the whole plot height, with an optional label at its top.
+
+    Explicit shapes: ``add_vline`` re-checks every axis and costs ~30 ms per call.
+    """
+    xref, yref = _axis_refs(axis)
+    fig.add_shape(type="line", x0=x, x1=x, xref=xref, y0=0, y1=1, yref=f"{yref} domain",
+                  line=dict(color=colour, width=2, dash=dash))
+    if text:
+        fig.add_annotation(x=x, xref=xref, y=1, yref=f"{yref} domain", text=text, showarrow=False,
+                           xanchor="right", yanchor="top", font=dict(color=colour))
+
+
+def _crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels: bool = True) -> None:
     """A vertical line at the P50 crossover with its P10-P90 band, or at the observed crossing."""
     if c is None:
         return
     if c.state == CROSSED_IN_HISTORY and c.crossed_at is not None:
-        fig.add_vline(x=c.crossed_at, line=dict(color=theme.CROSSOVER, width=2, dash="dot"),
-                      annotation_text=f"crossed {quarter_text(c.crossed_at)}", annotation_position="top left",
-                      annotation_font_color=theme.CROSSOVER, **where)
+        _vline(fig, c.crossed_at, theme.CROSSOVER, "dot", f"crossed {quarter_text(c.crossed_at)}" if labels else None,
+               axis)
         return
     if c.p10 is not None and c.p90 is not None:
-        fig.add_vrect(x0=c.p10, x1=c.p90, fillcolor=theme.rgba(theme.CROSSOVER, 0.12), line_width=0,
-                      annotation_text="P10-P90", annotation_position="bottom left",
-                      annotation_font_color=theme.CROSSOVER, **where)
+        xref, yref = _axis_refs(axis)
+        fig.add_shape(type="rect", x0=c.p10, x1=c.p90, xref=xref, y0=0, y1=1, yref=f"{yref} domain",
+                      fillcolor=theme.rgba(theme.CROSSOVER, 0.12), line_width=0, layer="below")
     if c.p50 is not None:
-        fig.add_vline(x=c.p50, line=dict(color=theme.CROSSOVER, width=2, dash="dash"),
-                      annotation_text=f"P50 crossover {quarter_text(c.p50)}", annotation_position="top left",
-                      annotation_font_color=theme.CROSSOVER, **where)
+        text = f"P50 crossover {quarter_text(c.p50)} (band: P10-P90)" if labels else None
+        _vline(fig, c.p50, theme.CROSSOVER, "dash", text, axis)
 
 
 def spend_fan(history: pd.DataFrame, fan: pd.DataFrame, *, crossover: Crossover | None = None,
@@ -176,8 +193,10 @@ def share_chart(history: pd.DataFrame, share: pd.DataFrame, crossover: Crossover
         fig.add_trace(go.Scatter(x=history["ds"], y=history["share"] * 100, name="Observed", mode="lines",
                                  line=dict(color=theme.INFERENCE, width=2.5),
                                  hovertemplate="Share: %{y:.1f}%<extra></extra>"))
-    fig.add_hline(y=50, line=dict(color=theme.NEUTRAL, width=1, dash="dot"),
-                  annotation_text="50%: crossover", annotation_position="bottom right")
+    fig.add_shape(type="line", x0=0, x1=1, xref="x domain", y0=50, y1=50, yref="y",
+                  line=dict(color=theme.NEUTRAL, width=1, dash="dot"))
+    fig.add_annotation(x=1, xref="x domain", y=50, yref="y", text="50%: crossover", showarrow=False,
+                       xanchor="right", yanchor="top", font=dict(color=theme.NEUTRAL))
     _crossover_marks(fig, crossover)
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
     return theme.style(fig, height=height, title=title, yaxis_title="Inference share of spend")
@@ -206,10 +225,7 @@ def small_multiples(history: pd.DataFrame, fans: pd.DataFrame, sectors: Sequence
             fig.add_trace(go.Scatter(x=fw["ds"], y=fw["p50"] / BILLION, line=dict(color=colour, width=2, dash="dash"),
                                      name=f"{w.capitalize()} P50", legendgroup=w, showlegend=False,
                                      hovertemplate=f"{w} P50: $%{{y:.2f}}bn<extra></extra>"), **where)
-        c = crossovers.get(s)
-        x = c.crossed_at if c is not None and c.state == CROSSED_IN_HISTORY else (c.p50 if c is not None else None)
-        if x is not None:
-            fig.add_vline(x=x, line=dict(color=theme.CROSSOVER, width=1.5, dash="dot"), **where)
+        _crossover_marks(fig, crossovers.get(s), axis=i + 1, labels=False)
     fig.update_annotations(font_size=12)
     theme.style(fig, height=max(320, 240 * rows))
     fig.update_layout(hovermode="closest")
@@ -270,7 +286,8 @@ def tornado_chart(frame: pd.DataFrame, origin: pd.Timestamp, title: str | None =
                          marker_color=theme.INFERENCE, customdata=[quarter_text(x) for x in f["p50_high"]],
                          hovertemplate="%{y} at maximum: P50 %{customdata} (%{x:+.1f} quarters)<extra></extra>"))
     fig.update_layout(barmode="overlay")
-    fig.add_vline(x=0, line=dict(color=theme.NEUTRAL, width=1))
+    fig.add_shape(type="line", x0=0, x1=0, xref="x", y0=0, y1=1, yref="y domain",
+                  line=dict(color=theme.NEUTRAL, width=1))
     theme.style(fig, height=120 + 36 * len(f), title=title)
     fig.update_xaxes(title_text=f"Quarters from the scenario's P50 ({quarter_text(origin)})")
     fig.update_layout(hovermode="closest")

@@ -126,7 +126,6 @@ class Outcome:
     probability: pd.DataFrame  # sector, ds, prob
     fans: pd.DataFrame  # sector + summaries.FAN_COLUMNS
     shares: pd.DataFrame  # sector, ds, p025 .. p975
-    annual: pd.DataFrame  # sector + summaries.annual_frame columns
 
 
 def _outcome(paths: Baseline) -> Outcome:
@@ -138,7 +137,6 @@ def _outcome(paths: Baseline) -> Outcome:
         probability=probability_frame(crossovers),
         fans=pd.concat([summaries.fan_frame(paths, s).assign(sector=s) for s in keys], ignore_index=True),
         shares=pd.concat([summaries.share_fan(paths, s).assign(sector=s) for s in keys], ignore_index=True),
-        annual=pd.concat([summaries.annual_frame(paths, s).assign(sector=s) for s in keys], ignore_index=True),
     )
 
 
@@ -147,6 +145,15 @@ def outcome(db: str, run_id: str, scenario_json: str) -> Outcome:
     """Apply a scenario (``Scenario.to_dict`` as JSON) to a run's paths: no model is refitted."""
     baseline = run(db, run_id).baseline
     return _outcome(apply_scenario(baseline, Scenario.from_dict(json.loads(scenario_json)), seed=SCENARIO_SEED))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def annual(db: str, run_id: str, scenario_json: str, sector: str) -> pd.DataFrame:
+    """Calendar-year spend quantiles of one sector (or the total) under a scenario (``summaries.annual_frame``)."""
+    baseline = run(db, run_id).baseline
+    paths = apply_scenario(baseline, Scenario.from_dict(json.loads(scenario_json)), seed=SCENARIO_SEED)
+    hist = history_frames(db, run_id)
+    return summaries.annual_frame(paths, sector, hist[hist["sector"] == sector].drop(columns="sector"))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)

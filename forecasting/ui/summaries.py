@@ -80,13 +80,14 @@ def share_fan(baseline: Baseline, sector: str = TOTAL) -> pd.DataFrame:
     return out[["ds", *QUANTILES]]
 
 
-def annual_frame(baseline: Baseline, sector: str = TOTAL) -> pd.DataFrame:
+def annual_frame(baseline: Baseline, sector: str = TOTAL, history: pd.DataFrame | None = None) -> pd.DataFrame:
     """Calendar-year spend per workload: observed years as ``p50`` only, later years as path quantiles.
 
     A year mixing observed and forecast quarters adds the observed quarters to every path; years the
-    horizon covers only in part are dropped.  Columns: ``year, workload, observed, *QUANTILES``.
+    horizon covers only in part are dropped.  ``history`` is ``history_wide(baseline, sector)`` if already at hand.
+    Columns: ``year, workload, observed, *QUANTILES``.
     """
-    hist = history_wide(baseline, sector)
+    hist = history_wide(baseline, sector) if history is None else history
     paths = sector_paths(baseline, sector)
     rows = []
     years_hist = hist["ds"].dt.year

@@ -51,7 +51,7 @@ with widgets.guarded():
     log_y = l_col.toggle("Log scale", value=True, key="overview_log",
                          help="Spend grows roughly exponentially; on a log scale equal growth rates look parallel.")
     if view == "Annual":
-        annual = out.annual[out.annual["sector"] == TOTAL]
+        annual = data.annual(ctx.db_text, ctx.run_id, data.scenario_json(scn), TOTAL)
         st.plotly_chart(charts.annual_chart(annual, markers, title="Total market per calendar year", log_y=log_y),
                         key="overview_annual")
     else:
