@@ -71,27 +71,24 @@ def driver_control(scn: Scenario, target: str, d: Driver) -> DriverValue:
     base = f"drv.{st.session_state.get(GEN, 0)}.{target}.{d.key}"
     label = f"{d.label} ({d.unit})"
     tip = f"{d.help}\n\nDefault {d.default:g}: {d.reason}"
-    main, side = st.columns([6, 1], vertical_alignment="center")
-    with side:
-        ranged = st.toggle("Range", value=current.is_range, key=f"{base}.range",
-                           help="Draw the driver per sample path from a range instead of fixing it.")
-        st.button("Reset", key=f"{base}.reset", on_click=_reset, args=(target, d.key),
-                  help=f"Back to the default, {d.default:g}.")
-    with main:
-        if ranged:
-            lo, hi = st.slider(label, d.min, d.max, (current.lo, current.hi), d.step, format=_format(d),
-                               key=f"{base}.rg", help=tip)
-            if current.kind == "triangular" and lo <= current.mode <= hi:
-                value = triangular(lo, current.mode, hi)
-            else:
-                value = uniform(lo, hi)
-        else:
-            value = point(st.slider(label, d.min, d.max, current.centre(), d.step, format=_format(d),
-                                    key=f"{base}.pt", help=tip))
-        marks = f"default **{d.default:g}** · neutral {d.neutral:g} (no change to the model forecast)"
-        if value.kind == "triangular":
-            marks += f" · triangular, mode {value.mode:g}"
-        st.caption(marks)
+    ranged = st.session_state.get(f"{base}.range", current.is_range)
+    if ranged:
+        lo, hi = st.slider(label, d.min, d.max, (current.lo, current.hi), d.step, format=_format(d),
+                           key=f"{base}.rg", help=tip)
+        value = triangular(lo, current.mode, hi) if current.kind == "triangular" and lo <= current.mode <= hi \
+            else uniform(lo, hi)
+    else:
+        value = point(st.slider(label, d.min, d.max, current.centre(), d.step, format=_format(d),
+                                key=f"{base}.pt", help=tip))
+    note, toggle, reset = st.columns([5, 3, 1], vertical_alignment="center")
+    marks = f"default **{d.default:g}** · neutral {d.neutral:g} (no change to the model forecast)"
+    if value.kind == "triangular":
+        marks += f" · triangular, mode {value.mode:g}"
+    note.caption(marks)
+    toggle.toggle("Range", value=current.is_range, key=f"{base}.range",
+                  help="Draw the driver per sample path from a range instead of fixing it.")
+    reset.button(":material/restart_alt:", key=f"{base}.reset", on_click=_reset, args=(target, d.key),
+                 help=f"Reset to the default, {d.default:g}.", type="tertiary")
     return value
 
 

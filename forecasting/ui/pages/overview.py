@@ -39,7 +39,8 @@ with widgets.guarded():
     end_share = float(share.loc[share["ds"] == last, "p50"].iloc[0]) if len(share) else float("nan")
     now_share = float(total_hist["share"].iloc[-1]) if len(total_hist) else float("nan")
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Crossover (P50)", summaries.quarter_text(total.crossed_at or total.p50))
+    m1.metric("Crossover" if total.crossed_at is not None else "Crossover (P50)",
+              summaries.quarter_text(total.crossed_at or total.p50))
     m2.metric("80% range", "observed" if total.crossed_at is not None
               else f"{summaries.quarter_text(total.p10)} – {summaries.quarter_text(total.p90)}")
     m3.metric(f"Inference share {summaries.quarter_text(total_hist['ds'].max())}", f"{now_share:.0%}")
