@@ -139,6 +139,25 @@ def test_every_page_renders_with_only_user_imported_data(page: str, tmp_path: Pa
     assert not at.error, [e.value for e in at.error]
 
 
+def test_the_refresh_button_starts_a_separate_refresh_process(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[tuple[Path, Path]] = []
+    monkeypatch.setattr(data, "start_refresh", lambda db, log: started.append((db, log)) or 4242)
+    at = app(fresh_db, monkeypatch)
+    at.button(key="start_refresh").click().run()
+    assert started == [(fresh_db, fresh_db.with_name("crossover.duckdb.refresh.log"))]
+    assert any("Refresh running (process 4242)" in i.value for i in at.info)
+    assert not at.exception
+
+
+def test_a_missing_database_is_built_from_the_shipped_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "new" / "crossover.duckdb"
+    at = app(db, monkeypatch, "data_sources")
+    assert not at.exception
+    assert db.exists()
+    with store.reader(db) as s:
+        assert s.schema_version() == store.latest_schema_version()
+
+
 def test_a_busy_database_shows_the_refreshing_notice(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def busy(db: Path) -> str:
         raise DatabaseBusyError("database is busy (being refreshed?)")

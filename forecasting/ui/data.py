@@ -38,11 +38,19 @@ SCENARIO_SEED = 0
 
 
 def database() -> Path:
-    """The database file (``$CROSSOVER_DB`` or the default), built from the shipped data if missing."""
+    """The database file (``$CROSSOVER_DB`` or the default), built from the shipped data if missing, migrated if old."""
     db = default_db_path()
-    if not db.exists():
+    if db.exists():
+        _ensured(str(db), stamp(db))
+    else:
         ensure_db(db)
     return db
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner="Preparing the database...")
+def _ensured(db: str, data_stamp: str) -> str:
+    """``bootstrap.ensure_db`` once per file state (it opens the file; reruns should not)."""
+    return str(ensure_db(Path(db)))
 
 
 def stamp(db: Path | str) -> str:
