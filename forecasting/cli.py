@@ -331,7 +331,7 @@ def _models(models: str | None) -> list[str] | None:
 def _refresh_progress() -> Iterator[Callable[[int, int], None]]:
     """A rich bar for 'series fitted' on a terminal; elsewhere the refresh logs structured lines."""
     if not console.is_terminal:
-        if logging.getLogger().level > logging.INFO:
+        if logging.getLogger().level == logging.WARNING:  # default verbosity; -q keeps it quiet
             logging.getLogger("forecasting.refresh").setLevel(logging.INFO)
         yield lambda done, total: None
         return

@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import __version__, vintages
 from .config import TOTAL, split_series_id
-from .frames import DS, HI80, HI95, LO80, LO95, MODEL, UID, Y, YHAT
+from .frames import DS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,8 @@ def _forecasts(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
             for w, workload in enumerate(("training", "inference")):
                 uid = f"{sector}/{workload}"
                 q = np.quantile(adjusted.paths[:, j, w, :], [0.5, 0.1, 0.9, 0.025, 0.975], axis=0)
-                parts.append(pd.DataFrame({UID: uid, DS: adjusted.periods, MODEL: models.get(uid, ""),
-                                           **{usd[c]: q[i] for i, c in enumerate((YHAT, LO80, HI80, LO95, HI95))}}))  # fmt: skip
+                bounds = {usd[c]: q[i] for i, c in enumerate((YHAT, LO80, HI80, LO95, HI95))}
+                parts.append(pd.DataFrame({UID: uid, DS: adjusted.periods, MODEL: models.get(uid, ""), **bounds}))
         out = pd.concat(parts, ignore_index=True)
     out = _split_ids(out).assign(run_id=run.run_id, scenario=scenario)
     return out[["run_id", "scenario", UID, "sector", "workload", DS, MODEL, *usd.values()]]
@@ -222,7 +222,9 @@ def manifest(run: vintages.RunData, scenario: str) -> dict[str, object]:
         "packages": _versions(),
         "history": {
             "columns": [UID, DS, Y],
-            "rows": [[u, f"{d:%Y-%m-%d}", float(y)] for u, d, y in zip(history[UID], history[DS], history[Y], strict=True)],
+            "rows": [
+                [u, f"{d:%Y-%m-%d}", float(y)] for u, d, y in zip(history[UID], history[DS], history[Y], strict=True)
+            ],
         },
     }
 

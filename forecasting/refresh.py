@@ -21,18 +21,18 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from functools import cache
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import __version__, store, vintages
-from .config import TOTAL, WORKLOADS, Settings, series_id, split_series_id
+from .config import TOTAL, WORKLOADS, Settings, split_series_id
 from .errors import DatabaseBusyError, Problem, PublishRefusedError, RefreshInProgressError
 from .executors import Executor
-from .frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, UID, Y, YHAT
+from .frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, UID, YHAT, Y
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,9 @@ def restatements(previous: pd.DataFrame, current: pd.DataFrame, threshold: float
     Returns:
         Columns unique_id, ds, y_before, y_after, change (relative; inf for a dropped value).
     """
-    merged = pd.merge(previous[[UID, DS, Y]], current[[UID, DS, Y]], on=[UID, DS], how="left", suffixes=("_before", "_after"))
+    merged = pd.merge(
+        previous[[UID, DS, Y]], current[[UID, DS, Y]], on=[UID, DS], how="left", suffixes=("_before", "_after")
+    )
     before, after = merged["y_before"].to_numpy(float), merged["y_after"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         change = np.abs(after - before) / np.maximum(np.abs(before), 1e-9)
@@ -387,7 +389,7 @@ def _refresh(
         columns=["sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]
     )
     timings["crossover"] = time.perf_counter() - t
-    moves = vintages.p50_moves(inputs.previous_crossover, cross) if prev_id else vintages.p50_moves(cross.iloc[:0], cross)
+    moves = vintages.p50_moves(inputs.previous_crossover if prev_id else cross.iloc[:0], cross)
     report = vintages.change_report(moves) if prev_id else "first vintage: " + vintages.change_report(moves).replace(
         "\n", "; ")
 

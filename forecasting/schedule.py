@@ -67,8 +67,10 @@ def build_scheduler(
         replace_existing=True, **options,
     )  # fmt: skip
     if run_now:
-        scheduler.add_job(refresh_job, "date", run_date=datetime.now(trigger.timezone), args=(Path(db), settings, models),
-                          id=f"{JOB_ID}-now", name="forecasting refresh (now)")  # fmt: skip
+        scheduler.add_job(
+            refresh_job, "date", run_date=datetime.now(trigger.timezone), args=(Path(db), settings, models),
+            id=f"{JOB_ID}-now", name="forecasting refresh (now)",
+        )  # fmt: skip
     return scheduler
 
 
@@ -93,7 +95,8 @@ def run_schedule(
 
     scheduler.add_listener(finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     job = scheduler.get_job(JOB_ID)
-    log.info("schedule event=start cron=%r next=%s", cron, job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone)))
+    upcoming = job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
+    log.info("schedule event=start cron=%r next=%s", cron, upcoming)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -245,7 +245,7 @@ def _sector_of(uid: str) -> str:
 def _changed_sectors(a: pd.DataFrame, b: pd.DataFrame, key: list[str], value: str) -> set[str]:
     """Sectors with a row of ``key`` present in only one frame or with a different ``value``."""
     merged = pd.merge(a[key + [value]], b[key + [value]], on=key, how="outer", suffixes=("_a", "_b"))
-    diff = merged[~((merged[f"{value}_a"] == merged[f"{value}_b"]))]
+    diff = merged[~(merged[f"{value}_a"] == merged[f"{value}_b"])]
     return {_sector_of(u) for u in diff[UID]}
 
 
@@ -270,8 +270,8 @@ def compare_runs(db: Path, run_a: str, run_b: str) -> pd.DataFrame:
         if not r.moved:
             causes.append("")
             continue
-        hit = (lambda s: bool(s)) if r.sector == TOTAL else (lambda s: r.sector in s)
-        parts = [name for name, changed in (("data", hit(data)), ("model", hit(model))) if changed]
+        touched = [bool(s) if r.sector == TOTAL else r.sector in s for s in (data, model)]
+        parts = [name for name, changed in zip(("data", "model"), touched, strict=True) if changed]
         parts += [name for name, changed in (("settings", settings), ("code", code)) if changed]
         causes.append("+".join(parts) or "unexplained")
     moves["cause"] = causes

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -217,8 +216,8 @@ def test_killing_a_refresh_at_any_stage_leaves_the_previous_vintage_intact(rdb: 
 def test_a_second_refresh_exits_75_at_once_while_one_is_running(rdb: Path) -> None:
     marker = rdb.with_name("at-fit")
     cmd = [sys.executable, "-m", "forecasting", "refresh", "--db", str(rdb), "--models", ",".join(MODELS)]
-    first = subprocess.Popen(cmd, env=_child_env(CROSSOVER_REFRESH_PAUSE="fit", CROSSOVER_REFRESH_PAUSE_MARKER=str(marker)),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    env = _child_env(CROSSOVER_REFRESH_PAUSE="fit", CROSSOVER_REFRESH_PAUSE_MARKER=str(marker))
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(marker, first)
         before = checksums(rdb)
