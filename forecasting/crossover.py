@@ -2,10 +2,13 @@
 
 Rule: on the grid of observed quarters followed by forecast quarters, a path crosses at the first
 quarter ``j`` that starts a run of ``k`` consecutive quarters with inference >= threshold x training
-(threshold 1 by default: the crossover itself).  When the quarter before ``j`` fell short, the
-crossing date is interpolated linearly between the two quarter starts where the gap
-``inference - threshold x training`` reaches zero.  Times are measured in
-quarters after the first forecast quarter (``0`` = ``periods[0]``, ``-1`` = the jump-off quarter).
+(threshold 1 by default: the crossover itself).  A quarter's spend is a flow that is complete at
+the quarter's end, so each value sits at its quarter's end on the time axis; when the quarter
+before ``j`` fell short, the crossing date is interpolated linearly between the end of that
+quarter and the end of quarter ``j``, where the gap ``inference - threshold x training`` reaches
+zero.  So the date always lies inside quarter ``j``, the first quarter in which inference is at
+least training.  Times are measured in quarters after the start of the first forecast quarter
+(``0`` = ``periods[0]``'s start, ``-1`` = the jump-off quarter's start).
 """
 
 from __future__ import annotations
@@ -151,7 +154,7 @@ def crossing_quarters(baseline: Baseline, sector: str, k: int = 1, threshold: fl
         raise ValueError(f"sector '{sector}' is not in the baseline ({list(baseline.sectors)})")
     origin = baseline.periods[0]
     ds, train, infer = _history(baseline, sector)
-    hist_q = quarter_offsets(ds, origin) if len(ds) else np.array([])
+    hist_q = quarter_offsets(ds, origin) + 1.0 if len(ds) else np.array([])  # quarter ends
     hist_x = first_crossing(infer - threshold * train, k)[0] if len(ds) else np.inf
     paths = sector_paths(baseline, sector)
     if np.isfinite(hist_x):
@@ -160,7 +163,7 @@ def crossing_quarters(baseline: Baseline, sector: str, k: int = 1, threshold: fl
     # No run of k lies wholly in history, so a run starts at most k-1 quarters before the horizon
     # and the last k observed quarters (one before that start, for interpolation) suffice.
     tail = slice(max(len(ds) - k, 0), len(ds))
-    grid_q = np.concatenate([hist_q[tail], quarter_offsets(baseline.periods, origin)])
+    grid_q = np.concatenate([hist_q[tail], quarter_offsets(baseline.periods, origin) + 1.0])
     gap_hist = np.broadcast_to((infer - threshold * train)[tail], (paths.shape[0], len(grid_q) - paths.shape[2]))
     gap = np.concatenate([gap_hist, paths[:, 1, :] - threshold * paths[:, 0, :]], axis=1)
     x = first_crossing(gap, k)
@@ -175,8 +178,8 @@ def summarise(
 ) -> Crossover:
     """Turn per-path crossing times (quarters after ``periods[0]``) into a :class:`Crossover`."""
     origin = baseline.periods[0]
-    steps = quarter_offsets(baseline.periods, origin)
-    prob = pd.Series((q[:, None] <= steps[None, :]).mean(axis=0), index=baseline.periods, name=sector)
+    ends = quarter_offsets(baseline.periods, origin) + 1.0  # crossed by the end of each forecast quarter
+    prob = pd.Series((q[:, None] <= ends[None, :]).mean(axis=0), index=baseline.periods, name=sector)
     p10, p50, p90 = np.quantile(q, [0.1, 0.5, 0.9], method="inverted_cdf")
     within = float(np.isfinite(q).mean())
     if np.isfinite(history_q):

@@ -49,9 +49,10 @@ def one_sector(train, infer, hist_train=(), hist_infer=(), sector: str = "health
 def test_crossing_is_interpolated_linearly_within_the_quarter() -> None:
     b = one_sector([10, 10, 10], [6, 12, 14], [10], [4])
     c = crossover_for(b, "healthcare")
-    # gap -4 at 2026-01-01 and +2 at 2026-04-01: zero at 4/6 of the 90-day quarter = 60 days in.
+    # 2026Q2 is the first quarter with inference >= training. Values sit at quarter ends: gap -4 at
+    # 2026-04-01 (end of Q1) and +2 at 2026-07-01 (end of Q2): zero 4/6 of 91 days in, rounded.
     assert c.state == CROSSES_WITHIN_HORIZON
-    assert (c.p10, c.p50, c.p90) == (TS("2026-03-02"), TS("2026-03-02"), TS("2026-03-02"))
+    assert (c.p10, c.p50, c.p90) == (TS("2026-06-01"), TS("2026-06-01"), TS("2026-06-01"))
     assert c.crossed_at is None
     assert c.prob_by_period.tolist() == [0.0, 1.0, 1.0]
     assert c.prob_within_horizon == 1.0
@@ -61,16 +62,17 @@ def test_crossing_between_last_observed_and_first_forecast_quarter_lands_in_betw
     b = one_sector([10, 10], [12, 13], [10], [8])
     c = crossover_for(b, "healthcare")
     assert c.state == CROSSES_WITHIN_HORIZON
-    assert c.p50 == TS("2025-11-16")  # half of the 92 days from 2025-10-01
-    assert crossing_quarters(b, "healthcare")[0].tolist() == [-0.5]
+    assert c.p50 == TS("2026-02-15")  # half of 2026Q1's 90 days: gap -2 at its start, +2 at its end
+    assert crossing_quarters(b, "healthcare")[0].tolist() == [0.5]
 
 
 def test_crossover_in_history_is_reported_with_its_date_even_if_paths_fall_back() -> None:
     b = one_sector([10, 10], [1, 1], [10, 10, 10], [5, 10, 12])
     c = crossover_for(b, "healthcare")
     assert c.state == CROSSED_IN_HISTORY
-    assert c.crossed_at == TS("2025-07-01")  # inference == training counts as crossed
-    assert c.p50 == TS("2025-07-01")
+    # inference == training counts as crossed: at the end of 2025Q3, the quarter where they meet
+    assert c.crossed_at == TS("2025-10-01")
+    assert c.p50 == TS("2025-10-01")
     assert c.prob_by_period.tolist() == [1.0, 1.0]
 
 
@@ -87,17 +89,17 @@ def test_crossover_is_not_within_horizon_when_a_minority_of_paths_cross() -> Non
     c = crossover_for(one_sector(train, infer, [10], [4]), "healthcare")
     assert c.state == NOT_WITHIN_HORIZON
     assert c.prob_within_horizon == 0.25
-    assert c.p10 == TS("2026-06-01")  # gap -2 -> +1 from 2026-04-01: 2/3 of 91 days, rounded to the day
+    assert c.p10 == TS("2026-08-31")  # gap -2 -> +1 across 2026Q3: 2/3 of 92 days, rounded to the day
     assert (c.p50, c.p90) == (None, None)
     assert c.prob_by_period.tolist() == [0.0, 0.0, 0.25]
 
 
 def test_threshold_asks_when_inference_reaches_a_multiple_of_training() -> None:
     b = one_sector([10, 10, 10], [12, 18, 21], [10], [8])
-    assert crossover_for(b, "healthcare").p50 == TS("2025-11-16")
+    assert crossover_for(b, "healthcare").p50 == TS("2026-02-15")
     twice = crossover_for(b, "healthcare", threshold=2.0)
     assert (twice.state, twice.threshold) == (CROSSES_WITHIN_HORIZON, 2.0)
-    assert twice.p50 == TS("2026-06-01")  # gap -2 -> +1 from 2026-04-01: 2/3 of 91 days, rounded
+    assert twice.p50 == TS("2026-08-31")  # gap -2 -> +1 across 2026Q3: 2/3 of 92 days, rounded
 
 
 @pytest.mark.parametrize("threshold", [0.0, -1.0, float("nan"), float("inf")])
@@ -143,8 +145,8 @@ def test_total_crosses_on_the_summed_paths_even_when_no_sector_does() -> None:
     res = crossover_distribution(b)
     assert list(res) == ["healthcare", "retail", "total"]
     assert res["healthcare"].state == NEVER_IN_PATHS
-    assert res["retail"].p50 == TS("2026-01-19")  # gap -1 -> +4: a fifth of the 90 days
-    assert res["total"].p50 == TS("2026-04-24")  # gap -1 -> +3 from 2026-04-01: a quarter of 91 days
+    assert res["retail"].p50 == TS("2026-04-19")  # gap -1 -> +4 across 2026Q2: a fifth of 91 days
+    assert res["total"].p50 == TS("2026-07-24")  # gap -1 -> +3 across 2026Q3: a quarter of 92 days
 
 
 def test_quarter_offsets_and_dates_round_trip() -> None:
@@ -162,7 +164,7 @@ def test_tidy_frames_carry_one_row_per_sector_and_per_period() -> None:
     assert list(frame.columns) == CROSSOVER_COLUMNS
     assert frame["sector"].tolist() == ["healthcare", "total"]
     assert frame["label"].tolist() == ["Healthcare", "Total market"]
-    assert frame["p50"].tolist() == [TS("2026-03-02")] * 2
+    assert frame["p50"].tolist() == [TS("2026-06-01")] * 2
     assert frame[["k", "threshold"]].drop_duplicates().values.tolist() == [[1, 1.0]]
     probs = probability_frame(res)
     assert list(probs.columns) == ["sector", "ds", "prob"]
@@ -170,7 +172,7 @@ def test_tidy_frames_carry_one_row_per_sector_and_per_period() -> None:
 
 
 def _synthetic(noise: float, seed: int = 1, n: int = 400) -> Baseline:
-    """Training flat at 100, inference 60 + 5k: the noiseless gap reaches zero at quarter 8 exactly."""
+    """Training flat at 100, inference 60 + 5k: noiseless, they meet in quarter 8, i.e. at its end (9.0)."""
     rng = np.random.default_rng(seed)
     k = np.arange(16)
     level = np.exp(noise * rng.standard_normal((n, 1)) + noise / 4 * rng.standard_normal((n, 16)))
@@ -179,7 +181,7 @@ def _synthetic(noise: float, seed: int = 1, n: int = 400) -> Baseline:
 
 def test_p50_of_a_known_crossing_lies_within_one_quarter_of_it() -> None:
     c = crossover_for(_synthetic(noise=0.1), "healthcare")
-    assert abs(quarter_offsets(pd.DatetimeIndex([c.p50]), START)[0] - 8.0) <= 1.0
+    assert abs(quarter_offsets(pd.DatetimeIndex([c.p50]), START)[0] - 9.0) <= 1.0
 
 
 def test_p10_p90_band_narrows_as_noise_shrinks() -> None:
