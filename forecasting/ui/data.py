@@ -168,8 +168,9 @@ def annual(db: str, run_id: str, scenario_json: str, sector: str) -> pd.DataFram
 def history_frames(db: str, run_id: str) -> pd.DataFrame:
     """Observed ``sector, ds, training, inference, share`` behind a run, per sector and for the total."""
     baseline = run(db, run_id).baseline
-    keys = [*baseline.sectors, "total"]
-    return pd.concat([summaries.history_wide(baseline, s).assign(sector=s) for s in keys], ignore_index=True)
+    if baseline is None:
+        return pd.DataFrame(columns=["sector", *summaries.HISTORY_WIDE_COLUMNS])
+    return summaries.history_all(baseline)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner="Computing the tornado...")

@@ -205,3 +205,16 @@ def realised_errors(forecasts: pd.DataFrame, observed: pd.DataFrame) -> pd.DataF
         }
     )
     return out.sort_values([UID, DS], ignore_index=True)
+
+
+def history_all(baseline: Baseline) -> pd.DataFrame:
+    """``history_wide`` of every sector of the baseline and the total in one frame (one pivot, not one per sector)."""
+    hist = baseline.history
+    cols = ["sector", *HISTORY_WIDE_COLUMNS]
+    if len(hist) == 0:
+        return pd.DataFrame(columns=cols)
+    parts = hist[UID].str.rpartition("/")
+    long = pd.DataFrame({"sector": parts[0], "workload": parts[2], "ds": pd.to_datetime(hist[DS]), "y": hist[Y]})
+    long = long[long["sector"].isin(baseline.sectors) & (long["ds"] < baseline.periods[0])]
+    spend = long.rename(columns={"ds": "period", "y": "spend_usd"})
+    return history_from_spend(spend)

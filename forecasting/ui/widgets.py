@@ -167,3 +167,15 @@ def run_created(ctx: Context) -> object | None:
     runs = data.runs(ctx.db_text, ctx.stamp)
     row = runs[runs["run_id"] == ctx.run_id]
     return row["created_at"].iloc[0] if len(row) else None
+
+
+def require_baseline(ctx: Context) -> None:
+    """Stop the page with an explanation when the run has no sector with both workloads' sample paths."""
+    if ctx.run_id is not None and data.run(ctx.db_text, ctx.run_id).baseline is None:
+        st.warning(
+            f"Forecast run `{ctx.run_id}` has no sector with both a training and an inference series on the same "
+            "quarters, so there is no crossover to show. Import both workloads for a sector (Data page) and run "
+            "`forecasting refresh` again.",
+            icon=":material/info:",
+        )
+        st.stop()

@@ -22,6 +22,7 @@ with widgets.guarded():
                                              title="Total market, observed"), key="overview_history")
         st.stop()
 
+    widgets.require_baseline(ctx)
     name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
     scn = data.scenario(ctx.db_text, ctx.stamp, name)
     out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn))

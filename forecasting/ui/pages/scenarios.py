@@ -23,6 +23,7 @@ with widgets.guarded():
     if ctx.run_id is None:
         widgets.no_run_notice(ctx)
         st.stop()
+    widgets.require_baseline(ctx)
     sectors = list(data.run(ctx.db_text, ctx.run_id).baseline.sectors)
     saved = data.scenarios(ctx.db_text, ctx.stamp)
     names = saved["name"].tolist()

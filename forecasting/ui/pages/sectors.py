@@ -15,6 +15,7 @@ with widgets.guarded():
     if ctx.run_id is None:
         widgets.no_run_notice(ctx)
         st.stop()
+    widgets.require_baseline(ctx)
     name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
     scn = data.scenario(ctx.db_text, ctx.stamp, name)
     out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn))
