@@ -180,7 +180,8 @@ def test_overview_headline_is_the_total_crossover_of_the_published_run(run_db: P
     at = app(run_db, monkeypatch)
     assert headline(at) == expected
     assert any(f"forecast run **`{run.run_id}`**" in c.value for c in at.caption)
-    assert any("Data through **2026 Q3**" in c.value for c in at.caption)
+    last = summaries.quarter_text(run.history["ds"].max())
+    assert any(f"Data through **{last}**" in c.value for c in at.caption)
 
 
 def test_a_new_run_shows_without_restarting_the_app(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
