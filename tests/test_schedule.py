@@ -69,3 +69,12 @@ def test_the_operations_guide_ships_the_cron_line_and_systemd_units() -> None:
     assert "flock -n -E 75" in OPERATIONS
     for setting in ("Type=oneshot", "Persistent=true", "OnCalendar=", "SuccessExitStatus=75", "WantedBy=timers.target"):
         assert setting in OPERATIONS, setting
+
+
+def test_the_schedule_command_rejects_a_bad_cron_expression_with_exit_2(rdb: Path) -> None:
+    from typer.testing import CliRunner
+
+    from forecasting.cli import app
+
+    result = CliRunner().invoke(app, ["schedule", "--cron", "0 6 * *", "--db", str(rdb)])
+    assert result.exit_code == 2 and "must have 5 fields" in result.output

@@ -102,3 +102,27 @@ def test_comparing_runs_attributes_a_moved_p50_to_new_data(rdb: Path) -> None:
     assert table.loc["healthcare", "state_b"] == "crossed_in_history"
     assert table.loc["healthcare", "moved"] and table.loc["healthcare", "cause"].startswith("data")
     assert vintages.compare_runs(rdb, a, a)["cause"].tolist() == ["", "", ""]
+
+
+def test_the_vintage_commands_list_show_and_compare_runs(rdb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from forecasting import cli
+    from forecasting.cli import app
+
+    monkeypatch.setattr(cli.out, "width", 250)  # whole run ids in the tables
+
+    a = _refresh(rdb)
+    b = _refresh(rdb, force=True)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["vintage", "list", "--db", str(rdb)])
+    assert listed.exit_code == 0, listed.output
+    assert a in listed.output and b in listed.output
+    shown = runner.invoke(app, ["vintage", "show", a, "--db", str(rdb)])
+    assert shown.exit_code == 0, shown.output
+    assert f"run {a} (superseded)" in shown.output and "healthcare/inference" in shown.output
+    compared = runner.invoke(app, ["vintage", "compare", a, "--db", str(rdb)])
+    assert compared.exit_code == 0, compared.output
+    assert "healthcare" in compared.output
+    missing = runner.invoke(app, ["vintage", "show", "nope", "--db", str(rdb)])
+    assert missing.exit_code == 66 and "no forecast run 'nope'" in missing.output
