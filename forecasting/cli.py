@@ -367,6 +367,8 @@ def refresh(
 
     if executor not in ("local", "dask"):
         raise ValueError(f"--executor must be local or dask, got '{executor}'")
+    if scheduler and executor != "dask":
+        raise ValueError("--scheduler names a Dask scheduler; add --executor dask")
     pool = None
     if executor == "dask":
         from .dask_executor import DaskExecutor
