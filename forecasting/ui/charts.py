@@ -219,15 +219,17 @@ def small_multiples(history: pd.DataFrame, fans: pd.DataFrame, sectors: Sequence
             fw = f[f["workload"] == w]
             _band(fig, fw["ds"], fw["p10"] / BILLION, fw["p90"] / BILLION, colour, theme.BAND_80_ALPHA,
                   f"{w.capitalize()} 80%", w, show=False, **where)
-            fig.add_trace(go.Scatter(x=h["ds"], y=h[w] / BILLION, line=dict(color=colour, width=2),
+            fig.add_trace(go.Scatter(x=h["ds"], y=h[w] / BILLION, line=dict(color=colour, width=2), mode="lines",
                                      name=w.capitalize(), legendgroup=w, showlegend=i == 0,
                                      hovertemplate=f"{w}: $%{{y:.2f}}bn<extra></extra>"), **where)
-            fig.add_trace(go.Scatter(x=fw["ds"], y=fw["p50"] / BILLION, line=dict(color=colour, width=2, dash="dash"),
+            fig.add_trace(go.Scatter(x=fw["ds"], y=fw["p50"] / BILLION, mode="lines",
+                                     line=dict(color=colour, width=2, dash="dash"),
                                      name=f"{w.capitalize()} P50", legendgroup=w, showlegend=False,
                                      hovertemplate=f"{w} P50: $%{{y:.2f}}bn<extra></extra>"), **where)
         _crossover_marks(fig, crossovers.get(s), axis=i + 1, labels=False)
     fig.update_annotations(font_size=12)
     theme.style(fig, height=max(320, 240 * rows))
+    fig.update_yaxes(ticksuffix="bn", tickprefix="$")
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -320,5 +322,9 @@ def metric_bars(backtests: pd.DataFrame, metric: str, title: str | None = None) 
                              marker=dict(color=theme.SERIES_COLOURS[i % len(theme.SERIES_COLOURS)],
                                          line=dict(color="black", width=[2.5 if c else 0 for c in chosen])),
                              hovertemplate=f"%{{x}} · {model}: %{{y:.3f}}<extra></extra>"))
-    fig.update_layout(barmode="group", hovermode="closest")
-    return theme.style(fig, height=380, title=title, yaxis_title=metric)
+    theme.style(fig, height=420, title=title, yaxis_title=metric)
+    # Series names are long: slanted ticks, and the legend above the plot instead of under it.
+    fig.update_layout(barmode="group", hovermode="closest",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    fig.update_xaxes(tickangle=-35)
+    return fig
