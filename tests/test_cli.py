@@ -83,3 +83,4 @@ def test_python_dash_m_forecasting_prints_help() -> None:
     result = subprocess.run([sys.executable, "-m", "forecasting", "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout and "import" in result.stdout
+
