@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
+from typer.testing import CliRunner
 
+from forecasting import vintages
+from forecasting.bootstrap import init_db
+from forecasting.cli import app
 from forecasting.dask_executor import DaskExecutor
 from forecasting.engine import forecast
 from forecasting.executors import LocalExecutor
 
-from .conftest import make_series
+from .conftest import make_series, write_tiny_data
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +61,21 @@ def test_results_come_back_in_input_order() -> None:
 def test_bad_worker_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="workers"):
         DaskExecutor(workers=0)
+
+
+def test_refresh_with_the_dask_executor_publishes_the_same_forecasts_as_a_local_refresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in {"CROSSOVER_N_PATHS": "50", "CROSSOVER_HORIZON": "8", "CROSSOVER_BACKTEST_ORIGINS": "2"}.items():
+        monkeypatch.setenv(key, value)
+    data = write_tiny_data(tmp_path / "data", ("healthcare", "retail"))
+    outputs = {}
+    for executor in ("local", "dask"):
+        db = tmp_path / f"{executor}.duckdb"
+        init_db(db, data)
+        args = ["refresh", "--db", str(db), "--executor", executor, "--models", "naive,drift,ets"]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        outputs[executor] = vintages.load_run(db, "latest")
+    assert_frame_equal(outputs["dask"].forecasts, outputs["local"].forecasts)
+    assert_frame_equal(outputs["dask"].crossover, outputs["local"].crossover)
