@@ -16,16 +16,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.text import Text
-from typer.core import TyperGroup
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
 from . import __version__
 from .config import DB_ENV, default_db_path
 from .errors import ForecastingError
-
 
 
 class _Group(TyperGroup):
@@ -83,7 +82,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Log progress (-v) or debug detail (-vv).")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="Log progress (-v) or debug detail (-vv).")
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -115,8 +116,13 @@ def init(db: DbOption = None) -> None:
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV or Parquet file in long format: period, sector, workload, "
-                                         "spend_usd (optional region, source).", show_default=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV or Parquet file in long format: period, sector, workload, spend_usd (optional region, source).",
+            show_default=False,
+        ),
+    ],
     db: DbOption = None,
     replace: Annotated[bool, typer.Option("--replace", help="Let imported rows overwrite shipped rows.")] = False,
 ) -> None:
@@ -133,7 +139,9 @@ def import_(
 
 @app.command("build-data")
 def build_data(
-    check: Annotated[bool, typer.Option("--check", help="Only verify the shipped files are reproduced exactly.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only verify the shipped files are reproduced exactly.")
+    ] = False,
 ) -> None:
     """Regenerate data/ from the curated published figures (byte for byte)."""
     from .build_data import main as build_main
@@ -156,16 +164,27 @@ def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int]
 
 @app.command()
 def forecast(
-    input: Annotated[Path, typer.Argument(help="CSV file in long format, one row per series and period.",
-                                          show_default=False, exists=True, dir_okay=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write the forecasts to.",
-                                         show_default=False, dir_okay=False)],
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV file in long format, one row per series and period.",
+            show_default=False,
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="CSV file to write the forecasts to.", show_default=False, dir_okay=False),
+    ],
     horizon: Annotated[int, typer.Option("--horizon", "-h", min=1, help="Periods to forecast.")] = 8,
     id_col: Annotated[str, typer.Option("--id-col", help="Column naming the series.")] = "unique_id",
     date_col: Annotated[str, typer.Option("--date-col", help="Column with the period's date.")] = "ds",
     value_col: Annotated[str, typer.Option("--value-col", help="Column with the value.")] = "y",
-    freq: Annotated[str | None, typer.Option("--freq", help="Y, Q or M (pandas aliases accepted); inferred "
-                                             "from the dates when omitted.")] = None,
+    freq: Annotated[
+        str | None,
+        typer.Option("--freq", help="Y, Q or M (pandas aliases accepted); inferred from the dates when omitted."),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the sample paths.")] = 0,
 ) -> None:
     """Forecast any series file with the dashboard's engine: backtest, pick, calibrate intervals.
@@ -178,8 +197,10 @@ def forecast(
     with progress_bar("fitting", n_series) as advance:
         result = forecast_file(input, output, horizon, id_col, date_col, value_col, freq, seed=seed, progress=advance)
     fallbacks = result.status[result.status["status"] != "ok"]
-    out.print(f"wrote {len(result.forecasts)} rows for {n_series} series to {output}"
-              + (f" ({len(fallbacks)} on a fallback model; see the log)" if len(fallbacks) else ""))
+    out.print(
+        f"wrote {len(result.forecasts)} rows for {n_series} series to {output}"
+        + (f" ({len(fallbacks)} on a fallback model; see the log)" if len(fallbacks) else "")
+    )
 
 
 def _count_series(path: Path, id_col: str) -> int | None:
@@ -227,8 +248,15 @@ def scenario_show(
 
 @scenario_app.command("save")
 def scenario_save(
-    file: Annotated[Path, typer.Argument(help="JSON file with the scenario (as `scenario show` prints it).",
-                                         show_default=False, exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON file with the scenario (as `scenario show` prints it).",
+            show_default=False,
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
     name: Annotated[str | None, typer.Option("--name", help="Save under this name instead of the file's.")] = None,
     db: DbOption = None,
 ) -> None:
@@ -248,12 +276,18 @@ def scenario_save(
 
 @scenario_app.command("set")
 def scenario_set(
-    name: Annotated[str, typer.Argument(help="Scenario to change (created from the baseline if new).",
-                                        show_default=False)],
-    driver: Annotated[str, typer.Argument(help="Driver key, e.g. edge_share (see `scenario drivers`).",
-                                          show_default=False)],
-    value: Annotated[str, typer.Argument(help="A number, LO:HI for a uniform range, or LO:MODE:HI for a "
-                                         "triangular one.", show_default=False)],
+    name: Annotated[
+        str, typer.Argument(help="Scenario to change (created from the baseline if new).", show_default=False)
+    ],
+    driver: Annotated[
+        str, typer.Argument(help="Driver key, e.g. edge_share (see `scenario drivers`).", show_default=False)
+    ],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="A number, LO:HI for a uniform range, or LO:MODE:HI for a triangular one.", show_default=False
+        ),
+    ],
     sector: Annotated[str, typer.Option("--sector", help="Sector id, or 'all' for every sector.")] = "all",
     db: DbOption = None,
 ) -> None:
@@ -312,14 +346,18 @@ def scenario_delete(
 
 # --------------------------------------------------------------------------- refresh, export, schedule, vintages
 
-vintage_app = typer.Typer(cls=_Group, help="List, show and compare forecast vintages (published runs).",
-                          no_args_is_help=True)
+vintage_app = typer.Typer(
+    cls=_Group, help="List, show and compare forecast vintages (published runs).", no_args_is_help=True
+)
 app.add_typer(vintage_app, name="vintage")
 
 ModelsOption = Annotated[
     str | None,
-    typer.Option("--models", help="Comma-separated engine models to choose from, e.g. naive,drift,ets "
-                 "(default: the engine's full set).", show_default=False),
+    typer.Option(
+        "--models",
+        help="Comma-separated engine models to choose from, e.g. naive,drift,ets (default: the engine's full set).",
+        show_default=False,
+    ),
 ]
 
 
@@ -344,18 +382,35 @@ def _refresh_progress() -> Iterator[Callable[[int, int], None]]:
 @app.command()
 def refresh(
     db: DbOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Refit and publish even if data and settings are "
-                                        "unchanged.")] = False,
-    executor: Annotated[str, typer.Option("--executor", help="Where fits run: local (processes on this "
-                                          "machine) or dask.")] = "local",
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT "
-                                                  "(default: a local cluster).", show_default=False)] = None,
-    from_manifest: Annotated[Path | None, typer.Option("--from-manifest", help="Reproduce a bundle's run from "
-                                                       "its manifest.json.", exists=True, dir_okay=False,
-                                                       show_default=False)] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Refit and publish even if data and settings are unchanged.")
+    ] = False,
+    executor: Annotated[
+        str, typer.Option("--executor", help="Where fits run: local (processes on this machine) or dask.")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a local cluster).", show_default=False
+        ),
+    ] = None,
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-manifest",
+            help="Reproduce a bundle's run from its manifest.json.",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     models: ModelsOption = None,
-    accept_restatement: Annotated[bool, typer.Option("--accept-restatement", help="Publish even though past "
-                                                     "values changed beyond the restatement threshold.")] = False,
+    accept_restatement: Annotated[
+        bool,
+        typer.Option(
+            "--accept-restatement", help="Publish even though past values changed beyond the restatement threshold."
+        ),
+    ] = False,
 ) -> None:
     """Fit and backtest every series, draw joint paths and crossovers, and publish a new vintage atomically.
 
@@ -376,30 +431,52 @@ def refresh(
         pool = DaskExecutor(scheduler)
     try:
         with _refresh_progress() as advance:
-            summary = run_refresh(_db(db), Settings.from_env(), force=force, executor=pool, progress=advance,
-                                  from_manifest=from_manifest, models=_models(models),
-                                  accept_restatement=accept_restatement)
+            summary = run_refresh(
+                _db(db),
+                Settings.from_env(),
+                force=force,
+                executor=pool,
+                progress=advance,
+                from_manifest=from_manifest,
+                models=_models(models),
+                accept_restatement=accept_restatement,
+            )
     finally:
         if pool is not None:
             pool.close()
     if not summary.published:
         out.print(summary.message)
         return
-    out.print(f"{summary.message}: {summary.n_series} series ({summary.n_ok} ok, {summary.n_fallback} fallback, "
-              f"{summary.n_failed} failed) in {summary.timings.get('total', 0):.1f}s"
-              + (f"; pruned {len(summary.pruned)} old run(s)" if summary.pruned else ""))
+    out.print(
+        f"{summary.message}: {summary.n_series} series ({summary.n_ok} ok, {summary.n_fallback} fallback, "
+        f"{summary.n_failed} failed) in {summary.timings.get('total', 0):.1f}s"
+        + (f"; pruned {len(summary.pruned)} old run(s)" if summary.pruned else "")
+    )
     if summary.change_report:
         out.print(summary.change_report)
 
 
 @app.command("export")
 def export_(
-    kind: Annotated[str, typer.Argument(help="history, forecasts, crossover, backtests, scenarios or "
-                                        "sensitivity (ignored with --bundle).", show_default=False)] = "forecasts",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file to write.", dir_okay=False,
-                                                show_default=False)] = None,
-    bundle: Annotated[Path | None, typer.Option("--bundle", help="Write every export plus manifest.json "
-                                                "into this directory.", file_okay=False, show_default=False)] = None,
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="history, forecasts, crossover, backtests, scenarios or sensitivity (ignored with --bundle).",
+            show_default=False,
+        ),
+    ] = "forecasts",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV file to write.", dir_okay=False, show_default=False)
+    ] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle",
+            help="Write every export plus manifest.json into this directory.",
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     run: Annotated[str, typer.Option("--run", help="Run id, or latest.")] = "latest",
     scenario: Annotated[str, typer.Option("--scenario", help="Saved scenario to apply.")] = "baseline",
     db: DbOption = None,
@@ -419,8 +496,9 @@ def export_(
 
 @app.command()
 def schedule(
-    cron: Annotated[str, typer.Option("--cron", help="Crontab expression (5 fields), e.g. \"0 6 * * MON\".",
-                                      show_default=False)],
+    cron: Annotated[
+        str, typer.Option("--cron", help='Crontab expression (5 fields), e.g. "0 6 * * MON".', show_default=False)
+    ],
     db: DbOption = None,
     run_now: Annotated[bool, typer.Option("--run-now", help="Also refresh once right away.")] = False,
     models: ModelsOption = None,
@@ -441,8 +519,9 @@ def vintage_list(db: DbOption = None) -> None:
     runs = list_runs(_db(db))
     runs["created_at"] = runs["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
     runs["data_fingerprint"] = runs["data_fingerprint"].str[:12]
-    _print_table(runs[["run_id", "created_at", "status", "data_fingerprint", "n_series", "n_ok", "n_fallback",
-                       "n_failed"]])
+    _print_table(
+        runs[["run_id", "created_at", "status", "data_fingerprint", "n_series", "n_ok", "n_fallback", "n_failed"]]
+    )
 
 
 @vintage_app.command("show")
@@ -455,8 +534,10 @@ def vintage_show(
 
     data = load_run(_db(db), run)
     info = data.info
-    out.print(f"run {info.run_id} ({info.status}), created {info.created_at:%Y-%m-%d %H:%M:%S} UTC, data "
-              f"{info.data_fingerprint[:12]}, code {info.code_version}, seed {info.seed}")
+    out.print(
+        f"run {info.run_id} ({info.status}), created {info.created_at:%Y-%m-%d %H:%M:%S} UTC, data "
+        f"{info.data_fingerprint[:12]}, code {info.code_version}, seed {info.seed}"
+    )
     out.print("settings: " + ", ".join(f"{k}={v}" for k, v in sorted(info.config.items())))
     _print_table(data.status, title="series")
     table = data.crossover.copy()

@@ -202,7 +202,7 @@ def validate_file(path: Path) -> pd.DataFrame:
         raise ValidationError(problems, what=path.name)
     typed, problems = _check_rows(df)
     if problems:
-        raise ValidationError(sorted(problems, key=lambda p: (p.row or 0)), what=path.name)
+        raise ValidationError(sorted(problems, key=lambda p: p.row or 0), what=path.name)
     return typed
 
 
@@ -243,7 +243,9 @@ def import_file(db: Path, path: Path, *, replace: bool = False) -> ImportSummary
             & (merged["spend_usd_old"] == merged["spend_usd"])
             & (merged["source_ids_old"] == merged["source_ids"])
         )
-        changed = merged.loc[~same, list(incoming.columns)].assign(imported_at=pd.Timestamp.now(tz="UTC").tz_localize(None))
+        changed = merged.loc[~same, list(incoming.columns)].assign(
+            imported_at=pd.Timestamp.now(tz="UTC").tz_localize(None)
+        )
         s.insert("spend_history", changed, replace=True)
     updated = int(merged.loc[~same, "provenance_old"].notna().sum())
     periods = typed["period"].sort_values()

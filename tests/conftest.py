@@ -39,13 +39,28 @@ def write_tiny_data(folder: Path, sectors: tuple[str, ...] = ("healthcare", "ret
     """Write a minimal shipped-data folder (two sectors, 2022Q1-2024Q4) and return it."""
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(
-        {"source_id": ["src-a"], "publisher": ["Example Research"], "title": ["AI spend"],
-         "source_date": ["2024-01-01"], "url": ["https://example.org/ai"]}
+        {
+            "source_id": ["src-a"],
+            "publisher": ["Example Research"],
+            "title": ["AI spend"],
+            "source_date": ["2024-01-01"],
+            "url": ["https://example.org/ai"],
+        }
     ).to_csv(folder / "sources.csv", index=False)
     pd.DataFrame(
-        {"estimate_id": ["est-1"], "metric": ["ai_optimized_iaas_spend"], "scope": ["global"], "sector": [""],
-         "year": ["2024"], "period": [""], "value": ["7.447"], "unit": ["usd_billion"], "kind": ["actual"],
-         "source_id": ["src-a"], "note": [""]}
+        {
+            "estimate_id": ["est-1"],
+            "metric": ["ai_optimized_iaas_spend"],
+            "scope": ["global"],
+            "sector": [""],
+            "year": ["2024"],
+            "period": [""],
+            "value": ["7.447"],
+            "unit": ["usd_billion"],
+            "kind": ["actual"],
+            "source_id": ["src-a"],
+            "note": [""],
+        }
     ).to_csv(folder / "published_estimates.csv", index=False)
     rows = []
     quarters = pd.period_range("2022Q1", "2024Q4", freq="Q")

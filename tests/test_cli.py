@@ -32,8 +32,15 @@ COMMANDS = _commands(ROOT)  # type: ignore[arg-type]
 
 def test_the_cli_offers_the_documented_commands() -> None:
     names = {" ".join(path) for path, _ in COMMANDS}
-    assert {"init", "import", "build-data", "scenario list", "scenario show", "scenario save",
-            "scenario delete"} <= names
+    assert {
+        "init",
+        "import",
+        "build-data",
+        "scenario list",
+        "scenario show",
+        "scenario save",
+        "scenario delete",
+    } <= names
 
 
 @pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=[" ".join(p) for p, _ in COMMANDS])
@@ -80,7 +87,8 @@ def test_commands_build_the_database_on_first_use(tmp_path: Path, monkeypatch) -
 
 
 def test_python_dash_m_forecasting_prints_help() -> None:
-    result = subprocess.run([sys.executable, "-m", "forecasting", "--help"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "forecasting", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout and "import" in result.stdout
-

@@ -44,10 +44,22 @@ BAD_FILES = {
         "period,sector,workload,spend_usd\n2025Q1,retail,fine-tuning,1\n",
         "row 2, column 'workload': unknown workload 'fine-tuning'",
     ),
-    "negative spend": ("period,sector,workload,spend_usd\n2025Q1,retail,training,-5\n", "row 2, column 'spend_usd': spend -5 is negative"),
-    "NaN spend": ("period,sector,workload,spend_usd\n2025Q1,retail,training,NaN\n", "row 2, column 'spend_usd': spend is NaN"),
-    "infinite spend": ("period,sector,workload,spend_usd\n2025Q1,retail,training,inf\n", "row 2, column 'spend_usd': spend is infinite"),
-    "text spend": ("period,sector,workload,spend_usd\n2025Q1,retail,training,lots\n", "row 2, column 'spend_usd': 'lots' is not a number"),
+    "negative spend": (
+        "period,sector,workload,spend_usd\n2025Q1,retail,training,-5\n",
+        "row 2, column 'spend_usd': spend -5 is negative",
+    ),
+    "NaN spend": (
+        "period,sector,workload,spend_usd\n2025Q1,retail,training,NaN\n",
+        "row 2, column 'spend_usd': spend is NaN",
+    ),
+    "infinite spend": (
+        "period,sector,workload,spend_usd\n2025Q1,retail,training,inf\n",
+        "row 2, column 'spend_usd': spend is infinite",
+    ),
+    "text spend": (
+        "period,sector,workload,spend_usd\n2025Q1,retail,training,lots\n",
+        "row 2, column 'spend_usd': 'lots' is not a number",
+    ),
     "duplicate keys": (
         "period,sector,workload,spend_usd\n2025Q1,retail,training,1\n2025Q2,retail,training,1\n2025Q1,Retail,training,2\n",
         "row 4: duplicate key 2025Q1 retail/training (worldwide); also in row 2",
@@ -58,7 +70,10 @@ BAD_FILES = {
         "period,sector,workload,spend_usd\n2025Q1,retail,training,1\n2025Q1,Fran\xe7ais,training,1\n".encode("latin-1"),
         "row 3: not valid UTF-8",
     ),
-    "total sector": ("period,sector,workload,spend_usd\n2025Q1,total,training,1\n", "row 2, column 'sector': 'total' is computed"),
+    "total sector": (
+        "period,sector,workload,spend_usd\n2025Q1,total,training,1\n",
+        "row 2, column 'sector': 'total' is computed",
+    ),
     "overwrites shipped row": (
         "period,sector,workload,spend_usd\n2023Q1,healthcare,training,1\n",
         "row 2: would overwrite a shipped modelled value; use --replace",
@@ -90,7 +105,9 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(
 
 
 def test_every_problem_in_a_file_is_reported_at_once(db: Path, tmp_path: Path) -> None:
-    text = "period,sector,workload,spend_usd\n2025Q1,retail,training,-1\nlater,retail,inference,2\n2025Q2,retail,gpu,x\n"
+    text = (
+        "period,sector,workload,spend_usd\n2025Q1,retail,training,-1\nlater,retail,inference,2\n2025Q2,retail,gpu,x\n"
+    )
     with pytest.raises(ValidationError) as info:
         import_file(db, _write(tmp_path, text))
     assert [(p.row, p.column) for p in info.value.problems] == [
@@ -116,8 +133,20 @@ def test_a_good_file_lands_with_user_provenance_and_a_summary(db: Path, tmp_path
     with store.reader(db) as s:
         rows = s.frame("history_spend", provenance="user")
     assert rows[["sector", "workload", "spend_usd", "provenance", "source_ids"]].to_dict("records") == [
-        {"sector": "acme_corp", "workload": "inference", "spend_usd": 50.0, "provenance": "user", "source_ids": "upload.csv"},
-        {"sector": "acme_corp", "workload": "training", "spend_usd": 100.0, "provenance": "user", "source_ids": "upload.csv"},
+        {
+            "sector": "acme_corp",
+            "workload": "inference",
+            "spend_usd": 50.0,
+            "provenance": "user",
+            "source_ids": "upload.csv",
+        },
+        {
+            "sector": "acme_corp",
+            "workload": "training",
+            "spend_usd": 100.0,
+            "provenance": "user",
+            "source_ids": "upload.csv",
+        },
     ]
 
 
@@ -153,8 +182,13 @@ def test_replace_lets_an_import_overwrite_a_shipped_row(db: Path, tmp_path: Path
 def test_parquet_files_import_like_csv(db: Path, tmp_path: Path) -> None:
     path = tmp_path / "upload.parquet"
     pd.DataFrame(
-        {"period": ["2025Q1", "2025Q2"], "sector": ["retail x", "retail x"], "workload": ["training"] * 2,
-         "spend_usd": [1.5, 2.5], "region": ["emea", "emea"]}
+        {
+            "period": ["2025Q1", "2025Q2"],
+            "sector": ["retail x", "retail x"],
+            "workload": ["training"] * 2,
+            "spend_usd": [1.5, 2.5],
+            "region": ["emea", "emea"],
+        }
     ).to_parquet(path)
     summary = import_file(db, path)
     assert (summary.rows, summary.inserted, summary.sectors) == (2, 2, ("retail_x",))

@@ -78,7 +78,7 @@ def test_insert_refuses_tables_and_columns_outside_the_allow_list(db: Path) -> N
     with pytest.raises(ValueError, match="allow-list"), store.writer(db) as s:
         s.insert("pg_catalog; drop table sources", pd.DataFrame({"a": [1]}))
     with pytest.raises(ValueError, match="not columns of sources"), store.writer(db) as s:
-        s.insert("sources", pd.DataFrame({"source_id": ["x"], "evil\"": ["y"]}))
+        s.insert("sources", pd.DataFrame({"source_id": ["x"], 'evil"': ["y"]}))
 
 
 def test_query_names_must_be_plain_words() -> None:
@@ -146,7 +146,9 @@ def test_a_reader_reports_busy_while_another_process_holds_the_file_for_writing(
 
 def test_a_writer_waits_for_the_write_lock_and_then_gives_up_clearly(db: Path) -> None:
     lock = store.lock_path(db)
-    proc = _hold(f"import fcntl, os; fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT); fcntl.flock(fd, fcntl.LOCK_EX)")
+    proc = _hold(
+        f"import fcntl, os; fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT); fcntl.flock(fd, fcntl.LOCK_EX)"
+    )
     try:
         with pytest.raises(DatabaseBusyError, match="write lock"), store.writer(db, timeout=0.3):
             pass
