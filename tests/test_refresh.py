@@ -198,13 +198,13 @@ def test_killing_a_refresh_at_any_stage_leaves_the_previous_vintage_intact(rdb: 
     extra = {"HOLD_RENAME": str(marker)} if stage == "rename" else {
         "CROSSOVER_REFRESH_PAUSE": stage, "CROSSOVER_REFRESH_PAUSE_MARKER": str(marker)}
     proc = subprocess.Popen([sys.executable, "-c", _DRIVER, str(rdb)], env=_child_env(**extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
     try:
         _wait_for(marker, proc)
         if stage != "fit":
             assert list(rdb.parent.glob(f".{rdb.name}.*.tmp")), "the writer's copy should exist while held"
     finally:
-        proc.send_signal(signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)  # the job and its fitting workers, as systemd would
         proc.wait()
     assert checksums(rdb) == before and store.file_digest(rdb) == digest
     assert vintages.latest_run_id(rdb) == first.run_id
@@ -217,7 +217,8 @@ def test_a_second_refresh_exits_75_at_once_while_one_is_running(rdb: Path) -> No
     marker = rdb.with_name("at-fit")
     cmd = [sys.executable, "-m", "forecasting", "refresh", "--db", str(rdb), "--models", ",".join(MODELS)]
     env = _child_env(CROSSOVER_REFRESH_PAUSE="fit", CROSSOVER_REFRESH_PAUSE_MARKER=str(marker))
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
     try:
         _wait_for(marker, first)
         before = checksums(rdb)
@@ -228,7 +229,7 @@ def test_a_second_refresh_exits_75_at_once_while_one_is_running(rdb: Path) -> No
         assert time.monotonic() - started < 15  # interpreter start-up; the lock check itself does not wait
         assert checksums(rdb) == before
     finally:
-        first.kill()
+        os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     assert refresh_lock_path(rdb).exists()
 
