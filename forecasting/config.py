@@ -56,9 +56,12 @@ def split_series_id(unique_id: str) -> tuple[str, str]:
 
 
 def default_db_path() -> Path:
-    """The database file: ``$CROSSOVER_DB`` if set, else ``crossover.duckdb`` in the repo."""
+    """``$CROSSOVER_DB`` if set, else ``crossover.duckdb`` in the source checkout (or, installed, the cwd)."""
     env = os.environ.get(DB_ENV)
-    return Path(env).expanduser() if env else REPO_ROOT / "crossover.duckdb"
+    if env:
+        return Path(env).expanduser()
+    in_checkout = (REPO_ROOT / "pyproject.toml").is_file()
+    return (REPO_ROOT if in_checkout else Path.cwd()) / "crossover.duckdb"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -23,7 +24,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +58,13 @@ _BUSY_MARKERS = ("lock", "Resource temporarily unavailable")
 
 
 def _resource_dir(package: str, fallback: Path) -> Path:
-    """Directory of an installed data package, or its place in the source tree."""
+    """Directory of an installed data package (``sql/`` and ``data/`` ship as such), or its source folder."""
     try:
-        return Path(str(resources.files(package)))
+        spec = importlib.util.find_spec(package)
     except ModuleNotFoundError:
-        return fallback
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else fallback
 
 
 SQL_DIR = _resource_dir("forecasting.sql", REPO_ROOT / "sql")
