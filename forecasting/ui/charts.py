@@ -111,7 +111,7 @@ def spend_fan(history: pd.DataFrame, fan: pd.DataFrame, *, crossover: Crossover 
         _markers(fig, markers, quarterly=True)
     _crossover_marks(fig, crossover)
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", dtick=1)  # label powers of ten only; "2, 5" minor labels clutter
     label = "USD billion per quarter" + (" (log scale)" if log_y else "")
     return theme.style(fig, height=height, title=title, yaxis_title=label)
 
@@ -170,7 +170,7 @@ def annual_chart(annual: pd.DataFrame, markers: pd.DataFrame | None = None, titl
         _markers(fig, markers, quarterly=False)
     fig.update_xaxes(dtick=1)
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", dtick=1)  # label powers of ten only; "2, 5" minor labels clutter
     return theme.style(fig, height=height, title=title, yaxis_title="USD billion per year (P50, 80% bars)")
 
 
