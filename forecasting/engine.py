@@ -24,8 +24,8 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from forecasting.executors import Executor, LocalExecutor
-from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, Y, YHAT, validate_history
-from forecasting.metrics import coverage, interval_score, mase, mase_scale, smape
+from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y, validate_history
+from forecasting.metrics import coverage, interval_score, mase_scale, smape
 from forecasting.models import DEFAULT_MODELS, MODELS, get_model
 from forecasting.models.base import Z80, Z95, PointForecast
 
@@ -39,15 +39,14 @@ MIN_TRAIN = 5
 MAX_COMBO = 3
 #: Models whose equal-weight combination is the default choice.
 CORE = ("ets", "arima", "theta", "prophet")
-#: A candidate replaces the core combination only when its backtest MASE is this much lower.
-SELECT_MARGIN = 0.15
+#: A candidate replaces the core combination only when its backtest MASE is this much lower
+#: (tuned on M3: selecting on a few noisy origins loses accuracy, see docs/engine.md).
+SELECT_MARGIN = 0.75
 #: Standardised errors wanted per horizon step before the calibration stops widening its window.
 MIN_POOL = 150
 #: Probability grid on which calibrated quantile functions are stored (includes the interval knots).
 P_GRID = np.unique(np.concatenate([np.linspace(0.001, 0.999, 221), [0.025, 0.1, 0.5, 0.9, 0.975]]))
 _KNOTS = {name: int(np.searchsorted(P_GRID, p)) for name, p in [(LO95, 0.025), (LO80, 0.1), (HI80, 0.9), (HI95, 0.975)]}
-_SYMMETRIC = False
-_LOG_MODE = "auto"  # "always" / "never" only for experiments
 _SEASON = {"Y": 1, "Q": 4, "M": 12}
 _MONTHS = {"Y": 12, "Q": 3, "M": 1}
 _FREQ_ALIASES = {
@@ -145,7 +144,9 @@ def _from_model(z: np.ndarray, transform: str) -> np.ndarray:
     return np.exp(np.clip(z, -700, 700)) if transform == "log" else z
 
 
-def _backtest(name: str, z: np.ndarray, task: SeriesTask, cutoffs: np.ndarray, spec: object) -> tuple[np.ndarray, np.ndarray]:
+def _backtest(
+    name: str, z: np.ndarray, task: SeriesTask, cutoffs: np.ndarray, spec: object
+) -> tuple[np.ndarray, np.ndarray]:
     model = MODELS[name]()
     h = task.backtest_horizon
     mean = np.full((len(cutoffs), h), np.nan)
@@ -187,11 +188,15 @@ def _fit_series(task: SeriesTask) -> SeriesFit:
     # Theta is cheap and trend-aware: its backtest on both scales decides the transform.
     cached: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     transform = "none"
-    if np.all(y > 0) and _LOG_MODE != "never":
+    if np.all(y > 0):
         z_log = np.log(y)
         bt_log = _backtest("theta", z_log, task, cutoffs, None)
         bt_raw = _backtest("theta", y, task, cutoffs, None)
-        transform = "log" if _LOG_MODE == "always" or _scaled_error(bt_log[0], actual, scales, "log") <= _scaled_error(bt_raw[0], actual, scales, "none") else "none"
+        transform = (
+            "log"
+            if _scaled_error(bt_log[0], actual, scales, "log") <= _scaled_error(bt_raw[0], actual, scales, "none")
+            else "none"
+        )
         cached["theta"] = bt_log if transform == "log" else bt_raw
     z = _to_model(y, transform)
     final: dict[str, PointForecast] = {}
@@ -234,9 +239,10 @@ def _score(uid: str, name: str, fit: SeriesFit, mean: np.ndarray, sigma: np.ndar
         "smape": smape(a[ok], p[ok]) if ok.any() else np.nan,
         "coverage_80": coverage(a[ok], bounds[Z80][0][ok], bounds[Z80][1][ok]) if ok.any() else np.nan,
         "coverage_95": coverage(a[ok], bounds[Z95][0][ok], bounds[Z95][1][ok]) if ok.any() else np.nan,
-        "interval_score": float(np.nanmean(
-            [interval_score(a[i], bounds[Z95][0][i], bounds[Z95][1][i], 0.95, s[i]) for i in range(len(a)) if ok[i].any()]
-        )) if ok.any() else np.nan,
+        "interval_score": float(np.nanmean([
+            interval_score(a[i], bounds[Z95][0][i], bounds[Z95][1][i], 0.95, s[i])
+            for i in range(len(a)) if ok[i].any()
+        ])) if ok.any() else np.nan,
         "chosen": False,
     }  # fmt: skip
 
@@ -297,8 +303,9 @@ def calibrate(choices: Sequence[_Choice], horizon: int) -> np.ndarray:
         return np.tile(normal, (horizon, 1))
     by_step = [np.concatenate([c.u[:, k] for c in choices if c.u.shape[1] > k]) for k in range(steps)]
     by_step = [v[np.isfinite(v)] for v in by_step]
-    if _SYMMETRIC:
-        by_step = [np.concatenate([v, -v]) for v in by_step]
+    # Symmetrised (each error also counted with its sign flipped): with a few hundred errors
+    # the tails of a signed pool are too noisy, and the point forecast stays the centre.
+    by_step = [np.concatenate([v, -v]) for v in by_step]
     if sum(len(v) for v in by_step) < 10:
         return np.tile(normal, (horizon, 1))
     q = np.empty((steps, len(P_GRID)))
@@ -406,7 +413,9 @@ def _prepare(uid: str, g: pd.DataFrame, code: str) -> _Prepared:
         filled = np.interp(full, pos, np.log(y) if positive else y)
         y = np.exp(filled) if positive else filled
         status = "fallback"
-        notes.append(f"filled {len(full) - len(pos)} missing period(s) by {'log-' if positive else ''}linear interpolation")
+        notes.append(
+            f"filled {len(full) - len(pos)} missing period(s) by {'log-' if positive else ''}linear interpolation"
+        )
     return _Prepared(uid, y, last, status, "; ".join(notes))
 
 
@@ -415,8 +424,10 @@ def _fallback_choice(y: np.ndarray, horizon: int) -> tuple[str, _Choice, str]:
     k = np.arange(1, horizon + 1)
     empty = np.empty((0, 0))
     if np.ptp(y) == 0:
-        return "constant", _Choice("constant", "none", np.full(horizon, y[-1]), np.zeros(horizon), empty), (
-            f"constant series ({y[-1]:g}): flat forecast with zero-width intervals"
+        return (
+            "constant",
+            _Choice("constant", "none", np.full(horizon, y[-1]), np.zeros(horizon), empty),
+            (f"constant series ({y[-1]:g}): flat forecast with zero-width intervals"),
         )
     transform = "log" if np.all(y > 0) else "none"
     z = _to_model(y, transform)
@@ -479,7 +490,9 @@ def forecast(
             name, choices[p.uid], msg = _fallback_choice(p.y, horizon)
             status[p.uid] = ("fallback", name, "; ".join(m for m in (p.message, msg) if m))
         else:
-            tasks.append(SeriesTask(p.uid, p.y, season, horizon, names, backtest_origins, bt_h, stable_seed(seed, p.uid)))
+            tasks.append(
+                SeriesTask(p.uid, p.y, season, horizon, names, backtest_origins, bt_h, stable_seed(seed, p.uid))
+            )
             continue
         done += 1
     if progress and done:
@@ -523,9 +536,7 @@ def _assemble(
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, pd.DatetimeIndex]]:
     """Bounds from the calibrated deviations, and joint paths drawn group by group."""
     normal = np.tile(stats.norm.ppf(P_GRID), (horizon, 1))
-    devs = {
-        uid: _deviations(c.sigma, quant if c.u.size else normal) for uid, c in choices.items()
-    }
+    devs = {uid: _deviations(c.sigma, quant if c.u.size else normal) for uid, c in choices.items()}
     members: dict[str, list[str]] = {}
     for uid in sorted(choices):
         members.setdefault(groups.get(uid, f"\x00{uid}"), []).append(uid)
@@ -554,7 +565,9 @@ def _assemble(
         cols = {YHAT: c.mean} | {col: c.mean + dev[:, j] for col, j in _KNOTS.items()}
         cols = {col: _finish(_from_model(v, c.transform), p.y) for col, v in cols.items()}
         frames.append(pd.DataFrame({UID: uid, DS: future_ds[uid], MODEL: c.name, **cols}))
-    forecasts = pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS] if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
+    forecasts = (
+        pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS] if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
+    )
     return forecasts, paths, future_ds
 
 

@@ -86,7 +86,7 @@ def _sigma(res: Any, spec: EtsSpec, season: int, horizon: int, mean: np.ndarray,
     gamma = float(res.smoothing_seasonal) if spec.seasonal else 0.0
     phi = float(res.damping_trend) if spec.damped else 1.0
     j = np.arange(1, horizon)
-    phi_j = np.cumsum(phi ** j) if spec.damped else j.astype(float)
+    phi_j = np.cumsum(phi**j) if spec.damped else j.astype(float)
     c = alpha + beta * phi_j + gamma * ((j % max(season, 1)) == 0)
     growth = np.sqrt(1 + np.concatenate([[0.0], np.cumsum(c**2)]))
     resid = np.asarray(res.resid, dtype=float)

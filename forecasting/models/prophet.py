@@ -63,7 +63,7 @@ class Prophet(Model):
         k = np.arange(1, horizon + 1)
         # Prophet's own bands need sampling; we give a random-walk-shaped sd that the
         # engine's calibration rescales from backtest errors.
-        return PointForecast(pred[len(y):], s * np.sqrt(k))
+        return PointForecast(pred[len(y) :], s * np.sqrt(k))
 
     def _capacity(self, y: np.ndarray) -> tuple[float, float]:
         lo, hi = float(np.min(y)), float(np.max(y))

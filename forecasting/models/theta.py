@@ -24,9 +24,7 @@ class Theta(Model):
         method = "multiplicative" if seasonal and np.all(y > 0) else "additive"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = ThetaModel(
-                y, period=season if seasonal else 1, deseasonalize=seasonal, method=method
-            ).fit()
+            res = ThetaModel(y, period=season if seasonal else 1, deseasonalize=seasonal, method=method).fit()
             mean = np.asarray(res.forecast(horizon), dtype=float)
         alpha = float(np.clip(res.params["alpha"], 1e-4, 1.0))
         drift = float(res.params["b0"]) / 2
