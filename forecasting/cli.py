@@ -479,18 +479,27 @@ def export_(
     ] = None,
     run: Annotated[str, typer.Option("--run", help="Run id, or latest.")] = "latest",
     scenario: Annotated[str, typer.Option("--scenario", help="Saved scenario to apply.")] = "baseline",
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="Crossover when inference reaches THRESHOLD x training (1 = overtakes; e.g. 1.5 or 2 for "
+            "sectors that crossed already). Applies to crossover and sensitivity; adds _x<THRESHOLD> to bundle "
+            "file names when not 1.",
+        ),
+    ] = 1.0,
     db: DbOption = None,
 ) -> None:
     """Export a run as tidy CSV (formula-safe), or a reproducible bundle with --bundle."""
     from . import export
 
     if bundle is not None:
-        written = export.write_bundle(_db(db), bundle, run, scenario)
+        written = export.write_bundle(_db(db), bundle, run, scenario, threshold)
         out.print(f"wrote {len(written)} files to {bundle}")
         return
     if output is None:
         raise ValueError("give --output FILE.csv (or --bundle DIR)")
-    rows = export.write_export(_db(db), kind, output, run, scenario)
+    rows = export.write_export(_db(db), kind, output, run, scenario, threshold)
     out.print(f"wrote {rows} {kind} rows to {output}")
 
 

@@ -29,6 +29,8 @@ from .frames import DS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y
 log = logging.getLogger(__name__)
 
 KINDS = ("history", "forecasts", "crossover", "backtests", "scenarios", "sensitivity")
+#: Kinds that compute crossovers, so they take the rule's threshold (inference reaches threshold x training).
+THRESHOLD_KINDS = ("crossover", "sensitivity")
 #: Seed of scenario draws; the dashboard uses the same, so exports match what it shows.
 SCENARIO_SEED = 0
 #: Leading characters a spreadsheet reads as the start of a formula (or that hide one).
@@ -69,12 +71,30 @@ def to_csv(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def filename(kind: str, run_id: str, scenario: str) -> str:
-    """``crossover_<kind>_<run id>_<scenario>.csv`` from safe characters only, at most 100 characters."""
+def check_threshold(threshold: float) -> float:
+    """``threshold`` as a float if it is a finite positive ratio; ``ValueError`` otherwise."""
+    value = float(threshold)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"threshold (inference/training ratio) must be a positive number, got {threshold}")
+    return value
+
+
+def threshold_suffix(threshold: float = 1.0) -> str:
+    """``''`` for the crossover itself (threshold 1), else ``_x<threshold>`` (``_x2``, ``_x1.5``) for file names."""
+    value = check_threshold(threshold)
+    return "" if value == 1.0 else f"_x{value:g}"
+
+
+def filename(kind: str, run_id: str, scenario: str, threshold: float = 1.0) -> str:
+    """``crossover_<kind>_<run id>_<scenario>[_x<threshold>].csv`` from safe characters only, at most 100 characters.
+
+    The threshold suffix appears only when ``threshold`` is not 1.
+    """
     if kind not in KINDS and kind != "manifest":
         raise ValueError(f"unknown export kind '{kind}'; choose one of {KINDS}")
+    suffix = threshold_suffix(threshold)
     stem = "_".join(_SAFE_NAME.sub("-", part).strip(".-") or "x" for part in ("crossover", kind, run_id, scenario))
-    return stem[:96] + ".csv"
+    return stem[: 96 - len(suffix)] + suffix + ".csv"
 
 
 def _split_ids(frame: pd.DataFrame) -> pd.DataFrame:
@@ -123,15 +143,20 @@ def _forecasts(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
     return out[["run_id", "scenario", UID, "sector", "workload", DS, MODEL, *usd.values()]]
 
 
-def _crossover(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
+def _crossover(run: vintages.RunData, db: Path, scenario: str, threshold: float = 1.0) -> pd.DataFrame:
     from .crossover import crossover_distribution, crossover_frame
 
-    if scenario == vintages.BASELINE:
-        frame = run.crossover.copy()
+    if scenario == vintages.BASELINE and threshold == 1.0:
+        frame = run.crossover.copy()  # stored at refresh, for threshold 1
+    elif scenario == vintages.BASELINE:
+        if run.baseline is None:
+            raise ValueError(f"run {run.run_id} has no baseline paths; no crossover at threshold {threshold:g}")
+        frame = crossover_frame(crossover_distribution(run.baseline, threshold=threshold))
     else:
-        frame = crossover_frame(crossover_distribution(_scenario_paths(run, db, scenario)))
-    frame = frame.assign(run_id=run.run_id, scenario=scenario)
-    return frame[["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]]
+        frame = crossover_frame(crossover_distribution(_scenario_paths(run, db, scenario), threshold=threshold))
+    frame = frame.assign(run_id=run.run_id, scenario=scenario, threshold=threshold)
+    return frame[["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon",
+                  "threshold"]]  # fmt: skip
 
 
 def _backtests(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
@@ -156,15 +181,16 @@ def _scenarios(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _sensitivity(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
+def _sensitivity(run: vintages.RunData, db: Path, scenario: str, threshold: float = 1.0) -> pd.DataFrame:
     from .sensitivity import TORNADO_COLUMNS, tornado
 
     if run.baseline is None:
         raise ValueError(f"run {run.run_id} has no baseline paths; no sensitivity to compute")
     sc = _scenario(db, scenario)
-    parts = [tornado(run.baseline, sc, s, seed=SCENARIO_SEED).assign(sector=s) for s in (*run.baseline.sectors, TOTAL)]
-    out = pd.concat(parts, ignore_index=True).assign(run_id=run.run_id, scenario=scenario)
-    return out[["run_id", "scenario", "sector", *TORNADO_COLUMNS]]
+    parts = [tornado(run.baseline, sc, s, seed=SCENARIO_SEED, threshold=threshold).assign(sector=s)
+             for s in (*run.baseline.sectors, TOTAL)]  # fmt: skip
+    out = pd.concat(parts, ignore_index=True).assign(run_id=run.run_id, scenario=scenario, threshold=threshold)
+    return out[["run_id", "scenario", "sector", *TORNADO_COLUMNS, "threshold"]]
 
 
 _BUILDERS = {
@@ -177,17 +203,31 @@ _BUILDERS = {
 }
 
 
-def frame(db: Path, kind: str, run_id: str = vintages.LATEST, scenario: str = vintages.BASELINE) -> pd.DataFrame:
-    """The tidy export ``kind`` (one of :data:`KINDS`) of a run under a saved scenario."""
+def _build(kind: str, run: vintages.RunData, db: Path, scenario: str, threshold: float) -> pd.DataFrame:
+    if kind in THRESHOLD_KINDS:
+        return _BUILDERS[kind](run, db, scenario, threshold)  # type: ignore[call-arg]
+    return _BUILDERS[kind](run, db, scenario)
+
+
+def frame(db: Path, kind: str, run_id: str = vintages.LATEST, scenario: str = vintages.BASELINE,
+          threshold: float = 1.0) -> pd.DataFrame:  # fmt: skip
+    """The tidy export ``kind`` (one of :data:`KINDS`) of a run under a saved scenario.
+
+    ``threshold`` (crossover when inference reaches threshold x training) applies to
+    :data:`THRESHOLD_KINDS` only; another kind with a threshold other than 1 is a ``ValueError``.
+    """
     if kind not in _BUILDERS:
         raise ValueError(f"unknown export kind '{kind}'; choose one of {KINDS}")
-    return _BUILDERS[kind](vintages.load_run(Path(db), run_id), Path(db), scenario)
+    threshold = check_threshold(threshold)
+    if threshold != 1.0 and kind not in THRESHOLD_KINDS:
+        raise ValueError(f"a threshold applies to the {' and '.join(THRESHOLD_KINDS)} exports only, not '{kind}'")
+    return _build(kind, vintages.load_run(Path(db), run_id), Path(db), scenario, threshold)
 
 
 def write_export(db: Path, kind: str, output: Path, run_id: str = vintages.LATEST,
-                 scenario: str = vintages.BASELINE) -> int:  # fmt: skip
+                 scenario: str = vintages.BASELINE, threshold: float = 1.0) -> int:  # fmt: skip
     """Write one export to ``output``; returns the number of data rows."""
-    df = frame(db, kind, run_id, scenario)
+    df = frame(db, kind, run_id, scenario, threshold)
     Path(output).write_bytes(to_csv(df))
     log.info("export event=written kind=%s rows=%d path=%s", kind, len(df), output)
     return len(df)
@@ -203,7 +243,7 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def manifest(run: vintages.RunData, scenario: str) -> dict[str, object]:
+def manifest(run: vintages.RunData, scenario: str, threshold: float = 1.0) -> dict[str, object]:
     """What a bundle records: run id, fingerprint, settings, models, versions and the history as used."""
     config = dict(run.info.config)
     history = run.history.sort_values([UID, DS])
@@ -215,6 +255,7 @@ def manifest(run: vintages.RunData, scenario: str) -> dict[str, object]:
         "data_fingerprint": run.info.data_fingerprint,
         "code_version": run.info.code_version,
         "scenario": scenario,
+        "threshold": threshold,
         "seed": run.info.seed,
         "scenario_seed": SCENARIO_SEED,
         "settings": {k: v for k, v in config.items() if k not in ("models", "freq")},
@@ -230,17 +271,22 @@ def manifest(run: vintages.RunData, scenario: str) -> dict[str, object]:
 
 
 def write_bundle(db: Path, directory: Path, run_id: str = vintages.LATEST,
-                 scenario: str = vintages.BASELINE) -> dict[str, Path]:  # fmt: skip
-    """Write every export of a run plus ``manifest.json`` into ``directory``; returns kind -> path."""
+                 scenario: str = vintages.BASELINE, threshold: float = 1.0) -> dict[str, Path]:  # fmt: skip
+    """Write every export of a run plus ``manifest.json`` into ``directory``; returns kind -> path.
+
+    ``threshold`` applies to the crossover and sensitivity files, whose names then carry it.
+    """
+    threshold = check_threshold(threshold)
     run = vintages.load_run(Path(db), run_id)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    for kind, build in _BUILDERS.items():
-        path = directory / filename(kind, run.run_id, scenario)
-        path.write_bytes(to_csv(build(run, Path(db), scenario)))
+    for kind in _BUILDERS:
+        t = threshold if kind in THRESHOLD_KINDS else 1.0
+        path = directory / filename(kind, run.run_id, scenario, t)
+        path.write_bytes(to_csv(_build(kind, run, Path(db), scenario, t)))
         written[kind] = path
     written["manifest"] = directory / "manifest.json"
-    written["manifest"].write_text(json.dumps(manifest(run, scenario), indent=1) + "\n", encoding="utf-8")
+    written["manifest"].write_text(json.dumps(manifest(run, scenario, threshold), indent=1) + "\n", encoding="utf-8")
     log.info("export event=bundle run=%s scenario=%s files=%d dir=%s", run.run_id, scenario, len(written), directory)
     return written

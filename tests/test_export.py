@@ -74,6 +74,16 @@ def test_file_names_use_safe_characters_only(run_id: str, scenario: str, expecte
     assert export.filename("forecasts", run_id, scenario) == expected
 
 
+def test_file_names_carry_a_threshold_other_than_1() -> None:
+    assert export.filename("crossover", "r1", "baseline", 2.0) == "crossover_crossover_r1_baseline_x2.csv"
+    assert export.filename("crossover", "r1", "baseline", 1.5) == "crossover_crossover_r1_baseline_x1.5.csv"
+    assert export.filename("crossover", "r1", "baseline", 1.0) == "crossover_crossover_r1_baseline.csv"
+    long = export.filename("crossover", "r" * 300, "s", 2.25)
+    assert (len(long), long[-10:]) == (100, "_x2.25.csv")
+    with pytest.raises(ValueError, match="must be a positive number, got 0"):
+        export.filename("crossover", "r1", "baseline", 0)
+
+
 def test_file_names_are_at_most_100_characters_and_kinds_are_checked() -> None:
     assert len(export.filename("history", "r" * 300, "s")) == 100
     with pytest.raises(ValueError, match="unknown export kind"):
@@ -87,13 +97,13 @@ def test_each_kind_is_tidy_with_run_id_scenario_and_units(published: Path) -> No
         "forecasts": ["run_id", "scenario", "unique_id", "sector", "workload", "ds", "model", "yhat_usd",
                       "yhat_lower_80_usd", "yhat_upper_80_usd", "yhat_lower_95_usd", "yhat_upper_95_usd"],
         "crossover": ["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90",
-                      "prob_within_horizon"],
+                      "prob_within_horizon", "threshold"],
         "backtests": ["run_id", "scenario", "unique_id", "model", "mase", "smape", "coverage_80", "coverage_95",
                       "interval_score", "chosen"],
         "scenarios": ["run_id", "scenario", "sector", "driver", "label", "unit", "kind", "value", "low", "mode",
                       "high"],
         "sensitivity": ["run_id", "scenario", "sector", "driver", "label", "low", "high", "p50_low", "p50_high",
-                        "shift_quarters", "censored"],
+                        "shift_quarters", "censored", "threshold"],
     }  # fmt: skip
     for kind, columns in expected.items():
         df = export.frame(published, kind, scenario="published")
@@ -114,6 +124,62 @@ def test_an_export_under_a_scenario_differs_from_the_baseline(published: Path) -
     fast = export.frame(published, "forecasts", scenario="fast_adoption")
     infer = fast["workload"] == "inference"
     assert (fast.loc[infer, "yhat_usd"].to_numpy() > base.loc[infer, "yhat_usd"].to_numpy()).any()
+
+
+def test_a_threshold_of_2_moves_the_crossover_from_the_stored_one(published: Path) -> None:
+    from forecasting.crossover import crossover_distribution, crossover_frame
+
+    stored = export.frame(published, "crossover")
+    doubled = export.frame(published, "crossover", threshold=2)
+    assert stored["threshold"].tolist() == [1.0, 1.0, 1.0]
+    assert doubled["threshold"].tolist() == [2.0, 2.0, 2.0]
+    assert stored["state"].tolist() == ["crosses_within_horizon"] * 3
+    assert doubled["state"].tolist() == ["never_in_paths"] * 3
+    assert stored["p50"].notna().all() and doubled["p50"].isna().all()
+    # An intermediate threshold: computed from the run's paths, later than the stored crossover.
+    run = vintages.load_run(published, "latest")
+    quarter = export.frame(published, "crossover", threshold=1.25)
+    expected = crossover_frame(crossover_distribution(run.baseline, threshold=1.25))
+    assert quarter["p50"].tolist() == expected["p50"].tolist()
+    assert (quarter["p50"] > stored["p50"]).all()
+
+
+def test_a_threshold_reaches_scenario_crossovers_and_sensitivity(published: Path) -> None:
+    base = export.frame(published, "crossover", scenario="published")
+    higher = export.frame(published, "crossover", scenario="published", threshold=1.25)
+    assert (higher["p50"] > base["p50"]).all()
+    sens = export.frame(published, "sensitivity", scenario="published", threshold=1.25)
+    assert set(sens["threshold"]) == {1.25}
+    assert not sens["p50_low"].equals(export.frame(published, "sensitivity", scenario="published")["p50_low"])
+
+
+def test_a_threshold_is_refused_for_kinds_without_crossovers(published: Path) -> None:
+    with pytest.raises(ValueError, match="threshold applies to the crossover and sensitivity exports only"):
+        export.frame(published, "history", threshold=2)
+    with pytest.raises(ValueError, match="must be a positive number, got -1"):
+        export.frame(published, "crossover", threshold=-1)
+
+
+def test_the_cli_passes_a_threshold_through(published: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cross.csv"
+    args = ["export", "crossover", "--threshold", "2", "--output", str(out), "--db", str(published)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == export.to_csv(export.frame(published, "crossover", threshold=2))
+    bad = CliRunner().invoke(app, ["export", "history", "--threshold", "2", "--output", str(out), "--db",
+                                   str(published)])  # fmt: skip
+    assert bad.exit_code == 2
+    assert "threshold applies to the crossover and sensitivity exports only" in bad.output
+
+
+def test_a_bundle_at_a_threshold_names_its_crossover_files_with_it(published: Path, tmp_path: Path) -> None:
+    written = export.write_bundle(published, tmp_path / "b2", threshold=2)
+    run_id = vintages.latest_run_id(published)
+    assert written["crossover"].name == f"crossover_crossover_{run_id}_baseline_x2.csv"
+    assert written["sensitivity"].name == f"crossover_sensitivity_{run_id}_baseline_x2.csv"
+    assert written["history"].name == f"crossover_history_{run_id}_baseline.csv"
+    assert json.loads(written["manifest"].read_text())["threshold"] == 2.0
+    assert written["crossover"].read_bytes() == export.to_csv(export.frame(published, "crossover", threshold=2))
 
 
 def test_the_cli_writes_one_export(published: Path, tmp_path: Path) -> None:
