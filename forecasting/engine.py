@@ -420,21 +420,21 @@ def _prepare(uid: str, g: pd.DataFrame, code: str) -> _Prepared:
 
 
 def _fallback_choice(y: np.ndarray, horizon: int) -> tuple[str, _Choice, str]:
-    """Constant series: flat, zero-width; short series: naive with its own Gaussian intervals."""
+    """Short series (< MIN_OBS): naive with Gaussian intervals; constant or all-zero: flat, zero-width."""
     k = np.arange(1, horizon + 1)
     empty = np.empty((0, 0))
-    if np.ptp(y) == 0:
-        return (
-            "constant",
-            _Choice("constant", "none", np.full(horizon, y[-1]), np.zeros(horizon), empty),
-            (f"constant series ({y[-1]:g}): flat forecast with zero-width intervals"),
-        )
+    if len(y) >= MIN_OBS and np.ptp(y) == 0:
+        flat = _Choice("constant", "none", np.full(horizon, y[-1]), np.zeros(horizon), empty)
+        what = "all-zero series" if y[-1] == 0 else f"constant series ({y[-1]:g})"
+        return "constant", flat, f"{what}: flat forecast with zero-width intervals"
     transform = "log" if np.all(y > 0) else "none"
     z = _to_model(y, transform)
     s = float(np.sqrt(np.mean(np.diff(z) ** 2))) if len(z) >= 3 else 0.1 * max(abs(z[-1]), 1e-9)
     if transform == "log" and len(z) < 3:
         s = 0.1  # about 10% of the level per step
-    msg = f"only {len(y)} observation(s) (< {MIN_OBS}): naive forecast with Gaussian intervals"
+    msg = "naive forecast with Gaussian intervals"
+    if len(y) < MIN_OBS:
+        msg = f"too short: only {len(y)} observation(s) (< {MIN_OBS}): {msg}"
     return "naive", _Choice("naive", transform, np.full(horizon, z[-1]), s * np.sqrt(k), empty), msg
 
 

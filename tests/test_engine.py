@@ -1,0 +1,208 @@
+"""The forecast engine: intervals, sample paths, joint draws, fallbacks, files and executors."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.engine import MIN_OBS, forecast, forecast_file, infer_freq, normalize_freq, stable_seed
+from forecasting.executors import LocalExecutor, SerialExecutor
+from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, Y, YHAT
+from tests.conftest import make_series
+
+FAST = ("naive", "drift", "theta")
+
+
+def _panel(n_series: int = 3, n: int = 28) -> pd.DataFrame:
+    return pd.concat(
+        [make_series(n, seed=i, unique_id=f"s{i}", growth=0.03 + 0.01 * i, noise=0.05) for i in range(n_series)],
+        ignore_index=True,
+    )
+
+
+def test_intervals_widen_with_the_horizon() -> None:
+    res = forecast(_panel(), 12, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=50)
+    for _, g in res.forecasts.groupby(UID):
+        w95 = (g[HI95] - g[LO95]).to_numpy()
+        w80 = (g[HI80] - g[LO80]).to_numpy()
+        assert np.all(np.diff(w95) >= 0) and np.all(np.diff(w80) >= 0)
+        assert w95[-1] > w95[0] and w80[-1] > w80[0]
+        assert np.all(w95 > w80)
+
+
+def test_sample_path_quantiles_agree_with_the_reported_intervals() -> None:
+    res = forecast(_panel(2), 8, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=4000, seed=1)
+    for uid, g in res.forecasts.groupby(UID):
+        paths = res.paths[uid]
+        assert paths.shape == (4000, 8)
+        below = {col: np.mean(paths < g[col].to_numpy()[None, :], axis=0) for col in (LO95, LO80, HI80, HI95)}
+        np.testing.assert_allclose(below[LO95], 0.025, atol=0.012)
+        np.testing.assert_allclose(below[LO80], 0.10, atol=0.02)
+        np.testing.assert_allclose(below[HI80], 0.90, atol=0.02)
+        np.testing.assert_allclose(below[HI95], 0.975, atol=0.012)
+        np.testing.assert_allclose(np.median(paths, axis=0), g[YHAT].to_numpy(), rtol=0.02)
+
+
+def _correlated_pair(rho: float, n: int = 40, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    eps = rng.multivariate_normal([0, 0], [[1, rho], [rho, 1]], size=n) * 0.05
+    logs = np.log(100) + np.cumsum(0.02 + eps, axis=0)
+    ds = pd.date_range("2010-01-01", periods=n, freq="QS")
+    return pd.concat([pd.DataFrame({UID: u, DS: ds, Y: np.exp(logs[:, i])}) for i, u in enumerate("ab")])
+
+
+def test_a_series_pair_simulated_with_a_known_correlation_keeps_it_in_joint_paths() -> None:
+    hist = _correlated_pair(0.8)
+    joint = forecast(hist, 6, freq="Q", models=FAST, groups={"a": "g", "b": "g"}, n_paths=3000, seed=2)
+    alone = forecast(hist, 6, freq="Q", models=FAST, n_paths=3000, seed=2)
+    for k in (0, 5):
+        r_joint = np.corrcoef(np.log(joint.paths["a"][:, k]), np.log(joint.paths["b"][:, k]))[0, 1]
+        r_alone = np.corrcoef(np.log(alone.paths["a"][:, k]), np.log(alone.paths["b"][:, k]))[0, 1]
+        assert r_joint == pytest.approx(0.8, abs=0.1)
+        assert r_alone == pytest.approx(0.0, abs=0.06)
+
+
+def test_paths_are_reproducible_with_a_seed_and_differ_with_another() -> None:
+    hist = _correlated_pair(0.5)
+    first = forecast(hist, 4, freq="Q", models=FAST, groups={"a": "g", "b": "g"}, n_paths=100, seed=7)
+    again = forecast(hist, 4, freq="Q", models=FAST, groups={"a": "g", "b": "g"}, n_paths=100, seed=7)
+    other = forecast(hist, 4, freq="Q", models=FAST, groups={"a": "g", "b": "g"}, n_paths=100, seed=8)
+    np.testing.assert_array_equal(first.paths["a"], again.paths["a"])
+    pd.testing.assert_frame_equal(first.forecasts, again.forecasts)
+    assert not np.array_equal(first.paths["a"], other.paths["a"])
+
+
+def _degenerate() -> pd.DataFrame:
+    q = pd.date_range("2015-01-01", periods=16, freq="QS")
+    good = make_series(16, seed=3, unique_id="good", start="2015-01-01")
+    gaps = good.drop(index=[5, 6]).assign(**{UID: "gaps"})
+    nan = good.assign(**{UID: "nan"})
+    nan.loc[9, Y] = np.nan
+    return pd.concat(
+        [
+            good,
+            gaps,
+            nan,
+            pd.DataFrame({UID: "one", DS: q[-1:], Y: [42.0]}),
+            pd.DataFrame({UID: "short", DS: q[-4:], Y: [1.0, 2.0, 3.0, 4.0]}),
+            pd.DataFrame({UID: "constant", DS: q, Y: 5.0}),
+            pd.DataFrame({UID: "zeros", DS: q, Y: 0.0}),
+        ],
+        ignore_index=True,
+    )
+
+
+def test_degenerate_series_get_the_documented_fallback_with_a_warning_naming_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="forecasting.engine"):
+        res = forecast(_degenerate(), 5, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=20)
+    fc = res.forecasts
+    assert sorted(fc[UID].unique()) == ["constant", "gaps", "good", "nan", "one", "short", "zeros"]
+    assert fc.groupby(UID).size().to_dict() == dict.fromkeys(fc[UID].unique(), 5)
+    assert not fc[[YHAT, LO80, HI80, LO95, HI95]].isna().any().any()
+    st = res.status.set_index(UID)
+    assert st.loc["good", "status"] == "ok"
+    assert st.loc["one", "message"] == "too short: only 1 observation(s) (< 6): naive forecast with Gaussian intervals"
+    assert st.loc["short", "message"] == "too short: only 4 observation(s) (< 6): naive forecast with Gaussian intervals"
+    assert st.loc["constant", "message"] == "constant series (5): flat forecast with zero-width intervals"
+    assert st.loc["zeros", "message"] == "all-zero series: flat forecast with zero-width intervals"
+    assert st.loc["gaps", "message"].startswith("filled 2 missing period(s) by log-linear interpolation")
+    assert st.loc["nan", "message"].startswith("filled 1 missing period(s) by log-linear interpolation")
+    assert st.loc[["one", "short", "constant", "zeros", "gaps", "nan"], "status"].eq("fallback").all()
+    assert st.loc[["one", "short"], MODEL].tolist() == ["naive", "naive"]
+    assert st.loc[["constant", "zeros"], MODEL].tolist() == ["constant", "constant"]
+    zeros = fc[fc[UID] == "zeros"]
+    assert (zeros[[YHAT, LO80, HI80, LO95, HI95]].to_numpy() == 0.0).all()
+    one = fc[fc[UID] == "one"]
+    np.testing.assert_allclose(one[YHAT], 42.0, rtol=1e-12)
+    assert (one[LO95] < 41.0).all() and (one[HI95] > 43.0).all()
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    for uid in ("one", "short", "constant", "zeros", "gaps", "nan"):
+        assert f"series {uid}: fallback" in warned
+    assert "series good" not in warned
+    assert MIN_OBS == 6
+
+
+def test_a_series_of_only_missing_values_is_reported_failed_without_rows(caplog: pytest.LogCaptureFixture) -> None:
+    hist = pd.concat([make_series(12, unique_id="good"), make_series(12, unique_id="empty").assign(**{Y: np.nan})])
+    with caplog.at_level(logging.WARNING, logger="forecasting.engine"):
+        res = forecast(hist, 3, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=10)
+    assert res.forecasts[UID].unique().tolist() == ["good"]
+    assert res.status.set_index(UID).loc["empty", ["status", "message"]].tolist() == ["failed", "no finite values"]
+    assert "series empty: failed: no finite values" in caplog.text
+
+
+_FREQS = {"yearly": ("YS", "Y"), "quarterly": ("QS", "Q"), "monthly": ("MS", "M")}
+
+
+@pytest.mark.parametrize("kind", sorted(_FREQS))
+def test_forecast_file_writes_exactly_the_published_columns(kind: str, tmp_path) -> None:
+    alias, code = _FREQS[kind]
+    n = 30
+    frames = [make_series(n, seed=i, freq=alias, unique_id=f"x{i}", start="2000-01-01") for i in range(2)]
+    raw = pd.concat(frames).rename(columns={UID: "series", DS: "date", Y: "value"})
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    raw.to_csv(src, index=False)
+    forecast_file(src, out, 4, "series", "date", "value", models=FAST, n_paths=10, executor=SerialExecutor())
+    written = pd.read_csv(out)
+    assert list(written.columns) == FORECAST_COLUMNS
+    assert list(written.columns) == [
+        "unique_id", "ds", "model", "yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95",
+    ]  # fmt: skip
+    assert len(written) == 8
+    assert infer_freq(pd.to_datetime(raw["date"])) == code
+    last = pd.Timestamp(frames[0][DS].iloc[-1])
+    expected = pd.date_range(last, periods=5, freq=alias)[1:].strftime("%Y-%m-%d").tolist()
+    assert written.loc[written[UID] == "x0", DS].tolist() == expected
+    assert not written.isna().any().any()
+
+
+def test_forecast_file_names_a_missing_column(tmp_path) -> None:
+    src = tmp_path / "in.csv"
+    make_series(8).to_csv(src, index=False)
+    with pytest.raises(ValueError, match=r"has no column\(s\) \['value'\]"):
+        forecast_file(src, tmp_path / "out.csv", 2, value_col="value")
+
+
+def test_results_are_identical_with_the_serial_and_the_local_executor() -> None:
+    hist = _panel(3, 20)
+    kw = dict(freq="Q", models=(*FAST, "ets"), groups={f"s{i}": "g" for i in range(3)}, n_paths=200, seed=4)
+    serial = forecast(hist, 6, executor=SerialExecutor(), **kw)
+    local = forecast(hist, 6, executor=LocalExecutor(workers=2), **kw)
+    pd.testing.assert_frame_equal(serial.forecasts, local.forecasts)
+    pd.testing.assert_frame_equal(serial.backtests, local.backtests)
+    pd.testing.assert_frame_equal(serial.status, local.status)
+    for uid in serial.paths:
+        np.testing.assert_array_equal(serial.paths[uid], local.paths[uid])
+
+
+def test_progress_counts_every_series_once() -> None:
+    seen: list[int] = []
+    forecast(_degenerate(), 2, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=5, progress=seen.append)
+    assert seen[-1] == 7 and seen == sorted(seen)
+
+
+def test_frequency_words_and_aliases_normalise_and_bad_ones_are_rejected() -> None:
+    assert [normalize_freq(f) for f in ("QS-DEC", "quarterly", "A", "ME", "Y")] == ["Q", "Q", "Y", "M", "Y"]
+    with pytest.raises(ValueError, match="unsupported freq 'W'"):
+        normalize_freq("W")
+    with pytest.raises(ValueError, match="dates are 2 months apart"):
+        infer_freq(pd.date_range("2020-01-01", periods=5, freq="2MS"))
+
+
+def test_bad_arguments_raise_value_errors_naming_them() -> None:
+    hist = make_series(12)
+    with pytest.raises(ValueError, match="horizon, n_paths and backtest_origins must be >= 1"):
+        forecast(hist, 0)
+    with pytest.raises(ValueError, match="unknown model 'nope'"):
+        forecast(hist, 2, models=["nope"])
+
+
+def test_stable_seed_depends_on_the_key_and_not_on_the_process() -> None:
+    assert stable_seed(0, "a") == stable_seed(0, "a")
+    assert stable_seed(0, "a") != stable_seed(0, "b") != stable_seed(1, "b")
+    assert stable_seed(0, "a") == 3234850288
