@@ -29,6 +29,7 @@ page = st.navigation(
 with widgets.guarded():
     ctx = widgets.context()
     widgets.scenario_picker(ctx)
+    widgets.threshold_picker()
     widgets.sidebar_status(ctx)
 
 page.run()

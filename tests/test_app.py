@@ -17,7 +17,7 @@ from forecasting.crossover import crossover_distribution
 from forecasting.errors import DatabaseBusyError, Problem, ValidationError
 from forecasting.refresh import run_refresh
 from forecasting.scenario import Scenario, apply_scenario
-from forecasting.ui import data, summaries, theme
+from forecasting.ui import data, summaries, theme, widgets
 from tests.conftest import write_tiny_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,6 +182,43 @@ def test_overview_headline_is_the_total_crossover_of_the_published_run(run_db: P
     assert any(f"forecast run **`{run.run_id}`**" in c.value for c in at.caption)
     last = summaries.quarter_text(run.history["ds"].max())
     assert any(f"Data through **{last}**" in c.value for c in at.caption)
+
+
+def test_a_threshold_of_2_turns_the_overview_headline_into_a_reaches_2x_sentence_without_fitting(
+        run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fits: list[str] = []
+    real_fit = engine.fit_series
+    monkeypatch.setattr(engine, "fit_series", lambda task: fits.append(task.uid) or real_fit(task))
+    real_forecast = engine.forecast
+    monkeypatch.setattr(engine, "forecast", lambda *a, **k: fits.append("forecast") or real_forecast(*a, **k))
+    at = app(run_db, monkeypatch)
+    assert headline(at).startswith("Inference overtook training in ")
+    assert at.slider(key=widgets.THRESHOLD_KEY).value == 1.0
+    at.slider(key=widgets.THRESHOLD_KEY).set_value(2.0).run()
+    assert not at.exception
+    baseline = vintages.load_run(run_db, "latest").baseline
+    shown = scenario_store.load_scenario(run_db, "baseline")
+    doubled = crossover_distribution(apply_scenario(baseline, shown, seed=data.SCENARIO_SEED), threshold=2.0)[TOTAL]
+    assert doubled.state == "crosses_within_horizon"
+    assert headline(at) == summaries.headline(doubled)
+    assert headline(at).startswith("Inference reaches 2× training in ")
+    assert [m.label for m in at.metric][:2] == ["Reaches 2× training (P50)", "80% range"]
+    assert at.session_state[widgets.THRESHOLD_KEY] == 2.0
+    assert fits == []
+
+
+def test_the_sector_table_follows_the_threshold(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(run_db, monkeypatch)
+    at.slider(key=widgets.THRESHOLD_KEY).set_value(1.5).run()
+    at.switch_page("forecasting/ui/pages/sectors.py").run()
+    assert not at.exception
+    assert "When inference reaches 1.5× training, by sector" in [h.value for h in at.subheader]
+    baseline = vintages.load_run(run_db, "latest").baseline
+    shown = scenario_store.load_scenario(run_db, "baseline")
+    expected = crossover_distribution(apply_scenario(baseline, shown, seed=data.SCENARIO_SEED), threshold=1.5)
+    table = at.dataframe[0].value
+    assert table["state"].tolist() == [c.state.replace("_", " ") for c in expected.values()]
+    assert table["p50"].tolist() == pd.to_datetime(pd.Series([c.p50 for c in expected.values()])).tolist()
 
 
 def test_a_new_run_shows_without_restarting_the_app(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -377,6 +414,25 @@ def test_headline_when_no_path_crosses() -> None:
     )
 
 
+def _at_threshold(c, threshold: float):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(c, threshold=threshold)
+
+
+def test_headlines_at_a_threshold_say_reaches_that_multiple_of_training() -> None:
+    ahead = _crossover("crosses_within_horizon", p10="2025-11-01", p50="2026-05-01", p90="2026-12-01")
+    assert summaries.headline(_at_threshold(ahead, 2.0)) == (
+        "Inference reaches 2× training in 2026 Q2 (80% range 2025 Q4 to 2026 Q4).")
+    past = _crossover("crossed_in_history", crossed_at="2025-08-10")
+    assert summaries.headline(_at_threshold(past, 1.5)) == "Inference reached 1.5× training in 2025 Q3."
+    later = _crossover("not_within_horizon", p10="2029-05-01")
+    assert summaries.headline(_at_threshold(later, 2.25)) == (
+        "Inference reaches 2.25× training after 2029 Q3 in most paths: 40% of paths get there by then.")
+    assert summaries.headline(_at_threshold(_crossover("never_in_paths"), 3.0)) == (
+        "Inference does not reach 3× training by 2029 Q3 in any sample path.")
+
+
 def test_probability_by_a_date_reads_the_last_quarter_at_or_before_it() -> None:
     c = _crossover("crosses_within_horizon", p50="2029-06-01")
     assert [summaries.probability_by(c, pd.Timestamp(d)) for d in ("2029-01-01", "2029-05-01", "2030-01-01")] == [
@@ -429,3 +485,5 @@ def test_file_names_carry_the_run_id_and_scenario() -> None:
     ctx = Context(Path("x.duckdb"), "s", "20261128T120000Z-abc")
     assert file_name("crossover", ctx, "edge heavy") == "crossover_crossover_20261128T120000Z-abc_edge-heavy.csv"
     assert file_name("overview-fan", ctx, "baseline") == "crossover_overview-fan_20261128T120000Z-abc_baseline.csv"
+    assert file_name("crossover", ctx, "baseline", 2.0) == "crossover_crossover_20261128T120000Z-abc_baseline_x2.csv"
+    assert file_name("tornado", ctx, "baseline", 1.75) == "crossover_tornado_20261128T120000Z-abc_baseline_x1.75.csv"

@@ -176,7 +176,10 @@ def annual_chart(annual: pd.DataFrame, markers: pd.DataFrame | None = None, titl
 
 def share_chart(history: pd.DataFrame, share: pd.DataFrame, crossover: Crossover | None = None,
                 title: str | None = None, height: int = 340) -> go.Figure:
-    """Inference share of spend: observed, P50 forecast with 80%/95% bands, and the 50% line."""
+    """Inference share of spend: observed, P50 forecast with 80%/95% bands, and the crossover's share line.
+
+    The line sits at 50%, or at ``t / (1 + t)`` when ``crossover`` uses threshold ``t``.
+    """
     fig = go.Figure()
     if len(share):
         _band(fig, share["ds"], share["p025"] * 100, share["p975"] * 100, theme.INFERENCE, theme.BAND_95_ALPHA,
@@ -193,9 +196,13 @@ def share_chart(history: pd.DataFrame, share: pd.DataFrame, crossover: Crossover
         fig.add_trace(go.Scatter(x=history["ds"], y=history["share"] * 100, name="Observed", mode="lines",
                                  line=dict(color=theme.INFERENCE, width=2.5),
                                  hovertemplate="Share: %{y:.1f}%<extra></extra>"))
-    fig.add_shape(type="line", x0=0, x1=1, xref="x domain", y0=50, y1=50, yref="y",
+    # Inference reaches t x training exactly when its share reaches t / (1 + t): 50% for the crossover itself.
+    t = crossover.threshold if crossover is not None else 1.0
+    level = 100 * t / (1 + t)
+    note = "50%: crossover" if t == 1.0 else f"{level:.0f}%: inference {t:g}× training"
+    fig.add_shape(type="line", x0=0, x1=1, xref="x domain", y0=level, y1=level, yref="y",
                   line=dict(color=theme.NEUTRAL, width=1, dash="dot"))
-    fig.add_annotation(x=1, xref="x domain", y=50, yref="y", text="50%: crossover", showarrow=False,
+    fig.add_annotation(x=1, xref="x domain", y=level, yref="y", text=note, showarrow=False,
                        xanchor="right", yanchor="top", font=dict(color=theme.NEUTRAL))
     _crossover_marks(fig, crossover)
     fig.update_yaxes(range=[0, 100], ticksuffix="%")

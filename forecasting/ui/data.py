@@ -136,8 +136,8 @@ class Outcome:
     shares: pd.DataFrame  # sector, ds, p025 .. p975
 
 
-def _outcome(paths: Baseline) -> Outcome:
-    crossovers = crossover_distribution(paths)
+def _outcome(paths: Baseline, threshold: float = 1.0) -> Outcome:
+    crossovers = crossover_distribution(paths, threshold=threshold)
     keys = list(crossovers)
     return Outcome(
         crossovers=crossovers,
@@ -149,10 +149,14 @@ def _outcome(paths: Baseline) -> Outcome:
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
-def outcome(db: str, run_id: str, scenario_json: str) -> Outcome:
-    """Apply a scenario (``Scenario.to_dict`` as JSON) to a run's paths: no model is refitted."""
+def outcome(db: str, run_id: str, scenario_json: str, threshold: float = 1.0) -> Outcome:
+    """Apply a scenario (``Scenario.to_dict`` as JSON) to a run's paths: no model is refitted.
+
+    Crossovers are when inference reaches ``threshold`` x training (1: overtakes it).
+    """
     baseline = run(db, run_id).baseline
-    return _outcome(apply_scenario(baseline, Scenario.from_dict(json.loads(scenario_json)), seed=SCENARIO_SEED))
+    paths = apply_scenario(baseline, Scenario.from_dict(json.loads(scenario_json)), seed=SCENARIO_SEED)
+    return _outcome(paths, threshold)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
@@ -174,20 +178,21 @@ def history_frames(db: str, run_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner="Computing the tornado...")
-def tornado_frame(db: str, run_id: str, scenario_json: str, sector: str) -> pd.DataFrame:
-    """P50 crossover at each driver's range ends for a sector (``sensitivity.tornado``)."""
+def tornado_frame(db: str, run_id: str, scenario_json: str, sector: str, threshold: float = 1.0) -> pd.DataFrame:
+    """P50 crossover (at ``threshold``) at each driver's range ends for a sector (``sensitivity.tornado``)."""
     baseline = run(db, run_id).baseline
-    return tornado(baseline, Scenario.from_dict(json.loads(scenario_json)), sector, seed=SCENARIO_SEED)
+    scn = Scenario.from_dict(json.loads(scenario_json))
+    return tornado(baseline, scn, sector, seed=SCENARIO_SEED, threshold=threshold)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner="Searching...")
 def goal_seek_result(
-    db: str, run_id: str, scenario_json: str, sector: str, driver: str, target: str
+    db: str, run_id: str, scenario_json: str, sector: str, driver: str, target: str, threshold: float = 1.0
 ) -> GoalSeekResult:
-    """The driver value that puts the sector's P50 crossover at ``target`` (``sensitivity.goal_seek``)."""
+    """The driver value that puts the sector's P50 crossover (at ``threshold``) at ``target`` (``goal_seek``)."""
     baseline = run(db, run_id).baseline
     scn = Scenario.from_dict(json.loads(scenario_json))
-    return goal_seek(baseline, scn, sector, driver, pd.Timestamp(target), seed=SCENARIO_SEED)
+    return goal_seek(baseline, scn, sector, driver, pd.Timestamp(target), seed=SCENARIO_SEED, threshold=threshold)
 
 
 def scenario_json(scn: Scenario) -> str:
@@ -241,6 +246,8 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def export_frame(db: str, data_stamp: str, kind: str, run_id: str | None, scenario_name: str) -> pd.DataFrame:
-    """One export table (``export.frame``) for a run and scenario."""
-    return export.frame(Path(db), kind, run_id, scenario_name)
+def export_frame(
+    db: str, data_stamp: str, kind: str, run_id: str | None, scenario_name: str, threshold: float = 1.0
+) -> pd.DataFrame:
+    """One export table (``export.frame``) for a run and scenario; ``threshold`` for crossover kinds only."""
+    return export.frame(Path(db), kind, run_id, scenario_name, threshold)

@@ -108,22 +108,43 @@ def annual_frame(baseline: Baseline, sector: str = TOTAL, history: pd.DataFrame 
     return pd.DataFrame(rows, columns=["year", "workload", "observed", *QUANTILES])
 
 
+def threshold_text(threshold: float) -> str:
+    """``2.0`` -> ``2×``, ``1.25`` -> ``1.25×``: the crossover rule's ratio for labels."""
+    return f"{threshold:g}×"
+
+
 def headline(c: Crossover, subject: str = "Inference") -> str:
-    """One sentence on when ``subject`` spend overtakes training, with the 80% range when it lies ahead."""
-    if c.state == CROSSED_IN_HISTORY:
-        return f"{subject} overtook training in {quarter_text(c.crossed_at)}."
-    if c.state == CROSSES_WITHIN_HORIZON:
-        return (
-            f"{subject} overtakes training in {quarter_text(c.p50)} "
-            f"(80% range {quarter_text(c.p10)} to {quarter_text(c.p90)})."
+    """One sentence on when ``subject`` spend overtakes training, with the 80% range when it lies ahead.
+
+    At a threshold other than 1 the sentence says when it reaches that multiple of training instead.
+    """
+    if c.threshold == 1.0:
+        did, does, cross, not_ = "overtook training", "overtakes training", "cross", "does not overtake training"
+    else:
+        t = threshold_text(c.threshold)
+        did, does, cross, not_ = (
+            f"reached {t} training",
+            f"reaches {t} training",
+            "get there",
+            f"does not reach {t} training",
         )
+    if c.state == CROSSED_IN_HISTORY:
+        return f"{subject} {did} in {quarter_text(c.crossed_at)}."
+    if c.state == CROSSES_WITHIN_HORIZON:
+        return f"{subject} {does} in {quarter_text(c.p50)} (80% range {quarter_text(c.p10)} to {quarter_text(c.p90)})."
     last = quarter_text(c.prob_by_period.index[-1]) if len(c.prob_by_period) else "the horizon"
     if c.state == NOT_WITHIN_HORIZON:
-        return (
-            f"{subject} overtakes training after {last} in most paths: "
-            f"{c.prob_within_horizon:.0%} of paths cross by then."
-        )
-    return f"{subject} does not overtake training by {last} in any sample path."
+        return f"{subject} {does} after {last} in most paths: {c.prob_within_horizon:.0%} of paths {cross} by then."
+    return f"{subject} {not_} by {last} in any sample path."
+
+
+def rule_text(threshold: float) -> str:
+    """The crossover rule in words: ``inference overtakes training`` or ``inference reaches 2× training``."""
+    return (
+        "inference overtakes training"
+        if threshold == 1.0
+        else f"inference reaches {threshold_text(threshold)} training"
+    )
 
 
 def shift_quarters(a: pd.Timestamp | None, b: pd.Timestamp | None) -> float | None:

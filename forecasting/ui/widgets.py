@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 #: Session-state key of the scenario chosen in the sidebar (shown on Overview, Sectors, Exports).
 SCENARIO_KEY = "scenario_name"
 DEFAULT_SCENARIO = "baseline"
+#: Session-state key of the crossover threshold chosen in the sidebar (inference reaches it x training).
+THRESHOLD_KEY = "crossover_threshold"
+DEFAULT_THRESHOLD = 1.0
+THRESHOLD_MIN, THRESHOLD_MAX, THRESHOLD_STEP = 1.0, 3.0, 0.25
 
 
 @dataclass(frozen=True)
@@ -103,39 +107,45 @@ def vintage_line(ctx: Context, last_observed: pd.Timestamp | None, run_created: 
     st.caption(" · ".join(parts))
 
 
-def file_name(table: str, ctx: Context, scenario: str | None) -> str:
-    """``crossover_<table>_<run id>_<scenario>.csv``: ``export.filename`` for export kinds, same scheme otherwise."""
+def file_name(table: str, ctx: Context, scenario: str | None, threshold: float = 1.0) -> str:
+    """``crossover_<table>_<run id>_<scenario>[_x<threshold>].csv``: ``export.filename`` for export kinds, same
+    scheme otherwise; the threshold shows only when it is not 1."""
     run_id, scn = ctx.run_id or "no-run", scenario or "none"
     if table in export.KINDS:
-        return export.filename(table, run_id, scn)
+        return export.filename(table, run_id, scn, threshold)
+    suffix = export.threshold_suffix(threshold)
     stem = "_".join(_SAFE.sub("-", part).strip(".-") or "x" for part in ("crossover", table, run_id, scn))
-    return stem[:96] + ".csv"
+    return stem[: 96 - len(suffix)] + suffix + ".csv"
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def download(frame: pd.DataFrame, table: str, ctx: Context, scenario: str | None = None, *,
-             label: str = "Download CSV", key: str | None = None) -> None:
-    """A CSV download of ``frame`` (``export.to_csv``), named by table, run id and scenario; no rerun on click."""
+             label: str = "Download CSV", key: str | None = None, threshold: float = 1.0) -> None:
+    """A CSV download of ``frame`` (``export.to_csv``), named by table, run id, scenario and threshold; no rerun."""
     st.download_button(
         f":material/download: {label}",
         data=export.to_csv(frame),
-        file_name=file_name(table, ctx, scenario),
+        file_name=file_name(table, ctx, scenario, threshold),
         mime="text/csv",
         key=key or "dl-" + hashlib.sha1(f"{table}|{scenario}|{label}".encode()).hexdigest()[:12],
         on_click="ignore",
     )
 
 
-def download_export(kind: str, ctx: Context, scenario: str, *, label: str) -> None:
-    """A download of one ``export`` kind, built only when clicked (``export.frame`` can take seconds)."""
+def download_export(kind: str, ctx: Context, scenario: str, *, label: str, threshold: float = 1.0) -> None:
+    """A download of one ``export`` kind, built only when clicked (``export.frame`` can take seconds).
+
+    ``threshold`` applies to ``export.THRESHOLD_KINDS`` only; other kinds ignore it.
+    """
     db, run_id = ctx.db_text, ctx.run_id
+    t = threshold if kind in export.THRESHOLD_KINDS else 1.0
 
     def build() -> bytes:
-        return export.to_csv(data.export_frame(db, ctx.stamp, kind, run_id, scenario))
+        return export.to_csv(data.export_frame(db, ctx.stamp, kind, run_id, scenario, t))
 
-    st.download_button(f":material/download: {label}", data=build, file_name=file_name(kind, ctx, scenario),
+    st.download_button(f":material/download: {label}", data=build, file_name=file_name(kind, ctx, scenario, t),
                        mime="text/csv", key=f"dl_export_{kind}", on_click="ignore")
 
 
@@ -152,6 +162,32 @@ def scenario_picker(ctx: Context, where: str = "sidebar") -> str:
         help="Saved scenario applied to the forecast's sample paths on Overview, Sectors and Exports. "
         "'baseline' is the model forecast with every driver neutral.",
     )
+
+
+def threshold_picker(where: str = "sidebar") -> float:
+    """Choose the crossover threshold (sidebar): crossover when inference reaches it x training; 1 by default."""
+    box = st.sidebar if where == "sidebar" else st
+    if THRESHOLD_KEY not in st.session_state:
+        st.session_state[THRESHOLD_KEY] = DEFAULT_THRESHOLD
+    return float(
+        box.slider(
+            "Crossover when inference reaches … × training",
+            min_value=THRESHOLD_MIN,
+            max_value=THRESHOLD_MAX,
+            step=THRESHOLD_STEP,
+            format="%.2f×",
+            key=THRESHOLD_KEY,
+            help="1× is the crossover itself: inference spend at least equal to training spend. Most sectors and "
+            "the total market have already crossed in the history, so choose 1.5× or 2× to ask when inference "
+            "reaches that multiple of training. Every page's crossover figures, the tornado and goal seek use it; "
+            "the stored crossover history of past runs (Model quality) is always 1×.",
+        )
+    )
+
+
+def threshold() -> float:
+    """The crossover threshold chosen in the sidebar (1.0 until one is chosen)."""
+    return float(st.session_state.get(THRESHOLD_KEY, DEFAULT_THRESHOLD))
 
 
 def sidebar_status(ctx: Context) -> None:

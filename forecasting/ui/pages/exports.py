@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from forecasting import export
-from forecasting.ui import widgets
+from forecasting.ui import summaries, widgets
 
 #: What each export kind holds (the same files as `forecasting export`).
 DESCRIPTIONS = {
@@ -22,14 +22,17 @@ st.title("Exports")
 
 with widgets.guarded():
     name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
+    threshold = widgets.threshold()
     if ctx.run_id is None:
         widgets.no_run_notice(ctx)
         st.stop()
     st.caption(f"CSV files of the published run **`{ctx.run_id}`** under scenario **{name}** (choose another in "
                "the sidebar); `forecasting export` writes the same files. Text cells that a spreadsheet would run "
-               "as a formula are quoted. Every chart's data can also be downloaded under the chart.")
+               "as a formula are quoted. Every chart's data can also be downloaded under the chart."
+               + ("" if threshold == 1.0 else f" The crossover and sensitivity files use the sidebar's threshold: "
+                  f"{summaries.rule_text(threshold)} (`forecasting export --threshold {threshold:g}`)."))
     for kind in export.KINDS:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.markdown(f"**{kind}**: {DESCRIPTIONS.get(kind, '')}")
         with right:
-            widgets.download_export(kind, ctx, name, label=f"{kind}.csv")
+            widgets.download_export(kind, ctx, name, label=f"{kind}.csv", threshold=threshold)

@@ -25,7 +25,8 @@ with widgets.guarded():
     widgets.require_baseline(ctx)
     name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
     scn = data.scenario(ctx.db_text, ctx.stamp, name)
-    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn))
+    threshold = widgets.threshold()
+    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
     hist = data.history_frames(ctx.db_text, ctx.run_id)
     total_hist = hist[hist["sector"] == TOTAL]
     total = out.crossovers[TOTAL]
@@ -40,7 +41,8 @@ with widgets.guarded():
     end_share = float(share.loc[share["ds"] == last, "p50"].iloc[0]) if len(share) else float("nan")
     now_share = float(total_hist["share"].iloc[-1]) if len(total_hist) else float("nan")
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Crossover" if total.crossed_at is not None else "Crossover (P50)",
+    what = "Crossover" if threshold == 1.0 else f"Reaches {summaries.threshold_text(threshold)} training"
+    m1.metric(what if total.crossed_at is not None else f"{what} (P50)",
               summaries.quarter_text(total.crossed_at or total.p50))
     m2.metric("80% range", "observed" if total.crossed_at is not None
               else f"{summaries.quarter_text(total.p10)} – {summaries.quarter_text(total.p90)}")

@@ -75,6 +75,9 @@ with widgets.guarded():
     # --- Vintages --------------------------------------------------------------------------------------------
     st.subheader("How the crossover estimate moved between refreshes")
     hist = data.crossover_history(ctx.db_text, ctx.stamp)
+    if widgets.threshold() != 1.0:
+        st.caption("Runs store the crossover itself (inference overtakes training, 1×), so this section ignores "
+                   "the sidebar's threshold.")
     scenario_names = sorted(hist["scenario"].unique()) if len(hist) else []
     if scenario_names:
         vs = st.selectbox("Scenario", scenario_names,

@@ -51,8 +51,9 @@ with widgets.guarded():
         if overrides:
             st.caption(f"Sector overrides: {', '.join(overrides)}.")
     baseline_scn = data.scenario(ctx.db_text, ctx.stamp, "baseline") if "baseline" in names else Scenario("baseline")
-    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn))
-    base = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(baseline_scn))
+    threshold = widgets.threshold()
+    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
+    base = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(baseline_scn), threshold)
     hist = data.history_frames(ctx.db_text, ctx.run_id)
     with right:
         keys = [TOTAL, *sectors]
@@ -71,7 +72,7 @@ with widgets.guarded():
         st.plotly_chart(charts.share_chart(sh, out.shares[out.shares["sector"] == focus], c,
                                            title="Inference share", height=300), key="scenario_share")
         widgets.download(out.table, "scenario-crossovers", ctx, scn.name, label="Download this scenario's crossovers",
-                         key="dl_scenario_table")
+                         key="dl_scenario_table", threshold=threshold)
 
     # --- Save, copy, delete ----------------------------------------------------------------------------------
     st.subheader("Save, copy and delete")
@@ -129,7 +130,8 @@ with widgets.guarded():
     if len(picked) >= 2:
         results = {
             n: out if n == EDITED else data.outcome(ctx.db_text, ctx.run_id,
-                                                    data.scenario_json(data.scenario(ctx.db_text, ctx.stamp, n)))
+                                                    data.scenario_json(data.scenario(ctx.db_text, ctx.stamp, n)),
+                                                    threshold)
             for n in picked
         }
         first = picked[0]
@@ -148,7 +150,7 @@ with widgets.guarded():
         st.dataframe(shifts, hide_index=True, width="stretch")
         st.caption(f"Shifts are relative to '{first}'; empty when a P50 lies beyond the horizon.")
         widgets.download(shifts, "scenario-comparison", ctx, "-vs-".join(picked), label="Download the comparison",
-                         key="dl_compare")
+                         key="dl_compare", threshold=threshold)
         cmp_sector = st.selectbox("Curves for", [TOTAL, *sectors], format_func=theme.sector_label, key="compare_sector")
         st.plotly_chart(charts.scenario_overlay({n: r.fans[r.fans["sector"] == cmp_sector] for n, r in results.items()},
                                                 title=f"{theme.sector_label(cmp_sector)}: P50 per scenario"),
@@ -165,14 +167,14 @@ with widgets.guarded():
     t_sector = st.selectbox("Tornado for", [TOTAL, *sectors], format_func=theme.sector_label, key="tornado_sector")
     if st.toggle("Show the tornado chart for the edited scenario", key="tornado_on",
                  help="Moves each driver to the ends of its range and records the P50 crossover (16 evaluations)."):
-        frame = data.tornado_frame(ctx.db_text, ctx.run_id, data.scenario_json(scn), t_sector)
+        frame = data.tornado_frame(ctx.db_text, ctx.run_id, data.scenario_json(scn), t_sector, threshold)
         tc = out.crossovers[t_sector]
         origin = tc.crossed_at or tc.p50 or out.probability["ds"].max()
         st.plotly_chart(charts.tornado_chart(frame, pd.Timestamp(origin),
                                              title=f"{theme.sector_label(t_sector)}: P50 crossover at driver extremes"),
                         key="tornado_chart")
         widgets.download(frame, "tornado", ctx, f"{scn.name}-{t_sector}", label="Download the tornado data",
-                         key="dl_tornado")
+                         key="dl_tornado", threshold=threshold)
 
     st.subheader("Goal seek")
     with st.form("goal_seek"):
@@ -186,5 +188,5 @@ with widgets.guarded():
         go = st.form_submit_button("Find the driver value")
     if go:
         res = data.goal_seek_result(ctx.db_text, ctx.run_id, data.scenario_json(scn), g_sector, g_driver,
-                                    str(pd.Timestamp(g_target).date()))
+                                    str(pd.Timestamp(g_target).date()), threshold)
         (st.success if res.reachable else st.warning)(res.message, icon=":material/target:")

@@ -18,7 +18,8 @@ with widgets.guarded():
     widgets.require_baseline(ctx)
     name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
     scn = data.scenario(ctx.db_text, ctx.stamp, name)
-    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn))
+    threshold = widgets.threshold()
+    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
     hist = data.history_frames(ctx.db_text, ctx.run_id)
     sectors = [s for s in out.crossovers if s != TOTAL]
     widgets.vintage_line(ctx, hist["ds"].max() if len(hist) else None, widgets.run_created(ctx))
@@ -26,7 +27,7 @@ with widgets.guarded():
                "sector's crossover: observed, or the P50 of the forecast paths.")
 
     # --- Crossover table ------------------------------------------------------------------------------------
-    st.subheader("When inference overtakes training, by sector")
+    st.subheader(f"When {summaries.rule_text(threshold)}, by sector")
     periods = sorted(out.probability["ds"].unique())
     by = st.select_slider("Probability of crossover by", options=periods, value=periods[min(7, len(periods) - 1)],
                           format_func=summaries.quarter_text, key="sectors_by")
@@ -61,8 +62,8 @@ with widgets.guarded():
     )
     st.caption("Click a column header to sort. Empty P10/P50/P90: fewer than 10/50/90% of paths cross "
                "within the forecast horizon.")
-    widgets.download(table, "sector-crossovers", ctx, scn.name, label="Download the crossover table",
-                     key="dl_sector_table")
+    widgets.download(table.assign(threshold=threshold), "sector-crossovers", ctx, scn.name,
+                     label="Download the crossover table", key="dl_sector_table", threshold=threshold)
 
     # --- Small multiples ------------------------------------------------------------------------------------
     st.subheader("Training and inference spend per sector")
