@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from forecasting.models import MODELS
+from forecasting.engine import forecast
+from forecasting.executors import SerialExecutor
+from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, YHAT
+from forecasting.models import MODELS, get_model
+from tests.conftest import make_series
 
 _T = np.arange(24)
 _Y = np.log(100) + 0.05 * _T + 0.1 * np.sin(np.pi * _T / 2) + np.random.default_rng(0).normal(0, 0.02, 24)
@@ -28,3 +33,56 @@ def test_trend_models_recover_a_known_growth_rate(name: str) -> None:
     fc = MODELS[name]().forecast(_Y, 8, 4, n_paths=10, seed=0)
     slope = (fc.yhat[-1] - fc.yhat[-5]) / 4
     assert slope == pytest.approx(0.05, abs=0.03)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_through_the_engine_gives_the_published_frame_reproducibly(name: str) -> None:
+    hist = make_series(20, seed=1, season=0.1, unique_id="s")
+    first = forecast(hist, 6, freq="Q", models=[name], n_paths=50, seed=9, executor=SerialExecutor())
+    again = forecast(hist, 6, freq="Q", models=[name], n_paths=50, seed=9, executor=SerialExecutor())
+    fc = first.forecasts
+    assert list(fc.columns) == FORECAST_COLUMNS
+    assert len(fc) == 6 and fc[MODEL].eq(name).all()
+    assert first.status[["status", MODEL]].values.tolist() == [["ok", name]]
+    assert (fc[DS] > hist[DS].max()).all() and fc[DS].is_monotonic_increasing
+    assert (fc[LO95] <= fc[LO80]).all() and (fc[LO80] <= fc[YHAT]).all()
+    assert (fc[YHAT] <= fc[HI80]).all() and (fc[HI80] <= fc[HI95]).all()
+    assert not fc[[YHAT, LO80, HI80, LO95, HI95]].isna().any().any()
+    pd.testing.assert_frame_equal(fc, again.forecasts)
+    np.testing.assert_array_equal(first.paths["s"], again.paths["s"])
+
+
+_T40 = np.arange(40)
+_LINE = 50 + 2.0 * _T40 + np.random.default_rng(1).normal(0, 0.5, 40)
+#: Slope each model extrapolates from a line of slope 2: Theta (theta = 2) halves the trend line;
+#: ETS's damped trend starts at the slope and decays; logistic growth bends toward its capacity.
+_SLOPES = {"drift": (2.0, 0.1), "arima": (2.0, 0.1), "prophet": (2.0, 0.15), "theta": (1.0, 0.1), "ets": (1.8, 0.25)}
+
+
+@pytest.mark.parametrize("name", sorted(_SLOPES))
+def test_each_trend_model_recovers_a_known_linear_slope(name: str) -> None:
+    expected, tol = _SLOPES[name]
+    fc = MODELS[name]().forecast(_LINE, 4, 1, n_paths=10, seed=0)
+    assert np.diff(fc.yhat) == pytest.approx(np.full(3, expected), abs=tol)
+    assert fc.yhat[0] == pytest.approx(_LINE[-1] + expected, abs=2.0)
+
+
+def test_level_models_carry_the_last_value_forward_exactly() -> None:
+    for name in ("naive", "snaive"):
+        fc = MODELS[name]().forecast(_LINE, 4, 1, n_paths=10, seed=0)
+        np.testing.assert_array_equal(fc.yhat, np.full(4, _LINE[-1]))
+
+
+_PATTERN = np.array([10.0, -5.0, -10.0, 5.0])
+_SEASONAL = 100 + np.tile(_PATTERN, 8) + np.random.default_rng(2).normal(0, 0.5, 32)
+
+
+@pytest.mark.parametrize("name", ["snaive", "ets", "arima", "theta", "prophet", "prophet_logistic"])
+def test_each_seasonal_model_recovers_the_quarterly_pattern(name: str) -> None:
+    fc = MODELS[name]().forecast(_SEASONAL, 8, 4, n_paths=10, seed=0)
+    np.testing.assert_allclose(fc.yhat - fc.yhat.mean(), np.tile(_PATTERN, 2), atol=1.5)
+
+
+def test_the_registry_rejects_an_unknown_name_and_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown model 'x'; known models: \['arima', 'drift'"):
+        get_model("x")
