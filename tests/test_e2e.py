@@ -178,7 +178,7 @@ def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: 
     download = info.value
     assert download.suggested_filename == f"crossover_crossover_{run_id}_baseline.csv"
     lines = Path(download.path()).read_text().splitlines()
-    assert lines[0] == "run_id,scenario,sector,state,crossed_at,p10,p50,p90,prob_within_horizon"
+    assert lines[0] == "run_id,scenario,sector,state,crossed_at,p10,p50,p90,prob_within_horizon,threshold"
     assert len(lines) == 1 + 8
     assert all(line.startswith(f"{run_id},baseline,") for line in lines[1:])
 
