@@ -319,6 +319,59 @@ def scenario_drivers() -> None:
     _print_table(pd.DataFrame(rows, columns=["key", "driver", "unit", "range", "default", "neutral"]))
 
 
+ThresholdOption = Annotated[
+    float, typer.Option("--threshold", help="Crossover when inference reaches this multiple of training.")
+]
+RunOption = Annotated[str, typer.Option("--run", help="Forecast run id, or latest.")]
+
+
+@scenario_app.command("compare")
+def scenario_compare(
+    names: Annotated[list[str], typer.Argument(help="Two or more scenario names; shifts are against the first.",
+                                               show_default=False)],
+    run: RunOption = "latest",
+    threshold: ThresholdOption = 1.0,
+    db: DbOption = None,
+) -> None:
+    """Compare the crossover of every sector under several scenarios, side by side."""
+    from .analysis import compare_scenarios
+    from .frames import quarter_label
+
+    table = compare_scenarios(_db(db), names, run, threshold)
+
+    def cell(row) -> str:  # type: ignore[no-untyped-def]
+        if row.p50 is None or row.p50 != row.p50:
+            return "beyond horizon"
+        if row.shift_quarters != row.shift_quarters or row.scenario == names[0]:
+            return quarter_label(row.p50)
+        return f"{quarter_label(row.p50)} ({row.shift_quarters:+.0f})"
+
+    table["p50 (shift in quarters)"] = [cell(r) for r in table.itertuples()]
+    wide = table.pivot(index="sector", columns="scenario", values="p50 (shift in quarters)")
+    order = list(dict.fromkeys(table["sector"]))
+    _print_table(wide.loc[order, list(dict.fromkeys(names))].reset_index(), title="P50 crossover (shift vs first)")
+
+
+@scenario_app.command("goal-seek")
+def scenario_goal_seek(
+    sector: Annotated[str, typer.Argument(help="Sector id, or total.", show_default=False)],
+    driver: Annotated[str, typer.Argument(help="Driver key, e.g. edge_share.", show_default=False)],
+    target: Annotated[str, typer.Argument(help="Quarter the P50 crossover should fall in, e.g. 2028Q1.",
+                                          show_default=False)],
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario the other drivers come from.")] = "baseline",
+    run: RunOption = "latest",
+    threshold: ThresholdOption = 1.0,
+    db: DbOption = None,
+) -> None:
+    """Find the driver value that moves a sector's P50 crossover into a target quarter."""
+    from .analysis import goal_seek_run
+
+    result = goal_seek_run(_db(db), sector, driver, target, scenario, run, threshold)
+    out.print(result.message)
+    if not result.reachable:
+        raise typer.Exit(1)
+
+
 @scenario_app.command("copy")
 def scenario_copy(
     name: Annotated[str, typer.Argument(help="Scenario to copy.", show_default=False)],

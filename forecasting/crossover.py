@@ -120,6 +120,17 @@ def quarters_to_date(q: float, origin: pd.Timestamp) -> pd.Timestamp | None:
     return pd.Timestamp((ns + _DAY_NS // 2) // _DAY_NS * _DAY_NS)
 
 
+def quarter_middle(when: pd.Timestamp | str) -> pd.Timestamp:
+    """The middle of the quarter holding ``when`` (a date or a label such as ``2028Q1``).
+
+    Crossover dates fall inside a quarter, so "cross in 2028 Q1" is best aimed at its middle.
+    """
+    label = isinstance(when, str) and "Q" in when.upper()
+    quarter = pd.Period(when.strip().upper() if label else pd.Timestamp(when), "Q")  # type: ignore[union-attr]
+    start, end = quarter.start_time, (quarter + 1).start_time
+    return (start + (end - start) / 2).normalize()
+
+
 def _history(baseline: Baseline, sector: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ds, training, inference) observed for a sector or, summed on common quarters, the total."""
     arrays = baseline.history_arrays

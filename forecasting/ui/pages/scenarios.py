@@ -8,7 +8,7 @@ import streamlit as st
 
 from forecasting import scenario_store
 from forecasting.config import TOTAL
-from forecasting.crossover import CROSSED_IN_HISTORY
+from forecasting.crossover import CROSSED_IN_HISTORY, quarter_middle
 from forecasting.errors import ForecastingError
 from forecasting.scenario import ALL, DRIVER_BY_KEY, DRIVERS, Scenario
 from forecasting.ui import charts, controls, data, summaries, theme, widgets
@@ -188,5 +188,5 @@ with widgets.guarded():
         go = st.form_submit_button("Find the driver value")
     if go:
         res = data.goal_seek_result(ctx.db_text, ctx.run_id, data.scenario_json(scn), g_sector, g_driver,
-                                    str(pd.Timestamp(g_target).date()), threshold)
+                                    str(quarter_middle(g_target).date()), threshold)
         (st.success if res.reachable else st.warning)(res.message, icon=":material/target:")
