@@ -272,6 +272,8 @@ def test_a_range_toggle_turns_a_driver_into_a_uniform_range(run_db: Path, monkey
     value = Scenario.from_dict(at.session_state["scenario_work"]).value_for(TOTAL, "adoption_speed")
     assert (value.kind, value.lo, value.hi) == ("uniform", 0.3, 1.2)
     assert not at.exception
+    shown = " ".join(c.value for c in at.caption)
+    assert "The P10-P90 crossover band is" in shown and "uncertainty dominates it" in shown
 
 
 def test_save_copy_and_delete_a_scenario_from_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

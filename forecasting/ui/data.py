@@ -26,7 +26,7 @@ from ..config import default_db_path
 from ..crossover import Crossover, crossover_distribution, crossover_frame, probability_frame
 from ..errors import Problem, ValidationError
 from ..scenario import Baseline, Scenario, apply_scenario
-from ..sensitivity import GoalSeekResult, goal_seek, tornado
+from ..sensitivity import GoalSeekResult, SpreadAttribution, goal_seek, spread_attribution, tornado
 from . import summaries
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,14 @@ def history_frames(db: str, run_id: str) -> pd.DataFrame:
     if baseline is None:
         return pd.DataFrame(columns=["sector", *summaries.HISTORY_WIDE_COLUMNS])
     return summaries.history_all(baseline)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def spread(db: str, run_id: str, scenario_json: str, sector: str, threshold: float = 1.0) -> SpreadAttribution:
+    """Whether model or assumption uncertainty dominates the sector's crossover spread."""
+    baseline = run(db, run_id).baseline
+    scn = Scenario.from_dict(json.loads(scenario_json))
+    return spread_attribution(baseline, scn, sector, seed=SCENARIO_SEED, threshold=threshold)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner="Computing the tornado...")

@@ -20,6 +20,7 @@ from ..crossover import (
 )
 from ..frames import DS, UID, Y
 from ..scenario import Baseline
+from ..sensitivity import SpreadAttribution
 
 #: Quantile columns of a fan frame and the probability each one stands for.
 QUANTILES = {"p025": 0.025, "p10": 0.10, "p50": 0.50, "p90": 0.90, "p975": 0.975}
@@ -111,6 +112,18 @@ def annual_frame(baseline: Baseline, sector: str = TOTAL, history: pd.DataFrame 
 def threshold_text(threshold: float) -> str:
     """``2.0`` -> ``2×``, ``1.25`` -> ``1.25×``: the crossover rule's ratio for labels."""
     return f"{threshold:g}×"
+
+
+def spread_text(a: SpreadAttribution) -> str:
+    """One sentence on the width of the P10-P90 crossover band and which uncertainty drives it."""
+    more = " or more" if a.censored else ""
+    if a.dominant == "none":
+        return f"The P10-P90 crossover band is {a.spread_total:.1f} quarters{more} wide."
+    return (
+        f"The P10-P90 crossover band is {a.spread_total:.1f} quarters{more} wide; "
+        f"{'model' if a.dominant == 'model' else 'assumption'} uncertainty dominates it "
+        f"(model alone: {a.spread_model:.1f} quarters, your assumption ranges alone: {a.spread_assumptions:.1f})."
+    )
 
 
 def headline(c: Crossover, subject: str = "Inference") -> str:

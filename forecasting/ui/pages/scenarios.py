@@ -65,6 +65,10 @@ with widgets.guarded():
         moved = summaries.shift_quarters(b.crossed_at or b.p50, c.crossed_at or c.p50)
         st.caption(f"Model baseline: {summaries.headline(b)}"
                    + (f" This scenario moves the P50 by {moved:+.1f} quarters." if moved is not None else ""))
+        has_ranges = any(v.is_range for entry in scn.values.values() for v in entry.values())
+        if has_ranges and c.state != CROSSED_IN_HISTORY:
+            st.caption(summaries.spread_text(data.spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), focus,
+                                                          threshold)))
         sh = hist[hist["sector"] == focus]
         st.plotly_chart(charts.spend_fan(sh, out.fans[out.fans["sector"] == focus], crossover=c,
                                          title=f"{theme.sector_label(focus)} under '{scn.name}' (edited)",
