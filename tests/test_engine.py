@@ -10,7 +10,7 @@ import pytest
 
 from forecasting.engine import MIN_OBS, forecast, forecast_file, infer_freq, normalize_freq, stable_seed
 from forecasting.executors import LocalExecutor, SerialExecutor
-from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, Y, YHAT
+from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y
 from tests.conftest import make_series
 
 FAST = ("naive", "drift", "theta")
@@ -107,7 +107,9 @@ def test_degenerate_series_get_the_documented_fallback_with_a_warning_naming_the
     st = res.status.set_index(UID)
     assert st.loc["good", "status"] == "ok"
     assert st.loc["one", "message"] == "too short: only 1 observation(s) (< 6): naive forecast with Gaussian intervals"
-    assert st.loc["short", "message"] == "too short: only 4 observation(s) (< 6): naive forecast with Gaussian intervals"
+    assert (
+        st.loc["short", "message"] == "too short: only 4 observation(s) (< 6): naive forecast with Gaussian intervals"
+    )
     assert st.loc["constant", "message"] == "constant series (5): flat forecast with zero-width intervals"
     assert st.loc["zeros", "message"] == "all-zero series: flat forecast with zero-width intervals"
     assert st.loc["gaps", "message"].startswith("filled 2 missing period(s) by log-linear interpolation")
