@@ -15,6 +15,7 @@ import streamlit as st
 
 from .. import export, vintages
 from ..errors import DatabaseBusyError, ForecastingError
+from ..scenario import Scenario
 from . import data
 from .summaries import quarter_text
 
@@ -203,6 +204,17 @@ def run_created(ctx: Context) -> object | None:
     runs = data.runs(ctx.db_text, ctx.stamp)
     row = runs[runs["run_id"] == ctx.run_id]
     return row["created_at"].iloc[0] if len(row) else None
+
+
+def shown_outcome(ctx: Context) -> tuple[Scenario, data.Outcome, float]:
+    """The sidebar's scenario, its outcome on the run's paths at the sidebar's threshold, and that threshold.
+
+    Stops the page with an explanation when the run has no paths to apply a scenario to.
+    """
+    require_baseline(ctx)
+    scn = data.scenario(ctx.db_text, ctx.stamp, st.session_state.get(SCENARIO_KEY, DEFAULT_SCENARIO))
+    chosen = threshold()
+    return scn, data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), chosen), chosen
 
 
 def require_baseline(ctx: Context) -> None:

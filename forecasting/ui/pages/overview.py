@@ -22,11 +22,7 @@ with widgets.guarded():
                                              title="Total market, observed"), key="overview_history")
         st.stop()
 
-    widgets.require_baseline(ctx)
-    name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
-    scn = data.scenario(ctx.db_text, ctx.stamp, name)
-    threshold = widgets.threshold()
-    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
+    scn, out, threshold = widgets.shown_outcome(ctx)
     hist = data.history_frames(ctx.db_text, ctx.run_id)
     total_hist = hist[hist["sector"] == TOTAL]
     total = out.crossovers[TOTAL]

@@ -15,11 +15,7 @@ with widgets.guarded():
     if ctx.run_id is None:
         widgets.no_run_notice(ctx)
         st.stop()
-    widgets.require_baseline(ctx)
-    name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
-    scn = data.scenario(ctx.db_text, ctx.stamp, name)
-    threshold = widgets.threshold()
-    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
+    scn, out, threshold = widgets.shown_outcome(ctx)
     hist = data.history_frames(ctx.db_text, ctx.run_id)
     sectors = [s for s in out.crossovers if s != TOTAL]
     widgets.vintage_line(ctx, hist["ds"].max() if len(hist) else None, widgets.run_created(ctx))
