@@ -148,7 +148,7 @@ def test_a_series_that_cannot_be_fitted_gets_a_fallback_and_the_run_still_publis
     status = vintages.load_run(rdb, "latest").status.set_index("unique_id")
     assert status.loc["retail/inference", "status"] == "fallback"
     assert status.loc["retail/inference", "message"] == (
-        "only 3 observation(s) (< 6): naive forecast with Gaussian intervals"
+        "too short: only 3 observation(s) (< 6): naive forecast with Gaussian intervals"
     )
 
 
