@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -34,7 +35,7 @@ class ModelForecast:
     paths: np.ndarray
 
 
-class Model:
+class Model(ABC):
     """Base adapter: subclasses implement :meth:`fit_predict`, optionally :meth:`select`.
 
     ``select`` chooses a specification (ETS form, ARIMA order) from a whole series; the
@@ -51,9 +52,9 @@ class Model:
         """Choose a specification for ``y``; the default has nothing to choose."""
         return None
 
+    @abstractmethod
     def fit_predict(self, y: np.ndarray, horizon: int, season: int, spec: Any = None) -> PointForecast:
         """Fit ``y`` and return the mean forecast and error sd for ``horizon`` steps."""
-        raise NotImplementedError
 
     def forecast(
         self, y: np.ndarray, horizon: int, season: int = 1, *, n_paths: int = 1000, seed: int = 0
