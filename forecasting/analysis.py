@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import export, vintages
 from .crossover import quarter_middle
+from .scenario import SCENARIO_SEED
 from .scenario_store import load_scenario
 from .sensitivity import GoalSeekResult, goal_seek
 
@@ -52,6 +53,6 @@ def goal_seek_run(
         sector,
         driver,
         quarter_middle(target),
-        seed=export.SCENARIO_SEED,
+        seed=SCENARIO_SEED,
         threshold=export.check_threshold(threshold),
     )

@@ -615,12 +615,15 @@ def vintage_show(
 def vintage_compare(
     run_a: Annotated[str, typer.Argument(help="Earlier run id.", show_default=False)],
     run_b: Annotated[str, typer.Argument(help="Later run id, or latest.")] = "latest",
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Compare under this saved scenario, each run with its own assumptions.")
+    ] = "baseline",
     db: DbOption = None,
 ) -> None:
-    """Which crossover P50 dates moved between two runs, attributed to data, model, settings or code."""
+    """Which crossover P50 dates moved between two runs: data, model, settings, code or assumptions."""
     from .vintages import compare_runs
 
-    table = compare_runs(_db(db), run_a, run_b)
+    table = compare_runs(_db(db), run_a, run_b, scenario)
     for col in ("p50_a", "p50_b"):
         table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
     table["shift_quarters"] = table["shift_quarters"].map(lambda q: "" if q != q else f"{q:+.0f}")

@@ -25,14 +25,13 @@ import pandas as pd
 from . import __version__, vintages
 from .config import TOTAL, split_series_id
 from .frames import DS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y
+from .scenario import SCENARIO_SEED
 
 log = logging.getLogger(__name__)
 
 KINDS = ("history", "forecasts", "crossover", "backtests", "scenarios", "sensitivity")
 #: Kinds that compute crossovers, so they take the rule's threshold (inference reaches threshold x training).
 THRESHOLD_KINDS = ("crossover", "sensitivity")
-#: Seed of scenario draws; the dashboard uses the same, so exports match what it shows.
-SCENARIO_SEED = 0
 #: Leading characters a spreadsheet reads as the start of a formula (or that hide one).
 RISKY_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 #: Packages whose versions a bundle manifest records.

@@ -30,9 +30,11 @@ import pandas as pd
 
 from . import __version__, store, vintages
 from .config import TOTAL, WORKLOADS, Settings, split_series_id
+from .crossover import CROSSOVER_COLUMNS, crossover_distribution, crossover_frame
 from .errors import DatabaseBusyError, Problem, PublishRefusedError, RefreshInProgressError
 from .executors import Executor
 from .frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, UID, YHAT, Y
+from .scenario import Baseline, Scenario
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class _Inputs:
     previous: vintages.RunInfo | None
     previous_history: pd.DataFrame
     previous_crossover: pd.DataFrame
+    scenarios: pd.DataFrame  # name, params_json: every saved scenario, as the run will record it
 
 
 def refresh_lock_path(db: Path) -> Path:
@@ -168,6 +171,7 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
         prev = None if prev_row.empty else vintages._info(prev_row.iloc[0])
         prev_history = s.frame("run_history", run_id=prev.run_id if prev else "")
         prev_cross = s.frame("crossover_run", run_id=prev.run_id if prev else "", scenario=vintages.BASELINE)
+        scenarios = s.frame("scenario_all")
     if manifest is not None:
         history = pd.DataFrame(manifest["history"]["rows"], columns=manifest["history"]["columns"])
         fingerprint = str(manifest["data_fingerprint"])
@@ -175,7 +179,7 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
     history[Y] = history[Y].astype(float)
     prev_history[DS] = pd.to_datetime(prev_history[DS])
     history = history.sort_values([UID, DS], ignore_index=True)
-    return _Inputs(history, fingerprint, fit_config(settings, models), prev, prev_history, prev_cross)
+    return _Inputs(history, fingerprint, fit_config(settings, models), prev, prev_history, prev_cross, scenarios)
 
 
 def _up_to_date(inputs: _Inputs, version: str) -> bool:
@@ -237,8 +241,20 @@ def _remove_stale_temporaries(db: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _frames(run_id: str, result, baseline_cross: pd.DataFrame, history: pd.DataFrame) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
-    """The rows of every per-run table for one run."""
+def _scenario_crossovers(baseline: Baseline | None, scenarios: pd.DataFrame) -> pd.DataFrame:
+    """Crossover estimates under every saved scenario but the neutral preset (it is the baseline itself)."""
+    frames = [
+        vintages.scenario_crossover(baseline, Scenario.from_dict(json.loads(r.params_json))).assign(scenario=r.name)
+        for r in scenarios.itertuples(index=False)
+        if baseline is not None and r.name != vintages.BASELINE
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", *CROSSOVER_COLUMNS])
+
+
+def _frames(  # type: ignore[no-untyped-def]
+    run_id: str, result, crossovers: pd.DataFrame, history: pd.DataFrame, scenarios: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """The rows of every per-run table for one run (``crossovers`` has a scenario column)."""
     forecasts = result.forecasts[FORECAST_COLUMNS].assign(run_id=run_id)
     forecasts[DS] = forecasts[DS].dt.date
     paths = pd.DataFrame(
@@ -250,7 +266,7 @@ def _frames(run_id: str, result, baseline_cross: pd.DataFrame, history: pd.DataF
     )
     status = result.status.assign(run_id=run_id)
     status["message"] = status["message"].fillna("")
-    cross = baseline_cross.assign(run_id=run_id, scenario=vintages.BASELINE)
+    cross = crossovers.assign(run_id=run_id)
     for col in ("crossed_at", "p10", "p50", "p90"):
         cross[col] = pd.to_datetime(cross[col]).dt.date
     hist = history[[UID, DS, Y]].assign(run_id=run_id)
@@ -264,6 +280,9 @@ def _frames(run_id: str, result, baseline_cross: pd.DataFrame, history: pd.DataF
             ["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]
         ],
         "run_history": hist,
+        "run_scenarios": scenarios.rename(columns={"name": "scenario"}).assign(run_id=run_id)[
+            ["run_id", "scenario", "params_json"]
+        ],
     }
 
 
@@ -344,7 +363,6 @@ def _refresh(
     models: Sequence[str] | None,
     accept_restatement: bool,
 ) -> RefreshSummary:
-    from .crossover import crossover_distribution, crossover_frame
     from .engine import forecast
 
     started = time.perf_counter()
@@ -386,9 +404,12 @@ def _refresh(
     t = time.perf_counter()
     baseline = vintages.build_baseline(result.paths, result.future_ds, inputs.history)
     cross = crossover_frame(crossover_distribution(baseline)) if baseline is not None else pd.DataFrame(
-        columns=["sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]
+        columns=CROSSOVER_COLUMNS
     )
     timings["crossover"] = time.perf_counter() - t
+    t = time.perf_counter()
+    under_scenarios = _scenario_crossovers(baseline, inputs.scenarios)
+    timings["scenarios"] = time.perf_counter() - t
     moves = vintages.p50_moves(inputs.previous_crossover if prev_id else cross.iloc[:0], cross)
     report = vintages.change_report(moves) if prev_id else "first vintage: " + vintages.change_report(moves).replace(
         "\n", "; ")
@@ -403,7 +424,9 @@ def _refresh(
         "seed": settings.seed, "timings_json": json.dumps({k: round(v, 3) for k, v in timings.items()}, sort_keys=True),
         "change_report": report,
     }])  # fmt: skip
-    pruned = _publish(db, run_row, _frames(run_id, result, cross, inputs.history), settings.retention)
+    crossovers = pd.concat([cross.assign(scenario=vintages.BASELINE), under_scenarios], ignore_index=True)
+    tables = _frames(run_id, result, crossovers, inputs.history, inputs.scenarios)
+    pruned = _publish(db, run_row, tables, settings.retention)
     timings["publish"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     counts = result.status["status"].value_counts()

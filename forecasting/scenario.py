@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 #: Key of the scenario entry that every sector inherits unless it overrides a driver.
 ALL = "all"
 
+#: Seed of the draws of ranged drivers wherever a scenario's answer is shown or stored (dashboard,
+#: exports, refresh), so the same scenario always gives the same numbers.
+SCENARIO_SEED = 0
+
 #: Adoption elasticities: d ln(spend) / d ln(adoption).  Stated assumption: a newly adopting
 #: organisation mostly *uses* models (inference); only some of them train or fine-tune.
 ADOPTION_ELASTICITY = {"training": 0.5, "inference": 1.0}

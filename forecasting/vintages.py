@@ -1,10 +1,12 @@
 """Forecast vintages: list the stored runs, load any of them, and explain how two runs differ.
 
 A *vintage* is one published refresh: its settings, the history it saw, forecasts, backtests, joint
-sample paths and the baseline crossover estimates.  Older vintages stay (up to
+sample paths, the baseline crossover estimates, and every saved scenario as it stood then (its
+assumptions and the crossover estimates they give).  Older vintages stay (up to
 ``Settings.retention``) so an analyst can see which crossover dates moved and why: new data (the
 history a run saw changed), another model (a series' chosen model changed), other settings, or
-other assumptions (scenario).
+other assumptions: a scenario edited between the runs, told apart from the rest by re-applying
+the earlier run's assumptions to the later run's paths.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +24,11 @@ import pandas as pd
 
 from . import store
 from .config import TOTAL, WORKLOADS, series_id, split_series_id
+from .crossover import crossover_distribution, crossover_frame
 from .errors import NotFoundError
 from .frames import DS, UID, Y
-from .scenario import Baseline
+from .scenario import SCENARIO_SEED, Baseline, Scenario, apply_scenario
+from .scenario_store import load_scenario
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,7 @@ class RunData:
     paths: dict[str, np.ndarray]  # unique_id -> (n_paths, horizon)
     future_ds: dict[str, pd.DatetimeIndex]
     baseline: Baseline | None
+    scenarios: dict[str, Scenario] = field(default_factory=dict)  # saved scenarios as they stood at the run
 
     @property
     def run_id(self) -> str:
@@ -182,6 +187,7 @@ def load_run(db: Path, run_id: str) -> RunData:
         status = s.frame("run_status", run_id=rid)
         crossover = s.frame("crossover_run", run_id=rid, scenario=BASELINE)
         blobs = s.frame("paths_run", run_id=rid)
+        snapshots = s.frame("run_scenarios", run_id=rid)
     history[DS] = pd.to_datetime(history[DS])
     forecasts[DS] = pd.to_datetime(forecasts[DS])
     for col in ("crossed_at", "p10", "p50", "p90"):
@@ -194,7 +200,14 @@ def load_run(db: Path, run_id: str) -> RunData:
             forecasts.loc[forecasts[UID] == row.unique_id, DS].sort_values().to_numpy()
         )
     baseline = build_baseline(paths, future_ds, history)
-    return RunData(info, history, forecasts, backtests, status, crossover, paths, future_ds, baseline)
+    scenarios = {str(r.scenario): Scenario.from_dict(json.loads(r.params_json)) for r in snapshots.itertuples()}
+    return RunData(info, history, forecasts, backtests, status, crossover, paths, future_ds, baseline, scenarios)
+
+
+def scenario_crossover(baseline: Baseline, scenario: Scenario, threshold: float = 1.0) -> pd.DataFrame:
+    """Crossover estimates (``crossover_frame`` columns) of ``baseline`` under ``scenario`` (SCENARIO_SEED draws)."""
+    adjusted = apply_scenario(baseline, scenario, seed=SCENARIO_SEED)
+    return crossover_frame(crossover_distribution(adjusted, threshold=threshold))
 
 
 def quarters_between(a: pd.Timestamp | None, b: pd.Timestamp | None) -> float:
@@ -249,16 +262,30 @@ def _changed_sectors(a: pd.DataFrame, b: pd.DataFrame, key: list[str], value: st
     return {_sector_of(u) for u in diff[UID]}
 
 
-def compare_runs(db: Path, run_a: str, run_b: str) -> pd.DataFrame:
-    """How each stored baseline crossover P50 moved from run A to run B, and why.
+def compare_runs(db: Path, run_a: str, run_b: str, scenario: str = BASELINE) -> pd.DataFrame:
+    """How each crossover P50 moved from run A to run B under ``scenario``, and why.
+
+    Under a saved scenario each run is read with the assumptions it recorded (the scenario's
+    current definition for a run made before it was saved).  When those differ, run B's paths are
+    also read with run A's assumptions: a P50 that moves between the two readings of B moved because
+    of the assumptions; one that moves between A and B under A's assumptions moved for the other causes.
 
     Returns:
-        Columns :data:`COMPARE_COLUMNS`; ``cause`` joins with '+' what differs for that sector:
+        Columns :data:`COMPARE_COLUMNS`; ``cause`` joins with '+' what moved that sector's P50:
         ``data`` (its history), ``model`` (a chosen model), ``settings`` (horizon, paths, seed,
-        backtest), ``code`` (code version); empty when the P50 did not move.
+        backtest), ``code`` (code version), ``assumptions`` (the scenario's drivers); empty when
+        the P50 did not move, ``unexplained`` when it moved and none of these changed.
     """
     a, b = load_run(db, run_a), load_run(db, run_b)
-    moves = p50_moves(a.crossover, b.crossover)
+    if scenario == BASELINE:
+        before, after, fixed = a.crossover, b.crossover, b.crossover
+    else:
+        assume_a, assume_b = _assumptions(db, a, scenario), _assumptions(db, b, scenario)
+        before, after = _crossover_under(a, assume_a), _crossover_under(b, assume_b)
+        fixed = after if _drivers(assume_a) == _drivers(assume_b) else _crossover_under(b, assume_a)
+    moves = p50_moves(before, after)
+    by_fit = p50_moves(before, fixed).set_index("sector")["moved"]
+    by_assumptions = p50_moves(fixed, after).set_index("sector")["moved"]
     data = _changed_sectors(a.history, b.history, [UID, DS], Y)
     chosen = lambda r: r.status[[UID, "model"]]  # noqa: E731
     model = _changed_sectors(chosen(a), chosen(b), [UID], "model")
@@ -267,12 +294,31 @@ def compare_runs(db: Path, run_a: str, run_b: str) -> pd.DataFrame:
     code = a.info.code_version != b.info.code_version
     causes = []
     for r in moves.itertuples(index=False):
-        if not r.moved:
-            causes.append("")
-            continue
-        touched = [bool(s) if r.sector == TOTAL else r.sector in s for s in (data, model)]
-        parts = [name for name, changed in zip(("data", "model"), touched, strict=True) if changed]
-        parts += [name for name, changed in (("settings", settings), ("code", code)) if changed]
-        causes.append("+".join(parts) or "unexplained")
+        parts = []
+        if r.moved and by_fit.get(r.sector, True):
+            touched = [bool(s) if r.sector == TOTAL else r.sector in s for s in (data, model)]
+            parts += [name for name, changed in zip(("data", "model"), touched, strict=True) if changed]
+            parts += [name for name, changed in (("settings", settings), ("code", code)) if changed]
+        if r.moved and by_assumptions.get(r.sector, False):
+            parts.append("assumptions")
+        causes.append("+".join(parts) or ("unexplained" if r.moved else ""))
     moves["cause"] = causes
     return moves[COMPARE_COLUMNS]
+
+
+def _assumptions(db: Path, run: RunData, name: str) -> Scenario:
+    """The scenario as ``run`` recorded it, else as saved now (runs before it existed, or before migration 3)."""
+    if name in run.scenarios:
+        return run.scenarios[name]
+    log.info("run %s recorded no scenario '%s'; using its current definition", run.run_id, name)
+    return load_scenario(db, name)
+
+
+def _drivers(scenario: Scenario) -> dict[str, dict[str, object]]:
+    return scenario.to_dict()["values"]
+
+
+def _crossover_under(run: RunData, scenario: Scenario) -> pd.DataFrame:
+    if run.baseline is None:
+        raise ValueError(f"run {run.run_id} has no sector with both workloads' paths; nothing to apply a scenario to")
+    return scenario_crossover(run.baseline, scenario)

@@ -14,6 +14,8 @@ from forecasting.config import Settings
 from forecasting.errors import NotFoundError
 from forecasting.executors import SerialExecutor
 from forecasting.refresh import run_refresh
+from forecasting.scenario import Scenario
+from forecasting.scenario_store import list_scenarios, load_scenario, save_scenario
 
 from .conftest import write_tiny_data
 
@@ -126,3 +128,68 @@ def test_the_vintage_commands_list_show_and_compare_runs(rdb: Path, monkeypatch:
     assert "healthcare" in compared.output
     missing = runner.invoke(app, ["vintage", "show", "nope", "--db", str(rdb)])
     assert missing.exit_code == 66 and "no forecast run 'nope'" in missing.output
+
+
+def test_a_run_records_every_saved_scenario_and_its_crossover(rdb: Path) -> None:
+    save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.5}}))
+    run = vintages.load_run(rdb, _refresh(rdb))
+    assert run.scenarios["mine"] == load_scenario(rdb, "mine")
+    assert set(run.scenarios) == set(list_scenarios(rdb)["name"])
+    with store.reader(rdb) as s:
+        stored = s.frame("crossover_run", run_id=run.run_id, scenario="mine")
+    assert run.baseline is not None
+    expected = vintages.scenario_crossover(run.baseline, run.scenarios["mine"])
+    assert stored["sector"].tolist() == expected["sector"].tolist()
+    assert pd.to_datetime(stored["p50"]).tolist() == expected["p50"].tolist()
+    # Every saved scenario has its estimates; the neutral preset is the baseline itself, stored once.
+    with store.reader(rdb) as s:
+        history = s.frame("ui_crossover_history")
+    assert set(history["scenario"]) == set(run.scenarios) | {vintages.BASELINE}
+    assert (history["scenario"] == vintages.BASELINE).sum() == len(run.crossover)
+
+
+def test_an_edited_scenario_is_named_as_the_cause_and_new_data_is_not(rdb: Path) -> None:
+    save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.1}}))
+    a = _refresh(rdb)
+    save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.9}}))
+    b = _refresh(rdb, force=True)  # same data, settings and code: only the assumptions differ
+    table = vintages.compare_runs(rdb, a, b, "mine").set_index("sector")
+    assert table.loc["healthcare", "moved"] and table.loc["healthcare", "shift_quarters"] < 0
+    assert table.loc["healthcare", "cause"] == "assumptions"
+    assert not table.loc["retail", "moved"] and table.loc["retail", "cause"] == ""
+    # The engine's own forecast did not move at all.
+    assert not vintages.compare_runs(rdb, a, b)["moved"].any()
+    # Each run keeps the assumptions it was made under.
+    assert vintages.load_run(rdb, a).scenarios["mine"].value_for("healthcare", "pretrained_share").mode == 0.1
+
+
+def test_under_unchanged_assumptions_a_moved_date_is_put_down_to_the_data(rdb: Path) -> None:
+    save_scenario(rdb, Scenario("mine", values={"all": {"pretrained_share": 0.3}}))
+    a = _refresh(rdb)
+    rows = pd.DataFrame([
+        {"period": pd.Timestamp("2025-01-01").date(), "sector": s, "region": "worldwide", "workload": w,
+         "spend_usd": v, "provenance": "user"}
+        for s, w, v in [("healthcare", "training", 1.9e9), ("healthcare", "inference", 3.0e9),
+                        ("retail", "training", 3.8e9), ("retail", "inference", 3.0e9)]
+    ])  # fmt: skip
+    with store.writer(rdb) as s:
+        s.insert("spend_history", rows)
+    b = _refresh(rdb)
+    table = vintages.compare_runs(rdb, a, b, "mine").set_index("sector")
+    assert table.loc["healthcare", "moved"]
+    assert "data" in table.loc["healthcare", "cause"] and "assumptions" not in table.loc["healthcare", "cause"]
+
+
+def test_vintage_compare_takes_a_scenario_on_the_command_line(rdb: Path) -> None:
+    save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.1}}))
+    a = _refresh(rdb)
+    save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.9}}))
+    b = _refresh(rdb, force=True)
+    from typer.testing import CliRunner
+
+    from forecasting.cli import app
+
+    args = ["vintage", "compare", a, b, "--scenario", "mine", "--db", str(rdb)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "assumptions" in result.output

@@ -25,7 +25,7 @@ from ..bootstrap import ensure_db
 from ..config import default_db_path
 from ..crossover import Crossover, crossover_distribution, crossover_frame, probability_frame
 from ..errors import Problem, ValidationError
-from ..scenario import Baseline, Scenario, apply_scenario
+from ..scenario import SCENARIO_SEED, Baseline, Scenario, apply_scenario
 from ..sensitivity import GoalSeekResult, SpreadAttribution, goal_seek, spread_attribution, tornado
 from . import summaries
 
@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds a cached result lives; a new stamp or run id replaces it sooner.
 TTL_SECONDS = 600
-#: Seed of the draws of ranged scenario drivers (fixed, so a scenario always shows the same answer).
-SCENARIO_SEED = 0
 
 
 def database() -> Path:
@@ -113,9 +111,9 @@ def run(db: str, run_id: str) -> vintages.RunData:
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=16, show_spinner=False)
-def compare(db: str, run_a: str, run_b: str) -> pd.DataFrame:
-    """How the stored crossover estimates moved from run ``run_a`` to run ``run_b``."""
-    return vintages.compare_runs(Path(db), run_a, run_b)
+def compare(db: str, run_a: str, run_b: str, scenario: str = vintages.BASELINE) -> pd.DataFrame:
+    """How the crossover estimates under ``scenario`` moved from run ``run_a`` to run ``run_b``, and why."""
+    return vintages.compare_runs(Path(db), run_a, run_b, scenario)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from forecasting import vintages
 from forecasting.ui import charts, data, summaries, theme, widgets
 
 ctx = widgets.context()
@@ -79,6 +80,7 @@ with widgets.guarded():
         st.caption("Runs store the crossover itself (inference overtakes training, 1×), so this section ignores "
                    "the sidebar's threshold.")
     scenario_names = sorted(hist["scenario"].unique()) if len(hist) else []
+    vs = vintages.BASELINE
     if scenario_names:
         vs = st.selectbox("Scenario", scenario_names,
                           index=scenario_names.index("baseline") if "baseline" in scenario_names else 0,
@@ -89,7 +91,10 @@ with widgets.guarded():
         a_col, b_col = st.columns(2)
         run_a = a_col.selectbox("From run", runs["run_id"].tolist(), index=1, key="quality_run_a")
         run_b = b_col.selectbox("To run", runs["run_id"].tolist(), index=0, key="quality_run_b")
-        moved = data.compare(ctx.db_text, run_a, run_b)
+        moved = data.compare(ctx.db_text, run_a, run_b, vs)
+        st.caption(f"Under scenario '{vs}', each run read with the assumptions it recorded; 'assumptions' in the "
+                   "cause means the scenario was edited between the runs and that moved the date."
+                   if vs != vintages.BASELINE else "The engine's own forecast, no scenario applied.")
         st.dataframe(moved, hide_index=True, width="stretch")
         widgets.download(moved, "vintage-comparison", ctx, f"{run_a}-vs-{run_b}", label="Download the comparison",
                          key="dl_vintages")
