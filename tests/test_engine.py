@@ -8,7 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.engine import MIN_OBS, forecast, forecast_file, infer_freq, normalize_freq, stable_seed
+from forecasting.engine import (
+    MIN_OBS,
+    choose_transform,
+    forecast,
+    forecast_file,
+    infer_freq,
+    normalize_freq,
+    stable_seed,
+    theta_probe,
+)
 from forecasting.executors import LocalExecutor, SerialExecutor
 from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y
 from tests.conftest import make_series
@@ -208,3 +217,33 @@ def test_stable_seed_depends_on_the_key_and_not_on_the_process() -> None:
     assert stable_seed(0, "a") == stable_seed(0, "a")
     assert stable_seed(0, "a") != stable_seed(0, "b") != stable_seed(1, "b")
     assert stable_seed(0, "a") == 3234850288
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_transform_probe_forecasts_like_statsmodels_theta(seed: int) -> None:
+    import warnings
+
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    y = 50 + np.cumsum(np.random.default_rng(seed).normal(1.0, 2.0, 30))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = np.asarray(ThetaModel(y, period=1, deseasonalize=False).fit().forecast(6))
+    assert np.allclose(theta_probe(y, 6), expected, rtol=0, atol=0.01 * np.std(np.diff(y)))
+
+
+def test_the_log_scale_is_chosen_for_compound_growth_and_not_when_it_merely_ties() -> None:
+    t = np.arange(32)
+    noise = np.random.default_rng(3).normal(0, 0.02, 32)
+    compound = 100 * 1.08**t * np.exp(noise)
+    level = 100 * np.exp(noise)  # no growth: both scales do about as well
+
+    def transform(y: np.ndarray) -> str:
+        cuts = np.array([24, 25, 26, 27])
+        actual = np.array([y[c : c + 4] for c in cuts])
+        scales = np.array([np.mean(np.abs(np.diff(y[:c]))) for c in cuts])
+        return choose_transform(y, cuts, actual, scales)
+
+    assert transform(compound) == "log"
+    assert transform(level) == "none"
+    assert transform(compound - 200) == "none"  # not positive: never the log
