@@ -59,6 +59,8 @@ _FREQ_ALIASES = {
     "Q": "Q", "QS": "Q", "QE": "Q", "QUARTERLY": "Q",
     "M": "M", "MS": "M", "ME": "M", "MONTHLY": "M",
 }  # fmt: skip
+#: Start of the status message of a series on which every model raised (it gets the naive fallback).
+EVERY_MODEL_FAILED = "every model failed"
 BACKTEST_COLUMNS = [UID, MODEL, "mase", "smape", "coverage_80", "coverage_95", "interval_score", "chosen"]
 STATUS_COLUMNS = [UID, "status", MODEL, "message"]
 
@@ -528,7 +530,7 @@ def forecast(
     for fit in (executor or LocalExecutor()).map(fit_series, tasks):
         if not fit.final:
             name, choices[fit.uid], msg = _fallback_choice(by_uid[fit.uid].y, horizon)
-            status[fit.uid] = ("fallback", name, f"every model failed ({fit.failures}); {msg}")
+            status[fit.uid] = ("fallback", name, f"{EVERY_MODEL_FAILED} ({fit.failures}); {msg}")
         else:
             choices[fit.uid], series_rows = _choose(fit)
             rows.extend(series_rows)

@@ -213,8 +213,21 @@ def _gate(inputs: _Inputs, settings: Settings, accept_restatement: bool) -> None
     )  # fmt: skip
 
 
-def _check_output(forecasts: pd.DataFrame, horizon: int) -> None:
-    """Refuse forecasts with missing, non-finite or disordered bounds (nothing is published)."""
+def _check_output(forecasts: pd.DataFrame, status: pd.DataFrame, horizon: int) -> None:
+    """Refuse forecasts with missing, non-finite or disordered bounds, or from no working model at all.
+
+    One series whose models all fail gets a fallback and the run publishes; when that happens to
+    every series, the fitting itself is broken (an installation problem, say) and publishing naive
+    forecasts over the previous vintage would hide it.
+    """
+    from .engine import EVERY_MODEL_FAILED
+
+    broken = status["message"].fillna("").str.startswith(EVERY_MODEL_FAILED)
+    if len(status) and broken.all():
+        raise PublishRefusedError(
+            f"refusing to publish: every model failed on all {len(status)} series, so the fitting itself is "
+            f"broken; the first error: {status['message'].iat[0]}. The previous vintage stays published."
+        )
     values = forecasts[[LO95, LO80, YHAT, HI80, HI95]].to_numpy(float)
     bad = []
     if not np.isfinite(values).all():
@@ -399,7 +412,7 @@ def _refresh(
     )  # fmt: skip
     timings["fit"] = time.perf_counter() - t
     log.info("refresh event=fitted series=%d seconds=%.2f", total, timings["fit"])
-    _check_output(result.forecasts, settings.horizon)
+    _check_output(result.forecasts, result.status, settings.horizon)
 
     t = time.perf_counter()
     baseline = vintages.build_baseline(result.paths, result.future_ds, inputs.history)

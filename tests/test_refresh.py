@@ -152,6 +152,25 @@ def test_a_series_that_cannot_be_fitted_gets_a_fallback_and_the_run_still_publis
     )
 
 
+def test_a_run_in_which_every_model_fails_on_every_series_is_refused(
+    rdb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting.models import MODELS as REGISTRY
+
+    first = refresh(rdb).run_id
+    before = checksums(rdb)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("solver library missing")
+
+    for name in MODELS:
+        monkeypatch.setattr(REGISTRY[name], "fit_predict", broken)
+    with pytest.raises(PublishRefusedError, match="every model failed on all 6 series.*solver library missing"):
+        refresh(rdb, force=True)
+    assert checksums(rdb) == before
+    assert vintages.latest_run_id(rdb) == first
+
+
 def test_the_cli_says_up_to_date_and_exits_65_on_a_refused_publication(
     rdb: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
