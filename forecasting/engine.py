@@ -16,12 +16,13 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from forecasting.executors import Executor, LocalExecutor
 from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y, validate_history
@@ -211,10 +212,16 @@ def _scaled_error(bt_mean: np.ndarray, actual: np.ndarray, scales: np.ndarray, t
     return float(np.nanmean(err)) if np.isfinite(err).any() else np.inf
 
 
+@cache
+def _blas() -> ThreadpoolController:
+    """This process's BLAS/OpenMP pools, found once (a scan of the loaded libraries costs ~8 ms)."""
+    return ThreadpoolController()
+
+
 def fit_series(task: SeriesTask) -> SeriesFit:
     """Choose the scale, then fit every model of ``task`` on the whole series and at each origin."""
     # The fits are small: multi-threaded BLAS only adds contention, badly so with several workers.
-    with threadpool_limits(limits=1):
+    with _blas().limit(limits=1):
         return _fit_series(task)
 
 
@@ -423,18 +430,20 @@ def _future(last: pd.Timestamp, horizon: int, code: str, month_end: bool) -> pd.
     return pd.DatetimeIndex([last + pd.DateOffset(months=step * k) for k in range(1, horizon + 1)])
 
 
-def _prepare(uid: str, g: pd.DataFrame, code: str) -> _Prepared:
-    """Drop missing values, fill missing periods by (log-)linear interpolation, flag degenerate series."""
-    g = g[np.isfinite(g[Y].to_numpy())]
-    if g.empty:
+def _prepare(uid: str, ds: np.ndarray, months: np.ndarray, y: np.ndarray, code: str) -> _Prepared:
+    """Drop missing values, fill missing periods by (log-)linear interpolation, flag degenerate series.
+
+    ``ds``, ``months`` (year * 12 + month) and ``y`` are one series' rows in date order.
+    """
+    finite = np.isfinite(y)
+    ds, months, y = ds[finite], months[finite], y[finite]
+    if len(y) == 0:
         return _Prepared(uid, np.array([]), pd.NaT, "failed", "no finite values")
-    months = (g[DS].dt.year * 12 + g[DS].dt.month).to_numpy()
     pos = (months - months[0]) / _MONTHS[code]
     if np.any(pos != np.round(pos)):
         return _Prepared(uid, np.array([]), pd.NaT, "failed", f"dates are not on a regular {code} grid")
     pos = pos.astype(int)
-    y = g[Y].to_numpy(dtype=float)
-    last = g[DS].iloc[-1]
+    last = pd.Timestamp(ds[-1])
     full = np.arange(pos[-1] + 1)
     status, notes = "ok", []
     if len(full) > len(pos):
@@ -506,7 +515,17 @@ def forecast(
         raise ValueError("backtest_horizon must be >= 1")
     month_end = bool(hist[DS].dt.is_month_end.all())
 
-    prepared = [_prepare(str(uid), g, code) for uid, g in hist.groupby(UID, sort=True)]
+    hist = hist.assign(**{UID: hist[UID].astype(str)}).sort_values([UID, DS], ignore_index=True)
+    ids = hist[UID].to_numpy()
+    dates = hist[DS].to_numpy()
+    months = (hist[DS].dt.year * 12 + hist[DS].dt.month).to_numpy()
+    values = hist[Y].to_numpy(dtype=float)
+    uids, starts = np.unique(ids, return_index=True)
+    bounds = [*starts[1:], len(ids)]
+    prepared = [
+        _prepare(uid, dates[a:b], months[a:b], values[a:b], code)
+        for uid, a, b in zip(uids, starts, bounds, strict=True)
+    ]
     choices: dict[str, _Choice] = {}
     status: dict[str, tuple[str, str, str]] = {}
     rows: list[dict[str, object]] = []
@@ -576,8 +595,9 @@ def _assemble(
         for uid in uids:
             p = prepared[uid]
             r = _innovations(p.y, choices[uid].transform, season)
-            steps = np.arange(-len(r) + 1, 1)
-            resid[uid] = pd.Series(r, index=[_shift(p.last, int(s), code, month_end) for s in steps])
+            # Aligned on months since year 0: the series of a group share the frequency.
+            months = p.last.year * 12 + p.last.month + _MONTHS[code] * np.arange(-len(r) + 1, 1)
+            resid[uid] = pd.Series(r, index=months)
         corr = residual_correlation(resid) if len(uids) > 1 else np.ones((1, 1))
         w = joint_normals(corr, n_paths, horizon, stable_seed(seed, key))
         u = stats.norm.cdf(w)
@@ -587,25 +607,23 @@ def _assemble(
             for k in range(horizon):
                 z[:, k] = c.mean[k] + np.interp(u[i, :, k], P_GRID, dev[k])
             paths[uid] = _finish(_from_model(z, c.transform), prepared[uid].y)
-    frames, future_ds = [], {}
-    for uid in sorted(choices):
-        c, dev, p = choices[uid], devs[uid], prepared[uid]
-        future_ds[uid] = _future(p.last, horizon, code, month_end)
-        cols = {YHAT: c.mean} | {col: c.mean + dev[:, j] for col, j in _KNOTS.items()}
-        cols = {col: _finish(_from_model(v, c.transform), p.y) for col, v in cols.items()}
-        frames.append(pd.DataFrame({UID: uid, DS: future_ds[uid], MODEL: c.name, **cols}))
-    forecasts = (
-        pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS] if frames else pd.DataFrame(columns=FORECAST_COLUMNS)
-    )
-    return forecasts, paths, future_ds
-
-
-def _shift(last: pd.Timestamp, steps: int, code: str, month_end: bool) -> pd.Timestamp:
-    if steps == 0:
-        return last
-    if month_end:
-        return last + pd.offsets.MonthEnd(_MONTHS[code] * steps)
-    return last + pd.DateOffset(months=_MONTHS[code] * steps)
+    uids = sorted(choices)
+    future_ds = {uid: _future(prepared[uid].last, horizon, code, month_end) for uid in uids}
+    columns: dict[str, list[np.ndarray]] = {col: [] for col in (YHAT, *_KNOTS)}
+    for uid in uids:
+        c, dev, y = choices[uid], devs[uid], prepared[uid].y
+        columns[YHAT].append(_finish(_from_model(c.mean, c.transform), y))
+        for col, j in _KNOTS.items():
+            columns[col].append(_finish(_from_model(c.mean + dev[:, j], c.transform), y))
+    if not uids:
+        return pd.DataFrame(columns=FORECAST_COLUMNS), paths, future_ds
+    forecasts = pd.DataFrame({
+        UID: np.repeat(uids, horizon),
+        DS: np.concatenate([future_ds[uid].to_numpy() for uid in uids]),
+        MODEL: np.repeat([choices[uid].name for uid in uids], horizon),
+        **{col: np.concatenate(parts) for col, parts in columns.items()},
+    })  # fmt: skip
+    return forecasts[FORECAST_COLUMNS], paths, future_ds
 
 
 def _finish(values: np.ndarray, y: np.ndarray) -> np.ndarray:
