@@ -216,7 +216,7 @@ def _count_series(path: Path, id_col: str) -> int | None:
 def _print_table(df, title: str | None = None) -> None:  # type: ignore[no-untyped-def]
     table = Table(title=title, show_lines=False)
     for col in df.columns:
-        table.add_column(str(col))
+        table.add_column(str(col), overflow="fold")  # a narrow terminal wraps cells, never cuts them
     for row in df.itertuples(index=False):
         table.add_row(*("" if v is None else str(v) for v in row))
     out.print(table)

@@ -138,18 +138,18 @@ def test_a_threshold_of_2_moves_the_crossover_from_the_stored_one(published: Pat
     assert stored["p50"].notna().all() and doubled["p50"].isna().all()
     # An intermediate threshold: computed from the run's paths, later than the stored crossover.
     run = vintages.load_run(published, "latest")
-    quarter = export.frame(published, "crossover", threshold=1.25)
-    expected = crossover_frame(crossover_distribution(run.baseline, threshold=1.25))
+    quarter = export.frame(published, "crossover", threshold=1.1)
+    expected = crossover_frame(crossover_distribution(run.baseline, threshold=1.1))
     assert quarter["p50"].tolist() == expected["p50"].tolist()
     assert (quarter["p50"] > stored["p50"]).all()
 
 
 def test_a_threshold_reaches_scenario_crossovers_and_sensitivity(published: Path) -> None:
     base = export.frame(published, "crossover", scenario="published")
-    higher = export.frame(published, "crossover", scenario="published", threshold=1.25)
+    higher = export.frame(published, "crossover", scenario="published", threshold=1.02)
     assert (higher["p50"] > base["p50"]).all()
-    sens = export.frame(published, "sensitivity", scenario="published", threshold=1.25)
-    assert set(sens["threshold"]) == {1.25}
+    sens = export.frame(published, "sensitivity", scenario="published", threshold=1.02)
+    assert set(sens["threshold"]) == {1.02}
     assert not sens["p50_low"].equals(export.frame(published, "sensitivity", scenario="published")["p50_low"])
 
 

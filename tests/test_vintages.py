@@ -180,16 +180,17 @@ def test_under_unchanged_assumptions_a_moved_date_is_put_down_to_the_data(rdb: P
     assert "data" in table.loc["healthcare", "cause"] and "assumptions" not in table.loc["healthcare", "cause"]
 
 
-def test_vintage_compare_takes_a_scenario_on_the_command_line(rdb: Path) -> None:
+def test_vintage_compare_takes_a_scenario_on_the_command_line(rdb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.1}}))
     a = _refresh(rdb)
     save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.9}}))
     b = _refresh(rdb, force=True)
     from typer.testing import CliRunner
 
-    from forecasting.cli import app
+    from forecasting import cli
 
     args = ["vintage", "compare", a, b, "--scenario", "mine", "--db", str(rdb)]
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    monkeypatch.setattr(cli.out, "width", 250)  # whole words in the table
+    result = CliRunner().invoke(cli.app, args)
     assert result.exit_code == 0, result.output
     assert "assumptions" in result.output
