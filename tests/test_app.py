@@ -353,6 +353,22 @@ def test_quality_page_shows_the_backtests_of_the_run(run_db: Path, monkeypatch: 
     assert names == set(FAST_MODELS)
 
 
+def test_quality_page_names_an_edited_scenario_as_the_cause_of_a_move(
+    tmp_path: Path, run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "vintages.duckdb"
+    db.write_bytes(run_db.read_bytes())
+    scenario_store.save_scenario(db, Scenario("mine", values={"retail": {"edge_share": 0.1}}))
+    assert run_refresh(db, FAST, models=FAST_MODELS, force=True).published
+    scenario_store.save_scenario(db, Scenario("mine", values={"retail": {"edge_share": 0.6}}))
+    assert run_refresh(db, FAST, models=FAST_MODELS, force=True).published
+    at = app(db, monkeypatch, "quality")
+    at.selectbox(key="quality_vintage_scenario").set_value("mine").run()
+    moved = next(d.value for d in at.dataframe if "cause" in d.value.columns).set_index("sector")
+    assert moved.loc["retail", "cause"] == "assumptions"
+    assert (moved.drop(index=["retail", TOTAL])["cause"] == "").all()
+
+
 # --- upload helpers -------------------------------------------------------------------------------------------
 
 
