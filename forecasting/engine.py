@@ -16,19 +16,17 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from threadpoolctl import ThreadpoolController
 
 from forecasting.executors import Executor, LocalExecutor
 from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y, validate_history
 from forecasting.metrics import coverage, interval_score, mase_scale, smape
 from forecasting.models import DEFAULT_MODELS, MODELS, get_model
-from forecasting.models.base import Z80, Z95, PointForecast
+from forecasting.models.base import Z80, Z95, PointForecast, single_threaded
 
 log = logging.getLogger(__name__)
 
@@ -212,16 +210,9 @@ def _scaled_error(bt_mean: np.ndarray, actual: np.ndarray, scales: np.ndarray, t
     return float(np.nanmean(err)) if np.isfinite(err).any() else np.inf
 
 
-@cache
-def _blas() -> ThreadpoolController:
-    """This process's BLAS/OpenMP pools, found once (a scan of the loaded libraries costs ~8 ms)."""
-    return ThreadpoolController()
-
-
 def fit_series(task: SeriesTask) -> SeriesFit:
     """Choose the scale, then fit every model of ``task`` on the whole series and at each origin."""
-    # The fits are small: multi-threaded BLAS only adds contention, badly so with several workers.
-    with _blas().limit(limits=1):
+    with single_threaded():  # several workers each with multi-threaded BLAS would fight for the cores
         return _fit_series(task)
 
 

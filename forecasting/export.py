@@ -110,9 +110,7 @@ def _scenario(db: Path, name: str):  # type: ignore[no-untyped-def]
 def _scenario_paths(run: vintages.RunData, db: Path, scenario: str):  # type: ignore[no-untyped-def]
     from .scenario import apply_scenario
 
-    if run.baseline is None:
-        raise ValueError(f"run {run.run_id} has no sector with both workloads' paths; nothing to apply a scenario to")
-    return apply_scenario(run.baseline, _scenario(db, scenario), seed=SCENARIO_SEED)
+    return apply_scenario(run.require_baseline(), _scenario(db, scenario), seed=SCENARIO_SEED)
 
 
 def _history(run: vintages.RunData, db: Path, scenario: str) -> pd.DataFrame:
@@ -152,7 +150,7 @@ def _crossover(run: vintages.RunData, db: Path, scenario: str, threshold: float 
             raise ValueError(f"run {run.run_id} has no baseline paths; no crossover at threshold {threshold:g}")
         frame = crossover_frame(crossover_distribution(run.baseline, threshold=threshold))
     else:
-        frame = crossover_frame(crossover_distribution(_scenario_paths(run, db, scenario), threshold=threshold))
+        frame = vintages.scenario_crossover(run.require_baseline(), _scenario(db, scenario), threshold)
     frame = frame.assign(run_id=run.run_id, scenario=scenario, threshold=threshold)
     return frame[["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon",
                   "threshold"]]  # fmt: skip

@@ -77,6 +77,14 @@ class RunData:
         """The run's id."""
         return self.info.run_id
 
+    def require_baseline(self) -> Baseline:
+        """The run's baseline paths; ``ValueError`` when no sector has both workloads' paths."""
+        if self.baseline is None:
+            raise ValueError(
+                f"run {self.run_id} has no sector with both workloads' paths; nothing to apply a scenario to"
+            )
+        return self.baseline
+
 
 def paths_to_bytes(paths: np.ndarray) -> bytes:
     """One series' (n_paths, horizon) float array as ``np.save`` bytes (the sample_paths blob)."""
@@ -281,8 +289,10 @@ def compare_runs(db: Path, run_a: str, run_b: str, scenario: str = BASELINE) -> 
         before, after, fixed = a.crossover, b.crossover, b.crossover
     else:
         assume_a, assume_b = _assumptions(db, a, scenario), _assumptions(db, b, scenario)
-        before, after = _crossover_under(a, assume_a), _crossover_under(b, assume_b)
-        fixed = after if _drivers(assume_a) == _drivers(assume_b) else _crossover_under(b, assume_a)
+        before = scenario_crossover(a.require_baseline(), assume_a)
+        after = scenario_crossover(b.require_baseline(), assume_b)
+        same = _drivers(assume_a) == _drivers(assume_b)
+        fixed = after if same else scenario_crossover(b.require_baseline(), assume_a)
     moves = p50_moves(before, after)
     by_fit = p50_moves(before, fixed).set_index("sector")["moved"]
     by_assumptions = p50_moves(fixed, after).set_index("sector")["moved"]
@@ -317,8 +327,3 @@ def _assumptions(db: Path, run: RunData, name: str) -> Scenario:
 def _drivers(scenario: Scenario) -> dict[str, dict[str, object]]:
     return scenario.to_dict()["values"]
 
-
-def _crossover_under(run: RunData, scenario: Scenario) -> pd.DataFrame:
-    if run.baseline is None:
-        raise ValueError(f"run {run.run_id} has no sector with both workloads' paths; nothing to apply a scenario to")
-    return scenario_crossover(run.baseline, scenario)

@@ -28,6 +28,18 @@ def _refresh(db: Path, **kwargs: object) -> str:
     return summary.run_id
 
 
+def _add_a_quarter_in_which_healthcare_inference_jumps(db: Path) -> None:
+    """New data for 2025Q1, nothing restated."""
+    rows = pd.DataFrame([
+        {"period": pd.Timestamp("2025-01-01").date(), "sector": s, "region": "worldwide", "workload": w,
+         "spend_usd": v, "provenance": "user"}
+        for s, w, v in [("healthcare", "training", 1.9e9), ("healthcare", "inference", 3.0e9),
+                        ("retail", "training", 3.8e9), ("retail", "inference", 3.0e9)]
+    ])  # fmt: skip
+    with store.writer(db) as s:
+        s.insert("spend_history", rows)
+
+
 @pytest.fixture
 def rdb(tmp_path: Path) -> Path:
     path = tmp_path / "crossover.duckdb"
@@ -89,15 +101,7 @@ def test_list_and_load_return_every_stored_run(rdb: Path) -> None:
 
 def test_comparing_runs_attributes_a_moved_p50_to_new_data(rdb: Path) -> None:
     a = _refresh(rdb)
-    # A new quarter in which healthcare inference jumps: new data, nothing restated.
-    rows = pd.DataFrame([
-        {"period": pd.Timestamp("2025-01-01").date(), "sector": s, "region": "worldwide", "workload": w,
-         "spend_usd": v, "provenance": "user"}
-        for s, w, v in [("healthcare", "training", 1.9e9), ("healthcare", "inference", 3.0e9),
-                        ("retail", "training", 3.8e9), ("retail", "inference", 3.0e9)]
-    ])  # fmt: skip
-    with store.writer(rdb) as s:
-        s.insert("spend_history", rows)
+    _add_a_quarter_in_which_healthcare_inference_jumps(rdb)
     b = _refresh(rdb)
     table = vintages.compare_runs(rdb, a, b).set_index("sector")
     assert list(table.columns) == vintages.COMPARE_COLUMNS[1:]
@@ -166,14 +170,7 @@ def test_an_edited_scenario_is_named_as_the_cause_and_new_data_is_not(rdb: Path)
 def test_under_unchanged_assumptions_a_moved_date_is_put_down_to_the_data(rdb: Path) -> None:
     save_scenario(rdb, Scenario("mine", values={"all": {"pretrained_share": 0.3}}))
     a = _refresh(rdb)
-    rows = pd.DataFrame([
-        {"period": pd.Timestamp("2025-01-01").date(), "sector": s, "region": "worldwide", "workload": w,
-         "spend_usd": v, "provenance": "user"}
-        for s, w, v in [("healthcare", "training", 1.9e9), ("healthcare", "inference", 3.0e9),
-                        ("retail", "training", 3.8e9), ("retail", "inference", 3.0e9)]
-    ])  # fmt: skip
-    with store.writer(rdb) as s:
-        s.insert("spend_history", rows)
+    _add_a_quarter_in_which_healthcare_inference_jumps(rdb)
     b = _refresh(rdb)
     table = vintages.compare_runs(rdb, a, b, "mine").set_index("sector")
     assert table.loc["healthcare", "moved"]

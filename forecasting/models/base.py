@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 #: Normal quantiles of the two interval levels the package reports.
 Z80 = float(stats.norm.ppf(0.9))
@@ -33,6 +34,17 @@ class ModelForecast:
     lower_95: np.ndarray
     upper_95: np.ndarray
     paths: np.ndarray
+
+
+@cache
+def _blas_pools() -> ThreadpoolController:
+    """This process's BLAS/OpenMP pools, found once (a scan of the loaded libraries costs ~8 ms)."""
+    return ThreadpoolController()
+
+
+def single_threaded() -> Any:
+    """A context in which BLAS uses one thread: small fits only lose to contention (ARIMA ~10x slower)."""
+    return _blas_pools().limit(limits=1)
 
 
 class Model(ABC):
@@ -61,8 +73,7 @@ class Model(ABC):
     ) -> ModelForecast:
         """Fit ``y`` and return the model's own (Gaussian) intervals and seeded sample paths."""
         y = _check_input(y, horizon, self.min_length, self.name)
-        # Small fits: multi-threaded BLAS only adds contention (ARIMA runs ~10x slower with it).
-        with threadpool_limits(limits=1):
+        with single_threaded():
             point = self.fit_predict(y, horizon, season, self.select(y, season))
         mean, sigma = point.mean, np.maximum(point.sigma, 0.0)
         rng = np.random.default_rng(seed)
