@@ -34,11 +34,16 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ForecastingError as exc:
-            console.print(Text("error: ", style="bold red") + Text(str(exc)))
+            _print_error(exc)
             raise typer.Exit(exc.exit_code) from None
         except ValueError as exc:  # a pure function refused an argument the user gave
-            console.print(Text("error: ", style="bold red") + Text(str(exc)))
+            _print_error(exc)
             raise typer.Exit(2) from None
+
+
+def _print_error(exc: Exception) -> None:
+    # Unwrapped: paths and run ids stay whole in logs and pipes (a terminal wraps lines itself).
+    console.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
 
 
 app = typer.Typer(
