@@ -10,6 +10,7 @@ from forecasting.engine import forecast
 from forecasting.executors import SerialExecutor
 from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, YHAT
 from forecasting.models import MODELS, get_model
+from forecasting.models.dotm import dynamic_ols, fit_dotm
 from tests.conftest import make_series
 
 _T = np.arange(24)
@@ -55,8 +56,12 @@ def test_every_model_through_the_engine_gives_the_published_frame_reproducibly(n
 _T40 = np.arange(40)
 _LINE = 50 + 2.0 * _T40 + np.random.default_rng(1).normal(0, 0.5, 40)
 #: Slope each model extrapolates from a line of slope 2: Theta (theta = 2) halves the trend line;
-#: ETS's damped trend starts at the slope and decays; logistic growth bends toward its capacity.
-_SLOPES = {"drift": (2.0, 0.1), "arima": (2.0, 0.1), "prophet": (2.0, 0.15), "theta": (1.0, 0.1), "ets": (1.8, 0.25)}
+#: ETS's damped trend starts at the slope and decays; logistic growth bends toward its capacity;
+#: dynamic Theta estimates theta (near 20 here, the trend line almost whole).
+_SLOPES = {
+    "drift": (2.0, 0.1), "arima": (2.0, 0.1), "prophet": (2.0, 0.15), "theta": (1.0, 0.1), "ets": (1.8, 0.25),
+    "dotm": (1.9, 0.15),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(_SLOPES))
@@ -77,12 +82,32 @@ _PATTERN = np.array([10.0, -5.0, -10.0, 5.0])
 _SEASONAL = 100 + np.tile(_PATTERN, 8) + np.random.default_rng(2).normal(0, 0.5, 32)
 
 
-@pytest.mark.parametrize("name", ["snaive", "ets", "arima", "theta", "prophet", "prophet_logistic"])
+@pytest.mark.parametrize("name", ["snaive", "ets", "arima", "theta", "dotm", "prophet", "prophet_logistic"])
 def test_each_seasonal_model_recovers_the_quarterly_pattern(name: str) -> None:
     fc = MODELS[name]().forecast(_SEASONAL, 8, 4, n_paths=10, seed=0)
     np.testing.assert_allclose(fc.yhat - fc.yhat.mean(), np.tile(_PATTERN, 2), atol=1.5)
 
 
 def test_the_registry_rejects_an_unknown_name_and_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"unknown model 'x'; known models: \['arima', 'drift'"):
+    with pytest.raises(ValueError, match=r"unknown model 'x'; known models: \['arima', 'dotm', 'drift'"):
         get_model("x")
+
+
+def test_dynamic_theta_trend_line_is_the_ols_line_of_each_prefix() -> None:
+    y = _LINE[:12]
+    intercept, slope = dynamic_ols(y)
+    for t in range(2, 13):
+        b, a = np.polyfit(np.arange(1, t + 1), y[:t], 1)
+        assert (intercept[t], slope[t]) == pytest.approx((a, b))
+    assert (intercept[1], slope[1]) == (y[0], 0.0)
+
+
+def test_dynamic_theta_residuals_match_the_model_recursion() -> None:
+    y = 10 + 0.5 * np.arange(30) + np.random.default_rng(4).normal(0, 1, 30)
+    alpha, level, c, resid = fit_dotm(y)
+    assert 0 < alpha < 1 and 0 <= c <= 0.95
+    intercept, slope = dynamic_ols(y)
+    for t in range(1, 31):
+        trend = (1 - alpha) ** (t - 1) * intercept[t - 1] + (1 - (1 - alpha) ** t) / alpha * slope[t - 1]
+        assert y[t - 1] - (level + c * trend) == pytest.approx(resid[t - 1])
+        level = alpha * y[t - 1] + (1 - alpha) * level

@@ -8,6 +8,7 @@ from __future__ import annotations
 from forecasting.models.arima import ARIMA
 from forecasting.models.base import Model, ModelForecast, PointForecast
 from forecasting.models.benchmarks import Drift, Naive, SeasonalNaive
+from forecasting.models.dotm import DynamicTheta
 from forecasting.models.ets import ETS
 from forecasting.models.prophet import Prophet, ProphetLogistic
 from forecasting.models.theta import Theta
@@ -19,6 +20,7 @@ MODELS: dict[str, type[Model]] = {
     "ets": ETS,
     "arima": ARIMA,
     "theta": Theta,
+    "dotm": DynamicTheta,
     "prophet": Prophet,
     "prophet_logistic": ProphetLogistic,
 }
