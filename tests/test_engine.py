@@ -10,6 +10,8 @@ import pytest
 
 from forecasting.engine import (
     MIN_OBS,
+    SeriesFit,
+    _choose,
     choose_transform,
     forecast,
     forecast_file,
@@ -20,6 +22,7 @@ from forecasting.engine import (
 )
 from forecasting.executors import LocalExecutor, SerialExecutor
 from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y
+from forecasting.models.base import PointForecast
 from tests.conftest import make_series
 
 FAST = ("naive", "drift", "theta")
@@ -247,3 +250,27 @@ def test_the_log_scale_is_chosen_for_compound_growth_and_not_when_it_merely_ties
     assert transform(compound) == "log"
     assert transform(level) == "none"
     assert transform(compound - 200) == "none"  # not positive: never the log
+
+
+@pytest.mark.parametrize(
+    ("season", "name", "point"),
+    [(1, "median(drift,ets,arima,theta,dotm)", 30.0), (4, "combo(ets,arima,theta)", 70 / 3)],
+)
+def test_the_default_is_the_median_of_the_yearly_core_and_the_mean_of_the_seasonal_one(
+    season: int, name: str, point: float
+) -> None:
+    # Five members whose backtests are about equally good, so no candidate beats the default clearly;
+    # their final forecasts differ, and dotm's is wild: a median ignores it, a mean would not.
+    finals = {"drift": 10.0, "ets": 10.0, "arima": 30.0, "theta": 30.0, "dotm": 1000.0}
+    offsets = {"drift": -2.0, "ets": -1.0, "arima": 0.5, "theta": 1.0, "dotm": 2.0}
+    actual = np.full((4, 3), 100.0)
+    fit = SeriesFit(
+        uid="s", transform="none", cutoffs=np.arange(20, 24), actual=actual, scales=np.ones(4), season=season,
+        final={m: PointForecast(np.full(5, v), np.ones(5)) for m, v in finals.items()},
+        bt_mean={m: actual + offsets[m] for m in finals},
+        bt_sigma={m: np.ones((4, 3)) for m in finals},
+    )  # fmt: skip
+    choice, rows = _choose(fit)
+    assert choice.name == name
+    assert np.allclose(choice.mean, point)
+    assert [r[MODEL] for r in rows if r["chosen"]] == [name]

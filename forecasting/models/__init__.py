@@ -27,7 +27,7 @@ MODELS: dict[str, type[Model]] = {
 
 #: Models the engine tries when the caller names none. Prophet is registered but not a default:
 #: on M3 (docs/engine.md) adding it to the combination lost accuracy on both sets and doubled the time.
-DEFAULT_MODELS: tuple[str, ...] = ("naive", "snaive", "drift", "ets", "arima", "theta")
+DEFAULT_MODELS: tuple[str, ...] = ("naive", "snaive", "drift", "ets", "arima", "theta", "dotm")
 
 
 def get_model(name: str) -> Model:
