@@ -27,9 +27,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecasting.engine import SeriesFit, SeriesTask, _from_model, fit_series  # noqa: E402
+from forecasting.engine import SeriesFit, SeriesTask, _finish, _from_model, fit_series  # noqa: E402
 from forecasting.executors import LocalExecutor  # noqa: E402
-from forecasting.metrics import mase_scale  # noqa: E402
+from forecasting.metrics import mase, mase_scale, smape  # noqa: E402
 from forecasting.models import DEFAULT_MODELS  # noqa: E402
 
 FILES = {"m3": "m3_data.json", "m1": "m1_data.json", "tourism": "tcomp_data.json"}
@@ -58,12 +58,9 @@ def core_errors(
 ) -> tuple[float, float]:
     """MASE and sMAPE of one core's point forecast on the test part (the first member present if none is)."""
     present = [m for m in members if m in fit.final] or list(fit.final)[:1]
-    point = _from_model(centre([fit.final[m].mean for m in present], axis=0), fit.transform)[: len(test)]
-    if np.all(x >= 0):
-        point = np.maximum(point, 0)
-    mase = np.mean(np.abs(test - point)) / mase_scale(x, fit.season)
-    smape = 100 * np.mean(2 * np.abs(test - point) / (np.abs(test) + np.abs(point)))
-    return float(mase), float(smape)
+    point = _finish(_from_model(centre([fit.final[m].mean for m in present], axis=0), fit.transform), x)
+    point = point[: len(test)]
+    return mase(test, point, mase_scale(x, fit.season)), smape(test, point)
 
 
 def main() -> None:
@@ -76,7 +73,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     for freq in args.freqs.split(","):
         period, season = FREQS[freq]
-        mase, smape = {}, {}
+        by_mase, by_smape = {}, {}
         for dataset in args.datasets.split(","):
             data = load(dataset, period, args.sample, args.seed)
             h = int(np.median([len(test) for _, test in data.values()]))
@@ -86,9 +83,9 @@ def main() -> None:
             print(f"{dataset} {freq}: {len(fits)} series, h={h}, fitted in {time.perf_counter() - t0:.0f} s")
             for label, (members, centre) in CORES.items():
                 errs = np.array([core_errors(f, members, centre, *data[f.uid]) for f in fits if f.final])
-                mase[label, dataset], smape[label, dataset] = errs.mean(axis=0)
+                by_mase[label, dataset], by_smape[label, dataset] = errs.mean(axis=0)
         datasets = args.datasets.split(",")
-        table = pd.DataFrame({"MASE": pd.Series(mase), "sMAPE": pd.Series(smape)}).unstack()
+        table = pd.DataFrame({"MASE": pd.Series(by_mase), "sMAPE": pd.Series(by_smape)}).unstack()
         table = table.reindex(index=list(CORES), columns=pd.MultiIndex.from_product([["MASE", "sMAPE"], datasets]))
         rel = table["MASE"].div(table["MASE"].loc[PEER], axis=1)
         table[("MASE vs peer", "mean")] = rel.mean(axis=1)
