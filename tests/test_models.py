@@ -10,7 +10,9 @@ from forecasting.engine import forecast
 from forecasting.executors import SerialExecutor
 from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, YHAT
 from forecasting.models import MODELS, get_model
+from forecasting.models.arima import ArimaSpec
 from forecasting.models.dotm import dynamic_ols, fit_dotm
+from forecasting.models.ets import EtsSpec
 from tests.conftest import make_series
 
 _T = np.arange(24)
@@ -86,6 +88,33 @@ _SEASONAL = 100 + np.tile(_PATTERN, 8) + np.random.default_rng(2).normal(0, 0.5,
 def test_each_seasonal_model_recovers_the_quarterly_pattern(name: str) -> None:
     fc = MODELS[name]().forecast(_SEASONAL, 8, 4, n_paths=10, seed=0)
     np.testing.assert_allclose(fc.yhat - fc.yhat.mean(), np.tile(_PATTERN, 2), atol=1.5)
+
+
+def _local_level(e: np.ndarray) -> np.ndarray:
+    """ETS(A,N,N) with alpha 0.5 and level 10, driven by the innovations ``e``."""
+    return 10 + e + np.concatenate([[0.0], 0.5 * np.cumsum(e[:-1])])
+
+
+def _ar1(e: np.ndarray) -> np.ndarray:
+    """AR(1) with coefficient 0.5 around 5, driven by the innovations ``e``."""
+    x = np.empty_like(e)
+    x[0] = e[0]
+    for t in range(1, len(e)):
+        x[t] = 0.5 * x[t - 1] + e[t]
+    return 5 + x
+
+
+@pytest.mark.parametrize(
+    ("name", "spec", "simulate"),
+    [("ets", EtsSpec("add", None, False, None), _local_level), ("arima", ArimaSpec(1, 0, 0, 0, "c"), _ar1)],
+)
+def test_one_step_variance_is_not_biased_low_on_short_series(name: str, spec: object, simulate) -> None:
+    # Each series is its model's own process with unit innovations, 12 points long. The
+    # maximum-likelihood variance (SSE / n) averages about (n - k) / n = 0.83 here.
+    rng = np.random.default_rng(1)
+    model = MODELS[name]()
+    variances = [model.fit_predict(simulate(rng.normal(0, 1, 12)), 1, 1, spec).sigma[0] ** 2 for _ in range(150)]
+    assert np.mean(variances) == pytest.approx(1.0, abs=0.1)
 
 
 def test_the_registry_rejects_an_unknown_name_and_lists_the_known_ones() -> None:

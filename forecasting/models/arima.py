@@ -84,5 +84,9 @@ class ARIMA(Model):
         res = _fit(y, spec, season)
         fc = res.get_forecast(horizon)
         mean = np.asarray(fc.predicted_mean, dtype=float)
-        sigma = np.asarray(fc.se_mean, dtype=float)
+        # se_mean scales with the maximum-likelihood innovation sd (SSE / n), biased low on short
+        # series; take the mean parameters off the count as the other models do.
+        n = res.nobs - res.loglikelihood_burn
+        k = sum(name != "sigma2" for name in res.param_names)
+        sigma = np.asarray(fc.se_mean, dtype=float) * np.sqrt(n / max(n - k, 1))
         return PointForecast(mean, np.nan_to_num(sigma, nan=0.0))

@@ -118,7 +118,9 @@ class DynamicTheta(Model):
             y = y / pattern if multiplicative else y - pattern
         mean, alpha, resid = dotm_forecast(y, horizon)
         # The first few one-step errors come from a trend line through one or two points.
-        s = residual_sd(resid[min(3, len(resid) - 1) :], dof=1)
+        # Degrees of freedom: theta, alpha and the initial level, plus the season factors.
+        dof = 3 + (season - 1 if factors is not None else 0)
+        s = residual_sd(resid[min(3, len(resid) - 1) :], dof=dof)
         k = np.arange(1, horizon + 1)
         sigma = s * np.sqrt(1 + (k - 1) * alpha**2)
         if factors is not None:

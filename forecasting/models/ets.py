@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from forecasting.models.base import Model, PointForecast, seasonal_strength
+from forecasting.models.base import Model, PointForecast, residual_sd, seasonal_strength
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,8 @@ def _sigma(res: Any, spec: EtsSpec, season: int, horizon: int, mean: np.ndarray,
     phi_j = np.cumsum(phi**j) if spec.damped else j.astype(float)
     c = alpha + beta * phi_j + gamma * ((j % max(season, 1)) == 0)
     growth = np.sqrt(1 + np.concatenate([[0.0], np.cumsum(c**2)]))
-    resid = np.asarray(res.resid, dtype=float)
-    if spec.error == "mul":
-        # Relative errors: scale the relative sd by the forecast level.
-        s = float(np.sqrt(np.mean(resid**2)))
-        return s * np.abs(mean) * growth
-    s = float(np.sqrt(np.mean(resid**2)))
-    return s * growth
+    # statsmodels' sigma is the maximum-likelihood one (SSE / n); with a handful of parameters
+    # on 15 points that is biased low, so divide by n - k as R's forecast::ets does.
+    s = residual_sd(np.asarray(res.resid, dtype=float), dof=len(res.params))
+    # With multiplicative errors the residuals are relative: scale by the forecast level.
+    return s * np.abs(mean) * growth if spec.error == "mul" else s * growth

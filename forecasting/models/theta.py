@@ -34,6 +34,7 @@ class Theta(Model):
         for v in y[1:]:
             errors.append(v - level - drift)
             level = alpha * v + (1 - alpha) * (level + drift)
-        s = residual_sd(np.asarray(errors) - np.mean(errors), dof=1)
+        # Degrees of freedom: the weight, the drift and the mean taken off the errors.
+        s = residual_sd(np.asarray(errors) - np.mean(errors), dof=3)
         k = np.arange(1, horizon + 1)
         return PointForecast(mean, s * np.sqrt(1 + (k - 1) * alpha**2))
