@@ -90,6 +90,14 @@ def test_each_seasonal_model_recovers_the_quarterly_pattern(name: str) -> None:
     np.testing.assert_allclose(fc.yhat - fc.yhat.mean(), np.tile(_PATTERN, 2), atol=1.5)
 
 
+@pytest.mark.parametrize("name", ["snaive", "ets", "arima", "theta", "dotm"])
+def test_each_seasonal_model_error_sd_measures_the_noise_not_the_season(name: str) -> None:
+    # Noise sd 0.5 around a pattern of +-10: a one-step sd near 10 would mean residuals taken
+    # before the season was removed.
+    fc = MODELS[name]().fit_predict(_SEASONAL, 4, 4)
+    assert 0.3 < fc.sigma[0] < 1.0
+
+
 def _local_level(e: np.ndarray) -> np.ndarray:
     """ETS(A,N,N) with alpha 0.5 and level 10, driven by the innovations ``e``."""
     return 10 + e + np.concatenate([[0.0], 0.5 * np.cumsum(e[:-1])])
