@@ -27,14 +27,15 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from forecasting.config import SECTORS, TOTAL  # noqa: E402
-from forecasting.crossover import crossing_quarters, crossover_distribution, sector_paths  # noqa: E402
-from forecasting.scenario import PRESETS, Baseline, apply_scenario  # noqa: E402
+from forecasting.crossover import crossing_quarters, crossover_distribution  # noqa: E402
+from forecasting.paths import SamplePaths, stack
+from forecasting.scenario import PRESETS, apply_scenario  # noqa: E402
 from forecasting.sensitivity import goal_seek, tornado  # noqa: E402
 
 N_PATHS, HORIZON, N_HIST = 1000, 16, 24
 
 
-def make_baseline(seed: int = 7) -> Baseline:
+def make_baseline(seed: int = 7) -> SamplePaths:
     """Log random-walk paths per sector: training growing ~5%/q, inference ~9%/q from 40-70% of it."""
     rng = np.random.default_rng(seed)
     periods = pd.date_range("2026-01-01", periods=HORIZON, freq="QS")
@@ -48,15 +49,15 @@ def make_baseline(seed: int = 7) -> Baseline:
             shocks = rng.normal(np.log1p(g), 0.04, (N_PATHS, HORIZON))
             paths[f"{s}/{w}"] = level * np.exp(np.cumsum(shocks, axis=1))
     history = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
-    return Baseline.from_paths(paths, periods, history)
+    return stack(paths, periods, history)
 
 
-def naive_crossings(b: Baseline) -> dict[str, np.ndarray]:
+def naive_crossings(b: SamplePaths) -> dict[str, np.ndarray]:
     """The k=1 crossing rule, one path at a time with pandas (the peer)."""
     out = {}
     for s in (*b.sectors, TOTAL):
         ds, train_h, infer_h = _hist(b, s)
-        arr = sector_paths(b, s)
+        arr = b.of(s)
         times = []
         for p in range(arr.shape[0]):
             gap = pd.Series(np.concatenate([(infer_h - train_h)[-1:], arr[p, 1] - arr[p, 0]]), index=range(-1, HORIZON))
@@ -71,7 +72,7 @@ def naive_crossings(b: Baseline) -> dict[str, np.ndarray]:
     return out
 
 
-def _hist(b: Baseline, sector: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _hist(b: SamplePaths, sector: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if sector != TOTAL:
         return b.history_arrays[sector]
     parts = list(b.history_arrays.values())

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import store
-from .frames import SPEND_COLUMNS, parse_quarter
+from . import quarters, store
+from .frames import SPEND_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def read_shipped(data_dir: Path = store.DATA_DIR) -> dict[str, pd.DataFrame]:
     estimates["value"] = estimates["value"].astype(float)
     estimates["year"] = pd.to_numeric(estimates["year"], errors="coerce").astype("Int64")
     history = read("spend_history.csv")[SPEND_COLUMNS]
-    history["period"] = pd.to_datetime(history["period"].map(parse_quarter)).dt.date
+    history["period"] = pd.to_datetime(history["period"].map(quarters.start)).dt.date
     history["spend_usd"] = history["spend_usd"].astype(float)
     return {"sources": sources, "published_estimates": estimates, "spend_history": history}
 

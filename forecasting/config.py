@@ -27,6 +27,8 @@ SECTORS: dict[str, str] = {
 }
 TOTAL = "total"
 TOTAL_LABEL = "Total market"
+#: Key of a scenario's entry that every sector inherits; reserved like ``total``, never a sector id.
+ALL = "all"
 
 WORKLOADS: tuple[str, str] = ("training", "inference")
 
@@ -53,6 +55,11 @@ def split_series_id(unique_id: str) -> tuple[str, str]:
     if not sep or workload not in WORKLOADS:
         raise ValueError(f"'{unique_id}' is not a sector/workload series id")
     return sector, workload
+
+
+def valid_sector(sector: str) -> bool:
+    """A sector id is any non-empty text without ``/`` except the reserved ``total`` and ``all``."""
+    return bool(sector) and sector not in (TOTAL, ALL) and "/" not in sector
 
 
 def default_db_path() -> Path:

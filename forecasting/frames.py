@@ -44,13 +44,3 @@ def validate_history(df: pd.DataFrame) -> pd.DataFrame:
     if out.duplicated([UID, DS]).any():
         raise ValueError(f"history has duplicate ({UID}, {DS}) pairs")
     return out.sort_values([UID, DS], ignore_index=True)
-
-
-def quarter_label(ds: pd.Timestamp) -> str:
-    """``2024-07-01`` -> ``2024Q3``."""
-    return f"{ds.year}Q{ds.quarter}"
-
-
-def parse_quarter(label: str) -> pd.Timestamp:
-    """``2024Q3`` -> the quarter's first day; raises ``ValueError`` on anything else."""
-    return pd.Period(label.strip().upper(), freq="Q").start_time

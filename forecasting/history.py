@@ -1,4 +1,4 @@
-"""Reading the spend history and shaping it into forecastable series."""
+"""Reading the stored spend history, the published estimates and their sources."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import store
-from .config import PROVENANCE, TOTAL, WORKLOADS, series_id
-from .frames import DS, UID, Y
+from .config import PROVENANCE
 
 
 def load_spend(db: Path, provenance: str | None = None) -> pd.DataFrame:
@@ -21,30 +20,13 @@ def load_spend(db: Path, provenance: str | None = None) -> pd.DataFrame:
     return df
 
 
-def load_series(db: Path) -> pd.DataFrame:
-    """The history as long series ``unique_id, ds, y`` (``sector/workload``), regions summed."""
+def load_estimates(db: Path) -> pd.DataFrame:
+    """Published estimates joined with their sources (publisher, title, source_date, url)."""
     with store.reader(db) as s:
-        df = s.frame("history_series")
-    df[DS] = pd.to_datetime(df[DS])
-    return df
+        return s.frame("estimates_all")
 
 
-def data_fingerprint(db: Path) -> str:
-    """Hash of the stored spend history: equal fingerprints mean a refit would see the same data."""
+def load_sources(db: Path) -> pd.DataFrame:
+    """Every source: source_id, publisher, title, source_date, url."""
     with store.reader(db) as s:
-        return str(s.scalar("data_fingerprint"))
-
-
-def with_total(series: pd.DataFrame) -> pd.DataFrame:
-    """Append ``total/<workload>`` series, the sum over sectors of periods every sector reports."""
-    parts = series[UID].str.rpartition("/")
-    frame = series.assign(_sector=parts[0], _workload=parts[2])
-    frame = frame[frame["_sector"] != TOTAL]
-    n_sectors = frame["_sector"].nunique()
-    grouped = frame.groupby(["_workload", DS])[Y].agg(["sum", "count"]).reset_index()
-    complete = grouped[grouped["count"] == n_sectors]
-    totals = pd.DataFrame(
-        {UID: [series_id(TOTAL, w) for w in complete["_workload"]], DS: complete[DS], Y: complete["sum"]}
-    )
-    totals = totals[totals[UID].isin([series_id(TOTAL, w) for w in WORKLOADS])]
-    return pd.concat([series, totals], ignore_index=True).sort_values([UID, DS], ignore_index=True)
+        return s.frame("sources_all")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import store
+from . import quarters, store
 from .config import IMPORT_MAX_MB, SECTORS, TOTAL, WORKLOADS
 from .errors import Problem, ValidationError
 
@@ -165,7 +165,7 @@ def _check_rows(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     dupes = typed[typed["period"].notna()].groupby(list(KEY), dropna=False)["row"].agg(list)
     for key, rows in dupes.items():
         if len(rows) > 1:
-            label = f"{key[0]:%Y}Q{key[0].quarter} {key[1]}/{key[3]} ({key[2]})"
+            label = f"{quarters.label(key[0])} {key[1]}/{key[3]} ({key[2]})"
             problems.extend(Problem(r, None, f"duplicate key {label}; also in row {rows[0]}") for r in rows[1:])
     return typed, problems
 
@@ -256,8 +256,8 @@ def import_file(db: Path, path: Path, *, replace: bool = False) -> ImportSummary
         updated=updated,
         unchanged=int(same.sum()),
         sectors=tuple(sorted(typed["sector"].unique())),
-        first_period=f"{periods.iloc[0]:%Y}Q{periods.iloc[0].quarter}",
-        last_period=f"{periods.iloc[-1]:%Y}Q{periods.iloc[-1].quarter}",
+        first_period=quarters.label(periods.iloc[0]),
+        last_period=quarters.label(periods.iloc[-1]),
     )
     log.info("imported %s: %s", path, summary)
     return summary

@@ -28,13 +28,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, store, vintages
+from . import __version__, store
+from . import paths as sample_paths
 from .config import TOTAL, WORKLOADS, Settings, split_series_id
 from .crossover import CROSSOVER_COLUMNS, crossover_distribution, crossover_frame
 from .errors import DatabaseBusyError, Problem, PublishRefusedError, RefreshInProgressError
 from .executors import Executor
 from .frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, UID, YHAT, Y
-from .scenario import Baseline, Scenario
+from .paths import SamplePaths
+from .reports.compare import FIT_KEYS, change_report, p50_moves
+from .scenario import BASELINE, Scenario, paths_under
+from .vintages import RunInfo
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +48,6 @@ PAUSE_ENV, PAUSE_SECONDS_ENV, PAUSE_MARKER_ENV = (
 )  # fmt: skip
 #: Stages at which the hook can hold a refresh.
 PAUSE_STAGES = ("fit", "publish")
-#: Settings that change the numbers a refit produces (retention and the gate threshold do not).
-FIT_KEYS = ("horizon", "n_paths", "seed", "backtest_origins", "backtest_horizon", "models")
 #: Restated rows listed in a refusal message.
 SHOWN = 10
 
@@ -75,7 +77,7 @@ class _Inputs:
     history: pd.DataFrame
     fingerprint: str
     config: dict[str, object]
-    previous: vintages.RunInfo | None
+    previous: RunInfo | None
     previous_history: pd.DataFrame
     previous_crossover: pd.DataFrame
     scenarios: pd.DataFrame  # name, params_json: every saved scenario, as the run will record it
@@ -87,8 +89,10 @@ def refresh_lock_path(db: Path) -> Path:
 
 
 #: Modules whose code decides a run's numbers (the dashboard, CLI and exports do not).
-NUMERIC_SOURCES = ("engine.py", "executors.py", "metrics.py", "frames.py", "refresh.py", "scenario.py",
-                   "crossover.py", "vintages.py", "models/*.py")  # fmt: skip
+NUMERIC_SOURCES = (
+    "engine.py", "engine/*.py", "executors.py", "metrics.py", "frames.py", "refresh.py", "paths.py", "drivers.py",
+    "scenario.py", "crossover.py", "quarters.py", "vintages.py", "models/*.py",
+)  # fmt: skip
 
 
 @cache
@@ -168,9 +172,9 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
         history = s.frame("history_series")
         fingerprint = str(s.scalar("data_fingerprint"))
         prev_row = s.frame("run_latest")
-        prev = None if prev_row.empty else vintages._info(prev_row.iloc[0])
+        prev = None if prev_row.empty else RunInfo.from_row(prev_row.iloc[0])
         prev_history = s.frame("run_history", run_id=prev.run_id if prev else "")
-        prev_cross = s.frame("crossover_run", run_id=prev.run_id if prev else "", scenario=vintages.BASELINE)
+        prev_cross = s.frame("crossover_run", run_id=prev.run_id if prev else "", scenario=BASELINE)
         scenarios = s.frame("scenario_all")
     if manifest is not None:
         history = pd.DataFrame(manifest["history"]["rows"], columns=manifest["history"]["columns"])
@@ -254,12 +258,13 @@ def _remove_stale_temporaries(db: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _scenario_crossovers(baseline: Baseline | None, scenarios: pd.DataFrame) -> pd.DataFrame:
-    """Crossover estimates under every saved scenario but the neutral preset (it is the baseline itself)."""
+def _scenario_crossovers(paths: SamplePaths | None, scenarios: pd.DataFrame) -> pd.DataFrame:
+    """Crossover estimates under every saved scenario but the baseline (stored on its own)."""
     frames = [
-        vintages.scenario_crossover(baseline, Scenario.from_dict(json.loads(r.params_json))).assign(scenario=r.name)
+        crossover_frame(crossover_distribution(paths_under(paths, Scenario.from_dict(json.loads(r.params_json)))))
+        .assign(scenario=r.name)
         for r in scenarios.itertuples(index=False)
-        if baseline is not None and r.name != vintages.BASELINE
+        if paths is not None and r.name != BASELINE
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", *CROSSOVER_COLUMNS])
 
@@ -272,7 +277,7 @@ def _frames(  # type: ignore[no-untyped-def]
     forecasts[DS] = forecasts[DS].dt.date
     paths = pd.DataFrame(
         [
-            (run_id, uid, int(p.shape[0]), int(p.shape[1]), result.future_ds[uid][0].date(), vintages.paths_to_bytes(p))
+            (run_id, uid, int(p.shape[0]), int(p.shape[1]), result.future_ds[uid][0].date(), sample_paths.to_bytes(p))
             for uid, p in sorted(result.paths.items())
         ],
         columns=["run_id", "unique_id", "n_paths", "horizon", "first_ds", "paths"],
@@ -415,17 +420,16 @@ def _refresh(
     _check_output(result.forecasts, result.status, settings.horizon)
 
     t = time.perf_counter()
-    baseline = vintages.build_baseline(result.paths, result.future_ds, inputs.history)
-    cross = crossover_frame(crossover_distribution(baseline)) if baseline is not None else pd.DataFrame(
+    joint = sample_paths.from_series(result.paths, result.future_ds, inputs.history)
+    cross = crossover_frame(crossover_distribution(joint)) if joint is not None else pd.DataFrame(
         columns=CROSSOVER_COLUMNS
     )
     timings["crossover"] = time.perf_counter() - t
     t = time.perf_counter()
-    under_scenarios = _scenario_crossovers(baseline, inputs.scenarios)
+    under_scenarios = _scenario_crossovers(joint, inputs.scenarios)
     timings["scenarios"] = time.perf_counter() - t
-    moves = vintages.p50_moves(inputs.previous_crossover if prev_id else cross.iloc[:0], cross)
-    report = vintages.change_report(moves) if prev_id else "first vintage: " + vintages.change_report(moves).replace(
-        "\n", "; ")
+    moves = p50_moves(inputs.previous_crossover if prev_id else cross.iloc[:0], cross)
+    report = change_report(moves) if prev_id else "first vintage: " + change_report(moves).replace("\n", "; ")
 
     now = datetime.now(timezone.utc)
     run_id = _new_run_id(now)
@@ -437,7 +441,7 @@ def _refresh(
         "seed": settings.seed, "timings_json": json.dumps({k: round(v, 3) for k, v in timings.items()}, sort_keys=True),
         "change_report": report,
     }])  # fmt: skip
-    crossovers = pd.concat([cross.assign(scenario=vintages.BASELINE), under_scenarios], ignore_index=True)
+    crossovers = pd.concat([cross.assign(scenario=BASELINE), under_scenarios], ignore_index=True)
     tables = _frames(run_id, result, crossovers, inputs.history, inputs.scenarios)
     pruned = _publish(db, run_row, tables, settings.retention)
     timings["publish"] = time.perf_counter() - t

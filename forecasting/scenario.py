@@ -1,284 +1,51 @@
-"""Scenario drivers applied to baseline sample paths (pure math, no refits).
+"""Scenarios: named driver settings, the presets, and their application to sample paths (pure math).
 
-Every driver is a *change relative to the baseline*: the forecast engine's paths already carry
-history's trends, and a driver at its ``neutral`` value multiplies them by exactly 1.0.  The
-equations are in ``docs/scenarios.md``; the default of each driver states its published source.
+A :class:`Scenario` sets drivers (``drivers.py``) for all sectors or one; :func:`apply_scenario`
+turns the engine's sample paths into the paths under the scenario, without refitting anything.
+Every driver is a change relative to the *baseline*, the scenario that sets no driver: at their
+``neutral`` values the factors are exactly 1.0.  The equations are in ``docs/scenarios.md``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .config import SECTORS, TOTAL, WORKLOADS, series_id, split_series_id
-from .frames import DS, UID, Y, validate_history
+from .config import ALL, SECTORS, valid_sector
+from .drivers import (
+    ADOPTION_ELASTICITY,
+    DRIVER_BY_KEY,
+    DRIVERS,
+    PRETRAINED_CONVERSION,
+    PRETRAINED_RAMP_QUARTERS,
+    SECTOR_ADOPTION,
+    DriverValue,
+    point,
+    triangular,
+    uniform,
+)
+from .paths import SamplePaths
 
 logger = logging.getLogger(__name__)
 
-#: Key of the scenario entry that every sector inherits unless it overrides a driver.
-ALL = "all"
+#: The scenario that moves no driver: the engine's own paths.  The refresh stores crossovers under it.
+BASELINE = "baseline"
 
 #: Seed of the draws of ranged drivers wherever a scenario's answer is shown or stored (dashboard,
 #: exports, refresh), so the same scenario always gives the same numbers.
 SCENARIO_SEED = 0
 
-#: Adoption elasticities: d ln(spend) / d ln(adoption).  Stated assumption: a newly adopting
-#: organisation mostly *uses* models (inference); only some of them train or fine-tune.
-ADOPTION_ELASTICITY = {"training": 0.5, "inference": 1.0}
-
-#: Dollars of inference per dollar of training replaced by a pre-trained model.  Stated assumption:
-#: adapting and serving a pre-trained model costs about a quarter of training one from scratch.
-PRETRAINED_CONVERSION = 0.25
-
-#: Quarters over which the pre-trained share phases in linearly (stated assumption: two years).
-PRETRAINED_RAMP_QUARTERS = 8
-
-#: Training spend is unit-elastic to compute prices (stated assumption: labs spend a budget, a
-#: cheaper FLOP buys more FLOPs), so the cost driver changes inference spend only.
-TRAINING_PRICE_ELASTICITY = 1.0
-
-
-@dataclass(frozen=True)
-class Driver:
-    """One scenario input: its range, default (with source) and the value that changes nothing."""
-
-    key: str
-    label: str
-    unit: str
-    min: float
-    max: float
-    default: float
-    neutral: float
-    step: float
-    help: str
-    reason: str
-    estimates: tuple[str, ...] = ()  # estimate_id rows of data/published_estimates.csv behind the reason
-
-    def __post_init__(self) -> None:
-        if not self.min <= self.neutral <= self.max or not self.min <= self.default <= self.max:
-            raise ValueError(f"driver '{self.key}': default and neutral must lie in [{self.min}, {self.max}]")
-
-
-DRIVERS: tuple[Driver, ...] = (
-    Driver(
-        "adoption_speed",
-        "AI adoption speed",
-        "1/year (logistic rate)",
-        0.1,
-        1.5,
-        0.48,
-        0.48,
-        0.02,
-        "How fast the share of organisations using AI climbs its S-curve.",
-        "Eurostat: 13.5% of EU enterprises used AI in 2024 and 19.95% in 2025; a logistic curve with "
-        "ceiling 0.9 through both points has rate 0.48/year.",
-        ("est-b8eff369e4", "est-51429ea348"),
-    ),
-    Driver(
-        "adoption_ceiling",
-        "AI adoption ceiling",
-        "share of organisations",
-        0.55,
-        1.0,
-        0.9,
-        0.9,
-        0.01,
-        "Share of organisations in the sector that ever use AI.",
-        "McKinsey State of AI 2025: 88% of organisations use AI in at least one function, so the ceiling is about 0.9.",
-        ("est-c0259db162",),
-    ),
-    Driver(
-        "realtime_growth",
-        "Real-time processing demand",
-        "extra inference growth per year (fraction)",
-        -0.3,
-        1.0,
-        0.0,
-        0.0,
-        0.05,
-        "Extra yearly growth of inference from real-time uses (agents, streaming, personalisation).",
-        "Stated assumption: 0. The baseline already extrapolates observed growth, including Synergy "
-        "Research's 140-160% year-on-year growth of GenAI cloud services in 2025Q1.",
-        ("est-0632c21377", "est-2d53327959"),
-    ),
-    Driver(
-        "edge_share",
-        "Edge offload",
-        "share of cloud inference moved to edge by the target year",
-        0.0,
-        0.8,
-        0.44,
-        0.0,
-        0.01,
-        "Share of today's cloud inference that moves to devices or the near edge, reached linearly by the target year.",
-        "Edge Artificial Intelligence Outlook 2030: 10% of inference on-device in 2025, 50% by 2030; "
-        "(0.50 - 0.10) / (1 - 0.10) = 0.44 of today's cloud inference moves.",
-        ("est-05c8e37b9d", "est-f3f58c8b82"),
-    ),
-    Driver(
-        "edge_year",
-        "Edge offload target year",
-        "calendar year",
-        2026.0,
-        2035.0,
-        2030.0,
-        2030.0,
-        1.0,
-        "Year by whose first quarter the edge share is fully reached.",
-        "Edge Artificial Intelligence Outlook 2030: the 50% figure is for 2030.",
-        ("est-f3f58c8b82",),
-    ),
-    Driver(
-        "pretrained_share",
-        "Pre-trained model proliferation",
-        "share of would-be training replaced",
-        0.0,
-        0.9,
-        0.12,
-        0.0,
-        0.01,
-        "Share of training spend replaced by adapting pre-trained models, phased in over two years; "
-        f"each replaced dollar adds {PRETRAINED_CONVERSION} dollars of inference.",
-        "Menlo Ventures: open-source models ran 19% of enterprise LLM workloads in 2024 and 12% in "
-        "2025; we take 0.12 of training as replaced.",
-        ("est-1e7364bd87", "est-2b95b35c42"),
-    ),
-    Driver(
-        "price_decline",
-        "Compute price decline",
-        "fraction per year",
-        0.0,
-        0.7,
-        0.30,
-        0.30,
-        0.01,
-        "Yearly decline of the price per unit of compute; spend = price x volume.",
-        "Stanford AI Index 2025: enterprise AI hardware costs fall about 30% a year.",
-        ("est-a2461758d2",),
-    ),
-    Driver(
-        "price_elasticity",
-        "Inference demand elasticity",
-        "-dlnV/dlnP",
-        0.5,
-        2.0,
-        1.0,
-        1.0,
-        0.05,
-        "How much inference volume rises when its price falls; above 1 a price decline raises spend.",
-        "Morgan Stanley IM: LLM token use grew at least 10x in 2025, while a16z (LLMflation) measures "
-        "a 10x/year price decline at constant capability: ln 10 / ln 10 = 1.0.",
-        ("est-ba12cbbfda", "est-b34a938f51"),
-    ),
-)
-DRIVER_BY_KEY: dict[str, Driver] = {d.key: d for d in DRIVERS}
-
-#: Per sector: share using AI at the jump-off, where it comes from, and its estimate_id.  Worker shares
-#: (Gallup) stand in for organisation shares, which no public source gives for every sector.
-SECTOR_ADOPTION: dict[str, tuple[float, str, str]] = {
-    "healthcare": (0.21, "Gallup: 21% of US healthcare workers used AI at work weekly, 2025Q3", "est-639f1b4013"),
-    "financial_services": (0.33, "Gallup: 33% of US finance workers used AI at work weekly, 2025Q3", "est-e6a4d288b9"),
-    "retail": (0.18, "Gallup: 18% of US retail workers used AI at work weekly, 2025Q3", "est-142a7e10f8"),
-    "manufacturing": (0.18, "Gallup: 18% of US manufacturing workers used AI at work weekly, 2025Q3", "est-653802bac9"),
-    "technology_media": (0.50, "Gallup: 50% of US technology workers used AI at work weekly, 2025Q3", "est-00b4022b10"),
-    "public_sector": (
-        0.43,
-        "WifiTalents (statistics aggregator, a weak source; no stronger public-sector figure was found): "
-        "43% of US federal agencies use or pilot GenAI, 2024",
-        "est-134fbc982e",
-    ),
-    "other": (
-        0.30,
-        "Gallup: 30% of US professional-services workers used AI at work weekly, 2025Q3",
-        "est-65b16c89a0",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class DriverValue:
-    """A driver setting: a point, ``uniform(lo, hi)`` or ``triangular(lo, mode, hi)``."""
-
-    kind: str
-    lo: float
-    mode: float
-    hi: float
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("point", "uniform", "triangular"):
-            raise ValueError(f"unknown driver value kind '{self.kind}'")
-        if not all(math.isfinite(v) for v in (self.lo, self.mode, self.hi)):
-            raise ValueError("driver values must be finite numbers")
-        if not self.lo <= self.mode <= self.hi:
-            raise ValueError(f"need lo <= mode <= hi, got {self.lo}, {self.mode}, {self.hi}")
-
-    @property
-    def is_range(self) -> bool:
-        """True unless the value is a single point."""
-        return self.kind != "point"
-
-    def centre(self) -> float:
-        """The value used when assumptions are held fixed: the point, midpoint or mode."""
-        return (self.lo + self.hi) / 2 if self.kind == "uniform" else self.mode
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` independent draws (a constant array for a point)."""
-        if self.kind == "point" or self.lo == self.hi:
-            return np.full(n, self.mode)
-        if self.kind == "uniform":
-            return rng.uniform(self.lo, self.hi, n)
-        return rng.triangular(self.lo, self.mode, self.hi, n)
-
-    def to_json(self) -> float | dict[str, list[float]]:
-        """A number for a point, else ``{"uniform": [lo, hi]}`` or ``{"triangular": [lo, mode, hi]}``."""
-        if self.kind == "point":
-            return self.mode
-        if self.kind == "uniform":
-            return {"uniform": [self.lo, self.hi]}
-        return {"triangular": [self.lo, self.mode, self.hi]}
-
-    @classmethod
-    def from_json(cls, raw: Any) -> DriverValue:
-        """Inverse of :meth:`to_json`; raises ``ValueError`` on anything else."""
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return point(float(raw))
-        if isinstance(raw, Mapping) and len(raw) == 1:
-            ((kind, args),) = raw.items()
-            if kind == "uniform" and len(args) == 2:
-                return uniform(*map(float, args))
-            if kind == "triangular" and len(args) == 3:
-                return triangular(*map(float, args))
-        raise ValueError(f"not a driver value: {raw!r}")
-
-
-def point(x: float) -> DriverValue:
-    """A fixed driver value."""
-    return DriverValue("point", x, x, x)
-
-
-def uniform(lo: float, hi: float) -> DriverValue:
-    """A driver value drawn uniformly from ``[lo, hi]`` per path."""
-    return DriverValue("uniform", lo, (lo + hi) / 2, hi)
-
-
-def triangular(lo: float, mode: float, hi: float) -> DriverValue:
-    """A driver value drawn from a triangular distribution per path."""
-    return DriverValue("triangular", lo, mode, hi)
-
-
 def _freeze(values: Mapping[str, Mapping[str, DriverValue | float]]) -> Mapping[str, Mapping[str, DriverValue]]:
     out: dict[str, Mapping[str, DriverValue]] = {}
     for sector, entry in values.items():
-        if sector != ALL and not _valid_sector(sector):
+        if sector != ALL and not valid_sector(sector):
             raise ValueError(f"bad sector '{sector}'; expected '{ALL}' or a sector id such as {list(SECTORS)}")
         frozen: dict[str, DriverValue] = {}
         for key, value in entry.items():
@@ -361,7 +128,7 @@ def _defaults() -> dict[str, DriverValue]:
 PRESETS: dict[str, Scenario] = {
     s.name: s
     for s in (
-        Scenario("baseline", "Every driver at its neutral value: reproduces the forecast engine's paths.", "crossover"),
+        Scenario(BASELINE, "Every driver at its neutral value: reproduces the forecast engine's paths.", "crossover"),
         Scenario(
             "published",
             "Every driver at its published-figure default (see each driver's reason).",
@@ -405,109 +172,7 @@ PRESETS: dict[str, Scenario] = {
 }
 
 
-@dataclass(frozen=True, eq=False)  # arrays and frames have no single truth value; compare by identity
-class Baseline:
-    """Joint sample paths of future spend per sector and workload, plus the observed history."""
-
-    sectors: tuple[str, ...]
-    periods: pd.DatetimeIndex
-    paths: np.ndarray  # (n_paths, n_sectors, 2, H), USD, [:, :, 0] training, [:, :, 1] inference
-    history: pd.DataFrame
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "sectors", tuple(self.sectors))
-        bad = [s for s in self.sectors if not _valid_sector(s)]
-        if bad or len(set(self.sectors)) != len(self.sectors):
-            raise ValueError(f"sectors must be distinct sector ids (not '{TOTAL}'); bad: {bad or self.sectors}")
-        p = self.paths
-        if p.ndim != 4 or p.shape[1:] != (len(self.sectors), 2, len(self.periods)) or p.shape[0] < 1:
-            raise ValueError(
-                f"paths must have shape (n_paths, {len(self.sectors)}, 2, {len(self.periods)}), got {p.shape}"
-            )
-        if not np.isfinite(p).all() or (p < 0).any():
-            raise ValueError("paths must be finite and >= 0 (USD)")
-        object.__setattr__(self, "periods", pd.DatetimeIndex(self.periods))
-        months = self.periods.values.astype("datetime64[M]")
-        starts = months.astype("datetime64[ns]") == self.periods.values
-        if (
-            not starts.all()
-            or (months.astype(np.int64) % 3 != 0).any()
-            or (np.diff(months.astype(np.int64)) != 3).any()
-        ):
-            raise ValueError("periods must be consecutive quarter starts (e.g. 2026-01-01, 2026-04-01, ...)")
-
-    @classmethod
-    def from_paths(cls, paths: Mapping[str, np.ndarray], periods: pd.DatetimeIndex, history: pd.DataFrame) -> Baseline:
-        """Stack the engine's ``{'<sector>/<workload>': (n_paths, H)}`` arrays into a baseline."""
-        found = {}
-        for key in paths:
-            try:
-                found[key] = split_series_id(key)[0]
-            except ValueError:
-                found[key] = ""
-        unknown = sorted(k for k, sector in found.items() if not _valid_sector(sector))
-        if unknown:
-            raise ValueError(f"unknown series {unknown}; expected '<sector>/<workload>' ids")
-        named = set(found.values())
-        sectors = tuple(s for s in SECTORS if s in named) + tuple(sorted(named - set(SECTORS)))
-        missing = [series_id(s, w) for s in sectors for w in WORKLOADS if series_id(s, w) not in paths]
-        if missing:
-            raise ValueError(f"paths lack series {missing}; each sector needs both workloads")
-        stacked = np.stack(
-            [np.stack([np.asarray(paths[series_id(s, w)], dtype=float) for w in WORKLOADS], axis=1) for s in sectors],
-            axis=1,
-        )
-        return cls(sectors, pd.DatetimeIndex(periods), stacked, history)
-
-    @property
-    def n_paths(self) -> int:
-        """Number of joint sample paths."""
-        return int(self.paths.shape[0])
-
-    @cached_property
-    def history_arrays(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per sector: (ds as datetime64[ns], training, inference) on quarters where both are observed."""
-        empty = (np.array([], dtype="datetime64[ns]"), np.array([]), np.array([]))
-        if len(self.history) == 0:
-            return {s: empty for s in self.sectors}
-        hist = validate_history(self.history)
-        out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for s in self.sectors:
-            t = hist[hist[UID] == series_id(s, "training")].set_index(DS)[Y]
-            i = hist[hist[UID] == series_id(s, "inference")].set_index(DS)[Y]
-            both = pd.concat([t, i], axis=1, join="inner").sort_index()
-            both = both[both.index < self.periods[0]].dropna()
-            out[s] = (
-                both.index.values.astype("datetime64[ns]"),
-                both.iloc[:, 0].to_numpy(float),
-                both.iloc[:, 1].to_numpy(float),
-            )
-        return out
-
-    def subset(self, sectors: tuple[str, ...]) -> Baseline:
-        """The same baseline restricted to some of its sectors (their paths, in the order given)."""
-        missing = [s for s in sectors if s not in self.sectors]
-        if missing:
-            raise ValueError(f"sectors {missing} are not in the baseline ({list(self.sectors)})")
-        new = replace(self, sectors=tuple(sectors), paths=self.paths[:, [self.sectors.index(s) for s in sectors]])
-        if "history_arrays" in self.__dict__:
-            new.__dict__["history_arrays"] = {s: self.__dict__["history_arrays"][s] for s in sectors}
-        return new
-
-    def with_paths(self, paths: np.ndarray) -> Baseline:
-        """A new baseline with other paths, sharing this one's history (and its parsed arrays)."""
-        new = replace(self, paths=paths)
-        if "history_arrays" in self.__dict__:
-            new.__dict__["history_arrays"] = self.__dict__["history_arrays"]
-        return new
-
-
 _SECTOR_IDS = {s: i for i, s in enumerate(SECTORS)}
-
-
-def _valid_sector(sector: str) -> bool:
-    """A sector id is any non-empty slug except the reserved ``total`` and ``all``."""
-    return bool(sector) and sector not in (TOTAL, ALL) and "/" not in sector
 
 
 def _sector_stream(sector: str) -> int:
@@ -608,7 +273,9 @@ def _draw_values(scenario: Scenario, sectors: tuple[str, ...], n: int, seed: int
     return out
 
 
-def apply_scenario(baseline: Baseline, scenario: Scenario, n_draws: int | None = None, seed: int = 0) -> Baseline:
+def apply_scenario(
+    baseline: SamplePaths, scenario: Scenario, n_draws: int | None = None, seed: int = 0
+) -> SamplePaths:
     """Scenario paths as a NEW baseline; ranged drivers get one draw per path (inputs never mutated).
 
     Args:
@@ -627,3 +294,14 @@ def apply_scenario(baseline: Baseline, scenario: Scenario, n_draws: int | None =
         out[:, j, 0, :] = base_t * fx.training
         out[:, j, 1, :] = base_i * fx.inference + base_t * fx.conversion
     return baseline.with_paths(out)
+
+
+def paths_under(paths: SamplePaths, scenario: Scenario) -> SamplePaths:
+    """The paths under ``scenario`` as every face shows and stores them: :data:`SCENARIO_SEED` draws.
+
+    A scenario that moves no driver multiplies every path by exactly 1.0, so the paths are
+    returned as they are.
+    """
+    if not any(scenario.values.values()):
+        return paths
+    return apply_scenario(paths, scenario, seed=SCENARIO_SEED)

@@ -15,9 +15,12 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 
-from .config import TOTAL
-from .crossover import crossing_quarters, quarter_offsets, quarters_to_date
-from .scenario import ALL, DRIVER_BY_KEY, DRIVERS, Baseline, DriverValue, Scenario, apply_scenario, point
+from . import quarters
+from .config import ALL, TOTAL
+from .crossover import crossing_quarters
+from .drivers import DRIVER_BY_KEY, DRIVERS, DriverValue, point
+from .paths import SamplePaths
+from .scenario import Scenario, apply_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +62,15 @@ class GoalSeekResult:
     message: str
 
 
+#: Full Monte Carlo, assumptions held at their centre, model paths held at their median.
+_Runs = tuple[SamplePaths, SamplePaths, SamplePaths]
+
+
 def _censored(q: np.ndarray, horizon: int) -> np.ndarray:
     return np.minimum(q, float(horizon))
 
 
-def p50_quarters(baseline: Baseline, sector: str, k: int = 1, threshold: float = 1.0) -> float:
+def p50_quarters(baseline: SamplePaths, sector: str, k: int = 1, threshold: float = 1.0) -> float:
     """Censored P50 crossing time in quarters after ``periods[0]`` (``H`` means beyond the horizon)."""
     q, _ = crossing_quarters(baseline, sector, k, threshold)
     return float(np.quantile(_censored(q, len(baseline.periods)), 0.5, method="inverted_cdf"))
@@ -75,7 +82,7 @@ def _spread(q: np.ndarray, horizon: int) -> tuple[float, bool]:
     return float(p90 - p10), bool(p90 >= horizon)
 
 
-def _attribution_runs(baseline: Baseline, scenario: Scenario, seed: int) -> tuple[Baseline, Baseline, Baseline]:
+def _attribution_runs(baseline: SamplePaths, scenario: Scenario, seed: int) -> _Runs:
     """Full Monte Carlo, assumptions at their centre, and model paths collapsed to the median path."""
     median = np.broadcast_to(np.median(baseline.paths, axis=0), baseline.paths.shape).copy()
     return (
@@ -85,7 +92,7 @@ def _attribution_runs(baseline: Baseline, scenario: Scenario, seed: int) -> tupl
     )
 
 
-def _attribute(runs: tuple[Baseline, Baseline, Baseline], sector: str, k: int, threshold: float) -> SpreadAttribution:
+def _attribute(runs: _Runs, sector: str, k: int, threshold: float) -> SpreadAttribution:
     h = len(runs[0].periods)
     (full, c_full), (model, c_model), (assume, c_assume) = (
         _spread(crossing_quarters(run, sector, k, threshold)[0], h) for run in runs
@@ -95,14 +102,14 @@ def _attribute(runs: tuple[Baseline, Baseline, Baseline], sector: str, k: int, t
 
 
 def spread_attribution(
-    baseline: Baseline, scenario: Scenario, sector: str = TOTAL, k: int = 1, seed: int = 0, threshold: float = 1.0
+    baseline: SamplePaths, scenario: Scenario, sector: str = TOTAL, k: int = 1, seed: int = 0, threshold: float = 1.0
 ) -> SpreadAttribution:
     """Compare crossover spread with assumptions fixed at their centre vs model paths at their median."""
     return _attribute(_attribution_runs(baseline, scenario, seed), sector, k, threshold)
 
 
 def spread_frame(
-    baseline: Baseline, scenario: Scenario, k: int = 1, seed: int = 0, threshold: float = 1.0
+    baseline: SamplePaths, scenario: Scenario, k: int = 1, seed: int = 0, threshold: float = 1.0
 ) -> pd.DataFrame:
     """:func:`spread_attribution` for every sector and the total, one row each (its field names)."""
     runs = _attribution_runs(baseline, scenario, seed)
@@ -122,7 +129,7 @@ def with_driver(scenario: Scenario, sector: str, key: str, value: DriverValue | 
 
 
 def _p50_at(
-    baseline: Baseline, scenario: Scenario, sector: str, key: str, value: float, k: int, seed: int, threshold: float
+    baseline: SamplePaths, scenario: Scenario, sector: str, key: str, value: float, k: int, seed: int, threshold: float
 ) -> float:
     moved = with_driver(scenario, sector, key, point(value))
     # Draws are keyed per sector, so one sector's paths need only that sector's baseline.
@@ -131,7 +138,7 @@ def _p50_at(
 
 
 def tornado(
-    baseline: Baseline,
+    baseline: SamplePaths,
     scenario: Scenario,
     sector: str = TOTAL,
     k: int = 1,
@@ -158,8 +165,8 @@ def tornado(
                 "label": d.label,
                 "low": d.min,
                 "high": d.max,
-                "p50_low": quarters_to_date(lo, origin) if lo < h else None,
-                "p50_high": quarters_to_date(hi, origin) if hi < h else None,
+                "p50_low": quarters.to_date(lo, origin) if lo < h else None,
+                "p50_high": quarters.to_date(hi, origin) if hi < h else None,
                 "shift_quarters": hi - lo,
                 "censored": bool(lo >= h or hi >= h),
             }
@@ -195,7 +202,7 @@ def _fmt(date: pd.Timestamp | None) -> str:
 
 
 def goal_seek(
-    baseline: Baseline,
+    baseline: SamplePaths,
     scenario: Scenario,
     sector: str,
     driver: str,
@@ -212,7 +219,7 @@ def goal_seek(
     target = pd.Timestamp(target_date)
     h = len(baseline.periods)
     origin = baseline.periods[0]
-    t = float(quarter_offsets(pd.DatetimeIndex([target]), origin)[0])
+    t = float(quarters.offsets(pd.DatetimeIndex([target]), origin)[0])
     calls = 0
 
     def f(v: float) -> float:
@@ -223,8 +230,8 @@ def goal_seek(
     grid = np.linspace(d.min, d.max, GOAL_SEEK_GRID)
     vals = np.array([f(v) for v in grid])
     lo_q, hi_q = float(vals.min()), float(vals.max())
-    span_from = quarters_to_date(lo_q, origin) if lo_q < h else None
-    span_to = quarters_to_date(hi_q, origin) if hi_q < h else None
+    span_from = quarters.to_date(lo_q, origin) if lo_q < h else None
+    span_to = quarters.to_date(hi_q, origin) if hi_q < h else None
 
     def fail(msg: str) -> GoalSeekResult:
         return GoalSeekResult(sector, driver, target, False, None, None, span_from, span_to, calls, msg)
@@ -237,7 +244,7 @@ def goal_seek(
         return fail(f"not reachable within {d.min}..{d.max} {d.unit}; P50 dates reachable: {span}")
     i = brackets[0]
     value, got, n = _bisect(f, grid[i], vals[i], grid[i + 1], vals[i + 1], t, tol_quarters)
-    achieved = quarters_to_date(got, origin) if got < h else None
+    achieved = quarters.to_date(got, origin) if got < h else None
     ok = abs(got - t) <= 1.0
     msg = (
         f"{d.label} = {value:.4g} {d.unit} puts the P50 at {_fmt(achieved)}"

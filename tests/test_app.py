@@ -10,14 +10,16 @@ import pytest
 import tomllib
 from streamlit.testing.v1 import AppTest
 
-from forecasting import engine, scenario_store, store, vintages
+from forecasting import engine, quarters, scenario_store, store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.config import IMPORT_MAX_MB, TOTAL, Settings
 from forecasting.crossover import crossover_distribution
 from forecasting.errors import DatabaseBusyError, Problem, ValidationError
+from forecasting.paths import stack
 from forecasting.refresh import run_refresh
+from forecasting.reports import figures
 from forecasting.scenario import Scenario, apply_scenario
-from forecasting.ui import data, summaries, theme, widgets
+from forecasting.ui import data, theme, widgets, words
 from tests.conftest import write_tiny_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,11 +178,11 @@ def test_a_busy_database_shows_the_refreshing_notice(run_db: Path, monkeypatch: 
 def test_overview_headline_is_the_total_crossover_of_the_published_run(run_db: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     run = vintages.load_run(run_db, "latest")
-    expected = summaries.headline(crossover_distribution(run.baseline)[TOTAL])
+    expected = words.headline(crossover_distribution(run.paths)[TOTAL])
     at = app(run_db, monkeypatch)
     assert headline(at) == expected
     assert any(f"forecast run **`{run.run_id}`**" in c.value for c in at.caption)
-    last = summaries.quarter_text(run.history["ds"].max())
+    last = quarters.text(run.history["ds"].max())
     assert any(f"Data through **{last}**" in c.value for c in at.caption)
 
 
@@ -196,11 +198,11 @@ def test_a_threshold_of_2_turns_the_overview_headline_into_a_reaches_2x_sentence
     assert at.slider(key=widgets.THRESHOLD_KEY).value == 1.0
     at.slider(key=widgets.THRESHOLD_KEY).set_value(2.0).run()
     assert not at.exception
-    baseline = vintages.load_run(run_db, "latest").baseline
+    baseline = vintages.load_run(run_db, "latest").paths
     shown = scenario_store.load_scenario(run_db, "baseline")
     doubled = crossover_distribution(apply_scenario(baseline, shown, seed=data.SCENARIO_SEED), threshold=2.0)[TOTAL]
     assert doubled.state == "crosses_within_horizon"
-    assert headline(at) == summaries.headline(doubled)
+    assert headline(at) == words.headline(doubled)
     assert headline(at).startswith("Inference reaches 2× training in ")
     assert [m.label for m in at.metric][:2] == ["Reaches 2× training (P50)", "80% range"]
     assert at.session_state[widgets.THRESHOLD_KEY] == 2.0
@@ -213,7 +215,7 @@ def test_the_sector_table_follows_the_threshold(run_db: Path, monkeypatch: pytes
     at.switch_page("forecasting/ui/pages/sectors.py").run()
     assert not at.exception
     assert "When inference reaches 1.5× training, by sector" in [h.value for h in at.subheader]
-    baseline = vintages.load_run(run_db, "latest").baseline
+    baseline = vintages.load_run(run_db, "latest").paths
     shown = scenario_store.load_scenario(run_db, "baseline")
     expected = crossover_distribution(apply_scenario(baseline, shown, seed=data.SCENARIO_SEED), threshold=1.5)
     table = at.dataframe[0].value
@@ -249,9 +251,9 @@ def test_a_slider_change_moves_the_headline_without_fitting_a_model(run_db: Path
     assert after != before
     working = Scenario.from_dict(at.session_state["scenario_work"])
     assert working.value_for(focus, "edge_year").mode == 2026.0
-    baseline = vintages.load_run(run_db, "latest").baseline
+    baseline = vintages.load_run(run_db, "latest").paths
     moved = crossover_distribution(apply_scenario(baseline, working, seed=data.SCENARIO_SEED))[focus]
-    assert after == f"{theme.sector_label(focus)}: {summaries.headline(moved)}"
+    assert after == f"{theme.sector_label(focus)}: {words.headline(moved)}"
     assert fits == []
 
 
@@ -302,7 +304,7 @@ def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: p
     at = app(run_db, monkeypatch, "scenarios")
     at.multiselect(key="compare_names").set_value(["baseline", "published", "edge_heavy"]).run()
     table = next(d.value for d in at.dataframe if "baseline P50" in d.value.columns)
-    sectors = vintages.load_run(run_db, "latest").baseline.sectors
+    sectors = vintages.load_run(run_db, "latest").paths.sectors
     assert table["sector"].tolist() == [theme.sector_label(s) for s in (TOTAL, *sectors)]
     assert list(table.columns) == ["sector", "baseline P50", "published P50", "published shift (quarters)",
                                    "edge_heavy P50", "edge_heavy shift (quarters)"]
@@ -326,7 +328,7 @@ def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.
 def test_sector_table_has_one_row_per_sector_and_the_total(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(run_db, monkeypatch, "sectors")
     table = at.dataframe[0].value
-    sectors = vintages.load_run(run_db, "latest").baseline.sectors
+    sectors = vintages.load_run(run_db, "latest").paths.sectors
     assert table["sector"].tolist() == [theme.sector_label(s) for s in (*sectors, TOTAL)]
     assert ((table["prob_by_date"] >= 0) & (table["prob_by_date"] <= 1)).all()
 
@@ -402,32 +404,37 @@ def test_import_upload_summarises_a_good_file(fresh_db: Path) -> None:
 
 
 def _crossover(state: str, **dates: str | None):  # type: ignore[no-untyped-def]
+    import numpy as np
+
     from forecasting.crossover import Crossover
 
     ts = {k: None if v is None else pd.Timestamp(v) for k, v in dates.items()}
-    prob = pd.Series([0.2, 0.4], index=pd.DatetimeIndex(["2029-04-01", "2029-07-01"]))
-    return Crossover("total", state, ts.get("crossed_at"), ts.get("p10"), ts.get("p50"), ts.get("p90"), prob, 0.4)
+    # Five paths from 2029 Q2: one crosses in that quarter, one in the next, three never: 20% and 40% crossed.
+    times = np.array([0.5, 1.5, np.inf, np.inf, np.inf])
+    ends = pd.DatetimeIndex(["2029-06-30", "2029-09-30"])
+    return Crossover("total", state, ts.get("crossed_at"), ts.get("p10"), ts.get("p50"), ts.get("p90"), 0.4, times,
+                     pd.Timestamp("2029-04-01"), ends)
 
 
 def test_headline_for_a_crossing_in_history() -> None:
     c = _crossover("crossed_in_history", crossed_at="2025-08-10")
-    assert summaries.headline(c) == "Inference overtook training in 2025 Q3."
+    assert words.headline(c) == "Inference overtook training in 2025 Q3."
 
 
 def test_headline_for_a_crossing_ahead_names_the_80_percent_range() -> None:
     c = _crossover("crosses_within_horizon", p10="2025-11-01", p50="2026-05-01", p90="2026-12-01")
-    assert summaries.headline(c) == "Inference overtakes training in 2026 Q2 (80% range 2025 Q4 to 2026 Q4)."
+    assert words.headline(c) == "Inference overtakes training in 2026 Q2 (80% range 2025 Q4 to 2026 Q4)."
 
 
 def test_headline_when_most_paths_cross_after_the_horizon() -> None:
     c = _crossover("not_within_horizon", p10="2029-05-01")
-    assert summaries.headline(c) == (
+    assert words.headline(c) == (
         "Inference overtakes training after 2029 Q3 in most paths: 40% of paths cross by then."
     )
 
 
 def test_headline_when_no_path_crosses() -> None:
-    assert summaries.headline(_crossover("never_in_paths")) == (
+    assert words.headline(_crossover("never_in_paths")) == (
         "Inference does not overtake training by 2029 Q3 in any sample path."
     )
 
@@ -440,21 +447,24 @@ def _at_threshold(c, threshold: float):  # type: ignore[no-untyped-def]
 
 def test_headlines_at_a_threshold_say_reaches_that_multiple_of_training() -> None:
     ahead = _crossover("crosses_within_horizon", p10="2025-11-01", p50="2026-05-01", p90="2026-12-01")
-    assert summaries.headline(_at_threshold(ahead, 2.0)) == (
+    assert words.headline(_at_threshold(ahead, 2.0)) == (
         "Inference reaches 2× training in 2026 Q2 (80% range 2025 Q4 to 2026 Q4).")
     past = _crossover("crossed_in_history", crossed_at="2025-08-10")
-    assert summaries.headline(_at_threshold(past, 1.5)) == "Inference reached 1.5× training in 2025 Q3."
+    assert words.headline(_at_threshold(past, 1.5)) == "Inference reached 1.5× training in 2025 Q3."
     later = _crossover("not_within_horizon", p10="2029-05-01")
-    assert summaries.headline(_at_threshold(later, 2.25)) == (
+    assert words.headline(_at_threshold(later, 2.25)) == (
         "Inference reaches 2.25× training after 2029 Q3 in most paths: 40% of paths get there by then.")
-    assert summaries.headline(_at_threshold(_crossover("never_in_paths"), 3.0)) == (
+    assert words.headline(_at_threshold(_crossover("never_in_paths"), 3.0)) == (
         "Inference does not reach 3× training by 2029 Q3 in any sample path.")
 
 
-def test_probability_by_a_date_reads_the_last_quarter_at_or_before_it() -> None:
+def test_probability_by_a_date_counts_the_paths_crossed_by_that_date() -> None:
     c = _crossover("crosses_within_horizon", p50="2029-06-01")
-    assert [summaries.probability_by(c, pd.Timestamp(d)) for d in ("2029-01-01", "2029-05-01", "2030-01-01")] == [
-        0.0, 0.2, 0.4]
+    dates = ("2029-01-01", "2029-05-01", "2029-05-20", "2029-06-30", "2029-09-30", "2030-01-01")
+    # The first path crosses mid-quarter (2029-05-16): not yet crossed on 1 May, crossed by 20 May.
+    assert [c.probability_by(pd.Timestamp(d)) for d in dates] == [0.0, 0.0, 0.2, 0.2, 0.4, 0.4]
+    # By a quarter's end, as the chart and the probability export place it, not its start.
+    assert c.prob_by_quarter.to_dict() == {pd.Timestamp("2029-06-30"): 0.2, pd.Timestamp("2029-09-30"): 0.4}
 
 
 def test_history_from_spend_adds_a_total_of_complete_quarters() -> None:
@@ -467,7 +477,7 @@ def test_history_from_spend_adds_a_total_of_complete_quarters() -> None:
             "spend_usd": [3.0, 1.0, 5.0, 3.0, 4.0, 4.0],
         }
     )
-    out = summaries.history_from_spend(spend)
+    out = figures.history_from_spend(spend)
     total = out[out["sector"] == TOTAL]
     assert total[["training", "inference", "share"]].to_dict("list") == {
         "training": [8.0], "inference": [4.0], "share": [1 / 3]}
@@ -475,7 +485,6 @@ def test_history_from_spend_adds_a_total_of_complete_quarters() -> None:
 
 
 def test_annual_frame_adds_observed_quarters_to_every_path() -> None:
-    from forecasting.scenario import Baseline
 
     hist = pd.DataFrame({"unique_id": ["retail/training"] * 2 + ["retail/inference"] * 2,
                          "ds": pd.to_datetime(["2025-01-01", "2025-04-01"] * 2), "y": [1.0, 1.0, 2.0, 2.0]})
@@ -483,8 +492,8 @@ def test_annual_frame_adds_observed_quarters_to_every_path() -> None:
     paths = {"retail/training": [[1.0, 1.0], [3.0, 3.0]], "retail/inference": [[2.0, 2.0], [2.0, 2.0]]}
     import numpy as np
 
-    b = Baseline.from_paths({k: np.array(v) for k, v in paths.items()}, periods, hist)
-    annual = summaries.annual_frame(b, "retail")
+    b = stack({k: np.array(v) for k, v in paths.items()}, periods, hist)
+    annual = figures.annual_frame(b, "retail")
     assert annual[["year", "workload", "observed", "p50"]].to_dict("list") == {
         "year": [2025, 2025], "workload": ["training", "inference"], "observed": [False, False], "p50": [6.0, 8.0]}
     assert annual["p025"].tolist()[1] == 8.0

@@ -19,18 +19,17 @@ from forecasting.crossover import (
     crossover_for,
     crossover_frame,
     first_crossing,
-    probability_frame,
-    quarter_offsets,
-    quarters_to_date,
-    sector_paths,
 )
-from forecasting.scenario import PRESETS, Baseline, apply_scenario
+from forecasting.paths import SamplePaths, stack
+from forecasting.quarters import offsets, to_date
+from forecasting.reports.tables import probability_rows
+from forecasting.scenario import PRESETS, apply_scenario
 
 START = pd.Timestamp("2026-01-01")
 TS = pd.Timestamp
 
 
-def one_sector(train, infer, hist_train=(), hist_infer=(), sector: str = "healthcare") -> Baseline:
+def one_sector(train, infer, hist_train=(), hist_infer=(), sector: str = "healthcare") -> SamplePaths:
     """A one-sector baseline from (n_paths, H) or (H,) arrays and an optional history just before it."""
     train, infer = np.atleast_2d(np.asarray(train, float)), np.atleast_2d(np.asarray(infer, float))
     periods = pd.date_range(START, periods=train.shape[1], freq="QS")
@@ -43,7 +42,7 @@ def one_sector(train, infer, hist_train=(), hist_infer=(), sector: str = "health
         }
     )
     paths = {f"{sector}/training": train, f"{sector}/inference": infer}
-    return Baseline.from_paths(paths, periods, history)
+    return stack(paths, periods, history)
 
 
 def test_crossing_is_interpolated_linearly_within_the_quarter() -> None:
@@ -54,7 +53,7 @@ def test_crossing_is_interpolated_linearly_within_the_quarter() -> None:
     assert c.state == CROSSES_WITHIN_HORIZON
     assert (c.p10, c.p50, c.p90) == (TS("2026-06-01"), TS("2026-06-01"), TS("2026-06-01"))
     assert c.crossed_at is None
-    assert c.prob_by_period.tolist() == [0.0, 1.0, 1.0]
+    assert c.prob_by_quarter.tolist() == [0.0, 1.0, 1.0]
     assert c.prob_within_horizon == 1.0
 
 
@@ -73,14 +72,14 @@ def test_crossover_in_history_is_reported_with_its_date_even_if_paths_fall_back(
     # inference == training counts as crossed: at the end of 2025Q3, the quarter where they meet
     assert c.crossed_at == TS("2025-10-01")
     assert c.p50 == TS("2025-10-01")
-    assert c.prob_by_period.tolist() == [1.0, 1.0]
+    assert c.prob_by_quarter.tolist() == [1.0, 1.0]
 
 
 def test_crossover_is_never_in_paths_when_lines_never_meet() -> None:
     b = one_sector([[10, 10, 10], [10, 10, 10]], [[1, 2, 3], [4, 5, 6]], [10], [1])
     c = crossover_for(b, "healthcare")
     assert (c.state, c.p10, c.p50, c.p90, c.prob_within_horizon) == (NEVER_IN_PATHS, None, None, None, 0.0)
-    assert c.prob_by_period.tolist() == [0.0, 0.0, 0.0]
+    assert c.prob_by_quarter.tolist() == [0.0, 0.0, 0.0]
 
 
 def test_crossover_is_not_within_horizon_when_a_minority_of_paths_cross() -> None:
@@ -91,7 +90,7 @@ def test_crossover_is_not_within_horizon_when_a_minority_of_paths_cross() -> Non
     assert c.prob_within_horizon == 0.25
     assert c.p10 == TS("2026-08-31")  # gap -2 -> +1 across 2026Q3: 2/3 of 92 days, rounded to the day
     assert (c.p50, c.p90) == (None, None)
-    assert c.prob_by_period.tolist() == [0.0, 0.0, 0.25]
+    assert c.prob_by_quarter.tolist() == [0.0, 0.0, 0.25]
 
 
 def test_threshold_asks_when_inference_reaches_a_multiple_of_training() -> None:
@@ -141,7 +140,7 @@ def test_total_crosses_on_the_summed_paths_even_when_no_sector_does() -> None:
         "retail/training": np.array([[1.0, 1, 1]]),
         "retail/inference": np.array([[0.0, 5, 9]]),
     }
-    b = Baseline.from_paths(paths, periods, pd.DataFrame(columns=["unique_id", "ds", "y"]))
+    b = stack(paths, periods, pd.DataFrame(columns=["unique_id", "ds", "y"]))
     res = crossover_distribution(b)
     assert list(res) == ["healthcare", "retail", "total"]
     assert res["healthcare"].state == NEVER_IN_PATHS
@@ -151,11 +150,11 @@ def test_total_crosses_on_the_summed_paths_even_when_no_sector_does() -> None:
 
 def test_quarter_offsets_and_dates_round_trip() -> None:
     dates = pd.DatetimeIndex(["2025-10-01", "2026-01-01", "2026-02-15", "2027-04-01"])
-    assert quarter_offsets(dates, START).tolist() == [-1.0, 0.0, 0.5, 5.0]
-    assert [quarters_to_date(q, START) for q in (-1.0, 0.5, 5.0)] == [
+    assert offsets(dates, START).tolist() == [-1.0, 0.0, 0.5, 5.0]
+    assert [to_date(q, START) for q in (-1.0, 0.5, 5.0)] == [
         TS(d) for d in ("2025-10-01", "2026-02-15", "2027-04-01")
     ]
-    assert quarters_to_date(np.inf, START) is None
+    assert to_date(np.inf, START) is None
 
 
 def test_tidy_frames_carry_one_row_per_sector_and_per_period() -> None:
@@ -166,12 +165,16 @@ def test_tidy_frames_carry_one_row_per_sector_and_per_period() -> None:
     assert frame["label"].tolist() == ["Healthcare", "Total market"]
     assert frame["p50"].tolist() == [TS("2026-06-01")] * 2
     assert frame[["k", "threshold"]].drop_duplicates().values.tolist() == [[1, 1.0]]
-    probs = probability_frame(res)
-    assert list(probs.columns) == ["sector", "ds", "prob"]
-    assert probs["prob"].tolist() == [0.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+    probs = probability_rows(res)
+    assert list(probs.columns) == ["sector", "quarter", "crossed_by", "probability"]
+    assert probs["probability"].tolist() == [0.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+    # "Crossed by a quarter" is by its end: each row is dated on its quarter's last day.
+    first = one_sector([10, 10, 10], [6, 12, 14], [10], [4]).periods
+    assert probs["crossed_by"].iloc[:3].tolist() == [p + pd.offsets.QuarterEnd(0) for p in first]
+    assert probs["quarter"].iloc[:3].tolist() == [f"{p.year}Q{p.quarter}" for p in first]
 
 
-def _synthetic(noise: float, seed: int = 1, n: int = 400) -> Baseline:
+def _synthetic(noise: float, seed: int = 1, n: int = 400) -> SamplePaths:
     """Training flat at 100, inference 60 + 5k: noiseless, they meet in quarter 8, i.e. at its end (9.0)."""
     rng = np.random.default_rng(seed)
     k = np.arange(16)
@@ -181,7 +184,7 @@ def _synthetic(noise: float, seed: int = 1, n: int = 400) -> Baseline:
 
 def test_p50_of_a_known_crossing_lies_within_one_quarter_of_it() -> None:
     c = crossover_for(_synthetic(noise=0.1), "healthcare")
-    assert abs(quarter_offsets(pd.DatetimeIndex([c.p50]), START)[0] - 9.0) <= 1.0
+    assert abs(offsets(pd.DatetimeIndex([c.p50]), START)[0] - 9.0) <= 1.0
 
 
 def test_p10_p90_band_narrows_as_noise_shrinks() -> None:
@@ -193,7 +196,7 @@ def test_p10_p90_band_narrows_as_noise_shrinks() -> None:
 
 
 @st.composite
-def baselines(draw: st.DrawFn) -> Baseline:
+def baselines(draw: st.DrawFn) -> SamplePaths:
     """Two sectors, a few paths, random walks that may or may not cross."""
     seed = draw(st.integers(0, 2**31 - 1))
     n, h = draw(st.integers(1, 6)), draw(st.integers(2, 6))
@@ -210,37 +213,37 @@ def baselines(draw: st.DrawFn) -> Baseline:
             "y": [100.0, 60.0, 100.0, 60.0],
         }
     )
-    return Baseline.from_paths(paths, periods, hist)
+    return stack(paths, periods, hist)
 
 
 @settings(max_examples=40, deadline=None)
 @given(baselines(), st.floats(0.01, 1000.0), st.integers(1, 3))
-def test_scaling_every_spend_by_a_constant_leaves_crossover_times_unchanged(b: Baseline, c: float, k: int) -> None:
-    scaled = Baseline(b.sectors, b.periods, b.paths * c, b.history.assign(y=b.history["y"] * c))
+def test_scaling_every_spend_by_a_constant_leaves_crossover_times_unchanged(b: SamplePaths, c: float, k: int) -> None:
+    scaled = SamplePaths(b.sectors, b.periods, b.paths * c, b.history.assign(y=b.history["y"] * c))
     for s in (*b.sectors, "total"):
         np.testing.assert_allclose(crossing_quarters(scaled, s, k)[0], crossing_quarters(b, s, k)[0], rtol=1e-9)
 
 
 @settings(max_examples=40, deadline=None)
 @given(baselines())
-def test_total_equals_sum_of_sectors_on_every_path(b: Baseline) -> None:
+def test_total_equals_sum_of_sectors_on_every_path(b: SamplePaths) -> None:
     out = apply_scenario(b, PRESETS["open_model_boom"])
-    total = sector_paths(out, "total")
-    np.testing.assert_allclose(total, sector_paths(out, "retail") + sector_paths(out, "other"), rtol=1e-12)
+    total = out.of("total")
+    np.testing.assert_allclose(total, out.of("retail") + out.of("other"), rtol=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
 @given(baselines(), st.integers(1, 3))
-def test_probability_by_period_never_decreases_and_ends_at_the_within_horizon_share(b: Baseline, k: int) -> None:
+def test_probability_by_period_never_decreases_and_ends_at_the_within_horizon_share(b: SamplePaths, k: int) -> None:
     for c in crossover_distribution(b, k).values():
-        probs = c.prob_by_period.to_numpy()
+        probs = c.prob_by_quarter.to_numpy()
         assert (np.diff(probs) >= 0).all()
         assert probs[-1] == c.prob_within_horizon
 
 
 @settings(max_examples=40, deadline=None)
 @given(baselines(), st.floats(0.2, 3.0), st.floats(0.2, 3.0))
-def test_a_higher_threshold_never_makes_a_crossing_earlier(b: Baseline, r1: float, r2: float) -> None:
+def test_a_higher_threshold_never_makes_a_crossing_earlier(b: SamplePaths, r1: float, r2: float) -> None:
     lo, hi = sorted((r1, r2))
     for s in (*b.sectors, "total"):
         assert (crossing_quarters(b, s, threshold=hi)[0] >= crossing_quarters(b, s, threshold=lo)[0] - 1e-9).all()
@@ -248,6 +251,6 @@ def test_a_higher_threshold_never_makes_a_crossing_earlier(b: Baseline, r1: floa
 
 @settings(max_examples=40, deadline=None)
 @given(baselines(), st.integers(1, 3))
-def test_a_longer_persistence_never_makes_a_crossing_earlier(b: Baseline, k: int) -> None:
+def test_a_longer_persistence_never_makes_a_crossing_earlier(b: SamplePaths, k: int) -> None:
     for s in (*b.sectors, "total"):
         assert (crossing_quarters(b, s, k + 1)[0] >= crossing_quarters(b, s, k)[0]).all()

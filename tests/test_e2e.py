@@ -19,13 +19,13 @@ import pytest
 
 from forecasting import store, vintages
 from forecasting.bootstrap import init_db
-from forecasting.config import TOTAL, Settings
+from forecasting.config import ALL, TOTAL, Settings
 from forecasting.crossover import crossover_distribution
 from forecasting.refresh import run_refresh
-from forecasting.scenario import ALL, PRESETS, Scenario, apply_scenario
+from forecasting.scenario import PRESETS, Scenario, apply_scenario
 from forecasting.ui import data
-from forecasting.ui.summaries import headline
 from forecasting.ui.theme import sector_label
+from forecasting.ui.words import headline
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -124,7 +124,7 @@ def _headline(pg: object) -> str:
 
 
 def _expected(db: Path, sector: str, scn: Scenario) -> str:
-    baseline = vintages.load_run(db, "latest").baseline
+    baseline = vintages.load_run(db, "latest").paths
     c = crossover_distribution(apply_scenario(baseline, scn, seed=data.SCENARIO_SEED))[sector]
     return f"{sector_label(sector)}: {headline(c)}"
 
@@ -185,7 +185,7 @@ def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: 
 
 def test_overview_shows_the_headline_and_charts(server: str, page: object, e2e_db: Path) -> None:
     page.goto(server)  # type: ignore[attr-defined]
-    baseline = vintages.load_run(e2e_db, "latest").baseline
+    baseline = vintages.load_run(e2e_db, "latest").paths
     assert _headline(page) == headline(crossover_distribution(baseline)[TOTAL])
     page.locator(".js-plotly-plot").first.wait_for()  # type: ignore[attr-defined]
     target = os.environ.get(SCREENSHOT_ENV)

@@ -16,7 +16,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-from forecasting import export, vintages
+from forecasting import export, reports, vintages
 from forecasting.bootstrap import init_db
 from forecasting.cli import app
 from forecasting.config import REPO_ROOT, Settings
@@ -84,10 +84,16 @@ def test_file_names_carry_a_threshold_other_than_1() -> None:
         export.filename("crossover", "r1", "baseline", 0)
 
 
-def test_file_names_are_at_most_100_characters_and_kinds_are_checked() -> None:
+def test_file_names_are_at_most_100_characters_and_kinds_are_checked(published: Path) -> None:
     assert len(export.filename("history", "r" * 300, "s")) == 100
+    assert export.filename("../chart data", "r", "s") == "crossover_chart-data_r_s.csv"
     with pytest.raises(ValueError, match="unknown export kind"):
-        export.filename("passwords", "r", "s")
+        export.write_export(published, "passwords", published.parent / "x.csv")
+
+
+def frame(db: Path, kind: str, run_id: str = "latest", scenario: str = "baseline", threshold: float = 1.0):  # noqa: ANN201
+    """The table ``kind`` as ``forecasting export`` writes it."""
+    return reports.table(kind, reports.open_view(db, run_id, scenario, threshold))
 
 
 def test_each_kind_is_tidy_with_run_id_scenario_and_units(published: Path) -> None:
@@ -106,22 +112,22 @@ def test_each_kind_is_tidy_with_run_id_scenario_and_units(published: Path) -> No
                         "shift_quarters", "censored", "threshold"],
     }  # fmt: skip
     for kind, columns in expected.items():
-        df = export.frame(published, kind, scenario="published")
+        df = frame(published, kind, scenario="published")
         assert list(df.columns) == columns, kind
         assert set(df["run_id"]) == {run_id} and set(df["scenario"]) == {"published"}, kind
-    assert len(export.frame(published, "forecasts")) == 4 * 8
-    assert export.frame(published, "crossover")["sector"].tolist() == ["healthcare", "retail", "total"]
+    assert len(frame(published, "forecasts")) == 4 * 8
+    assert frame(published, "crossover")["sector"].tolist() == ["healthcare", "retail", "total"]
 
 
 def test_the_baseline_forecast_export_is_the_stored_forecast(published: Path) -> None:
     run = vintages.load_run(published, "latest")
-    df = export.frame(published, "forecasts")
+    df = frame(published, "forecasts")
     assert df["yhat_usd"].tolist() == run.forecasts["yhat"].tolist()
 
 
 def test_an_export_under_a_scenario_differs_from_the_baseline(published: Path) -> None:
-    base = export.frame(published, "forecasts")
-    fast = export.frame(published, "forecasts", scenario="fast_adoption")
+    base = frame(published, "forecasts")
+    fast = frame(published, "forecasts", scenario="fast_adoption")
     infer = fast["workload"] == "inference"
     assert (fast.loc[infer, "yhat_usd"].to_numpy() > base.loc[infer, "yhat_usd"].to_numpy()).any()
 
@@ -129,8 +135,8 @@ def test_an_export_under_a_scenario_differs_from_the_baseline(published: Path) -
 def test_a_threshold_of_2_moves_the_crossover_from_the_stored_one(published: Path) -> None:
     from forecasting.crossover import crossover_distribution, crossover_frame
 
-    stored = export.frame(published, "crossover")
-    doubled = export.frame(published, "crossover", threshold=2)
+    stored = frame(published, "crossover")
+    doubled = frame(published, "crossover", threshold=2)
     assert stored["threshold"].tolist() == [1.0, 1.0, 1.0]
     assert doubled["threshold"].tolist() == [2.0, 2.0, 2.0]
     assert stored["state"].tolist() == ["crosses_within_horizon"] * 3
@@ -138,26 +144,26 @@ def test_a_threshold_of_2_moves_the_crossover_from_the_stored_one(published: Pat
     assert stored["p50"].notna().all() and doubled["p50"].isna().all()
     # An intermediate threshold: computed from the run's paths, later than the stored crossover.
     run = vintages.load_run(published, "latest")
-    quarter = export.frame(published, "crossover", threshold=1.1)
-    expected = crossover_frame(crossover_distribution(run.baseline, threshold=1.1))
+    quarter = frame(published, "crossover", threshold=1.1)
+    expected = crossover_frame(crossover_distribution(run.paths, threshold=1.1))
     assert quarter["p50"].tolist() == expected["p50"].tolist()
     assert (quarter["p50"] > stored["p50"]).all()
 
 
 def test_a_threshold_reaches_scenario_crossovers_and_sensitivity(published: Path) -> None:
-    base = export.frame(published, "crossover", scenario="published")
-    higher = export.frame(published, "crossover", scenario="published", threshold=1.02)
+    base = frame(published, "crossover", scenario="published")
+    higher = frame(published, "crossover", scenario="published", threshold=1.02)
     assert (higher["p50"] > base["p50"]).all()
-    sens = export.frame(published, "sensitivity", scenario="published", threshold=1.02)
+    sens = frame(published, "sensitivity", scenario="published", threshold=1.02)
     assert set(sens["threshold"]) == {1.02}
-    assert not sens["p50_low"].equals(export.frame(published, "sensitivity", scenario="published")["p50_low"])
+    assert not sens["p50_low"].equals(frame(published, "sensitivity", scenario="published")["p50_low"])
 
 
 def test_a_threshold_is_refused_for_kinds_without_crossovers(published: Path) -> None:
-    with pytest.raises(ValueError, match="threshold applies to the crossover and sensitivity exports only"):
-        export.frame(published, "history", threshold=2)
+    with pytest.raises(ValueError, match="threshold applies to the crossover, probability and sensitivity tables only"):
+        frame(published, "history", threshold=2)
     with pytest.raises(ValueError, match="must be a positive number, got -1"):
-        export.frame(published, "crossover", threshold=-1)
+        frame(published, "crossover", threshold=-1)
 
 
 def test_the_cli_passes_a_threshold_through(published: Path, tmp_path: Path) -> None:
@@ -165,11 +171,11 @@ def test_the_cli_passes_a_threshold_through(published: Path, tmp_path: Path) -> 
     args = ["export", "crossover", "--threshold", "2", "--output", str(out), "--db", str(published)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert out.read_bytes() == export.to_csv(export.frame(published, "crossover", threshold=2))
+    assert out.read_bytes() == export.to_csv(frame(published, "crossover", threshold=2))
     bad = CliRunner().invoke(app, ["export", "history", "--threshold", "2", "--output", str(out), "--db",
                                    str(published)])  # fmt: skip
     assert bad.exit_code == 2
-    assert "threshold applies to the crossover and sensitivity exports only" in bad.output
+    assert "threshold applies to the crossover, probability and sensitivity tables only" in bad.output
 
 
 def test_a_bundle_at_a_threshold_names_its_crossover_files_with_it(published: Path, tmp_path: Path) -> None:
@@ -179,14 +185,14 @@ def test_a_bundle_at_a_threshold_names_its_crossover_files_with_it(published: Pa
     assert written["sensitivity"].name == f"crossover_sensitivity_{run_id}_baseline_x2.csv"
     assert written["history"].name == f"crossover_history_{run_id}_baseline.csv"
     assert json.loads(written["manifest"].read_text())["threshold"] == 2.0
-    assert written["crossover"].read_bytes() == export.to_csv(export.frame(published, "crossover", threshold=2))
+    assert written["crossover"].read_bytes() == export.to_csv(frame(published, "crossover", threshold=2))
 
 
 def test_the_cli_writes_one_export(published: Path, tmp_path: Path) -> None:
     out = tmp_path / "cross.csv"
     result = CliRunner().invoke(app, ["export", "crossover", "--output", str(out), "--db", str(published)])
     assert result.exit_code == 0, result.output
-    assert out.read_bytes() == export.to_csv(export.frame(published, "crossover"))
+    assert out.read_bytes() == export.to_csv(frame(published, "crossover"))
 
 
 def test_a_bundle_reproduces_the_same_numbers_in_a_fresh_database(published: Path, tmp_path: Path) -> None:
@@ -208,4 +214,5 @@ def test_a_bundle_reproduces_the_same_numbers_in_a_fresh_database(published: Pat
     assert copy.info.data_fingerprint == original.info.data_fingerprint
     assert_frame_equal(copy.forecasts, original.forecasts)
     assert_frame_equal(copy.crossover, original.crossover)
-    assert all(np.array_equal(copy.paths[u], original.paths[u]) for u in original.paths)
+    assert copy.paths is not None and original.paths is not None
+    assert np.array_equal(copy.paths.paths, original.paths.paths)

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from forecasting import paths as sample_paths
 from forecasting import store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.cli import app
@@ -70,9 +71,12 @@ def test_a_refresh_publishes_one_complete_vintage(rdb: Path) -> None:
     run = vintages.load_run(rdb, "latest")
     assert run.run_id == summary.run_id and run.info.status == "published"
     assert len(run.forecasts) == 6 * 8 and len(run.history) == 6 * 12
-    assert {u: p.shape for u, p in run.paths.items()} == {u: (50, 8) for u in run.status["unique_id"]}
+    with store.reader(rdb) as st:
+        blobs = st.frame("paths_run", run_id=run.run_id)
+    shapes = {u: sample_paths.from_bytes(b).shape for u, b in zip(blobs["unique_id"], blobs["paths"], strict=True)}
+    assert shapes == {u: (50, 8) for u in run.status["unique_id"]}
     assert run.crossover["sector"].tolist() == ["healthcare", "manufacturing", "retail", "total"]
-    assert run.baseline is not None and run.baseline.paths.shape == (50, 3, 2, 8)
+    assert run.paths is not None and run.paths.paths.shape == (50, 3, 2, 8)
     assert run.info.config["models"] == MODELS and run.info.config["n_paths"] == 50
     assert set(run.info.timings) >= {"snapshot", "fit", "crossover"}
     assert run.info.change_report.startswith("first vintage: healthcare: P50 none -> ")

@@ -12,23 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.config import REPO_ROOT, SECTORS
+from forecasting.config import ALL, REPO_ROOT, SECTORS
 from forecasting.crossover import crossing_quarters
-from forecasting.scenario import (
-    ALL,
-    DRIVER_BY_KEY,
-    DRIVERS,
-    PRESETS,
-    SECTOR_ADOPTION,
-    Baseline,
-    DriverValue,
-    Scenario,
-    apply_scenario,
-    driver_effects,
-    point,
-    triangular,
-    uniform,
-)
+from forecasting.drivers import DRIVER_BY_KEY, DRIVERS, SECTOR_ADOPTION, DriverValue, point, triangular, uniform
+from forecasting.paths import SamplePaths, stack
+from forecasting.scenario import PRESETS, Scenario, apply_scenario, driver_effects
 
 START = pd.Timestamp("2026-01-01")
 EMPTY_HISTORY = pd.DataFrame(columns=["unique_id", "ds", "y"])
@@ -36,13 +24,13 @@ EMPTY_HISTORY = pd.DataFrame(columns=["unique_id", "ds", "y"])
 
 def flat(
     n: int = 1, h: int = 6, sectors: tuple[str, ...] = ("healthcare",), train: float = 100.0, infer: float = 100.0
-) -> Baseline:
+) -> SamplePaths:
     """Constant paths: makes every driver's multiplier directly visible."""
     paths = {}
     for s in sectors:
         paths[f"{s}/training"] = np.full((n, h), train)
         paths[f"{s}/inference"] = np.full((n, h), infer)
-    return Baseline.from_paths(paths, pd.date_range(START, periods=h, freq="QS"), EMPTY_HISTORY)
+    return stack(paths, pd.date_range(START, periods=h, freq="QS"), EMPTY_HISTORY)
 
 
 def one(key: str, value: DriverValue | float, **more: DriverValue | float) -> Scenario:
@@ -204,9 +192,9 @@ def test_triangular_with_mode_outside_its_bounds_is_refused() -> None:
 def test_from_paths_needs_both_workloads_and_non_negative_spend() -> None:
     periods = pd.date_range(START, periods=2, freq="QS")
     with pytest.raises(ValueError, match="retail/inference"):
-        Baseline.from_paths({"retail/training": np.ones((1, 2))}, periods, EMPTY_HISTORY)
+        stack({"retail/training": np.ones((1, 2))}, periods, EMPTY_HISTORY)
     with pytest.raises(ValueError, match=">= 0"):
-        Baseline.from_paths(
+        stack(
             {"retail/training": -np.ones((1, 2)), "retail/inference": np.ones((1, 2))}, periods, EMPTY_HISTORY
         )
 
@@ -215,18 +203,18 @@ def test_from_paths_refuses_unknown_series_and_irregular_periods() -> None:
     ones = np.ones((1, 2))
     periods = pd.date_range(START, periods=2, freq="QS")
     with pytest.raises(ValueError, match="unknown series"):
-        Baseline.from_paths({"mars/landing": ones, "mars/inference": ones}, periods, EMPTY_HISTORY)
+        stack({"mars/landing": ones, "mars/inference": ones}, periods, EMPTY_HISTORY)
     paths = {"retail/training": ones, "retail/inference": ones}
     with pytest.raises(ValueError, match="consecutive quarter starts"):
-        Baseline.from_paths(paths, pd.DatetimeIndex(["2026-01-01", "2026-07-01"]), EMPTY_HISTORY)
+        stack(paths, pd.DatetimeIndex(["2026-01-01", "2026-07-01"]), EMPTY_HISTORY)
     with pytest.raises(ValueError, match="consecutive quarter starts"):
-        Baseline.from_paths(paths, pd.DatetimeIndex(["2026-01-15", "2026-04-15"]), EMPTY_HISTORY)
+        stack(paths, pd.DatetimeIndex(["2026-01-15", "2026-04-15"]), EMPTY_HISTORY)
 
 
 def test_from_paths_orders_sectors_as_config_does() -> None:
     periods = pd.date_range(START, periods=2, freq="QS")
     paths = {f"{s}/{w}": np.ones((1, 2)) for s in ("other", "healthcare") for w in ("training", "inference")}
-    assert Baseline.from_paths(paths, periods, EMPTY_HISTORY).sectors == ("healthcare", "other")
+    assert stack(paths, periods, EMPTY_HISTORY).sectors == ("healthcare", "other")
 
 
 ESTIMATES = pd.read_csv(REPO_ROOT / "data" / "published_estimates.csv").set_index("estimate_id")["value"]
@@ -273,7 +261,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 @st.composite
-def random_baselines(draw: st.DrawFn) -> Baseline:
+def random_baselines(draw: st.DrawFn) -> SamplePaths:
     seed = draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
     n, h = 4, draw(st.integers(3, 8))
@@ -281,18 +269,18 @@ def random_baselines(draw: st.DrawFn) -> Baseline:
     for s in ("financial_services", "manufacturing"):
         paths[f"{s}/training"] = 100 * np.exp(np.cumsum(rng.normal(0, 0.2, (n, h)), axis=1))
         paths[f"{s}/inference"] = 50 * np.exp(np.cumsum(rng.normal(0.15, 0.2, (n, h)), axis=1))
-    return Baseline.from_paths(paths, pd.date_range(START, periods=h, freq="QS"), EMPTY_HISTORY)
+    return stack(paths, pd.date_range(START, periods=h, freq="QS"), EMPTY_HISTORY)
 
 
 @settings(max_examples=40, deadline=None)
 @given(random_baselines())
-def test_neutral_settings_equal_the_baseline_on_any_paths(b: Baseline) -> None:
+def test_neutral_settings_equal_the_baseline_on_any_paths(b: SamplePaths) -> None:
     assert np.array_equal(apply_scenario(b, PRESETS["baseline"]).paths, b.paths)
 
 
 @settings(max_examples=40, deadline=None)
 @given(random_baselines(), scenarios())
-def test_no_scenario_makes_any_spend_negative(b: Baseline, sc: Scenario) -> None:
+def test_no_scenario_makes_any_spend_negative(b: SamplePaths, sc: Scenario) -> None:
     out = apply_scenario(b, sc)
     assert (out.paths >= 0).all() and np.isfinite(out.paths).all()
 
@@ -309,7 +297,7 @@ def test_edge_and_pretrained_shares_stay_within_zero_and_one(sc: Scenario, secto
 
 @settings(max_examples=30, deadline=None)
 @given(random_baselines(), scenarios(), drv("edge_share"), drv("edge_share"))
-def test_more_edge_offload_never_makes_crossover_earlier(b: Baseline, sc: Scenario, e1: float, e2: float) -> None:
+def test_more_edge_offload_never_makes_crossover_earlier(b: SamplePaths, sc: Scenario, e1: float, e2: float) -> None:
     lo, hi = sorted((e1, e2))
     for s in (*b.sectors, "total"):
         q_lo = crossing_quarters(apply_scenario(b, sc.with_value(ALL, "edge_share", lo)), s)[0]
@@ -320,7 +308,7 @@ def test_more_edge_offload_never_makes_crossover_earlier(b: Baseline, sc: Scenar
 @settings(max_examples=30, deadline=None)
 @given(random_baselines(), scenarios(), drv("pretrained_share"), drv("pretrained_share"))
 def test_more_pretrained_proliferation_never_makes_crossover_later(
-    b: Baseline, sc: Scenario, p1: float, p2: float
+    b: SamplePaths, sc: Scenario, p1: float, p2: float
 ) -> None:
     lo, hi = sorted((p1, p2))
     for s in (*b.sectors, "total"):

@@ -9,15 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from forecasting.cli import app
+from forecasting.drivers import point, uniform
 from forecasting.errors import ForecastingError, NotFoundError
-from forecasting.scenario import PRESETS, Scenario, point, uniform
-from forecasting.scenario_store import (
-    copy_scenario,
-    delete_scenario,
-    list_scenarios,
-    load_scenario,
-    save_scenario,
-)
+from forecasting.scenario import PRESETS, Scenario
+from forecasting.scenario_store import copy_scenario, delete_scenario, list_scenarios, load_scenario, save_scenario
 
 from .conftest import checksums
 

@@ -8,8 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.crossover import crossover_for, quarter_offsets
-from forecasting.scenario import ALL, DRIVERS, PRESETS, Baseline, Scenario, apply_scenario, uniform
+from forecasting.config import ALL
+from forecasting.crossover import crossover_for
+from forecasting.drivers import DRIVERS, uniform
+from forecasting.paths import SamplePaths, stack
+from forecasting.quarters import offsets
+from forecasting.scenario import PRESETS, Scenario, apply_scenario
 from forecasting.sensitivity import (
     TORNADO_COLUMNS,
     goal_seek,
@@ -24,7 +28,9 @@ START = pd.Timestamp("2026-01-01")
 H = 12
 
 
-def noisy(n: int = 200, seed: int = 0, noise: float = 0.05, sectors: tuple[str, ...] = ("retail", "other")) -> Baseline:
+def noisy(
+    n: int = 200, seed: int = 0, noise: float = 0.05, sectors: tuple[str, ...] = ("retail", "other")
+) -> SamplePaths:
     """Training flat near 100, inference rising 60 + 5k with per-path noise: crosses near quarter 8."""
     rng = np.random.default_rng(seed)
     periods = pd.date_range(START, periods=H, freq="QS")
@@ -39,11 +45,11 @@ def noisy(n: int = 200, seed: int = 0, noise: float = 0.05, sectors: tuple[str, 
             "y": [100.0, 55.0] * len(sectors),
         }
     )
-    return Baseline.from_paths(paths, periods, history)
+    return stack(paths, periods, history)
 
 
 def quarters(date: pd.Timestamp) -> float:
-    return float(quarter_offsets(pd.DatetimeIndex([date]), START)[0])
+    return float(offsets(pd.DatetimeIndex([date]), START)[0])
 
 
 def test_tornado_has_one_row_per_driver_sorted_by_absolute_shift() -> None:

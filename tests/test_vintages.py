@@ -8,13 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting import paths as sample_paths
 from forecasting import store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.config import Settings
 from forecasting.errors import NotFoundError
 from forecasting.executors import SerialExecutor
 from forecasting.refresh import run_refresh
-from forecasting.scenario import Scenario
+from forecasting.reports import View
+from forecasting.reports.compare import COMPARE_COLUMNS, change_report, compare_runs, p50_moves
+from forecasting.reports.tables import crossover_table
+from forecasting.scenario import BASELINE, Scenario
 from forecasting.scenario_store import list_scenarios, load_scenario, save_scenario
 
 from .conftest import write_tiny_data
@@ -49,7 +53,7 @@ def rdb(tmp_path: Path) -> Path:
 
 def test_path_blobs_round_trip_exactly() -> None:
     paths = np.random.default_rng(1).lognormal(size=(5, 3))
-    assert np.array_equal(vintages.paths_from_bytes(vintages.paths_to_bytes(paths)), paths)
+    assert np.array_equal(sample_paths.from_bytes(sample_paths.to_bytes(paths)), paths)
 
 
 def test_a_baseline_leaves_out_a_sector_missing_a_workload() -> None:
@@ -58,10 +62,10 @@ def test_a_baseline_leaves_out_a_sector_missing_a_workload() -> None:
              "retail/training": np.ones((3, 2))}  # fmt: skip
     history = pd.DataFrame({"unique_id": ["healthcare/training", "healthcare/inference"],
                             "ds": pd.to_datetime(["2024-10-01"] * 2), "y": [1.0, 2.0]})  # fmt: skip
-    baseline = vintages.build_baseline(paths, dict.fromkeys(paths, periods), history)
+    baseline = sample_paths.from_series(paths, dict.fromkeys(paths, periods), history)
     assert baseline is not None and baseline.sectors == ("healthcare",)
     assert baseline.paths.shape == (3, 1, 2, 2)
-    assert vintages.build_baseline({}, {}, history) is None
+    assert sample_paths.from_series({}, {}, history) is None
 
 
 def test_the_change_report_says_how_each_p50_moved() -> None:
@@ -70,10 +74,10 @@ def test_the_change_report_says_how_each_p50_moved() -> None:
     after = pd.DataFrame({"sector": ["healthcare", "retail", "total"],
                           "state": ["crosses_within_horizon", "not_within_horizon", "crosses_within_horizon"],
                           "p50": pd.to_datetime(["2026-08-01", None, "2026-05-01"])})  # fmt: skip
-    moves = vintages.p50_moves(before, after)
+    moves = p50_moves(before, after)
     assert moves["moved"].tolist() == [True, True, False]
-    assert vintages.change_report(moves) == (
-        "healthcare: P50 2026Q1 -> 2026Q3 (+2 quarters)\n"
+    assert change_report(moves) == (
+        "healthcare: P50 2026Q1 -> 2026Q3 (+1.9 quarters)\n"
         "retail: P50 2027Q1 -> none (not_within_horizon)\n"
         "total: P50 2026Q2 (unchanged)"
     )
@@ -95,19 +99,19 @@ def test_list_and_load_return_every_stored_run(rdb: Path) -> None:
     assert runs["run_id"].tolist() == [b, a]
     assert runs[["n_series", "n_ok", "n_fallback", "n_failed"]].values.tolist() == [[4, 4, 0, 0], [4, 4, 0, 0]]
     old = vintages.load_run(rdb, a)
-    assert old.info.status == "superseded" and old.baseline is not None
-    assert old.baseline.sectors == ("healthcare", "retail")
+    assert old.info.status == "superseded" and old.paths is not None
+    assert old.paths.sectors == ("healthcare", "retail")
 
 
 def test_comparing_runs_attributes_a_moved_p50_to_new_data(rdb: Path) -> None:
     a = _refresh(rdb)
     _add_a_quarter_in_which_healthcare_inference_jumps(rdb)
     b = _refresh(rdb)
-    table = vintages.compare_runs(rdb, a, b).set_index("sector")
-    assert list(table.columns) == vintages.COMPARE_COLUMNS[1:]
+    table = compare_runs(rdb, a, b).set_index("sector")
+    assert list(table.columns) == COMPARE_COLUMNS[1:]
     assert table.loc["healthcare", "state_b"] == "crossed_in_history"
     assert table.loc["healthcare", "moved"] and table.loc["healthcare", "cause"].startswith("data")
-    assert vintages.compare_runs(rdb, a, a)["cause"].tolist() == ["", "", ""]
+    assert compare_runs(rdb, a, a)["cause"].tolist() == ["", "", ""]
 
 
 def test_the_vintage_commands_list_show_and_compare_runs(rdb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -141,15 +145,15 @@ def test_a_run_records_every_saved_scenario_and_its_crossover(rdb: Path) -> None
     assert set(run.scenarios) == set(list_scenarios(rdb)["name"])
     with store.reader(rdb) as s:
         stored = s.frame("crossover_run", run_id=run.run_id, scenario="mine")
-    assert run.baseline is not None
-    expected = vintages.scenario_crossover(run.baseline, run.scenarios["mine"])
+    assert run.paths is not None
+    expected = crossover_table(View(run, run.scenarios["mine"]))
     assert stored["sector"].tolist() == expected["sector"].tolist()
     assert pd.to_datetime(stored["p50"]).tolist() == expected["p50"].tolist()
     # Every saved scenario has its estimates; the neutral preset is the baseline itself, stored once.
     with store.reader(rdb) as s:
         history = s.frame("ui_crossover_history")
-    assert set(history["scenario"]) == set(run.scenarios) | {vintages.BASELINE}
-    assert (history["scenario"] == vintages.BASELINE).sum() == len(run.crossover)
+    assert set(history["scenario"]) == set(run.scenarios) | {BASELINE}
+    assert (history["scenario"] == BASELINE).sum() == len(run.crossover)
 
 
 def test_an_edited_scenario_is_named_as_the_cause_and_new_data_is_not(rdb: Path) -> None:
@@ -157,12 +161,12 @@ def test_an_edited_scenario_is_named_as_the_cause_and_new_data_is_not(rdb: Path)
     a = _refresh(rdb)
     save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.9}}))
     b = _refresh(rdb, force=True)  # same data, settings and code: only the assumptions differ
-    table = vintages.compare_runs(rdb, a, b, "mine").set_index("sector")
+    table = compare_runs(rdb, a, b, "mine").set_index("sector")
     assert table.loc["healthcare", "moved"] and table.loc["healthcare", "shift_quarters"] < 0
     assert table.loc["healthcare", "cause"] == "assumptions"
     assert not table.loc["retail", "moved"] and table.loc["retail", "cause"] == ""
     # The engine's own forecast did not move at all.
-    assert not vintages.compare_runs(rdb, a, b)["moved"].any()
+    assert not compare_runs(rdb, a, b)["moved"].any()
     # Each run keeps the assumptions it was made under.
     assert vintages.load_run(rdb, a).scenarios["mine"].value_for("healthcare", "pretrained_share").mode == 0.1
 
@@ -172,7 +176,7 @@ def test_under_unchanged_assumptions_a_moved_date_is_put_down_to_the_data(rdb: P
     a = _refresh(rdb)
     _add_a_quarter_in_which_healthcare_inference_jumps(rdb)
     b = _refresh(rdb)
-    table = vintages.compare_runs(rdb, a, b, "mine").set_index("sector")
+    table = compare_runs(rdb, a, b, "mine").set_index("sector")
     assert table.loc["healthcare", "moved"]
     assert "data" in table.loc["healthcare", "cause"] and "assumptions" not in table.loc["healthcare", "cause"]
 

@@ -12,10 +12,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .. import quarters
 from ..config import WORKLOADS
 from ..crossover import CROSSED_IN_HISTORY, Crossover
 from . import theme
-from .summaries import quarter_text
 
 BILLION = 1e9
 #: Published figures drawn on the total-market chart: metric -> the workload line they belong to.
@@ -58,7 +58,7 @@ def _crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels:
     if c is None:
         return
     if c.state == CROSSED_IN_HISTORY and c.crossed_at is not None:
-        _vline(fig, c.crossed_at, theme.CROSSOVER, "dot", f"crossed {quarter_text(c.crossed_at)}" if labels else None,
+        _vline(fig, c.crossed_at, theme.CROSSOVER, "dot", f"crossed {quarters.text(c.crossed_at)}" if labels else None,
                axis)
         return
     if c.p10 is not None and c.p90 is not None:
@@ -66,7 +66,7 @@ def _crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels:
         fig.add_shape(type="rect", x0=c.p10, x1=c.p90, xref=xref, y0=0, y1=1, yref=f"{yref} domain",
                       fillcolor=theme.rgba(theme.CROSSOVER, 0.12), line_width=0, layer="below")
     if c.p50 is not None:
-        text = f"P50 crossover {quarter_text(c.p50)} (band: P10-P90)" if labels else None
+        text = f"P50 crossover {quarters.text(c.p50)} (band: P10-P90)" if labels else None
         _vline(fig, c.p50, theme.CROSSOVER, "dash", text, axis)
 
 
@@ -77,7 +77,7 @@ def spend_fan(history: pd.DataFrame, fan: pd.DataFrame, *, crossover: Crossover 
 
     Args:
         history: ``ds, training, inference`` in USD.
-        fan: ``summaries.FAN_COLUMNS`` in USD.
+        fan: ``figures.FAN_COLUMNS`` in USD.
         markers: published figures (``marker_frame``) drawn as quarterly averages.
     """
     fig = go.Figure()
@@ -245,23 +245,26 @@ def _short(c: Crossover | None) -> str:
     if c is None:
         return "no forecast"
     if c.state == CROSSED_IN_HISTORY:
-        return f"crossed {quarter_text(c.crossed_at)}"
-    return f"P50 {quarter_text(c.p50)}" if c.p50 is not None else f"{c.prob_within_horizon:.0%} cross in horizon"
+        return f"crossed {quarters.text(c.crossed_at)}"
+    return f"P50 {quarters.text(c.p50)}" if c.p50 is not None else f"{c.prob_within_horizon:.0%} cross in horizon"
 
 
 def probability_chart(prob: pd.DataFrame, labels: Mapping[str, str], title: str | None = None,
                       height: int = 360) -> go.Figure:
-    """Probability that inference has overtaken training by each quarter, one line per key in ``labels``."""
+    """Probability that inference has overtaken training by the end of each quarter, one line per key in ``labels``.
+
+    ``prob`` is ``reports.tables.probability_rows`` output; each point sits at its quarter's last day.
+    """
     fig = go.Figure()
     for i, (key, label) in enumerate(labels.items()):
         p = prob[prob["sector"] == key]
         n = len(theme.SERIES_COLOURS)
         dash = ("solid", "dash", "dot", "dashdot")[i // n % 4]
-        fig.add_trace(go.Scatter(x=p["ds"], y=p["prob"] * 100, name=label, mode="lines",
+        fig.add_trace(go.Scatter(x=p["crossed_by"], y=p["probability"] * 100, name=label, mode="lines",
                                  line=dict(color=theme.SERIES_COLOURS[i % n], width=2, dash=dash),
                                  hovertemplate=f"{label}: %{{y:.0f}}%<extra></extra>"))
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
-    return theme.style(fig, height=height, title=title, yaxis_title="Probability crossed by quarter")
+    return theme.style(fig, height=height, title=title, yaxis_title="Probability crossed by the quarter's end")
 
 
 def scenario_overlay(fans: Mapping[str, pd.DataFrame], title: str | None = None, height: int = 420) -> go.Figure:
@@ -289,16 +292,16 @@ def tornado_chart(frame: pd.DataFrame, origin: pd.Timestamp, title: str | None =
         return [None if pd.isna(x) else round((pd.Timestamp(x) - origin).days / (365.25 / 4), 2) for x in d]
     fig = go.Figure()
     fig.add_trace(go.Bar(y=f["label"], x=offset(f["p50_low"]), orientation="h", name="Driver at its minimum",
-                         marker_color=theme.TRAINING, customdata=[quarter_text(x) for x in f["p50_low"]],
+                         marker_color=theme.TRAINING, customdata=[quarters.text(x) for x in f["p50_low"]],
                          hovertemplate="%{y} at minimum: P50 %{customdata} (%{x:+.1f} quarters)<extra></extra>"))
     fig.add_trace(go.Bar(y=f["label"], x=offset(f["p50_high"]), orientation="h", name="Driver at its maximum",
-                         marker_color=theme.INFERENCE, customdata=[quarter_text(x) for x in f["p50_high"]],
+                         marker_color=theme.INFERENCE, customdata=[quarters.text(x) for x in f["p50_high"]],
                          hovertemplate="%{y} at maximum: P50 %{customdata} (%{x:+.1f} quarters)<extra></extra>"))
     fig.update_layout(barmode="overlay")
     fig.add_shape(type="line", x0=0, x1=0, xref="x", y0=0, y1=1, yref="y domain",
                   line=dict(color=theme.NEUTRAL, width=1))
     theme.style(fig, height=120 + 36 * len(f), title=title)
-    fig.update_xaxes(title_text=f"Quarters from the scenario's P50 ({quarter_text(origin)})")
+    fig.update_xaxes(title_text=f"Quarters from the scenario's P50 ({quarters.text(origin)})")
     fig.update_layout(hovermode="closest")
     return fig
 

@@ -11,7 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from ..scenario import ALL, DRIVER_BY_KEY, DRIVERS, Driver, DriverValue, Scenario, point, triangular, uniform
+from ..config import ALL
+from ..drivers import DRIVER_BY_KEY, DRIVERS, Driver, DriverValue, point, triangular, uniform
+from ..scenario import Scenario
 
 WORK = "scenario_work"
 GEN = "scenario_gen"

@@ -20,14 +20,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import export, history, ingest, scenario_store, store, vintages
+from .. import history, ingest, reports, scenario_store, vintages
 from ..bootstrap import ensure_db
 from ..config import default_db_path
-from ..crossover import Crossover, crossover_distribution, crossover_frame, probability_frame
+from ..crossover import Crossover, crossover_frame
 from ..errors import Problem, ValidationError
-from ..scenario import SCENARIO_SEED, Baseline, Scenario, apply_scenario
-from ..sensitivity import GoalSeekResult, SpreadAttribution, goal_seek, spread_attribution, tornado
-from . import summaries
+from ..reports import View, figures
+from ..scenario import BASELINE, SCENARIO_SEED, Scenario
+from ..sensitivity import GoalSeekResult, SpreadAttribution, spread_attribution, tornado
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +69,13 @@ def spend(db: str, data_stamp: str, provenance: str | None = None) -> pd.DataFra
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
 def estimates(db: str, data_stamp: str) -> pd.DataFrame:
     """Published estimates joined with their sources (publisher, title, date, url)."""
-    with store.reader(Path(db)) as s:
-        return s.frame("estimates_all")
+    return history.load_estimates(Path(db))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
 def sources(db: str, data_stamp: str) -> pd.DataFrame:
     """Every source: source_id, publisher, title, source_date, url."""
-    with store.reader(Path(db)) as s:
-        return s.frame("sources_all")
+    return history.load_sources(Path(db))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
@@ -111,16 +109,15 @@ def run(db: str, run_id: str) -> vintages.RunData:
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=16, show_spinner=False)
-def compare(db: str, run_a: str, run_b: str, scenario: str = vintages.BASELINE) -> pd.DataFrame:
+def compare(db: str, run_a: str, run_b: str, scenario: str = BASELINE) -> pd.DataFrame:
     """How the crossover estimates under ``scenario`` moved from run ``run_a`` to run ``run_b``, and why."""
-    return vintages.compare_runs(Path(db), run_a, run_b, scenario)
+    return reports.compare_runs(Path(db), run_a, run_b, scenario)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
 def crossover_history(db: str, data_stamp: str) -> pd.DataFrame:
     """Stored crossover estimates of every run with its creation time, oldest run first."""
-    with store.reader(Path(db)) as s:
-        return s.frame("ui_crossover_history")
+    return vintages.crossover_history(Path(db))
 
 
 @dataclass(frozen=True)
@@ -129,21 +126,13 @@ class Outcome:
 
     crossovers: dict[str, Crossover]
     table: pd.DataFrame  # crossover.CROSSOVER_COLUMNS
-    probability: pd.DataFrame  # sector, ds, prob
-    fans: pd.DataFrame  # sector + summaries.FAN_COLUMNS
+    probability: pd.DataFrame  # sector, quarter, crossed_by, probability (reports.tables.probability_rows)
+    fans: pd.DataFrame  # sector + figures.FAN_COLUMNS
     shares: pd.DataFrame  # sector, ds, p025 .. p975
 
 
-def _outcome(paths: Baseline, threshold: float = 1.0) -> Outcome:
-    crossovers = crossover_distribution(paths, threshold=threshold)
-    keys = list(crossovers)
-    return Outcome(
-        crossovers=crossovers,
-        table=crossover_frame(crossovers),
-        probability=probability_frame(crossovers),
-        fans=pd.concat([summaries.fan_frame(paths, s).assign(sector=s) for s in keys], ignore_index=True),
-        shares=pd.concat([summaries.share_fan(paths, s).assign(sector=s) for s in keys], ignore_index=True),
-    )
+def _view(db: str, run_id: str, scenario_json: str, threshold: float = 1.0) -> View:
+    return View(run(db, run_id), Scenario.from_dict(json.loads(scenario_json)), threshold)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -152,53 +141,63 @@ def outcome(db: str, run_id: str, scenario_json: str, threshold: float = 1.0) ->
 
     Crossovers are when inference reaches ``threshold`` x training (1: overtakes it).
     """
-    baseline = run(db, run_id).baseline
-    paths = apply_scenario(baseline, Scenario.from_dict(json.loads(scenario_json)), seed=SCENARIO_SEED)
-    return _outcome(paths, threshold)
+    view = _view(db, run_id, scenario_json, threshold)
+    keys = list(view.crossovers)
+    return Outcome(
+        crossovers=view.crossovers,
+        table=crossover_frame(view.crossovers),
+        probability=reports.tables.probability_rows(view.crossovers),
+        fans=pd.concat([figures.fan_frame(view.paths, s).assign(sector=s) for s in keys], ignore_index=True),
+        shares=pd.concat([figures.share_fan(view.paths, s).assign(sector=s) for s in keys], ignore_index=True),
+    )
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
 def annual(db: str, run_id: str, scenario_json: str, sector: str) -> pd.DataFrame:
-    """Calendar-year spend quantiles of one sector (or the total) under a scenario (``summaries.annual_frame``)."""
-    baseline = run(db, run_id).baseline
-    paths = apply_scenario(baseline, Scenario.from_dict(json.loads(scenario_json)), seed=SCENARIO_SEED)
+    """Calendar-year spend quantiles of one sector (or the total) under a scenario (``figures.annual_frame``)."""
+    paths = _view(db, run_id, scenario_json).paths
     hist = history_frames(db, run_id)
-    return summaries.annual_frame(paths, sector, hist[hist["sector"] == sector].drop(columns="sector"))
+    return figures.annual_frame(paths, sector, hist[hist["sector"] == sector].drop(columns="sector"))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
 def history_frames(db: str, run_id: str) -> pd.DataFrame:
     """Observed ``sector, ds, training, inference, share`` behind a run, per sector and for the total."""
-    baseline = run(db, run_id).baseline
-    if baseline is None:
-        return pd.DataFrame(columns=["sector", *summaries.HISTORY_WIDE_COLUMNS])
-    return summaries.history_all(baseline)
+    paths = run(db, run_id).paths
+    if paths is None:
+        return pd.DataFrame(columns=["sector", *figures.HISTORY_WIDE_COLUMNS])
+    return figures.history_all(paths)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
 def spread(db: str, run_id: str, scenario_json: str, sector: str, threshold: float = 1.0) -> SpreadAttribution:
     """Whether model or assumption uncertainty dominates the sector's crossover spread."""
-    baseline = run(db, run_id).baseline
+    paths = run(db, run_id).require_paths()
     scn = Scenario.from_dict(json.loads(scenario_json))
-    return spread_attribution(baseline, scn, sector, seed=SCENARIO_SEED, threshold=threshold)
+    return spread_attribution(paths, scn, sector, seed=SCENARIO_SEED, threshold=threshold)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner="Computing the tornado...")
 def tornado_frame(db: str, run_id: str, scenario_json: str, sector: str, threshold: float = 1.0) -> pd.DataFrame:
     """P50 crossover (at ``threshold``) at each driver's range ends for a sector (``sensitivity.tornado``)."""
-    baseline = run(db, run_id).baseline
+    paths = run(db, run_id).require_paths()
     scn = Scenario.from_dict(json.loads(scenario_json))
-    return tornado(baseline, scn, sector, seed=SCENARIO_SEED, threshold=threshold)
+    return tornado(paths, scn, sector, seed=SCENARIO_SEED, threshold=threshold)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner="Searching...")
 def goal_seek_result(
     db: str, run_id: str, scenario_json: str, sector: str, driver: str, target: str, threshold: float = 1.0
 ) -> GoalSeekResult:
-    """The driver value that puts the sector's P50 crossover (at ``threshold``) at ``target`` (``goal_seek``)."""
-    baseline = run(db, run_id).baseline
-    scn = Scenario.from_dict(json.loads(scenario_json))
-    return goal_seek(baseline, scn, sector, driver, pd.Timestamp(target), seed=SCENARIO_SEED, threshold=threshold)
+    """The driver value that puts the sector's P50 crossover (at ``threshold``) in quarter ``target`` (e.g. 2028Q1)."""
+    return reports.goal_seek_view(_view(db, run_id, scenario_json, threshold), sector, driver, target)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=16, show_spinner=False)
+def scenario_comparison(db: str, run_id: str, scenario_jsons: list[str], threshold: float = 1.0) -> pd.DataFrame:
+    """P10/P50/P90 per sector under each scenario and the shift against the first (``reports.compare_scenarios``)."""
+    scenarios = [Scenario.from_dict(json.loads(j)) for j in scenario_jsons]
+    return reports.compare_scenarios(View(run(db, run_id), scenarios[0], threshold), scenarios)
 
 
 def scenario_json(scn: Scenario) -> str:
@@ -253,7 +252,7 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
 def export_frame(
-    db: str, data_stamp: str, kind: str, run_id: str | None, scenario_name: str, threshold: float = 1.0
+    db: str, data_stamp: str, kind: str, run_id: str, scenario_name: str, threshold: float = 1.0
 ) -> pd.DataFrame:
-    """One export table (``export.frame``) for a run and scenario; ``threshold`` for crossover kinds only."""
-    return export.frame(Path(db), kind, run_id, scenario_name, threshold)
+    """One table (``reports.table``) of a run under a saved scenario, as ``forecasting export`` writes it."""
+    return reports.table(kind, reports.open_view(Path(db), run_id, scenario_name, threshold))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,17 +12,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import export, vintages
+from .. import export, quarters, reports, vintages
 from ..errors import DatabaseBusyError, ForecastingError
-from ..scenario import Scenario
+from ..scenario import BASELINE, Scenario
 from . import data
-from .summaries import quarter_text
 
 log = logging.getLogger(__name__)
 
 #: Session-state key of the scenario chosen in the sidebar (shown on Overview, Sectors, Exports).
 SCENARIO_KEY = "scenario_name"
-DEFAULT_SCENARIO = "baseline"
+DEFAULT_SCENARIO = BASELINE
 #: Session-state key of the crossover threshold chosen in the sidebar (inference reaches it x training).
 THRESHOLD_KEY = "crossover_threshold"
 DEFAULT_THRESHOLD = 1.0
@@ -101,7 +99,7 @@ def _refresh_progress(db: str) -> None:
 
 def vintage_line(ctx: Context, last_observed: pd.Timestamp | None, run_created: object | None) -> None:
     """One caption naming the data vintage (last observed quarter) and the forecast vintage (run)."""
-    parts = [f"Data through **{quarter_text(last_observed)}**" if last_observed is not None else "No history"]
+    parts = [f"Data through **{quarters.text(last_observed)}**" if last_observed is not None else "No history"]
     if ctx.run_id is not None:
         when = f", published {pd.Timestamp(run_created):%Y-%m-%d %H:%M} UTC" if run_created is not None else ""
         parts.append(f"forecast run **`{ctx.run_id}`**{when}")
@@ -109,17 +107,8 @@ def vintage_line(ctx: Context, last_observed: pd.Timestamp | None, run_created: 
 
 
 def file_name(table: str, ctx: Context, scenario: str | None, threshold: float = 1.0) -> str:
-    """``crossover_<table>_<run id>_<scenario>[_x<threshold>].csv``: ``export.filename`` for export kinds, same
-    scheme otherwise; the threshold shows only when it is not 1."""
-    run_id, scn = ctx.run_id or "no-run", scenario or "none"
-    if table in export.KINDS:
-        return export.filename(table, run_id, scn, threshold)
-    suffix = export.threshold_suffix(threshold)
-    stem = "_".join(_SAFE.sub("-", part).strip(".-") or "x" for part in ("crossover", table, run_id, scn))
-    return stem[: 96 - len(suffix)] + suffix + ".csv"
-
-
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+    """``export.filename`` for the page's run: table, run id, scenario and (when not 1) the threshold."""
+    return export.filename(table, ctx.run_id or "no-run", scenario or "none", threshold)
 
 
 def download(frame: pd.DataFrame, table: str, ctx: Context, scenario: str | None = None, *,
@@ -136,12 +125,12 @@ def download(frame: pd.DataFrame, table: str, ctx: Context, scenario: str | None
 
 
 def download_export(kind: str, ctx: Context, scenario: str, *, label: str, threshold: float = 1.0) -> None:
-    """A download of one ``export`` kind, built only when clicked (``export.frame`` can take seconds).
+    """A download of one export kind, built only when clicked (a table can take seconds).
 
-    ``threshold`` applies to ``export.THRESHOLD_KINDS`` only; other kinds ignore it.
+    ``threshold`` applies to ``reports.THRESHOLD_KINDS`` only; other kinds ignore it.
     """
-    db, run_id = ctx.db_text, ctx.run_id
-    t = threshold if kind in export.THRESHOLD_KINDS else 1.0
+    db, run_id = ctx.db_text, ctx.run_id or vintages.LATEST
+    t = threshold if kind in reports.THRESHOLD_KINDS else 1.0
 
     def build() -> bytes:
         return export.to_csv(data.export_frame(db, ctx.stamp, kind, run_id, scenario, t))
@@ -211,15 +200,16 @@ def shown_outcome(ctx: Context) -> tuple[Scenario, data.Outcome, float]:
 
     Stops the page with an explanation when the run has no paths to apply a scenario to.
     """
-    require_baseline(ctx)
+    require_paths(ctx)
     scn = data.scenario(ctx.db_text, ctx.stamp, st.session_state.get(SCENARIO_KEY, DEFAULT_SCENARIO))
     chosen = threshold()
-    return scn, data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), chosen), chosen
+    run_id = ctx.run_id or vintages.LATEST
+    return scn, data.outcome(ctx.db_text, run_id, data.scenario_json(scn), chosen), chosen
 
 
-def require_baseline(ctx: Context) -> None:
+def require_paths(ctx: Context) -> None:
     """Stop the page with an explanation when the run has no sector with both workloads' sample paths."""
-    if ctx.run_id is not None and data.run(ctx.db_text, ctx.run_id).baseline is None:
+    if ctx.run_id is not None and data.run(ctx.db_text, ctx.run_id).paths is None:
         st.warning(
             f"Forecast run `{ctx.run_id}` has no sector with both a training and an inference series on the same "
             "quarters, so there is no crossover to show. Import both workloads for a sector (Data page) and run "

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from forecasting import quarters
 from forecasting.config import IMPORT_MAX_MB, PROVENANCE, SECTORS
 from forecasting.errors import ValidationError
-from forecasting.frames import quarter_label
 from forecasting.ui import data, theme, widgets
 
 ctx = widgets.context()
@@ -38,7 +38,7 @@ with widgets.guarded():
         shown = shown[shown["sector"] == sector]
     table = pd.DataFrame(
         {
-            "quarter": shown["period"].map(quarter_label),
+            "quarter": shown["period"].map(quarters.label),
             "sector": shown["sector"].map(theme.sector_label),
             "region": shown["region"],
             "workload": shown["workload"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from forecasting import export
-from forecasting.ui import summaries, widgets
+from forecasting.ui import widgets, words
 
 #: What each export kind holds (the same files as `forecasting export`).
 DESCRIPTIONS = {
@@ -30,7 +30,7 @@ with widgets.guarded():
                "the sidebar); `forecasting export` writes the same files. Text cells that a spreadsheet would run "
                "as a formula are quoted. Every chart's data can also be downloaded under the chart."
                + ("" if threshold == 1.0 else f" The crossover and sensitivity files use the sidebar's threshold: "
-                  f"{summaries.rule_text(threshold)} (`forecasting export --threshold {threshold:g}`)."))
+                  f"{words.rule_text(threshold)} (`forecasting export --threshold {threshold:g}`)."))
     for kind in export.KINDS:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.markdown(f"**{kind}**: {DESCRIPTIONS.get(kind, '')}")

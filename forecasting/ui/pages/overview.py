@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
+from forecasting import quarters
 from forecasting.config import TOTAL
-from forecasting.ui import charts, data, summaries, widgets
+from forecasting.reports import figures
+from forecasting.ui import charts, data, widgets, words
 
 ctx = widgets.context()
 st.title("Cloud AI spend: training vs inference")
 
 with widgets.guarded():
-    spend_hist = summaries.history_from_spend(data.spend(ctx.db_text, ctx.stamp))
+    spend_hist = figures.history_from_spend(data.spend(ctx.db_text, ctx.stamp))
     markers = charts.marker_frame(data.estimates(ctx.db_text, ctx.stamp))
     if ctx.run_id is None:
         total_hist = spend_hist[spend_hist["sector"] == TOTAL]
         widgets.vintage_line(ctx, total_hist["ds"].max() if len(total_hist) else None, None)
         widgets.no_run_notice(ctx)
         if len(total_hist):
-            st.plotly_chart(charts.spend_fan(total_hist, summaries.empty_fan(), markers=markers,
+            st.plotly_chart(charts.spend_fan(total_hist, figures.empty_fan(), markers=markers,
                                              title="Total market, observed"), key="overview_history")
         st.stop()
 
@@ -27,7 +29,7 @@ with widgets.guarded():
     total_hist = hist[hist["sector"] == TOTAL]
     total = out.crossovers[TOTAL]
 
-    st.markdown(f"### {summaries.headline(total)}")
+    st.markdown(f"### {words.headline(total)}")
     widgets.vintage_line(ctx, total_hist["ds"].max() if len(total_hist) else None, widgets.run_created(ctx))
     st.caption(f"Scenario **{scn.name}**: {scn.description or 'no description'} (choose another in the sidebar).")
 
@@ -37,13 +39,13 @@ with widgets.guarded():
     end_share = float(share.loc[share["ds"] == last, "p50"].iloc[0]) if len(share) else float("nan")
     now_share = float(total_hist["share"].iloc[-1]) if len(total_hist) else float("nan")
     m1, m2, m3, m4 = st.columns(4)
-    what = "Crossover" if threshold == 1.0 else f"Reaches {summaries.threshold_text(threshold)} training"
+    what = "Crossover" if threshold == 1.0 else f"Reaches {words.threshold_text(threshold)} training"
     m1.metric(what if total.crossed_at is not None else f"{what} (P50)",
-              summaries.quarter_text(total.crossed_at or total.p50))
+              quarters.text(total.crossed_at or total.p50))
     m2.metric("80% range", "observed" if total.crossed_at is not None
-              else f"{summaries.quarter_text(total.p10)} – {summaries.quarter_text(total.p90)}")
-    m3.metric(f"Inference share {summaries.quarter_text(total_hist['ds'].max())}", f"{now_share:.0%}")
-    m4.metric(f"Inference share {summaries.quarter_text(last)} (P50)", f"{end_share:.0%}",
+              else f"{quarters.text(total.p10)} – {quarters.text(total.p90)}")
+    m3.metric(f"Inference share {quarters.text(total_hist['ds'].max())}", f"{now_share:.0%}")
+    m4.metric(f"Inference share {quarters.text(last)} (P50)", f"{end_share:.0%}",
               delta=f"{(end_share - now_share) * 100:+.0f} pts")
 
     v_col, l_col = st.columns([3, 2], vertical_alignment="bottom")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from forecasting import vintages
-from forecasting.ui import charts, data, summaries, theme, widgets
+from forecasting.reports import figures
+from forecasting.scenario import BASELINE
+from forecasting.ui import charts, data, theme, widgets
 
 ctx = widgets.context()
 st.title("Model quality")
@@ -53,12 +54,12 @@ with widgets.guarded():
     st.subheader("Residuals: earlier forecasts against what was observed since")
     runs = data.runs(ctx.db_text, ctx.stamp)
     earlier = [r for r in runs["run_id"] if r != ctx.run_id]
-    observed = summaries.observed_series(data.spend(ctx.db_text, ctx.stamp))
+    observed = figures.observed_series(data.spend(ctx.db_text, ctx.stamp))
     if earlier:
         prev = st.selectbox("Earlier run", earlier, key="quality_prev_run")
-        errs = summaries.realised_errors(data.run(ctx.db_text, prev).forecasts, observed)
+        errs = figures.realised_errors(data.run(ctx.db_text, prev).forecasts, observed)
     else:
-        prev, errs = None, summaries.realised_errors(rd.forecasts.iloc[0:0], observed)
+        prev, errs = None, figures.realised_errors(rd.forecasts.iloc[0:0], observed)
     if errs.empty:
         st.info("No residuals yet: they appear once a refresh observes quarters that an earlier run forecast.")
     else:
@@ -80,7 +81,7 @@ with widgets.guarded():
         st.caption("Runs store the crossover itself (inference overtakes training, 1×), so this section ignores "
                    "the sidebar's threshold.")
     scenario_names = sorted(hist["scenario"].unique()) if len(hist) else []
-    vs = vintages.BASELINE
+    vs = BASELINE
     if scenario_names:
         vs = st.selectbox("Scenario", scenario_names,
                           index=scenario_names.index("baseline") if "baseline" in scenario_names else 0,
@@ -94,7 +95,7 @@ with widgets.guarded():
         moved = data.compare(ctx.db_text, run_a, run_b, vs)
         st.caption(f"Under scenario '{vs}', each run read with the assumptions it recorded; 'assumptions' in the "
                    "cause means the scenario was edited between the runs and that moved the date."
-                   if vs != vintages.BASELINE else "The engine's own forecast, no scenario applied.")
+                   if vs != BASELINE else "The engine's own forecast, no scenario applied.")
         st.dataframe(moved, hide_index=True, width="stretch")
         widgets.download(moved, "vintage-comparison", ctx, f"{run_a}-vs-{run_b}", label="Download the comparison",
                          key="dl_vintages")

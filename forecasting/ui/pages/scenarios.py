@@ -3,15 +3,18 @@ side-by-side comparison, tornado chart and goal-seek."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
-from forecasting import scenario_store
-from forecasting.config import TOTAL
-from forecasting.crossover import CROSSED_IN_HISTORY, quarter_middle
+from forecasting import quarters, scenario_store
+from forecasting.config import ALL, TOTAL
+from forecasting.crossover import CROSSED_IN_HISTORY
+from forecasting.drivers import DRIVER_BY_KEY, DRIVERS
 from forecasting.errors import ForecastingError
-from forecasting.scenario import ALL, DRIVER_BY_KEY, DRIVERS, Scenario
-from forecasting.ui import charts, controls, data, summaries, theme, widgets
+from forecasting.scenario import BASELINE, Scenario
+from forecasting.ui import charts, controls, data, theme, widgets, words
 
 #: Session-state key of the message shown once after a save, copy or delete (the page reruns to list it).
 FLASH = "scenario_flash"
@@ -23,8 +26,8 @@ with widgets.guarded():
     if ctx.run_id is None:
         widgets.no_run_notice(ctx)
         st.stop()
-    widgets.require_baseline(ctx)
-    sectors = list(data.run(ctx.db_text, ctx.run_id).baseline.sectors)
+    widgets.require_paths(ctx)
+    sectors = list(data.run(ctx.db_text, ctx.run_id).require_paths().sectors)
     saved = data.scenarios(ctx.db_text, ctx.stamp)
     names = saved["name"].tolist()
     controls.ensure(data.scenario(ctx.db_text, ctx.stamp, "published" if "published" in names else names[0]))
@@ -50,7 +53,7 @@ with widgets.guarded():
         overrides = [theme.sector_label(s) for s in scn.values if s != ALL]
         if overrides:
             st.caption(f"Sector overrides: {', '.join(overrides)}.")
-    baseline_scn = data.scenario(ctx.db_text, ctx.stamp, "baseline") if "baseline" in names else Scenario("baseline")
+    baseline_scn = data.scenario(ctx.db_text, ctx.stamp, BASELINE) if BASELINE in names else Scenario(BASELINE)
     threshold = widgets.threshold()
     out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
     base = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(baseline_scn), threshold)
@@ -61,13 +64,13 @@ with widgets.guarded():
         focus = st.selectbox("Show", keys, index=keys.index(ahead[0]) if ahead else 0, format_func=theme.sector_label,
                              key="scenario_focus", help="Defaults to the first market whose crossover lies ahead.")
         c, b = out.crossovers[focus], base.crossovers[focus]
-        st.markdown(f"### {theme.sector_label(focus)}: {summaries.headline(c)}")
-        moved = summaries.shift_quarters(b.crossed_at or b.p50, c.crossed_at or c.p50)
-        st.caption(f"Model baseline: {summaries.headline(b)}"
+        st.markdown(f"### {theme.sector_label(focus)}: {words.headline(c)}")
+        moved = quarters.shift(b.p50, c.p50)
+        st.caption(f"Model baseline: {words.headline(b)}"
                    + (f" This scenario moves the P50 by {moved:+.1f} quarters." if moved is not None else ""))
         has_ranges = any(v.is_range for entry in scn.values.values() for v in entry.values())
         if has_ranges and c.state != CROSSED_IN_HISTORY:
-            st.caption(summaries.spread_text(data.spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), focus,
+            st.caption(words.spread_text(data.spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), focus,
                                                           threshold)))
         sh = hist[hist["sector"] == focus]
         st.plotly_chart(charts.spend_fan(sh, out.fans[out.fans["sector"] == focus], crossover=c,
@@ -139,16 +142,16 @@ with widgets.guarded():
             for n in picked
         }
         first = picked[0]
+        chosen = [replace(scn, name=EDITED) if n == EDITED else data.scenario(ctx.db_text, ctx.stamp, n)
+                  for n in picked]  # fmt: skip
+        compared = data.scenario_comparison(ctx.db_text, ctx.run_id, [data.scenario_json(c) for c in chosen], threshold)
         rows = []
         for s in [TOTAL, *sectors]:
             row: dict[str, object] = {"sector": theme.sector_label(s)}
-            ref = results[first].crossovers[s]
-            for n, res in results.items():
-                cx = res.crossovers[s]
-                row[f"{n} P50"] = summaries.quarter_text(cx.crossed_at or cx.p50)
-                if n != first:
-                    row[f"{n} shift (quarters)"] = summaries.shift_quarters(ref.crossed_at or ref.p50,
-                                                                            cx.crossed_at or cx.p50)
+            for r in compared[compared["sector"] == s].itertuples():
+                row[f"{r.scenario} P50"] = quarters.text(r.p50)
+                if r.scenario != first:
+                    row[f"{r.scenario} shift (quarters)"] = None if pd.isna(r.shift_quarters) else r.shift_quarters
             rows.append(row)
         shifts = pd.DataFrame(rows)
         st.dataframe(shifts, hide_index=True, width="stretch")
@@ -162,7 +165,7 @@ with widgets.guarded():
         st.plotly_chart(charts.probability_chart(
             pd.concat([r.probability[r.probability["sector"] == cmp_sector].assign(sector=n)
                        for n, r in results.items()]),
-            {n: n for n in results}, title="Probability crossed by each quarter"), key="compare_prob")
+            {n: n for n in results}, title="Probability crossed by the end of each quarter"), key="compare_prob")
     else:
         st.info("Pick two or more scenarios to compare.")
 
@@ -173,7 +176,7 @@ with widgets.guarded():
                  help="Moves each driver to the ends of its range and records the P50 crossover (16 evaluations)."):
         frame = data.tornado_frame(ctx.db_text, ctx.run_id, data.scenario_json(scn), t_sector, threshold)
         tc = out.crossovers[t_sector]
-        origin = tc.crossed_at or tc.p50 or out.probability["ds"].max()
+        origin = tc.p50 or out.probability["crossed_by"].max()
         st.plotly_chart(charts.tornado_chart(frame, pd.Timestamp(origin),
                                              title=f"{theme.sector_label(t_sector)}: P50 crossover at driver extremes"),
                         key="tornado_chart")
@@ -186,11 +189,11 @@ with widgets.guarded():
         g_sector = g1.selectbox("Sector", [TOTAL, *sectors], format_func=theme.sector_label, key="gs_sector")
         g_driver = g2.selectbox("Driver", [d.key for d in DRIVERS], format_func=lambda k: DRIVER_BY_KEY[k].label,
                                 key="gs_driver")
-        quarters = sorted(out.probability["ds"].unique())
-        g_target = g3.selectbox("Target P50 crossover", quarters, index=len(quarters) // 2,
-                                format_func=summaries.quarter_text, key="gs_target")
+        targets = list(dict.fromkeys(out.probability["quarter"]))
+        g_target = g3.selectbox("Target P50 crossover", targets, index=len(targets) // 2,
+                                format_func=quarters.text, key="gs_target")
         go = st.form_submit_button("Find the driver value")
     if go:
         res = data.goal_seek_result(ctx.db_text, ctx.run_id, data.scenario_json(scn), g_sector, g_driver,
-                                    str(quarter_middle(g_target).date()), threshold)
+                                    g_target, threshold)
         (st.success if res.reachable else st.warning)(res.message, icon=":material/target:")

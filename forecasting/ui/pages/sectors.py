@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from forecasting import quarters
 from forecasting.config import TOTAL
-from forecasting.ui import charts, data, summaries, theme, widgets
+from forecasting.ui import charts, data, theme, widgets, words
 
 ctx = widgets.context()
 st.title("Sectors")
@@ -23,24 +23,16 @@ with widgets.guarded():
                "sector's crossover: observed, or the P50 of the forecast paths.")
 
     # --- Crossover table ------------------------------------------------------------------------------------
-    st.subheader(f"When {summaries.rule_text(threshold)}, by sector")
-    periods = sorted(out.probability["ds"].unique())
-    by = st.select_slider("Probability of crossover by", options=periods, value=periods[min(7, len(periods) - 1)],
-                          format_func=summaries.quarter_text, key="sectors_by")
-    table = pd.DataFrame(
-        {
-            "sector": [theme.sector_label(s) for s in out.crossovers],
-            "state": [c.state.replace("_", " ") for c in out.crossovers.values()],
-            "crossed_at": [c.crossed_at for c in out.crossovers.values()],
-            "p10": [c.p10 for c in out.crossovers.values()],
-            "p50": [c.p50 for c in out.crossovers.values()],
-            "p90": [c.p90 for c in out.crossovers.values()],
-            "prob_by_date": [summaries.probability_by(c, pd.Timestamp(by)) for c in out.crossovers.values()],
-            "prob_within_horizon": [c.prob_within_horizon for c in out.crossovers.values()],
-        }
+    st.subheader(f"When {words.rule_text(threshold)}, by sector")
+    periods = list(dict.fromkeys(out.probability["quarter"]))
+    by = st.select_slider("Probability of crossover by the end of", options=periods,
+                          value=periods[min(7, len(periods) - 1)], format_func=quarters.text, key="sectors_by")
+    by_date = quarters.end(by)
+    table = out.table[["sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]].assign(
+        sector=[theme.sector_label(s) for s in out.table["sector"]],
+        state=out.table["state"].str.replace("_", " "),
+        prob_by_date=[out.crossovers[s].probability_by(by_date) for s in out.table["sector"]],
     )
-    for col in ("crossed_at", "p10", "p50", "p90"):
-        table[col] = pd.to_datetime(table[col])
     st.dataframe(
         table,
         hide_index=True,
@@ -51,7 +43,7 @@ with widgets.guarded():
             "p50": st.column_config.DateColumn("P50", format="YYYY-MM-DD"),
             "p90": st.column_config.DateColumn("P90", format="YYYY-MM-DD"),
             "prob_by_date": st.column_config.ProgressColumn(
-                f"P(crossed by {summaries.quarter_text(pd.Timestamp(by))})", format="percent", min_value=0,
+                f"P(crossed by the end of {quarters.text(by)})", format="percent", min_value=0,
                 max_value=1),
             "prob_within_horizon": st.column_config.NumberColumn("P(within horizon)", format="percent"),
         },
@@ -74,7 +66,7 @@ with widgets.guarded():
     st.subheader("One sector in detail")
     sector = st.selectbox("Sector", sectors, format_func=theme.sector_label, key="sectors_detail")
     c = out.crossovers[sector]
-    st.markdown(f"#### {theme.sector_label(sector)}: {summaries.headline(c)}")
+    st.markdown(f"#### {theme.sector_label(sector)}: {words.headline(c)}")
     sh = hist[hist["sector"] == sector]
     fan = out.fans[out.fans["sector"] == sector]
     share = out.shares[out.shares["sector"] == sector]
@@ -86,7 +78,7 @@ with widgets.guarded():
     with right:
         st.plotly_chart(charts.probability_chart(out.probability, {sector: theme.sector_label(sector),
                                                                    TOTAL: theme.sector_label(TOTAL)},
-                                                 title="Probability crossed by each quarter"),
+                                                 title="Probability crossed by the end of each quarter"),
                         key="sectors_detail_prob")
     widgets.download(fan.drop(columns="sector"), "sector-fan", ctx, f"{scn.name}-{sector}",
                      label=f"Download the {theme.sector_label(sector)} fan", key="dl_sector_detail")

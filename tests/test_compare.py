@@ -1,4 +1,4 @@
-"""Scenario comparison and goal-seek against a stored run, from Python and from the CLI."""
+"""Scenario comparison, the shift between crossover dates, and goal-seek against a stored run (Python and CLI)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecasting.analysis import compare_scenarios, goal_seek_run
 from forecasting.bootstrap import init_db
 from forecasting.cli import app
 from forecasting.config import Settings
-from forecasting.crossover import quarter_middle
+from forecasting.drivers import point
 from forecasting.executors import SerialExecutor
+from forecasting.quarters import middle
 from forecasting.refresh import run_refresh
-from forecasting.scenario import Scenario, point
+from forecasting.reports import compare_saved, goal_seek_view, open_view
+from forecasting.scenario import Scenario
 from forecasting.scenario_store import save_scenario
 
 from .conftest import write_tiny_data
@@ -36,13 +37,13 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_scenario_compared_with_itself_shifts_nothing(published: Path) -> None:
-    table = compare_scenarios(published, ["baseline", "baseline"])
+    table = compare_saved(published, ["baseline", "baseline"])
     assert list(table.columns) == ["sector", "scenario", "state", "p10", "p50", "p90", "shift_quarters"]
     assert len(table) == 2 * 3 and (table["shift_quarters"].dropna() == 0).all()
 
 
 def test_edge_offload_delays_crossover_against_the_baseline(published: Path) -> None:
-    table = compare_scenarios(published, ["baseline", "edge"]).set_index(["scenario", "sector"])
+    table = compare_saved(published, ["baseline", "edge"]).set_index(["scenario", "sector"])
     for sector in ("healthcare", "retail", "total"):
         base, edge = table.loc[("baseline", sector), "p50"], table.loc[("edge", sector), "p50"]
         assert pd.isna(edge) or edge > base
@@ -50,17 +51,17 @@ def test_edge_offload_delays_crossover_against_the_baseline(published: Path) -> 
 
 
 def test_goal_seek_aims_at_the_middle_of_the_asked_quarter(published: Path) -> None:
-    baseline = compare_scenarios(published, ["baseline"]).set_index("sector").loc["retail", "p50"]
+    baseline = compare_saved(published, ["baseline"]).set_index("sector").loc["retail", "p50"]
     target = (pd.Period(baseline, "Q") + 2).strftime("%YQ%q")
-    result = goal_seek_run(published, "retail", "edge_share", target)
+    result = goal_seek_view(open_view(published), "retail", "edge_share", target)
     assert result.reachable, result.message
-    assert abs((result.achieved_p50 - quarter_middle(target)).days) <= 92 // 4
+    assert abs((result.achieved_p50 - middle(target)).days) <= 92 // 4
     assert pd.Period(result.achieved_p50, "Q").strftime("%YQ%q") == target
 
 
 def test_quarter_middle_reads_labels_and_dates() -> None:
-    assert quarter_middle("2028Q1") == pd.Timestamp("2028-02-15")
-    assert quarter_middle("2028-q3") == quarter_middle("2028-09-30") == pd.Timestamp("2028-08-16")
+    assert middle("2028Q1") == pd.Timestamp("2028-02-15")
+    assert middle("2028-q3") == middle("2028-09-30") == pd.Timestamp("2028-08-16")
 
 
 def test_the_cli_compares_scenarios_and_goal_seeks(published: Path) -> None:

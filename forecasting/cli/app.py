@@ -1,0 +1,162 @@
+"""The ``forecasting`` command line: a thin typer face over the package.
+
+Each command gathers its arguments, calls one package function and reports the result.  Errors
+the package raises on purpose (:class:`ForecastingError`) are printed without a traceback and
+exit with the error's code (1 by default, 2 for a bad argument, 65 for invalid data, 75 when the
+database or the refresh lock is busy).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
+
+from .. import __version__
+from ..config import DB_ENV, default_db_path
+from ..errors import ForecastingError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class _Group(TyperGroup):
+    """Turns the package's own errors into a message and an exit code, without a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ForecastingError as exc:
+            _print_error(exc)
+            raise typer.Exit(exc.exit_code) from None
+        except ValueError as exc:  # a pure function refused an argument the user gave
+            _print_error(exc)
+            raise typer.Exit(2) from None
+
+
+def _print_error(exc: Exception) -> None:
+    # Unwrapped: paths and run ids stay whole in logs and pipes (a terminal wraps lines itself).
+    console.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
+
+
+app = typer.Typer(
+    name="forecasting",
+    cls=_Group,
+    help="Forecast cloud AI spend by sector and workload, and when inference overtakes training.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+scenario_app = typer.Typer(cls=_Group, help="List, show, save, copy and delete named scenarios.", no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+vintage_app = typer.Typer(
+    cls=_Group, help="List, show and compare forecast vintages (published runs).", no_args_is_help=True
+)
+app.add_typer(vintage_app, name="vintage")
+app.add_typer(vintage_app, name="vintage")
+
+console = Console(stderr=True)
+out = Console()
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help=f"Database file. Default: ${DB_ENV}, else crossover.duckdb in the repository.",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+
+
+def resolve_db(db: Path | None, *, bootstrap: bool = True) -> Path:
+    """Resolve the database path, building it from the shipped data on first use."""
+    from ..bootstrap import ensure_db
+
+    path = db or default_db_path()
+    return ensure_db(path) if bootstrap else path
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"forecasting {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="Log progress (-v) or debug detail (-vv).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Forecast cloud AI spend by workload and sector; estimate when inference overtakes training."""
+    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False, show_time=False)],
+        force=True,
+    )
+    for noisy in ("cmdstanpy", "prophet", "distributed", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None = None) -> Iterator[Callable[[int, int | None], None]]:
+    """A rich progress bar on a terminal (nothing otherwise); yields a ``(done, total=None)`` callback."""
+    if not console.is_terminal:
+        yield lambda done, total=None: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(done: int, total: int | None = None) -> None:
+            bar.update(task, completed=done, **({"total": total} if total is not None else {}))
+
+        yield advance
+
+
+def print_table(df: pd.DataFrame, title: str | None = None) -> None:
+    """Print a frame as a rich table; cells fold on a narrow terminal, never cut."""
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")  # a narrow terminal wraps cells, never cuts them
+    for row in df.itertuples(index=False):
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)
+
+
+ThresholdOption = Annotated[
+    float, typer.Option("--threshold", help="Crossover when inference reaches this multiple of training.")
+]
+RunOption = Annotated[str, typer.Option("--run", help="Forecast run id, or latest.")]
+
+
+ModelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--models",
+        help="Comma-separated engine models to choose from, e.g. naive,drift,ets (default: the engine's full set).",
+        show_default=False,
+    ),
+]
+
+
+def model_list(models: str | None) -> list[str] | None:
+    """``--models a,b`` as a list (``None``: the engine's default set)."""
+    return [m.strip() for m in models.split(",") if m.strip()] if models else None

@@ -1,0 +1,231 @@
+"""Commands on forecast runs: refresh, export, schedule, and ``forecasting vintage ...``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from ..executors import Executor
+
+from .app import (
+    DbOption,
+    ModelsOption,
+    app,
+    console,
+    model_list,
+    out,
+    print_table,
+    progress_bar,
+    resolve_db,
+    vintage_app,
+)
+
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Refit and publish even if data and settings are unchanged.")
+]
+ExecutorOption = Annotated[
+    str, typer.Option("--executor", help="Where fits run: local (processes on this machine) or dask.")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler", help="Dask scheduler address tcp://HOST:PORT (default: a local cluster).", show_default=False
+    ),
+]
+ManifestOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--from-manifest",
+        help="Reproduce a bundle's run from its manifest.json.",
+        exists=True,
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+RestatementOption = Annotated[
+    bool,
+    typer.Option(
+        "--accept-restatement", help="Publish even though past values changed beyond the restatement threshold."
+    ),
+]
+
+
+def _executor(executor: str, scheduler: str | None) -> Executor | None:
+    """The executor ``--executor``/``--scheduler`` ask for (``None``: the engine's local pool)."""
+    if executor not in ("local", "dask"):
+        raise ValueError(f"--executor must be local or dask, got '{executor}'")
+    if scheduler and executor != "dask":
+        raise ValueError("--scheduler names a Dask scheduler; add --executor dask")
+    if executor == "local":
+        return None
+    from ..dask_executor import DaskExecutor
+
+    return DaskExecutor(scheduler)
+
+
+@app.command()
+def refresh(
+    db: DbOption = None,
+    force: ForceOption = False,
+    executor: ExecutorOption = "local",
+    scheduler: SchedulerOption = None,
+    from_manifest: ManifestOption = None,
+    models: ModelsOption = None,
+    accept_restatement: RestatementOption = False,
+) -> None:
+    """Fit and backtest every series, draw joint paths and crossovers, and publish a new vintage atomically.
+
+    Exit codes: 0 published or up to date; 65 refused (invalid or restated history); 66 no database;
+    75 another refresh (or writer) holds the lock; 1 any other error.
+    """
+    from ..config import Settings
+    from ..refresh import run_refresh
+
+    pool = _executor(executor, scheduler)
+    if not console.is_terminal and logging.getLogger().level == logging.WARNING:
+        logging.getLogger("forecasting.refresh").setLevel(logging.INFO)  # structured lines instead of a bar
+    try:
+        with progress_bar("fitting") as advance:
+            summary = run_refresh(
+                resolve_db(db), Settings.from_env(), force=force, executor=pool, progress=advance,
+                from_manifest=from_manifest, models=model_list(models), accept_restatement=accept_restatement,
+            )  # fmt: skip
+    finally:
+        if pool is not None:
+            pool.close()
+    if not summary.published:
+        out.print(summary.message)
+        return
+    out.print(
+        f"{summary.message}: {summary.n_series} series ({summary.n_ok} ok, {summary.n_fallback} fallback, "
+        f"{summary.n_failed} failed) in {summary.timings.get('total', 0):.1f}s"
+        + (f"; pruned {len(summary.pruned)} old run(s)" if summary.pruned else "")
+    )
+    if summary.change_report:
+        out.print(summary.change_report)
+
+
+@app.command("export")
+def export_(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="history, forecasts, crossover, probability, backtests, scenarios or sensitivity "
+            "(ignored with --bundle).",
+            show_default=False,
+        ),
+    ] = "forecasts",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CSV file to write.", dir_okay=False, show_default=False)
+    ] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle",
+            help="Write every export plus manifest.json into this directory.",
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    run: Annotated[str, typer.Option("--run", help="Run id, or latest.")] = "latest",
+    scenario: Annotated[str, typer.Option("--scenario", help="Saved scenario to apply.")] = "baseline",
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold",
+            help="Crossover when inference reaches THRESHOLD x training (1 = overtakes; e.g. 1.5 or 2 for "
+            "sectors that crossed already). Applies to crossover, probability and sensitivity; adds "
+            "_x<THRESHOLD> to bundle file names when not 1.",
+        ),
+    ] = 1.0,
+    db: DbOption = None,
+) -> None:
+    """Export a run as tidy CSV (formula-safe), or a reproducible bundle with --bundle."""
+    from .. import export
+
+    if bundle is not None:
+        written = export.write_bundle(resolve_db(db), bundle, run, scenario, threshold)
+        out.print(f"wrote {len(written)} files to {bundle}")
+        return
+    if output is None:
+        raise ValueError("give --output FILE.csv (or --bundle DIR)")
+    rows = export.write_export(resolve_db(db), kind, output, run, scenario, threshold)
+    out.print(f"wrote {rows} {kind} rows to {output}")
+
+
+@app.command()
+def schedule(
+    cron: Annotated[
+        str, typer.Option("--cron", help='Crontab expression (5 fields), e.g. "0 6 * * MON".', show_default=False)
+    ],
+    db: DbOption = None,
+    run_now: Annotated[bool, typer.Option("--run-now", help="Also refresh once right away.")] = False,
+    models: ModelsOption = None,
+) -> None:
+    """Run refreshes on a cron schedule in this process (APScheduler); stop with Ctrl-C."""
+    from ..config import Settings
+    from ..schedule import run_schedule
+
+    out.print(f"scheduling refreshes of {db or resolve_db(db, bootstrap=False)} at '{cron}'; Ctrl-C stops")
+    run_schedule(resolve_db(db), cron, Settings.from_env(), run_now=run_now, models=model_list(models))
+
+
+@vintage_app.command("list")
+def vintage_list(db: DbOption = None) -> None:
+    """List the stored runs, newest first."""
+    from ..vintages import list_runs
+
+    runs = list_runs(resolve_db(db))
+    runs["created_at"] = runs["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    runs["data_fingerprint"] = runs["data_fingerprint"].str[:12]
+    print_table(
+        runs[["run_id", "created_at", "status", "data_fingerprint", "n_series", "n_ok", "n_fallback", "n_failed"]]
+    )
+
+
+@vintage_app.command("show")
+def vintage_show(
+    run: Annotated[str, typer.Argument(help="Run id, or latest.")] = "latest",
+    db: DbOption = None,
+) -> None:
+    """Show one run: settings, per-series status and model, and its baseline crossovers."""
+    from ..vintages import load_run
+
+    data = load_run(resolve_db(db), run)
+    info = data.info
+    out.print(
+        f"run {info.run_id} ({info.status}), created {info.created_at:%Y-%m-%d %H:%M:%S} UTC, data "
+        f"{info.data_fingerprint[:12]}, code {info.code_version}, seed {info.seed}"
+    )
+    out.print("settings: " + ", ".join(f"{k}={v}" for k, v in sorted(info.config.items())))
+    print_table(data.status, title="series")
+    table = data.crossover.copy()
+    for col in ("crossed_at", "p10", "p50", "p90"):
+        table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
+    table["prob_within_horizon"] = table["prob_within_horizon"].map("{:.0%}".format)
+    print_table(table, title="crossover (baseline)")
+    if info.change_report:
+        out.print(info.change_report)
+
+
+@vintage_app.command("compare")
+def vintage_compare(
+    run_a: Annotated[str, typer.Argument(help="Earlier run id.", show_default=False)],
+    run_b: Annotated[str, typer.Argument(help="Later run id, or latest.")] = "latest",
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Compare under this saved scenario, each run with its own assumptions.")
+    ] = "baseline",
+    db: DbOption = None,
+) -> None:
+    """Which crossover P50 dates moved between two runs: data, model, settings, code or assumptions."""
+    from ..reports import compare_runs
+
+    table = compare_runs(resolve_db(db), run_a, run_b, scenario)
+    for col in ("p50_a", "p50_b"):
+        table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
+    table["shift_quarters"] = table["shift_quarters"].map(lambda q: "" if q != q else f"{q:+.1f}")
+    print_table(table)

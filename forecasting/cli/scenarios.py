@@ -1,0 +1,184 @@
+"""``forecasting scenario ...``: list, show, set, save, compare, goal-seek, copy and delete scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import DbOption, RunOption, ThresholdOption, out, print_table, resolve_db, scenario_app
+
+
+@scenario_app.command("list")
+def scenario_list(db: DbOption = None) -> None:
+    """List saved scenarios (presets first)."""
+    from ..scenario_store import list_scenarios
+
+    table = list_scenarios(resolve_db(db))
+    table["updated_at"] = table["updated_at"].dt.strftime("%Y-%m-%d %H:%M")
+    table["description"] = table["description"].map(lambda d: d if len(d) <= 70 else d[:69] + "…")
+    print_table(table[["name", "is_preset", "author", "updated_at", "description"]])
+
+
+@scenario_app.command("show")
+def scenario_show(
+    name: Annotated[str, typer.Argument(help="Scenario name.", show_default=False)],
+    db: DbOption = None,
+) -> None:
+    """Print a scenario's assumptions as JSON."""
+    import json
+
+    from ..scenario_store import load_scenario
+
+    out.print_json(json.dumps(load_scenario(resolve_db(db), name).to_dict()))
+
+
+@scenario_app.command("save")
+def scenario_save(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON file with the scenario (as `scenario show` prints it).",
+            show_default=False,
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    name: Annotated[str | None, typer.Option("--name", help="Save under this name instead of the file's.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Save (create or update) a scenario from a JSON file."""
+    import json
+
+    from ..scenario import Scenario
+    from ..scenario_store import save_scenario
+
+    data = json.loads(file.read_text(encoding="utf-8"))
+    if name:
+        data["name"] = name
+    scenario = Scenario.from_dict(data)
+    save_scenario(resolve_db(db), scenario)
+    out.print(f"saved scenario '{scenario.name}'")
+
+
+@scenario_app.command("set")
+def scenario_set(
+    name: Annotated[
+        str, typer.Argument(help="Scenario to change (created from the baseline if new).", show_default=False)
+    ],
+    driver: Annotated[
+        str, typer.Argument(help="Driver key, e.g. edge_share (see `scenario drivers`).", show_default=False)
+    ],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="A number, LO:HI for a uniform range, or LO:MODE:HI for a triangular one.", show_default=False
+        ),
+    ],
+    sector: Annotated[str, typer.Option("--sector", help="Sector id, or 'all' for every sector.")] = "all",
+    db: DbOption = None,
+) -> None:
+    """Set one driver of a scenario, for one sector or all, as the dashboard's sliders do."""
+    from ..drivers import DriverValue
+    from ..errors import NotFoundError
+    from ..scenario import BASELINE, PRESETS, Scenario
+    from ..scenario_store import load_scenario, save_scenario
+
+    path = resolve_db(db)
+    try:
+        scenario = load_scenario(path, name)
+    except NotFoundError:
+        scenario = Scenario.from_dict({**PRESETS[BASELINE].to_dict(), "name": name, "description": ""})
+    parts = [float(p) for p in value.split(":")]
+    raw: object = parts[0] if len(parts) == 1 else {"uniform" if len(parts) == 2 else "triangular": parts}
+    updated = scenario.with_value(sector, driver, DriverValue.from_json(raw))
+    save_scenario(path, updated)
+    out.print(f"{name}: {sector}/{driver} = {value}")
+
+
+@scenario_app.command("drivers")
+def scenario_drivers() -> None:
+    """List the scenario drivers with their units, ranges, defaults and reasons."""
+    import pandas as pd
+
+    from ..drivers import DRIVERS
+
+    rows = [(d.key, d.label, d.unit, f"{d.min:g}..{d.max:g}", f"{d.default:g}", f"{d.neutral:g}") for d in DRIVERS]
+    print_table(pd.DataFrame(rows, columns=["key", "driver", "unit", "range", "default", "neutral"]))
+
+
+@scenario_app.command("compare")
+def scenario_compare(
+    names: Annotated[list[str], typer.Argument(help="Two or more scenario names; shifts are against the first.",
+                                               show_default=False)],
+    run: RunOption = "latest",
+    threshold: ThresholdOption = 1.0,
+    db: DbOption = None,
+) -> None:
+    """Compare the crossover of every sector under several scenarios, side by side."""
+    import pandas as pd
+
+    from .. import quarters
+    from ..reports import compare_saved
+
+    table = compare_saved(resolve_db(db), names, run, threshold)
+
+    def cell(p50: pd.Timestamp | None, shift: float, scenario: str) -> str:  # noqa: F821
+        if p50 is None or pd.isna(p50):
+            return "beyond horizon"
+        if pd.isna(shift) or scenario == names[0]:
+            return quarters.label(p50)
+        return f"{quarters.label(p50)} ({shift:+.1f})"
+
+    table["p50 (shift in quarters)"] = [
+        cell(p, s, n) for p, s, n in zip(table["p50"], table["shift_quarters"], table["scenario"], strict=True)
+    ]
+    wide = table.pivot(index="sector", columns="scenario", values="p50 (shift in quarters)")
+    order = list(dict.fromkeys(table["sector"]))
+    print_table(wide.loc[order, list(dict.fromkeys(names))].reset_index(), title="P50 crossover (shift vs first)")
+
+
+@scenario_app.command("goal-seek")
+def scenario_goal_seek(
+    sector: Annotated[str, typer.Argument(help="Sector id, or total.", show_default=False)],
+    driver: Annotated[str, typer.Argument(help="Driver key, e.g. edge_share.", show_default=False)],
+    target: Annotated[str, typer.Argument(help="Quarter the P50 crossover should fall in, e.g. 2028Q1.",
+                                          show_default=False)],
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario the other drivers come from.")] = "baseline",
+    run: RunOption = "latest",
+    threshold: ThresholdOption = 1.0,
+    db: DbOption = None,
+) -> None:
+    """Find the driver value that moves a sector's P50 crossover into a target quarter."""
+    from ..reports import goal_seek_view, open_view
+
+    result = goal_seek_view(open_view(resolve_db(db), run, scenario, threshold), sector, driver, target)
+    out.print(result.message)
+    if not result.reachable:
+        raise typer.Exit(1)
+
+
+@scenario_app.command("copy")
+def scenario_copy(
+    name: Annotated[str, typer.Argument(help="Scenario to copy.", show_default=False)],
+    new_name: Annotated[str, typer.Argument(help="Name of the copy.", show_default=False)],
+    db: DbOption = None,
+) -> None:
+    """Copy a scenario under a new name."""
+    from ..scenario_store import copy_scenario
+
+    copy_scenario(resolve_db(db), name, new_name)
+    out.print(f"copied '{name}' to '{new_name}'")
+
+
+@scenario_app.command("delete")
+def scenario_delete(
+    name: Annotated[str, typer.Argument(help="Scenario to delete.", show_default=False)],
+    db: DbOption = None,
+) -> None:
+    """Delete a saved scenario (presets cannot be deleted)."""
+    from ..scenario_store import delete_scenario
+
+    delete_scenario(resolve_db(db), name)
+    out.print(f"deleted scenario '{name}'")
