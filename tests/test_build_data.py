@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import build_data as bd
+from forecasting import databuild as bd
 from forecasting.config import PROVENANCE, SECTORS, WORKLOADS
+from forecasting.databuild.derive import _largest_remainder, _mid_year
 from forecasting.frames import SPEND_COLUMNS
 
 DATA = bd.DATA_DIR
@@ -41,11 +42,11 @@ def test_rebuild_into_tmp_path_reproduces_every_shipped_file_byte_for_byte(tmp_p
     assert (summary.first_period, summary.last_period, summary.history_rows) == ("2019Q1", "2026Q3", 31 * 7 * 2)
 
 
-def test_main_check_exits_zero_when_current_and_one_when_a_file_is_stale(tmp_path: Path) -> None:
+def test_run_check_exits_zero_when_current_and_one_when_a_file_is_stale(tmp_path: Path) -> None:
     bd.build(bd.RAW, tmp_path)
-    assert bd.main(["--check", "--out", str(tmp_path)]) == 0
+    assert bd.run(check_only=True, out_dir=tmp_path) == 0
     (tmp_path / "sources.csv").write_text("stale\n", encoding="utf-8")
-    assert bd.main(["--check", "--out", str(tmp_path)]) == 1
+    assert bd.run(check_only=True, out_dir=tmp_path) == 1
 
 
 def test_shipped_files_use_unix_line_endings_and_exact_history_columns() -> None:
@@ -194,7 +195,7 @@ def test_sectors_sum_exactly_to_the_rounded_total_per_quarter_and_workload(deriv
     expected = [round(v * 1e9) for v in derivation.total_q[: len(totals)]]
     assert list(totals) == expected
     inference = got[got.workload == "inference"].groupby("period").spend_usd.sum()
-    assert list(inference) == [round(tot * float(derivation.logistic(bd._mid_year(q)))) for q, tot in totals.items()]
+    assert list(inference) == [round(tot * float(derivation.logistic(_mid_year(q)))) for q, tot in totals.items()]
 
 
 def test_every_quarter_sector_and_workload_is_present_once_with_non_negative_spend(history: pd.DataFrame) -> None:
@@ -206,7 +207,7 @@ def test_every_quarter_sector_and_workload_is_present_once_with_non_negative_spe
 
 
 def test_largest_remainder_split_sums_exactly() -> None:
-    assert bd._largest_remainder(10, [1.0, 1.0, 1.0]) == [4, 3, 3]
+    assert _largest_remainder(10, [1.0, 1.0, 1.0]) == [4, 3, 3]
 
 
 # --- (e) sector shifts of the inference share -------------------------------------------------------
@@ -225,7 +226,7 @@ def test_total_inference_share_of_every_quarter_is_the_fitted_logistic_within_ro
     wide = history.groupby(["period", "workload"]).spend_usd.sum().unstack()
     for period, row in wide.iterrows():
         total = row.inference + row.training
-        assert abs(row.inference - total * float(derivation.logistic(bd._mid_year(str(period))))) <= 0.5, period
+        assert abs(row.inference - total * float(derivation.logistic(_mid_year(str(period))))) <= 0.5, period
 
 
 def test_adoption_shifts_are_minus_beta_times_the_logit_gap_to_the_reference_mean() -> None:
