@@ -11,7 +11,8 @@ import pytest
 
 from forecasting import databuild as bd
 from forecasting.config import PROVENANCE, SECTORS, WORKLOADS
-from forecasting.databuild.derive import _largest_remainder, _mid_year
+from forecasting.databuild.curate import RAW_COLUMNS, _clusters
+from forecasting.databuild.derive import _annual_totals, _indicator, _largest_remainder, _mid_year
 from forecasting.frames import SPEND_COLUMNS
 
 DATA = bd.DATA_DIR
@@ -99,6 +100,27 @@ def test_estimate_and_source_ids_are_unique_and_linked(estimates: pd.DataFrame) 
     assert set(estimates.source_id) == set(sources.source_id)
 
 
+def _raw(value: str, publisher: str, date: str = "2025-01-01") -> dict[str, str]:
+    row = dict.fromkeys(RAW_COLUMNS, "")
+    row.update(metric="m", scope="global", sector="all", year="2025", value=value, unit="usd_billion", kind="actual")
+    row.update(source_publisher=publisher, source_title=f"{publisher} release", source_date=date)
+    return row
+
+
+def test_clusters_join_the_same_figure_at_lower_precision_and_keep_other_values_apart() -> None:
+    members = [(_raw(v, "X"), str(k)) for k, v in enumerate(["18.325", "18.3", "19", "18.33"])]
+    assert [[sid for _, sid in cl] for cl in _clusters(members)] == [["0", "1", "3"], ["2"]]
+
+
+def test_curate_keeps_rival_values_under_one_label_apart_and_marks_weak_sources() -> None:
+    cur = bd.curate([_raw("10.0", "Gartner"), _raw("10", "TelecomTV"), _raw("12", "ZipDo (stat aggregator)")])
+    assert cur.dropped == 1 and len(cur.sources) == 2
+    kept, weak = sorted(cur.estimates, key=lambda e: e.value)
+    assert kept.value == 10.0 and kept.note.startswith("merged repost TelecomTV (10)")
+    assert "differs from 12 (ZipDo (stat aggregator), 2025-01-01)" in kept.note
+    assert weak.note.startswith("weak source") and "differs from 10.0 (Gartner, 2025-01-01)" in weak.note
+
+
 # --- (b) anchors ---------------------------------------------------------------------------------
 
 
@@ -152,6 +174,19 @@ def test_logistic_fit_recovers_an_exact_curve() -> None:
     anchors = [bd.ShareAnchor(str(t), t, float(true(t)), 1.0, ()) for t in (2022.0, 2024.0, 2027.0)]
     fit = bd.fit_logistic(anchors)
     assert (round(fit.k, 9), round(fit.t0, 9)) == (0.8, 2025.0)
+
+
+def test_indicator_continues_past_2025_at_the_mean_growth_of_the_last_four_quarters() -> None:
+    labels = ["FY2019Q4"] + [f"FY{y}Q{q}" for y in range(2020, 2027) for q in range(1, 5)]
+    ind = _indicator({label: 1.1**k for k, label in enumerate(labels)}, list(range(2019, 2027)))
+    assert len(ind) == 32
+    np.testing.assert_allclose(np.array(ind[1:]) / np.array(ind[:-1]), 1.1, rtol=1e-12)
+
+
+def test_annual_totals_keep_published_years_and_backcast_earlier_ones_at_the_2024_ratio() -> None:
+    totals, kinds = _annual_totals({2023: 4.0, 2024: 8.0, 2025: 10.0}, {2024: 2.0, 2025: 3.0})
+    assert totals == {2023: 1.0, 2024: 2.0, 2025: 3.0}
+    assert kinds == {2023: "modelled", 2024: "published", 2025: "published"}
 
 
 def test_calendarisation_takes_one_third_of_the_previous_fiscal_quarter() -> None:
