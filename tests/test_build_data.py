@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import build_data as bd
+from forecasting import databuild as bd
 from forecasting.config import PROVENANCE, SECTORS, WORKLOADS
+from forecasting.databuild.curate import RAW_COLUMNS, _clusters
+from forecasting.databuild.derive import _annual_totals, _indicator, _largest_remainder, _mid_year
 from forecasting.frames import SPEND_COLUMNS
 
 DATA = bd.DATA_DIR
@@ -41,11 +43,11 @@ def test_rebuild_into_tmp_path_reproduces_every_shipped_file_byte_for_byte(tmp_p
     assert (summary.first_period, summary.last_period, summary.history_rows) == ("2019Q1", "2026Q3", 31 * 7 * 2)
 
 
-def test_main_check_exits_zero_when_current_and_one_when_a_file_is_stale(tmp_path: Path) -> None:
+def test_run_check_exits_zero_when_current_and_one_when_a_file_is_stale(tmp_path: Path) -> None:
     bd.build(bd.RAW, tmp_path)
-    assert bd.main(["--check", "--out", str(tmp_path)]) == 0
+    assert bd.run(check_only=True, out_dir=tmp_path) == 0
     (tmp_path / "sources.csv").write_text("stale\n", encoding="utf-8")
-    assert bd.main(["--check", "--out", str(tmp_path)]) == 1
+    assert bd.run(check_only=True, out_dir=tmp_path) == 1
 
 
 def test_shipped_files_use_unix_line_endings_and_exact_history_columns() -> None:
@@ -96,6 +98,27 @@ def test_estimate_and_source_ids_are_unique_and_linked(estimates: pd.DataFrame) 
     sources = pd.read_csv(DATA / "sources.csv", dtype=str, keep_default_na=False)
     assert estimates.estimate_id.is_unique and sources.source_id.is_unique
     assert set(estimates.source_id) == set(sources.source_id)
+
+
+def _raw(value: str, publisher: str, date: str = "2025-01-01") -> dict[str, str]:
+    row = dict.fromkeys(RAW_COLUMNS, "")
+    row.update(metric="m", scope="global", sector="all", year="2025", value=value, unit="usd_billion", kind="actual")
+    row.update(source_publisher=publisher, source_title=f"{publisher} release", source_date=date)
+    return row
+
+
+def test_clusters_join_the_same_figure_at_lower_precision_and_keep_other_values_apart() -> None:
+    members = [(_raw(v, "X"), str(k)) for k, v in enumerate(["18.325", "18.3", "19", "18.33"])]
+    assert [[sid for _, sid in cl] for cl in _clusters(members)] == [["0", "1", "3"], ["2"]]
+
+
+def test_curate_keeps_rival_values_under_one_label_apart_and_marks_weak_sources() -> None:
+    cur = bd.curate([_raw("10.0", "Gartner"), _raw("10", "TelecomTV"), _raw("12", "ZipDo (stat aggregator)")])
+    assert cur.dropped == 1 and len(cur.sources) == 2
+    kept, weak = sorted(cur.estimates, key=lambda e: e.value)
+    assert kept.value == 10.0 and kept.note.startswith("merged repost TelecomTV (10)")
+    assert "differs from 12 (ZipDo (stat aggregator), 2025-01-01)" in kept.note
+    assert weak.note.startswith("weak source") and "differs from 10.0 (Gartner, 2025-01-01)" in weak.note
 
 
 # --- (b) anchors ---------------------------------------------------------------------------------
@@ -153,6 +176,19 @@ def test_logistic_fit_recovers_an_exact_curve() -> None:
     assert (round(fit.k, 9), round(fit.t0, 9)) == (0.8, 2025.0)
 
 
+def test_indicator_continues_past_2025_at_the_mean_growth_of_the_last_four_quarters() -> None:
+    labels = ["FY2019Q4"] + [f"FY{y}Q{q}" for y in range(2020, 2027) for q in range(1, 5)]
+    ind = _indicator({label: 1.1**k for k, label in enumerate(labels)}, list(range(2019, 2027)))
+    assert len(ind) == 32
+    np.testing.assert_allclose(np.array(ind[1:]) / np.array(ind[:-1]), 1.1, rtol=1e-12)
+
+
+def test_annual_totals_keep_published_years_and_backcast_earlier_ones_at_the_2024_ratio() -> None:
+    totals, kinds = _annual_totals({2023: 4.0, 2024: 8.0, 2025: 10.0}, {2024: 2.0, 2025: 3.0})
+    assert totals == {2023: 1.0, 2024: 2.0, 2025: 3.0}
+    assert kinds == {2023: "modelled", 2024: "published", 2025: "published"}
+
+
 def test_calendarisation_takes_one_third_of_the_previous_fiscal_quarter() -> None:
     fiscal = {"FY2024Q4": 3.0, "FY2025Q1": 6.0}
     assert bd.calendarise_nvidia(fiscal, ["2024Q1"]) == [pytest.approx(5.0)]
@@ -194,7 +230,7 @@ def test_sectors_sum_exactly_to_the_rounded_total_per_quarter_and_workload(deriv
     expected = [round(v * 1e9) for v in derivation.total_q[: len(totals)]]
     assert list(totals) == expected
     inference = got[got.workload == "inference"].groupby("period").spend_usd.sum()
-    assert list(inference) == [round(tot * float(derivation.logistic(bd._mid_year(q)))) for q, tot in totals.items()]
+    assert list(inference) == [round(tot * float(derivation.logistic(_mid_year(q)))) for q, tot in totals.items()]
 
 
 def test_every_quarter_sector_and_workload_is_present_once_with_non_negative_spend(history: pd.DataFrame) -> None:
@@ -206,7 +242,7 @@ def test_every_quarter_sector_and_workload_is_present_once_with_non_negative_spe
 
 
 def test_largest_remainder_split_sums_exactly() -> None:
-    assert bd._largest_remainder(10, [1.0, 1.0, 1.0]) == [4, 3, 3]
+    assert _largest_remainder(10, [1.0, 1.0, 1.0]) == [4, 3, 3]
 
 
 # --- (e) sector shifts of the inference share -------------------------------------------------------
@@ -225,7 +261,7 @@ def test_total_inference_share_of_every_quarter_is_the_fitted_logistic_within_ro
     wide = history.groupby(["period", "workload"]).spend_usd.sum().unstack()
     for period, row in wide.iterrows():
         total = row.inference + row.training
-        assert abs(row.inference - total * float(derivation.logistic(bd._mid_year(str(period))))) <= 0.5, period
+        assert abs(row.inference - total * float(derivation.logistic(_mid_year(str(period))))) <= 0.5, period
 
 
 def test_adoption_shifts_are_minus_beta_times_the_logit_gap_to_the_reference_mean() -> None:

@@ -25,3 +25,5 @@ def test_a_built_wheel_contains_every_query_the_data_and_the_pages(tmp_path: Pat
     assert {f"forecasting/data/{p.name}" for p in store.DATA_DIR.glob("*.csv")} <= names
     assert "forecasting/data/raw/public_estimates.csv" in names
     assert {f"forecasting/ui/pages/{p.name}" for p in (REPO_ROOT / "forecasting/ui/pages").glob("*.py")} <= names
+    packages = {p.parent.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "forecasting").rglob("__init__.py")}
+    assert {f"{p}/__init__.py" for p in packages} <= names  # every subpackage is listed in pyproject.toml

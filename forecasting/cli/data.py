@@ -52,9 +52,9 @@ def build_data(
     ] = False,
 ) -> None:
     """Regenerate data/ from the curated published figures (byte for byte)."""
-    from ..build_data import main as build_main
+    from ..databuild import run as build_main
 
-    code = build_main(["--check"] if check else [])
+    code = build_main(check_only=check)
     raise typer.Exit(code)
 
 

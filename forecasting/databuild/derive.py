@@ -1,69 +1,23 @@
-"""Build the shipped data: curate the raw research file and derive the quarterly spend history.
+"""Derive the quarterly spend history from the curated published figures.
 
-``data/raw/public_estimates.csv`` (raw research, copied verbatim) becomes
-
-* ``data/sources.csv``: one row per distinct source;
-* ``data/published_estimates.csv``: one row per published figure, reposts merged;
-* ``data/spend_history.csv``: quarterly worldwide cloud AI spend by sector and workload, derived
-  from the curated figures with Denton benchmarking, a logistic inference share (shifted in time per
-  sector by published AI adoption, the spend-weighted total held on the fitted curve) and sector shares.
-
-``docs/data.md`` explains every step and every choice.  The build is deterministic: run it twice
-and the files are byte-identical (``python -m forecasting.build_data --check`` verifies that).
+The total: NVIDIA data-center revenue, calendarised and extended, is the quarterly indicator;
+Gartner's AI-optimised IaaS spend (and a 2024-ratio backcast before it) gives the annual totals;
+proportional Denton benchmarking spreads them over the quarters.  The split: a logistic inference
+share fitted to published shares, shifted in time per sector by published AI adoption (the
+spend-weighted total held on the curve), and sector shares interpolated between IDC anchors.
+``docs/data.md`` section 2 explains every step.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-import filecmp
-import hashlib
-import logging
 import math
-import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from forecasting.config import REPO_ROOT, SECTORS, WORKLOADS
-from forecasting.frames import SPEND_COLUMNS
-
-logger = logging.getLogger(__name__)
-
-DATA_DIR = REPO_ROOT / "data"
-RAW = DATA_DIR / "raw" / "public_estimates.csv"
-RAW_COLUMNS = [
-    "metric",
-    "scope",
-    "sector",
-    "year",
-    "period",
-    "value",
-    "unit",
-    "kind",
-    "source_publisher",
-    "source_title",
-    "source_date",
-    "source_url",
-]
-SOURCE_COLUMNS = ["source_id", "publisher", "title", "source_date", "url"]
-ESTIMATE_COLUMNS = [
-    "estimate_id",
-    "metric",
-    "scope",
-    "sector",
-    "year",
-    "period",
-    "value",
-    "unit",
-    "kind",
-    "source_id",
-    "note",
-]
-SHIPPED = ("raw/public_estimates.csv", "sources.csv", "published_estimates.csv", "spend_history.csv")
+from forecasting.config import SECTORS, WORKLOADS
+from forecasting.databuild.curate import Estimate, Lookup
 
 FIRST_PERIOD, LAST_PERIOD = "2019Q1", "2026Q3"  # last complete quarter on 2026-11-28
 REGION = "worldwide"
@@ -74,286 +28,9 @@ SHARE_TOLERANCE_ANY = 0.09
 #: Years the inference-share midpoint moves per unit of adoption logit below the reference (docs/data.md 2.5).
 SECTOR_SHIFT_BETA = 2.5
 
-# ---------------------------------------------------------------------------------------------
-# Curation
-# ---------------------------------------------------------------------------------------------
-
-#: Publisher words that mark a secondary or weak source (ranked last when figures coincide).
-_WEAK = (
-    "aggregator",
-    "unverified",
-    "ai-generated",
-    "personal research",
-    "unattributed",
-    "mirror",
-    "snippet",
-    "image description",
-    "wiki",
-    "reddit",
-    "bing",
-)
-#: Firms whose own figures these are; a publisher that starts with one of them is the firm itself
-#: (own release) or, with a "via"/"citing" marker, the firm's figure carried by a named outlet.
-_FIRMS = (
-    "ABI Research", "AMD", "Andreessen Horowitz", "Bain", "Bank of America", "Barclays", "Brookfield", "Citi",
-    "Deloitte", "Dell'Oro", "e.Republic", "Epoch AI", "Eurostat", "Gartner", "Goldman Sachs", "IDC", "JLL",
-    "McKinsey", "Menlo Ventures", "Meta Platforms", "Microsoft", "Morgan Stanley", "NVIDIA", "Synergy Research",
-    "TrendForce", "UBS", "US Census Bureau",
-)  # fmt: skip
-#: Publisher words that mark a repost or summary of someone else's release.
-_SECONDARY = ("(via", "via ", "citing", "summary", "repost", "digest", "compiling", "notes on", "(on ")
-
-#: Label aliases: (metric, scope, sector) as found -> the canonical labels.
-_ALIASES: dict[tuple[str, str, str], tuple[str, str, str]] = {
-    ("nvidia_data_center_revenue", "nvidia", "nvidia_data_center"): ("nvidia_datacenter_revenue", "NVIDIA", ""),
-    ("inference_share_of_ai_compute", "Inference share of all AI compute (Deloitte TMT Predictions 2026)", ""): (
-        "inference_share_of_ai_compute",
-        "global",
-        "all_ai_compute",
-    ),
-    ("inference_share_of_ai_compute", "Inference share of all AI compute workloads", ""): (
-        "inference_share_of_ai_compute",
-        "global",
-        "all_ai_compute",
-    ),
-    ("inference_share_of_ai_iaas_spend", "AI-optimised IaaS spending going to inference (Gartner)", ""): (
-        "inference_share_of_ai_iaas_spend",
-        "global",
-        "cloud_ai_iaas",
-    ),
-    ("inference_share_of_nvidia_datacenter_revenue", "NVIDIA", ""): (
-        "inference_share_of_nvidia_dc_revenue",
-        "global",
-        "nvidia_data_center",
-    ),
-}
-_UNIT_ALIASES = {"share": "fraction"}
-#: Curator's caveats on single figures: (metric, publisher, year, value) -> note.
-_CAVEATS: dict[tuple[str, str, str, str], str] = {
-    ("inference_share_of_ai_compute", "Sipoch", "2025", "0.67"): (
-        "not used: Deloitte's own release gives 0.5 for 2025 and 0.67 for 2026; this repost "
-        "attaches the 2026 figure to 2025"
-    ),
-    ("inference_share_of_nvidia_datacenter_revenue", "MarketBeat (earnings call transcript)", "2025", "0.4"): (
-        "not used: the same ~40% trailing-four-quarter remark as NVIDIA's FY2025Q1 call; counted once"
-    ),
-    ("ai_server_spend", "Gartner (via CO/AI)", "2025", "202"): (
-        "older Gartner vintage (Jan 2025); Gartner's Sep 2025 table gives 267.534"
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Source:
-    """One distinct source (publisher, title, date, url) and its stable id."""
-
-    source_id: str
-    publisher: str
-    title: str
-    source_date: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """One curated published figure; ``value`` is as published, in ``unit``."""
-
-    estimate_id: str
-    metric: str
-    scope: str
-    sector: str
-    year: str
-    period: str
-    value: float
-    unit: str
-    kind: str
-    source_id: str
-    note: str
-
-
-@dataclass(frozen=True)
-class Curated:
-    """The curation result: sources, kept estimates, and how many raw rows were merged away."""
-
-    sources: tuple[Source, ...]
-    estimates: tuple[Estimate, ...]
-    dropped: int
-
-
-def _hash(*parts: str, n: int = 10) -> str:
-    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:n]
-
-
-def _fmt(x: float) -> str:
-    """Fixed float text: up to 10 significant digits, no exponent for the magnitudes we ship."""
-    text = f"{x:.10g}"
-    return text if "e" not in text else f"{x:.10f}".rstrip("0").rstrip(".")
-
-
-def source_rank(publisher: str) -> int:
-    """0 a firm's own release, 1 a firm's figure via a named outlet, 2 another outlet, 3 a weak source."""
-    p = publisher.lower()
-    if any(w in p for w in _WEAK):
-        return 3
-    firm = any(p.startswith(f.lower()) for f in _FIRMS)
-    secondary = any(w in p for w in _SECONDARY)
-    if firm:
-        return 1 if secondary else 0
-    return 2
-
-
-def _canon_period(metric: str, year: str, period: str) -> str:
-    m = re.fullmatch(r"Q([1-4])_FY(\d{4})", period)
-    if m:
-        return f"FY{m.group(2)}Q{m.group(1)}"
-    m = re.fullmatch(r"fiscal_year_FY(\d{4})_.*", period)
-    if m:
-        return f"FY{m.group(1)}"
-    if period == "annual":
-        period = ""
-    if not period and metric == "nvidia_datacenter_revenue" and year:
-        return f"FY{year}"  # NVIDIA's annual figures in the file are fiscal years
-    return period
-
-
-def _decimals(text: str) -> int:
-    return len(text.split(".")[1]) if "." in text else 0
-
-
-def _same_figure(a: str, b: str) -> bool:
-    """True when two published values agree to the precision of the less precise one (18.3 vs 18.325)."""
-    tol = 0.5 * 10.0 ** -min(_decimals(a), _decimals(b)) + 1e-12
-    return abs(float(a) - float(b)) <= tol
-
-
-def _merge_note(kept: dict[str, str], dropped: dict[str, str], dropped_id: str) -> str:
-    """Say which repost was merged into the kept row, and why the kept row won."""
-    if source_rank(kept["source_publisher"]) < source_rank(dropped["source_publisher"]):
-        why = "the kept publisher ranks higher (own release, then firm via outlet, then outlet, then weak source)"
-    elif _decimals(kept["value"]) > _decimals(dropped["value"]):
-        why = "the kept value is more precise"
-    else:
-        why = "same rank and precision: the earliest dated source is kept"
-    return f"merged repost {dropped['source_publisher']} ({dropped['value']}) [{dropped_id}]: {why}"
-
-
-def read_raw(raw_csv: Path) -> list[dict[str, str]]:
-    """Read the raw research file; raises ``ValueError`` naming missing columns."""
-    with raw_csv.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in RAW_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{raw_csv} is missing column(s) {missing}")
-        return [{k: (row[k] or "").strip() for k in RAW_COLUMNS} for row in reader]
-
-
-def curate(rows: Sequence[dict[str, str]]) -> Curated:
-    """Assign source ids, canonicalise labels and merge reposts of the same figure into one row."""
-    sources: dict[str, Source] = {}
-    groups: dict[tuple[str, ...], list[tuple[dict[str, str], str]]] = {}
-    for row in rows:
-        sid = "src-" + _hash(row["source_publisher"], row["source_title"], row["source_date"], row["source_url"], n=8)
-        sources[sid] = Source(sid, row["source_publisher"], row["source_title"], row["source_date"], row["source_url"])
-        metric, scope, sector = _ALIASES.get(
-            (row["metric"], row["scope"], row["sector"]), (row["metric"], row["scope"], row["sector"])
-        )
-        unit = _UNIT_ALIASES.get(row["unit"], row["unit"])
-        key: tuple[str, ...] = (
-            metric,
-            scope,
-            sector,
-            row["year"],
-            _canon_period(metric, row["year"], row["period"]),
-            unit,
-            row["kind"],
-        )
-        caveat = _CAVEATS.get((row["metric"], row["source_publisher"], row["year"], row["value"]))
-        if caveat:
-            row = {**row, "caveat": caveat}
-        groups.setdefault(key, []).append((row, sid))
-    estimates: list[Estimate] = []
-    dropped = 0
-    for key, members in groups.items():
-        clusters: list[list[tuple[dict[str, str], str]]] = []
-        for member in members:  # cluster values that are the same figure at different precision
-            for cl in clusters:
-                if _same_figure(cl[0][0]["value"], member[0]["value"]):
-                    cl.append(member)
-                    break
-            else:
-                clusters.append([member])
-        for cl in clusters:
-            cl.sort(
-                key=lambda m: (
-                    source_rank(m[0]["source_publisher"]),
-                    -_decimals(m[0]["value"]),
-                    m[0]["source_date"] == "",
-                    m[0]["source_date"],
-                    m[1],
-                )
-            )
-            notes = [_merge_note(cl[0][0], r, s) for r, s in cl[1:]]
-            dropped += len(cl) - 1
-            if len(clusters) > 1:
-                others = sorted(
-                    f"{c[0][0]['value']} ({c[0][0]['source_publisher']}, {c[0][0]['source_date'] or 'undated'})"
-                    for c in clusters
-                    if c is not cl
-                )
-                notes.append(
-                    "differs from " + "; ".join(others) + " under the same label: kept both as separate figures"
-                )
-            best, sid = cl[0]
-            if "caveat" in best:
-                notes.insert(0, best["caveat"])
-            if source_rank(best["source_publisher"]) == 3:
-                notes.insert(0, "weak source (aggregator, mirror or unverified): context only")
-            value = float(best["value"])
-            eid = "est-" + _hash(*key, _fmt(value), sid)
-            estimates.append(
-                Estimate(eid, key[0], key[1], key[2], key[3], key[4], value, key[5], key[6], sid, "; ".join(notes))
-            )
-    estimates.sort(key=lambda e: (e.metric, e.scope, e.sector, e.year, e.period, e.kind, e.value, e.source_id))
-    used = {e.source_id for e in estimates}
-    kept_sources = tuple(sorted((s for s in sources.values() if s.source_id in used), key=lambda s: s.source_id))
-    return Curated(kept_sources, tuple(estimates), dropped)
-
-
-class _Lookup:
-    """Find curated estimates by label; every hit names its source id."""
-
-    def __init__(self, estimates: Iterable[Estimate]) -> None:
-        self.estimates = tuple(estimates)
-
-    def one(
-        self,
-        metric: str,
-        scope: str,
-        sector: str,
-        year: int | str,
-        period: str = "",
-        kind: str | None = None,
-        unit: str | None = None,
-    ) -> Estimate:
-        hits = [
-            e
-            for e in self.estimates
-            if (e.metric, e.scope, e.sector, e.year, e.period) == (metric, scope, sector, str(year), period)
-            and (kind is None or e.kind == kind)
-            and (unit is None or e.unit == unit)
-            and not e.note.startswith("not used")
-        ]
-        if len(hits) != 1:
-            raise ValueError(f"expected one estimate for {metric}/{scope}/{sector}/{year}/{period}, found {len(hits)}")
-        return hits[0]
-
-
-# ---------------------------------------------------------------------------------------------
-# Derivation: quarterly indicator, annual totals, Denton, logistic share, sector shares
-# ---------------------------------------------------------------------------------------------
-
 
 def _quarters(first: str, last: str) -> list[str]:
+    """Quarter labels from ``first`` through ``last`` inclusive (``2019Q1`` ... ``2026Q3``)."""
     y, q = int(first[:4]), int(first[5])
     out = []
     while True:
@@ -463,7 +140,7 @@ class Derivation:
     sector_shifts: tuple[SectorShift, ...]
 
 
-def _nvidia_fiscal(lk: _Lookup) -> tuple[dict[str, float], list[str], dict[str, str]]:
+def _nvidia_fiscal(lk: Lookup) -> tuple[dict[str, float], list[str], dict[str, str]]:
     """NVIDIA DC revenue by fiscal quarter FY2019Q4..FY2026Q4, filling the two gaps; returns notes."""
     values: dict[str, float] = {}
     sids: list[str] = []
@@ -507,7 +184,8 @@ def calendarise_nvidia(fiscal: dict[str, float], quarters: Sequence[str]) -> lis
     return out
 
 
-def _share_anchors(lk: _Lookup) -> tuple[ShareAnchor, ...]:
+def _share_anchors(lk: Lookup) -> tuple[ShareAnchor, ...]:
+    """The published inference shares the logistic curve is fitted to, with their weights (docs/data.md 2.4)."""
     dl = [
         lk.one("inference_share_of_ai_compute", "global", "all_ai_compute", y, "", kind=k)
         for y, k in ((2023, "actual"), (2025, "actual"), (2026, "forecast"))
@@ -550,7 +228,7 @@ _SECTOR_SPEC: tuple[tuple[str, int, str, tuple[str, ...]], ...] = (
 )
 
 
-def _sector_anchors(lk: _Lookup) -> tuple[SectorAnchor, ...]:
+def _sector_anchors(lk: Lookup) -> tuple[SectorAnchor, ...]:
     """Published sector shares of worldwide AI spend, mapped onto the product's sector ids."""
     totals = {
         2017: lk.one("ai_spend_total", _IDC17, "all", 2017, ""),
@@ -587,6 +265,7 @@ _ADOPTION_REFERENCE_ONLY = ("professional services",)
 
 
 def _logit(p: float) -> float:
+    """log(p / (1 - p))."""
     return math.log(p / (1.0 - p))
 
 
@@ -607,7 +286,7 @@ def adoption_shifts(
     return {s: -beta * (_logit(a) - ref) for s, a in adoption.items()}
 
 
-def _sector_shifts(lk: _Lookup) -> tuple[SectorShift, ...]:
+def _sector_shifts(lk: Lookup) -> tuple[SectorShift, ...]:
     """Per-sector shifts from Gallup's Q3 2025 weekly AI use at work; sectors without a figure get 0."""
     hits = {
         label: lk.one("ai_adoption_rate", _GALLUP, label, 2025, "2025Q3")
@@ -680,40 +359,57 @@ def sector_shares(anchors: Sequence[SectorAnchor], t: float) -> dict[str, float]
     return out
 
 
-def derive(estimates: Sequence[Estimate]) -> Derivation:
-    """Quarterly total cloud AI spend (usd_billion), the inference-share curve and sector share anchors."""
-    lk = _Lookup(estimates)
-    fiscal, nv_ids, _ = _nvidia_fiscal(lk)
-    years = list(range(int(FIRST_PERIOD[:4]), int(LAST_PERIOD[:4]) + 1))
-    quarters = _quarters(f"{years[0]}Q1", f"{years[-1]}Q4")
+def _indicator(fiscal: dict[str, float], years: Sequence[int]) -> list[float]:
+    """Calendarised NVIDIA DC revenue for every quarter of ``years``, from FIRST_PERIOD.
+
+    Beyond the last fiscal quarter in the file (calendar 2025Q4), the indicator is extended at its
+    mean quarterly growth over the last four quarters.
+    """
     observed = _quarters(FIRST_PERIOD, "2025Q4")
     ind = calendarise_nvidia(fiscal, observed)
-    # Beyond the last fiscal quarter in the file, extend the indicator at its mean growth of the last four quarters.
     g = (ind[-1] / ind[-5]) ** 0.25
-    ind += [ind[-1] * g ** (h + 1) for h in range(len(quarters) - len(observed))]
-    ann_ind = {y: sum(ind[4 * k : 4 * k + 4]) for k, y in enumerate(years)}
-    gartner = {y: lk.one("ai_optimized_iaas_spend", "global", "cloud_ai_iaas", y, "") for y in (2024, 2025, 2026)}
+    return ind + [ind[-1] * g ** (h + 1) for h in range(4 * len(years) - len(observed))]
+
+
+def _annual_totals(
+    indicator_by_year: dict[int, float], published: dict[int, float]
+) -> tuple[dict[int, float], dict[int, str]]:
+    """Each year's total and kind: the published figure, or before 2024 the indicator at the 2024 ratio.
+
+    ``published`` must include 2024; the result holds the years of ``indicator_by_year``.
+    """
+    ratio_2024 = published[2024] / indicator_by_year[2024]
     totals: dict[int, float] = {}
     kinds: dict[int, str] = {}
-    ratio_2024 = gartner[2024].value / ann_ind[2024]
-    for y in years:
-        if y in gartner:
-            totals[y], kinds[y] = gartner[y].value, "published"
+    for y in indicator_by_year:
+        if y in published:
+            totals[y], kinds[y] = published[y], "published"
         else:  # before 2024: cloud AI spend moves with NVIDIA DC revenue at the 2024 ratio
-            totals[y], kinds[y] = ratio_2024 * ann_ind[y], "modelled"
+            totals[y], kinds[y] = ratio_2024 * indicator_by_year[y], "modelled"
+    return totals, kinds
+
+
+def derive(estimates: Sequence[Estimate]) -> Derivation:
+    """Quarterly total cloud AI spend (usd_billion), the inference-share curve and sector share anchors."""
+    lk = Lookup(estimates)
+    fiscal, nv_ids, _ = _nvidia_fiscal(lk)
+    years = list(range(int(FIRST_PERIOD[:4]), int(LAST_PERIOD[:4]) + 1))
+    ind = _indicator(fiscal, years)
+    ann_ind = {y: sum(ind[4 * k : 4 * k + 4]) for k, y in enumerate(years)}
+    gartner = {y: lk.one("ai_optimized_iaas_spend", "global", "cloud_ai_iaas", y, "") for y in (2024, 2025, 2026)}
+    totals, kinds = _annual_totals(ann_ind, {y: e.value for y, e in gartner.items()})
     total_q = denton_pfd(np.array(ind), np.array([totals[y] for y in years]))
     anchors = _share_anchors(lk)
-    sec = _sector_anchors(lk)
     total_ids = tuple(sorted(set(nv_ids) | {e.source_id for e in gartner.values()}))
     return Derivation(
-        tuple(quarters),
+        tuple(_quarters(f"{years[0]}Q1", f"{years[-1]}Q4")),
         tuple(ind),
         totals,
         kinds,
         tuple(float(v) for v in total_q),
         fit_logistic(anchors),
         anchors,
-        sec,
+        _sector_anchors(lk),
         tuple(sorted(set(nv_ids))),
         total_ids,
         _sector_shifts(lk),
@@ -731,6 +427,7 @@ def _largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
 
 
 def _method(year: int, d: Derivation) -> str:
+    """The ``method`` text of a history row in ``year``: how its total was benchmarked and split."""
     base = "denton-pfd(nvidia-dc)+logistic-share+sector-shift(adoption)+sector-share"
     if d.annual_kind[year] == "modelled":
         return "ratio-backcast+" + base
@@ -784,123 +481,3 @@ def history_crossovers(rows: Iterable[Sequence[str]]) -> dict[str, str | None]:
         if out[sector] is None and w["inference"] >= w["training"]:
             out[sector] = period
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing and the entry point
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BuildSummary:
-    """What a build wrote."""
-
-    out_dir: Path
-    raw_rows: int
-    sources: int
-    estimates: int
-    merged_reposts: int
-    history_rows: int
-    first_period: str
-    last_period: str
-    logistic_k: float
-    logistic_t0: float
-
-
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-
-
-def build(raw_csv: Path = RAW, out_dir: Path = DATA_DIR) -> BuildSummary:
-    """Curate ``raw_csv`` and write every shipped data file under ``out_dir`` deterministically."""
-    raw_bytes = raw_csv.read_bytes()
-    rows = read_raw(raw_csv)
-    cur = curate(rows)
-    d = derive(cur.estimates)
-    raw_out = out_dir / "raw" / "public_estimates.csv"
-    if raw_out.resolve() != raw_csv.resolve():
-        raw_out.parent.mkdir(parents=True, exist_ok=True)
-        raw_out.write_bytes(raw_bytes)
-    _write_csv(
-        out_dir / "sources.csv",
-        SOURCE_COLUMNS,
-        ([s.source_id, s.publisher, s.title, s.source_date, s.url] for s in cur.sources),
-    )
-    _write_csv(
-        out_dir / "published_estimates.csv",
-        ESTIMATE_COLUMNS,
-        (
-            [
-                e.estimate_id,
-                e.metric,
-                e.scope,
-                e.sector,
-                e.year,
-                e.period,
-                _fmt(e.value),
-                e.unit,
-                e.kind,
-                e.source_id,
-                e.note,
-            ]
-            for e in cur.estimates
-        ),
-    )
-    history = spend_rows(d)
-    _write_csv(out_dir / "spend_history.csv", SPEND_COLUMNS, history)
-    logger.info("first quarter with inference >= training: %s", history_crossovers(history))
-    logger.info(
-        "built %d estimates from %d raw rows and %d history rows into %s",
-        len(cur.estimates),
-        len(rows),
-        len(history),
-        out_dir,
-    )
-    return BuildSummary(
-        out_dir,
-        len(rows),
-        len(cur.sources),
-        len(cur.estimates),
-        cur.dropped,
-        len(history),
-        history[0][0],
-        history[-1][0],
-        d.logistic.k,
-        d.logistic.t0,
-    )
-
-
-def check(raw_csv: Path = RAW, data_dir: Path = DATA_DIR) -> list[str]:
-    """Rebuild into a temporary directory; return the shipped files that differ from ``data_dir``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        build(raw_csv, Path(tmp))
-        return [
-            name
-            for name in SHIPPED
-            if not (data_dir / name).exists() or not filecmp.cmp(Path(tmp) / name, data_dir / name, shallow=False)
-        ]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m forecasting.build_data [--check]``: rebuild the shipped data, or verify it is current."""
-    parser = argparse.ArgumentParser(prog="python -m forecasting.build_data", description=main.__doc__)
-    parser.add_argument("--check", action="store_true", help="rebuild into a temp dir; exit 1 if anything differs")
-    parser.add_argument("--raw", type=Path, default=RAW, help="raw research CSV")
-    parser.add_argument("--out", type=Path, default=DATA_DIR, help="output data directory")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if args.check:
-        stale = check(args.raw, args.out)
-        for name in stale:
-            logger.error("%s differs from a fresh build; run python -m forecasting.build_data", name)
-        return 1 if stale else 0
-    build(args.raw, args.out)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
