@@ -6,8 +6,10 @@ Precedence for settings: field defaults < environment variables < explicit argum
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 #: Root of the source checkout (where ``data/`` and the default database live).
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -96,10 +98,11 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then ``CROSSOVER_<FIELD>`` environment variables, then non-None overrides."""
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             raw = os.environ.get(f"CROSSOVER_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = type(f.default)(raw)
+                kind: Callable[[str], Any] = int if isinstance(f.default, int) else float
+                values[f.name] = kind(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)

@@ -167,8 +167,8 @@ def summarise(
     else:
         state = NEVER_IN_PATHS
     ends = pd.DatetimeIndex([quarters.end(d) for d in paths.periods])
-    dates = (quarters.to_date(x, origin) for x in (history_q, p10, p50, p90))
-    return Crossover(sector, state, *dates, within, q, origin, ends, k, threshold)
+    crossed_at, d10, d50, d90 = (quarters.to_date(x, origin) for x in (history_q, p10, p50, p90))
+    return Crossover(sector, state, crossed_at, d10, d50, d90, within, q, origin, ends, k, threshold)
 
 
 def crossover_for(paths: SamplePaths, sector: str, k: int = 1, threshold: float = 1.0) -> Crossover:

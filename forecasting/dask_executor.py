@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from dask.distributed import Client, LocalCluster
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +31,10 @@ class DaskExecutor:
         self.address = address
         self.workers = workers
         self.threads_per_worker = threads_per_worker
-        self._client = None
-        self._cluster = None
+        self._client: Client | None = None
+        self._cluster: LocalCluster | None = None
 
-    def _connect(self):  # type: ignore[no-untyped-def]
+    def _connect(self) -> Client:
         if self._client is not None:
             return self._client
         try:

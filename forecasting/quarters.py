@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,8 @@ BEYOND = "beyond the horizon"
 #: Quarter labels :func:`parse` reads: ``2028Q1``, ``2028-Q1``, ``2028 Q1`` and ``Q1 2028`` (any case).
 _LABEL = re.compile(r"^\s*(?:(\d{4})\s*-?\s*Q([1-4])|Q([1-4])\s*-?\s*(\d{4}))\s*$", re.IGNORECASE)
 
-When = pd.Timestamp | dt.date | str
+#: Anything that names a quarter: a date, a timestamp or a label.
+When: TypeAlias = "pd.Timestamp | dt.date | str"
 
 
 def parse(when: When) -> pd.Period:

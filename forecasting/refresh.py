@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,9 @@ from .paths import SamplePaths
 from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
 from .vintages import RunInfo
+
+if TYPE_CHECKING:
+    from .engine import ForecastResult
 
 log = logging.getLogger(__name__)
 
@@ -269,8 +273,8 @@ def _scenario_crossovers(paths: SamplePaths | None, scenarios: pd.DataFrame) -> 
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", *CROSSOVER_COLUMNS])
 
 
-def _frames(  # type: ignore[no-untyped-def]
-    run_id: str, result, crossovers: pd.DataFrame, history: pd.DataFrame, scenarios: pd.DataFrame
+def _frames(
+    run_id: str, result: ForecastResult, crossovers: pd.DataFrame, history: pd.DataFrame, scenarios: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
     """The rows of every per-run table for one run (``crossovers`` has a scenario column)."""
     forecasts = result.forecasts[FORECAST_COLUMNS].assign(run_id=run_id)

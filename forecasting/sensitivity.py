@@ -10,6 +10,7 @@ quarter after the last forecast quarter, so a P50 beyond the horizon is still a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -179,7 +180,7 @@ def tornado(
 
 
 def _bisect(
-    f, a: float, fa: float, b: float, fb: float, target: float, tol: float, max_iter: int = 50
+    f: Callable[[float], float], a: float, fa: float, b: float, fb: float, target: float, tol: float, max_iter: int = 50
 ) -> tuple[float, float, int]:
     """Bisection on a bracket with (fa - target) and (fb - target) of opposite signs or zero."""
     best, fbest = (a, fa) if abs(fa - target) <= abs(fb - target) else (b, fb)

@@ -156,20 +156,26 @@ class Session:
         """Row count and an order-independent content hash per table, for change detection."""
         out: dict[str, str] = {}
         for table in TABLES:
-            row = self._con.execute(
+            count, digest = self._one(
                 f"select count(*), coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') from {table} t"
-            ).fetchone()
-            out[table] = f"{row[0]}:{row[1]}"
+            )
+            out[table] = f"{count}:{digest}"
         return out
 
     def schema_version(self) -> int:
         """Highest applied migration, 0 for a file without a schema_version table."""
-        exists = self._con.execute(
-            "select count(*) from information_schema.tables where table_name = 'schema_version'"
-        ).fetchone()[0]
+        (exists,) = self._one("select count(*) from information_schema.tables where table_name = 'schema_version'")
         if not exists:
             return 0
-        return int(self._con.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0])
+        (version,) = self._one("select coalesce(max(version), 0) from schema_version")
+        return int(version)
+
+    def _one(self, sql: str) -> tuple[Any, ...]:
+        """The single row an aggregate query returns (fixed SQL of this module only)."""
+        row = self._con.execute(sql).fetchone()
+        if row is None:
+            raise ForecastingError(f"the database returned no row for: {sql}")
+        return row
 
 
 def latest_schema_version() -> int:

@@ -9,10 +9,10 @@ database or the refresh lock is busy).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 class _Group(TyperGroup):
     """Turns the package's own errors into a message and an exit code, without a traceback."""
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:  # click's Context, which typer re-exports or vendors by version
         try:
             return super().invoke(ctx)
         except ForecastingError as exc:
@@ -115,18 +115,28 @@ def _root(
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
 
 
+class Advance(Protocol):
+    """A progress callback: ``done`` items so far, and the total once it is known."""
+
+    def __call__(self, done: int, total: int | None = None) -> None: ...
+
+
+def _quiet(done: int, total: int | None = None) -> None:
+    """The progress callback off a terminal: logs say what happens instead."""
+
+
 @contextmanager
-def progress_bar(description: str, total: int | None = None) -> Iterator[Callable[[int, int | None], None]]:
-    """A rich progress bar on a terminal (nothing otherwise); yields a ``(done, total=None)`` callback."""
+def progress_bar(description: str, total: int | None = None) -> Iterator[Advance]:
+    """A rich progress bar on a terminal (nothing otherwise); yields an :class:`Advance` callback."""
     if not console.is_terminal:
-        yield lambda done, total=None: None
+        yield _quiet
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(description, total=total)
 
         def advance(done: int, total: int | None = None) -> None:
-            bar.update(task, completed=done, **({"total": total} if total is not None else {}))
+            bar.update(task, completed=done, total=total)  # rich keeps the total when given None
 
         yield advance
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from ..executors import Executor
+    from ..dask_executor import DaskExecutor
 
 from .app import (
     DbOption,
@@ -54,7 +54,7 @@ RestatementOption = Annotated[
 ]
 
 
-def _executor(executor: str, scheduler: str | None) -> Executor | None:
+def _executor(executor: str, scheduler: str | None) -> DaskExecutor | None:
     """The executor ``--executor``/``--scheduler`` ask for (``None``: the engine's local pool)."""
     if executor not in ("local", "dask"):
         raise ValueError(f"--executor must be local or dask, got '{executor}'")
