@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.engine import forecast
+from forecasting.engine import ForecastOptions, forecast
 from forecasting.executors import SerialExecutor
 from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, YHAT
 from forecasting.models import MODELS, get_model
@@ -41,8 +41,9 @@ def test_trend_models_recover_a_known_growth_rate(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_model_through_the_engine_gives_the_published_frame_reproducibly(name: str) -> None:
     hist = make_series(20, seed=1, season=0.1, unique_id="s")
-    first = forecast(hist, 6, freq="Q", models=[name], n_paths=50, seed=9, executor=SerialExecutor())
-    again = forecast(hist, 6, freq="Q", models=[name], n_paths=50, seed=9, executor=SerialExecutor())
+    options = ForecastOptions(freq="Q", models=[name], n_paths=50, seed=9)
+    first = forecast(hist, 6, options, executor=SerialExecutor())
+    again = forecast(hist, 6, options, executor=SerialExecutor())
     fc = first.forecasts
     assert list(fc.columns) == FORECAST_COLUMNS
     assert len(fc) == 6 and fc[MODEL].eq(name).all()
