@@ -40,12 +40,13 @@ from forecasting.engine.backtest import (
     fit_series,
     score_candidate,
 )
+
+# Not the function calibrate: it would shadow its module, forecasting.engine.calibrate.
 from forecasting.engine.calibrate import (
     KNOTS,
     MIN_POOL,
     P_GRID,
     CalibratedForecast,
-    calibrate,
     calibrate_choices,
     interval_deviations,
 )
@@ -296,9 +297,9 @@ __all__ = [
     "BACKTEST_COLUMNS", "CORE", "CORE_YEARLY", "DEFAULT_OPTIONS", "EVERY_MODEL_FAILED", "KNOTS", "LOG_MARGIN",
     "MAX_COMBO", "MIN_OBS", "MIN_POOL", "MIN_TRAIN", "PROBE_ALPHAS", "P_GRID", "SELECT_MARGIN", "STATUS_COLUMNS",
     "Calendar", "CalibratedForecast", "Choice", "ForecastOptions", "ForecastResult", "PreparedSeries", "Scores",
-    "SeriesFit", "SeriesStatus", "SeriesTask", "UnusableSeries", "backtest_cutoffs", "calibrate",
-    "calibrate_choices", "choose_forecaster", "choose_transform", "fallback_choice", "fit_series", "forecast",
-    "forecast_file", "from_model_scale", "future_dates", "infer_freq", "interval_deviations", "joint_normals",
-    "joint_paths", "keep_nonnegative", "normalize_freq", "residual_correlation", "score_candidate", "stable_seed",
-    "theta_probe", "to_model_scale",
+    "SeriesFit", "SeriesStatus", "SeriesTask", "UnusableSeries", "backtest_cutoffs", "calibrate_choices",
+    "choose_forecaster", "choose_transform", "fallback_choice", "fit_series", "forecast", "forecast_file",
+    "from_model_scale", "future_dates", "infer_freq", "interval_deviations", "joint_normals", "joint_paths",
+    "keep_nonnegative", "normalize_freq", "residual_correlation", "score_candidate", "stable_seed", "theta_probe",
+    "to_model_scale",
 ]  # fmt: skip
