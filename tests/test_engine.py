@@ -11,6 +11,7 @@ import pytest
 
 from forecasting.engine import (
     MIN_OBS,
+    SELECT_MARGIN,
     ForecastOptions,
     SeriesFit,
     choose_forecaster,
@@ -278,3 +279,41 @@ def test_the_default_is_the_median_of_the_yearly_core_and_the_mean_of_the_season
     assert choice.name == name
     assert np.allclose(choice.mean, point)
     assert [r.model for r in rows if r.chosen] == [name]
+
+
+def _fit_with_backtest_errors(errors: dict[str, float]) -> SeriesFit:
+    """A quarterly series' fits whose backtests miss every actual by ``errors[model]`` (MASE scale 1)."""
+    actual = np.full((4, 3), 100.0)
+    return SeriesFit(
+        uid="s", transform="none", cutoffs=np.arange(20, 24), actual=actual, scales=np.ones(4), season=4,
+        final={m: PointForecast(np.full(5, 100.0 + i), np.ones(5)) for i, m in enumerate(errors)},
+        bt_mean={m: actual + e for m, e in errors.items()},
+        bt_sigma={m: np.ones((4, 3)) for m in errors},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("ratio", "expected"),
+    [
+        (0.9, "combo(ets,arima,theta)"),  # better, but by far less than the margin
+        (1 - SELECT_MARGIN + 0.05, "combo(ets,arima,theta)"),  # just short of the margin
+        (1 - SELECT_MARGIN - 0.05, "naive"),  # just past it
+        (0.05, "naive"),  # clearly better
+    ],
+)
+def test_a_candidate_replaces_the_core_combination_only_when_it_beats_it_by_the_selection_margin(
+    ratio: float, expected: str
+) -> None:
+    # The core members all miss by 10, so the core combination's backtest MASE is 10; naive's is 10 * ratio,
+    # and the combinations of naive with the best others land in between.
+    fit = _fit_with_backtest_errors({"naive": 10.0 * ratio, "ets": 10.0, "arima": 10.0, "theta": 10.0})
+    choice, rows = choose_forecaster(fit)
+    mase = {r.model: r.mase for r in rows}
+    assert mase["combo(ets,arima,theta)"] == pytest.approx(10.0) and mase["naive"] == pytest.approx(10.0 * ratio)
+    assert min(mase, key=mase.__getitem__) == "naive"  # naive always has the lowest backtest MASE
+    assert choice.name == expected
+    assert [r.model for r in rows if r.chosen] == [expected]
+    if expected == "naive":
+        np.testing.assert_array_equal(choice.mean, fit.final["naive"].mean)
+    else:
+        np.testing.assert_allclose(choice.mean, np.mean([fit.final[m].mean for m in ("ets", "arima", "theta")], axis=0))
