@@ -90,7 +90,7 @@ STATUS_COLUMNS = [UID, "status", MODEL, "message"]
 
 @dataclass(frozen=True)
 class ForecastOptions:
-    """The knobs of a :func:`forecast` run; the defaults are the CLI's.
+    """The tuning knobs of a :func:`forecast` run, with its defaults.
 
     Attributes:
         freq: 'Y', 'Q' or 'M' (or a pandas alias); inferred from the dates when None.
@@ -162,18 +162,18 @@ class _Run:
             self.done += 1
         return to_fit
 
-    def settle_fit(self, fit: SeriesFit, p: PreparedSeries) -> None:
+    def settle_fit(self, fit: SeriesFit, prepared: PreparedSeries) -> None:
         """Choose a series' forecaster from its fits (the naive fallback when every model failed)."""
         if not fit.final:
-            self.choices[fit.uid], msg = fallback_choice(p.y, self.horizon)
+            self.choices[fit.uid], msg = fallback_choice(prepared.y, self.horizon)
             message = f"{EVERY_MODEL_FAILED} ({fit.failures}); {msg}"
             self.status[fit.uid] = SeriesStatus("fallback", self.choices[fit.uid].name, message)
         else:
             self.choices[fit.uid], series_scores = choose_forecaster(fit)
             self.scores.extend(series_scores)
-            notes = [p.message] + [f"{m} skipped: {why}" for m, why in fit.failures.items()]
+            notes = [prepared.message] + [f"{m} skipped: {why}" for m, why in fit.failures.items()]
             message = "; ".join(n for n in notes if n)
-            self.status[fit.uid] = SeriesStatus(p.status, self.choices[fit.uid].name, message)
+            self.status[fit.uid] = SeriesStatus(prepared.status, self.choices[fit.uid].name, message)
         self.done += 1
 
     def status_frame(self) -> pd.DataFrame:
@@ -200,6 +200,9 @@ def forecast(
         groups: unique_id -> group key; series of one group get jointly drawn paths.
         executor: where the per-series fits run (default a :class:`LocalExecutor`).
         progress: called with the cumulative number of series finished.
+
+    Raises ``ValueError`` on bad arguments, an unknown model, or a history frame without rows, with bad
+    columns or duplicate dates, or of an unsupported frequency.
     """
     names = _check_arguments(horizon, options)
     calendar, series = prepare_history(history, options.freq)
