@@ -26,7 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecasting.engine import forecast  # noqa: E402
+from forecasting.engine import ForecastOptions, forecast  # noqa: E402
 from forecasting.executors import LocalExecutor  # noqa: E402
 from forecasting.metrics import interval_score, mase_scale  # noqa: E402
 
@@ -78,10 +78,10 @@ def run_engine(
 ) -> tuple[pd.DataFrame, float]:
     """The engine's automatic choice with its calibrated intervals."""
     t0 = time.perf_counter()
-    res = forecast(
-        train, h, freq=SETS[kind][1], models=models, backtest_origins=origins, backtest_horizon=h,
-        n_paths=10, executor=LocalExecutor(workers=2),
-    )  # fmt: skip
+    options = ForecastOptions(
+        freq=SETS[kind][1], models=models, backtest_origins=origins, backtest_horizon=h, n_paths=10
+    )
+    res = forecast(train, h, options, executor=LocalExecutor(workers=2))
     secs = time.perf_counter() - t0
     fc = res.forecasts.rename(
         columns={"yhat_lower_80": "lo80", "yhat_upper_80": "hi80", "yhat_lower_95": "lo95", "yhat_upper_95": "hi95"}

@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecasting.engine import SeriesFit, SeriesTask, _finish, _from_model, fit_series  # noqa: E402
+from forecasting.engine import SeriesFit, SeriesTask, fit_series, from_model_scale, keep_nonnegative  # noqa: E402
 from forecasting.executors import LocalExecutor  # noqa: E402
 from forecasting.metrics import mase, mase_scale, smape  # noqa: E402
 from forecasting.models import DEFAULT_MODELS  # noqa: E402
@@ -58,7 +58,7 @@ def core_errors(
 ) -> tuple[float, float]:
     """MASE and sMAPE of one core's point forecast on the test part (the first member present if none is)."""
     present = [m for m in members if m in fit.final] or list(fit.final)[:1]
-    point = _finish(_from_model(centre([fit.final[m].mean for m in present], axis=0), fit.transform), x)
+    point = keep_nonnegative(from_model_scale(centre([fit.final[m].mean for m in present], axis=0), fit.transform), x)
     point = point[: len(test)]
     return mase(test, point, mase_scale(x, fit.season)), smape(test, point)
 

@@ -20,7 +20,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from forecasting.dask_executor import DaskExecutor  # noqa: E402
-from forecasting.engine import forecast  # noqa: E402
+from forecasting.engine import ForecastOptions, forecast  # noqa: E402
 from forecasting.executors import LocalExecutor  # noqa: E402
 
 
@@ -40,8 +40,8 @@ def timed(history: pd.DataFrame, executor: object, models: list[str]) -> float:
     """Seconds for one engine run over every series of ``history``."""
     groups = {u: u.split("/")[0] for u in history["unique_id"].unique()}
     start = time.perf_counter()
-    forecast(history, 8, freq="Q", models=models, groups=groups, n_paths=200, seed=1, backtest_origins=2,
-             executor=executor)  # type: ignore[arg-type]  # fmt: skip
+    options = ForecastOptions(freq="Q", models=models, n_paths=200, seed=1, backtest_origins=2)
+    forecast(history, 8, options, groups=groups, executor=executor)  # type: ignore[arg-type]
     return time.perf_counter() - start
 
 

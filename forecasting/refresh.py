@@ -94,7 +94,7 @@ def refresh_lock_path(db: Path) -> Path:
 
 #: Modules whose code decides a run's numbers (the dashboard, CLI and exports do not).
 NUMERIC_SOURCES = (
-    "engine.py", "engine/*.py", "executors.py", "metrics.py", "frames.py", "refresh.py", "paths.py", "drivers.py",
+    "engine/*.py", "executors.py", "metrics.py", "frames.py", "refresh.py", "paths.py", "drivers.py",
     "scenario.py", "crossover.py", "quarters.py", "vintages.py", "models/*.py",
 )  # fmt: skip
 
@@ -385,7 +385,7 @@ def _refresh(
     models: Sequence[str] | None,
     accept_restatement: bool,
 ) -> RefreshSummary:
-    from .engine import forecast
+    from .engine import ForecastOptions, forecast
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -414,10 +414,10 @@ def _refresh(
             _pause("fit")
 
     result = forecast(
-        inputs.history, settings.horizon, freq="Q", models=models,
-        groups={u: u.rpartition("/")[0] for u in inputs.history[UID].unique()},
-        n_paths=settings.n_paths, seed=settings.seed, backtest_origins=settings.backtest_origins,
-        backtest_horizon=settings.backtest_horizon, executor=executor, progress=advance,
+        inputs.history, settings.horizon,
+        ForecastOptions(freq="Q", models=models, n_paths=settings.n_paths, seed=settings.seed,
+                        backtest_origins=settings.backtest_origins, backtest_horizon=settings.backtest_horizon),
+        groups={u: u.rpartition("/")[0] for u in inputs.history[UID].unique()}, executor=executor, progress=advance,
     )  # fmt: skip
     timings["fit"] = time.perf_counter() - t
     log.info("refresh event=fitted series=%d seconds=%.2f", total, timings["fit"])

@@ -16,7 +16,7 @@ from forecasting import vintages
 from forecasting.bootstrap import init_db
 from forecasting.cli import app
 from forecasting.dask_executor import DaskExecutor
-from forecasting.engine import forecast
+from forecasting.engine import ForecastOptions, forecast
 from forecasting.executors import LocalExecutor
 
 from .conftest import make_series, write_tiny_data
@@ -34,8 +34,8 @@ def history() -> pd.DataFrame:
 
 def _run(history: pd.DataFrame, executor: object):  # type: ignore[no-untyped-def]
     groups = {u: u.split("/")[0] for u in history["unique_id"].unique()}
-    return forecast(history, 6, freq="Q", models=["naive", "drift", "ets"], groups=groups, n_paths=40, seed=3,
-                    backtest_origins=2, executor=executor)  # type: ignore[arg-type]  # fmt: skip
+    options = ForecastOptions(freq="Q", models=["naive", "drift", "ets"], n_paths=40, seed=3, backtest_origins=2)
+    return forecast(history, 6, options, groups=groups, executor=executor)  # type: ignore[arg-type]
 
 
 def test_a_local_dask_cluster_gives_exactly_the_local_executors_results(history: pd.DataFrame) -> None:

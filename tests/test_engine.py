@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,8 +11,10 @@ import pytest
 
 from forecasting.engine import (
     MIN_OBS,
+    SELECT_MARGIN,
+    ForecastOptions,
     SeriesFit,
-    _choose,
+    choose_forecaster,
     choose_transform,
     forecast,
     forecast_file,
@@ -26,6 +29,7 @@ from forecasting.models.base import PointForecast
 from tests.conftest import make_series
 
 FAST = ("naive", "drift", "theta")
+QFAST = ForecastOptions(freq="Q", models=FAST)
 
 
 def _panel(n_series: int = 3, n: int = 28) -> pd.DataFrame:
@@ -36,7 +40,7 @@ def _panel(n_series: int = 3, n: int = 28) -> pd.DataFrame:
 
 
 def test_intervals_widen_with_the_horizon() -> None:
-    res = forecast(_panel(), 12, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=50)
+    res = forecast(_panel(), 12, replace(QFAST, n_paths=50), executor=SerialExecutor())
     for _, g in res.forecasts.groupby(UID):
         w95 = (g[HI95] - g[LO95]).to_numpy()
         w80 = (g[HI80] - g[LO80]).to_numpy()
@@ -46,7 +50,7 @@ def test_intervals_widen_with_the_horizon() -> None:
 
 
 def test_sample_path_quantiles_agree_with_the_reported_intervals() -> None:
-    res = forecast(_panel(2), 8, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=4000, seed=1)
+    res = forecast(_panel(2), 8, replace(QFAST, n_paths=4000, seed=1), executor=SerialExecutor())
     for uid, g in res.forecasts.groupby(UID):
         paths = res.paths[uid]
         assert paths.shape == (4000, 8)
@@ -68,8 +72,8 @@ def _correlated_pair(rho: float, n: int = 40, seed: int = 5) -> pd.DataFrame:
 
 def test_a_series_pair_simulated_with_a_known_correlation_keeps_it_in_joint_paths() -> None:
     hist = _correlated_pair(0.8)
-    joint = forecast(hist, 6, freq="Q", models=FAST, groups={"a": "g", "b": "g"}, n_paths=3000, seed=2)
-    alone = forecast(hist, 6, freq="Q", models=FAST, n_paths=3000, seed=2)
+    joint = forecast(hist, 6, replace(QFAST, n_paths=3000, seed=2), groups={"a": "g", "b": "g"})
+    alone = forecast(hist, 6, replace(QFAST, n_paths=3000, seed=2))
     for k in (0, 5):
         r_joint = np.corrcoef(np.log(joint.paths["a"][:, k]), np.log(joint.paths["b"][:, k]))[0, 1]
         r_alone = np.corrcoef(np.log(alone.paths["a"][:, k]), np.log(alone.paths["b"][:, k]))[0, 1]
@@ -79,9 +83,9 @@ def test_a_series_pair_simulated_with_a_known_correlation_keeps_it_in_joint_path
 
 def test_paths_are_reproducible_with_a_seed_and_differ_with_another() -> None:
     hist = _correlated_pair(0.5)
-    first = forecast(hist, 4, freq="Q", models=FAST, groups={"a": "g", "b": "g"}, n_paths=100, seed=7)
-    again = forecast(hist, 4, freq="Q", models=FAST, groups={"a": "g", "b": "g"}, n_paths=100, seed=7)
-    other = forecast(hist, 4, freq="Q", models=FAST, groups={"a": "g", "b": "g"}, n_paths=100, seed=8)
+    first = forecast(hist, 4, replace(QFAST, n_paths=100, seed=7), groups={"a": "g", "b": "g"})
+    again = forecast(hist, 4, replace(QFAST, n_paths=100, seed=7), groups={"a": "g", "b": "g"})
+    other = forecast(hist, 4, replace(QFAST, n_paths=100, seed=8), groups={"a": "g", "b": "g"})
     np.testing.assert_array_equal(first.paths["a"], again.paths["a"])
     pd.testing.assert_frame_equal(first.forecasts, again.forecasts)
     assert not np.array_equal(first.paths["a"], other.paths["a"])
@@ -111,7 +115,7 @@ def test_degenerate_series_get_the_documented_fallback_with_a_warning_naming_the
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="forecasting.engine"):
-        res = forecast(_degenerate(), 5, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=20)
+        res = forecast(_degenerate(), 5, replace(QFAST, n_paths=20), executor=SerialExecutor())
     fc = res.forecasts
     assert sorted(fc[UID].unique()) == ["constant", "gaps", "good", "nan", "one", "short", "zeros"]
     assert fc.groupby(UID).size().to_dict() == dict.fromkeys(fc[UID].unique(), 5)
@@ -144,7 +148,7 @@ def test_degenerate_series_get_the_documented_fallback_with_a_warning_naming_the
 def test_a_series_of_only_missing_values_is_reported_failed_without_rows(caplog: pytest.LogCaptureFixture) -> None:
     hist = pd.concat([make_series(12, unique_id="good"), make_series(12, unique_id="empty").assign(**{Y: np.nan})])
     with caplog.at_level(logging.WARNING, logger="forecasting.engine"):
-        res = forecast(hist, 3, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=10)
+        res = forecast(hist, 3, replace(QFAST, n_paths=10), executor=SerialExecutor())
     assert res.forecasts[UID].unique().tolist() == ["good"]
     assert res.status.set_index(UID).loc["empty", ["status", "message"]].tolist() == ["failed", "no finite values"]
     assert "series empty: failed: no finite values" in caplog.text
@@ -161,7 +165,8 @@ def test_forecast_file_writes_exactly_the_published_columns(kind: str, tmp_path)
     raw = pd.concat(frames).rename(columns={UID: "series", DS: "date", Y: "value"})
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     raw.to_csv(src, index=False)
-    forecast_file(src, out, 4, "series", "date", "value", models=FAST, n_paths=10, executor=SerialExecutor())
+    options = ForecastOptions(models=FAST, n_paths=10)
+    forecast_file(src, out, 4, options, columns=("series", "date", "value"), executor=SerialExecutor())
     written = pd.read_csv(out)
     assert list(written.columns) == FORECAST_COLUMNS
     assert list(written.columns) == [
@@ -179,14 +184,14 @@ def test_forecast_file_names_a_missing_column(tmp_path) -> None:
     src = tmp_path / "in.csv"
     make_series(8).to_csv(src, index=False)
     with pytest.raises(ValueError, match=r"has no column\(s\) \['value'\]"):
-        forecast_file(src, tmp_path / "out.csv", 2, value_col="value")
+        forecast_file(src, tmp_path / "out.csv", 2, columns=("unique_id", "ds", "value"))
 
 
 def test_results_are_identical_with_the_serial_and_the_local_executor() -> None:
     hist = _panel(3, 20)
-    kw = dict(freq="Q", models=(*FAST, "ets"), groups={f"s{i}": "g" for i in range(3)}, n_paths=200, seed=4)
-    serial = forecast(hist, 6, executor=SerialExecutor(), **kw)
-    local = forecast(hist, 6, executor=LocalExecutor(workers=2), **kw)
+    options, groups = ForecastOptions("Q", (*FAST, "ets"), n_paths=200, seed=4), {f"s{i}": "g" for i in range(3)}
+    serial = forecast(hist, 6, options, groups=groups, executor=SerialExecutor())
+    local = forecast(hist, 6, options, groups=groups, executor=LocalExecutor(workers=2))
     pd.testing.assert_frame_equal(serial.forecasts, local.forecasts)
     pd.testing.assert_frame_equal(serial.backtests, local.backtests)
     pd.testing.assert_frame_equal(serial.status, local.status)
@@ -196,7 +201,7 @@ def test_results_are_identical_with_the_serial_and_the_local_executor() -> None:
 
 def test_progress_counts_every_series_once() -> None:
     seen: list[int] = []
-    forecast(_degenerate(), 2, freq="Q", models=FAST, executor=SerialExecutor(), n_paths=5, progress=seen.append)
+    forecast(_degenerate(), 2, replace(QFAST, n_paths=5), executor=SerialExecutor(), progress=seen.append)
     assert seen[-1] == 7 and seen == sorted(seen)
 
 
@@ -213,7 +218,7 @@ def test_bad_arguments_raise_value_errors_naming_them() -> None:
     with pytest.raises(ValueError, match="horizon, n_paths and backtest_origins must be >= 1"):
         forecast(hist, 0)
     with pytest.raises(ValueError, match="unknown model 'nope'"):
-        forecast(hist, 2, models=["nope"])
+        forecast(hist, 2, ForecastOptions(models=["nope"]))
 
 
 def test_stable_seed_depends_on_the_key_and_not_on_the_process() -> None:
@@ -270,7 +275,45 @@ def test_the_default_is_the_median_of_the_yearly_core_and_the_mean_of_the_season
         bt_mean={m: actual + offsets[m] for m in finals},
         bt_sigma={m: np.ones((4, 3)) for m in finals},
     )  # fmt: skip
-    choice, rows = _choose(fit)
+    choice, rows = choose_forecaster(fit)
     assert choice.name == name
     assert np.allclose(choice.mean, point)
-    assert [r[MODEL] for r in rows if r["chosen"]] == [name]
+    assert [r.model for r in rows if r.chosen] == [name]
+
+
+def _fit_with_backtest_errors(errors: dict[str, float]) -> SeriesFit:
+    """A quarterly series' fits whose backtests miss every actual by ``errors[model]`` (MASE scale 1)."""
+    actual = np.full((4, 3), 100.0)
+    return SeriesFit(
+        uid="s", transform="none", cutoffs=np.arange(20, 24), actual=actual, scales=np.ones(4), season=4,
+        final={m: PointForecast(np.full(5, 100.0 + i), np.ones(5)) for i, m in enumerate(errors)},
+        bt_mean={m: actual + e for m, e in errors.items()},
+        bt_sigma={m: np.ones((4, 3)) for m in errors},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("ratio", "expected"),
+    [
+        (0.9, "combo(ets,arima,theta)"),  # better, but by far less than the margin
+        (1 - SELECT_MARGIN + 0.05, "combo(ets,arima,theta)"),  # just short of the margin
+        (1 - SELECT_MARGIN - 0.05, "naive"),  # just past it
+        (0.05, "naive"),  # clearly better
+    ],
+)
+def test_a_candidate_replaces_the_core_combination_only_when_it_beats_it_by_the_selection_margin(
+    ratio: float, expected: str
+) -> None:
+    # The core members all miss by 10, so the core combination's backtest MASE is 10; naive's is 10 * ratio,
+    # and the combinations of naive with the best others land in between.
+    fit = _fit_with_backtest_errors({"naive": 10.0 * ratio, "ets": 10.0, "arima": 10.0, "theta": 10.0})
+    choice, rows = choose_forecaster(fit)
+    mase = {r.model: r.mase for r in rows}
+    assert mase["combo(ets,arima,theta)"] == pytest.approx(10.0) and mase["naive"] == pytest.approx(10.0 * ratio)
+    assert min(mase, key=mase.__getitem__) == "naive"  # naive always has the lowest backtest MASE
+    assert choice.name == expected
+    assert [r.model for r in rows if r.chosen] == [expected]
+    if expected == "naive":
+        np.testing.assert_array_equal(choice.mean, fit.final["naive"].mean)
+    else:
+        np.testing.assert_allclose(choice.mean, np.mean([fit.final[m].mean for m in ("ets", "arima", "theta")], axis=0))

@@ -87,11 +87,12 @@ def forecast(
 
     Writes unique_id, ds, model, yhat and the 80% and 95% bounds for each series and period.
     """
-    from ..engine import forecast_file
+    from ..engine import ForecastOptions, forecast_file
 
     n_series = _count_series(input, id_col)
     with progress_bar("fitting", n_series) as advance:
-        result = forecast_file(input, output, horizon, id_col, date_col, value_col, freq, seed=seed, progress=advance)
+        options = ForecastOptions(freq=freq, seed=seed)
+        result = forecast_file(input, output, horizon, options, columns=(id_col, date_col, value_col), progress=advance)
     fallbacks = result.status[result.status["status"] != "ok"]
     out.print(
         f"wrote {len(result.forecasts)} rows for {n_series} series to {output}"

@@ -1,0 +1,308 @@
+"""The forecast engine: backtest every model per series, choose or combine, calibrate, draw joint paths.
+
+:func:`forecast` runs five stages, one module each (see ``docs/engine.md``):
+
+1. :mod:`~forecasting.engine.prepare`: the frequency, per-series cleaning, and series too short or
+   flat for model selection set aside for a fallback;
+2. :mod:`~forecasting.engine.backtest`: per series, in parallel through an
+   :class:`~forecasting.executors.Executor`, the scale (log or raw) chosen by backtest and every model
+   fitted on the whole series and at rolling origins (:func:`fit_series`, a top-level function of
+   plain data);
+3. :mod:`~forecasting.engine.choose`: per series, score models and equal-weight combinations of the
+   best ones, keep the core combination unless a candidate beats it clearly;
+4. :mod:`~forecasting.engine.calibrate`: across series, pool standardised backtest errors per horizon
+   step into calibrated quantiles;
+5. :mod:`~forecasting.engine.simulate`: per group, joint sample paths from one set of correlated
+   normals for all its series.
+
+This module holds the orchestration (:func:`forecast`, :func:`forecast_file`) and re-exports the
+stages' public names.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import astuple, dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from forecasting.engine.backtest import (
+    BACKTEST_COLUMNS,
+    MIN_TRAIN,
+    Scores,
+    SeriesFit,
+    SeriesTask,
+    backtest_cutoffs,
+    fit_series,
+    score_candidate,
+)
+
+# Not the function calibrate: it would shadow its module, forecasting.engine.calibrate.
+from forecasting.engine.calibrate import (
+    KNOTS,
+    MIN_POOL,
+    P_GRID,
+    CalibratedForecast,
+    calibrate_choices,
+    interval_deviations,
+)
+from forecasting.engine.choose import (
+    CORE,
+    CORE_YEARLY,
+    MAX_COMBO,
+    SELECT_MARGIN,
+    Choice,
+    choose_forecaster,
+    fallback_choice,
+)
+from forecasting.engine.prepare import (
+    LOG_MARGIN,
+    MIN_OBS,
+    PROBE_ALPHAS,
+    Calendar,
+    PreparedSeries,
+    UnusableSeries,
+    choose_transform,
+    from_model_scale,
+    future_dates,
+    infer_freq,
+    keep_nonnegative,
+    normalize_freq,
+    prepare_history,
+    theta_probe,
+    to_model_scale,
+)
+from forecasting.engine.simulate import joint_normals, joint_paths, residual_correlation, stable_seed
+from forecasting.executors import Executor, LocalExecutor
+from forecasting.frames import DS, FORECAST_COLUMNS, MODEL, UID, YHAT, Y
+from forecasting.models import DEFAULT_MODELS, get_model
+
+log = logging.getLogger(__name__)
+
+#: Start of the status message of a series on which every model raised (it gets the naive fallback).
+EVERY_MODEL_FAILED = "every model failed"
+STATUS_COLUMNS = [UID, "status", MODEL, "message"]
+
+
+@dataclass(frozen=True)
+class ForecastOptions:
+    """The tuning knobs of a :func:`forecast` run, with its defaults.
+
+    Attributes:
+        freq: 'Y', 'Q' or 'M' (or a pandas alias); inferred from the dates when None.
+        models: registered model names to choose from (None: :data:`DEFAULT_MODELS`).
+        n_paths: sample paths per series.
+        seed: run seed of the sample paths (each group's draws are seeded from it and the group key).
+        backtest_origins: rolling origins per series.
+        backtest_horizon: steps scored per origin (None: the forecast horizon).
+    """
+
+    freq: str | None = None
+    models: Sequence[str] | None = None
+    n_paths: int = 1000
+    seed: int = 0
+    backtest_origins: int = 4
+    backtest_horizon: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.models is not None:  # a tuple, so that options compare and hash by value
+            object.__setattr__(self, "models", tuple(self.models))
+
+
+#: The options :func:`forecast` uses when given none.
+DEFAULT_OPTIONS = ForecastOptions()
+
+
+@dataclass(frozen=True)
+class ForecastResult:
+    """A run's output: forecasts (FORECAST_COLUMNS), backtest scores, per-series status, joint paths."""
+
+    forecasts: pd.DataFrame
+    backtests: pd.DataFrame
+    status: pd.DataFrame
+    paths: dict[str, np.ndarray]
+    future_ds: dict[str, pd.DatetimeIndex]
+
+
+class SeriesStatus(NamedTuple):
+    """How one series was forecast: 'ok', 'fallback' or 'failed', the model used and why."""
+
+    status: str
+    model: str
+    message: str
+
+
+@dataclass
+class _Run:
+    """What a run has settled so far: each series' choice, status and candidate scores."""
+
+    horizon: int
+    choices: dict[str, Choice] = field(default_factory=dict)
+    status: dict[str, SeriesStatus] = field(default_factory=dict)
+    scores: list[Scores] = field(default_factory=list)
+    done: int = 0
+
+    def settle_without_fits(self, series: Sequence[PreparedSeries | UnusableSeries]) -> list[PreparedSeries]:
+        """Settle the unusable series and those that get a fallback; return the ones to fit, in order."""
+        to_fit = []
+        for p in series:
+            if isinstance(p, UnusableSeries):
+                self.status[p.uid] = SeriesStatus("failed", "", p.message)
+            elif len(p.y) < MIN_OBS or np.ptp(p.y) == 0:
+                self.choices[p.uid], msg = fallback_choice(p.y, self.horizon)
+                message = "; ".join(m for m in (p.message, msg) if m)
+                self.status[p.uid] = SeriesStatus("fallback", self.choices[p.uid].name, message)
+            else:
+                to_fit.append(p)
+                continue
+            self.done += 1
+        return to_fit
+
+    def settle_fit(self, fit: SeriesFit, prepared: PreparedSeries) -> None:
+        """Choose a series' forecaster from its fits (the naive fallback when every model failed)."""
+        if not fit.final:
+            self.choices[fit.uid], msg = fallback_choice(prepared.y, self.horizon)
+            message = f"{EVERY_MODEL_FAILED} ({fit.failures}); {msg}"
+            self.status[fit.uid] = SeriesStatus("fallback", self.choices[fit.uid].name, message)
+        else:
+            self.choices[fit.uid], series_scores = choose_forecaster(fit)
+            self.scores.extend(series_scores)
+            notes = [prepared.message] + [f"{m} skipped: {why}" for m, why in fit.failures.items()]
+            message = "; ".join(n for n in notes if n)
+            self.status[fit.uid] = SeriesStatus(prepared.status, self.choices[fit.uid].name, message)
+        self.done += 1
+
+    def status_frame(self) -> pd.DataFrame:
+        """Every series' status (STATUS_COLUMNS), by id; logs each one that is not 'ok'."""
+        for uid, (st, _, msg) in self.status.items():
+            if st != "ok":
+                log.warning("series %s: %s: %s", uid, st, msg)
+        return pd.DataFrame([(u, *self.status[u]) for u in sorted(self.status)], columns=STATUS_COLUMNS)
+
+
+def forecast(
+    history: pd.DataFrame,
+    horizon: int,
+    options: ForecastOptions = DEFAULT_OPTIONS,
+    *,
+    groups: Mapping[str, str] | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ForecastResult:
+    """Forecast every series of a long history frame (unique_id, ds, y) ``horizon`` periods ahead.
+
+    Args:
+        options: frequency, models, paths, seed and backtest settings (see :class:`ForecastOptions`).
+        groups: unique_id -> group key; series of one group get jointly drawn paths.
+        executor: where the per-series fits run (default a :class:`LocalExecutor`).
+        progress: called with the cumulative number of series finished.
+
+    Raises ``ValueError`` on bad arguments, an unknown model, or a history frame without rows, with bad
+    columns or duplicate dates, or of an unsupported frequency.
+    """
+    names = _check_arguments(horizon, options)
+    calendar, series = prepare_history(history, options.freq)
+    run = _Run(horizon)
+    to_fit = run.settle_without_fits(series)
+    if progress and run.done:
+        progress(run.done)
+    bt_h, origins = options.backtest_horizon or horizon, options.backtest_origins
+    tasks = [
+        SeriesTask(p.uid, p.y, calendar.season, horizon, names, origins, bt_h, stable_seed(options.seed, p.uid))
+        for p in to_fit
+    ]
+    prepared = {p.uid: p for p in series if isinstance(p, PreparedSeries)}
+    for fit in (executor or LocalExecutor()).map(fit_series, tasks):
+        run.settle_fit(fit, prepared[fit.uid])
+        if progress:
+            progress(run.done)
+    calibrated = calibrate_choices(run.choices, horizon)
+    paths = joint_paths(prepared, calibrated, groups or {}, calendar, options.n_paths, options.seed)
+    future_ds = {uid: future_dates(prepared[uid].last, horizon, calendar) for uid in sorted(calibrated)}
+    forecasts = _forecast_frame(prepared, calibrated, future_ds, horizon)
+    status = run.status_frame()
+    backtests = pd.DataFrame([astuple(s) for s in run.scores], columns=BACKTEST_COLUMNS)
+    return ForecastResult(forecasts, backtests, status, paths, future_ds)
+
+
+def _check_arguments(horizon: int, options: ForecastOptions) -> tuple[str, ...]:
+    """The model names to try; ``ValueError`` on a bad horizon, option or model name."""
+    if horizon < 1 or options.n_paths < 1 or options.backtest_origins < 1:
+        raise ValueError("horizon, n_paths and backtest_origins must be >= 1")
+    names = tuple(options.models) if options.models is not None else DEFAULT_MODELS
+    for name in names:
+        get_model(name)
+    if not names:
+        raise ValueError("models must name at least one model")
+    if (options.backtest_horizon or horizon) < 1:
+        raise ValueError("backtest_horizon must be >= 1")
+    return names
+
+
+def _forecast_frame(
+    series: Mapping[str, PreparedSeries],
+    forecasts: Mapping[str, CalibratedForecast],
+    future_ds: Mapping[str, pd.DatetimeIndex],
+    horizon: int,
+) -> pd.DataFrame:
+    """The published frame (FORECAST_COLUMNS): point forecasts and bounds in original units, by id and date."""
+    uids = sorted(forecasts)
+    if not uids:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    columns: dict[str, list[np.ndarray]] = {col: [] for col in (YHAT, *KNOTS)}
+    for uid in uids:
+        c, dev, y = forecasts[uid].choice, forecasts[uid].dev, series[uid].y
+        columns[YHAT].append(keep_nonnegative(from_model_scale(c.mean, c.transform), y))
+        for col, j in KNOTS.items():
+            columns[col].append(keep_nonnegative(from_model_scale(c.mean + dev[:, j], c.transform), y))
+    frame = pd.DataFrame({
+        UID: np.repeat(uids, horizon),
+        DS: np.concatenate([future_ds[uid].to_numpy() for uid in uids]),
+        MODEL: np.repeat([forecasts[uid].choice.name for uid in uids], horizon),
+        **{col: np.concatenate(parts) for col, parts in columns.items()},
+    })  # fmt: skip
+    return frame[FORECAST_COLUMNS]
+
+
+def forecast_file(
+    input_path: str | Path,
+    output_path: str | Path,
+    horizon: int,
+    options: ForecastOptions = DEFAULT_OPTIONS,
+    *,
+    columns: tuple[str, str, str] = (UID, DS, Y),
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ForecastResult:
+    """Forecast every series of a CSV file and write FORECAST_COLUMNS rows to ``output_path``.
+
+    ``columns`` names the file's id, date and value columns.
+    """
+    raw = pd.read_csv(input_path)
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise ValueError(f"{input_path} has no column(s) {missing}; it has {list(raw.columns)}")
+    id_col, date_col, value_col = columns
+    history = raw[[id_col, date_col, value_col]].rename(columns={id_col: UID, date_col: DS, value_col: Y})
+    history[Y] = pd.to_numeric(history[Y], errors="coerce")
+    result = forecast(history, horizon, options, executor=executor, progress=progress)
+    out = result.forecasts.copy()
+    out[DS] = out[DS].dt.strftime("%Y-%m-%d")
+    out.to_csv(output_path, index=False)
+    return result
+
+
+__all__ = [
+    "BACKTEST_COLUMNS", "CORE", "CORE_YEARLY", "DEFAULT_OPTIONS", "EVERY_MODEL_FAILED", "KNOTS", "LOG_MARGIN",
+    "MAX_COMBO", "MIN_OBS", "MIN_POOL", "MIN_TRAIN", "PROBE_ALPHAS", "P_GRID", "SELECT_MARGIN", "STATUS_COLUMNS",
+    "Calendar", "CalibratedForecast", "Choice", "ForecastOptions", "ForecastResult", "PreparedSeries", "Scores",
+    "SeriesFit", "SeriesStatus", "SeriesTask", "UnusableSeries", "backtest_cutoffs", "calibrate_choices",
+    "choose_forecaster", "choose_transform", "fallback_choice", "fit_series", "forecast", "forecast_file",
+    "from_model_scale", "future_dates", "infer_freq", "interval_deviations", "joint_normals", "joint_paths",
+    "keep_nonnegative", "normalize_freq", "residual_correlation", "score_candidate", "stable_seed", "theta_probe",
+    "to_model_scale",
+]  # fmt: skip

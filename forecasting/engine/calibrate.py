@@ -1,0 +1,90 @@
+"""Stage 4, calibration: pool standardised backtest errors across series into per-step quantiles.
+
+:func:`calibrate` turns the chosen forecasters' standardised backtest errors into an empirical
+quantile function per horizon step, stored on the probability grid :data:`P_GRID`; a series' interval
+bounds are then its point forecast plus its model sd times those quantiles
+(:func:`interval_deviations`), made monotone so intervals never narrow with the horizon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from forecasting.engine.choose import Choice
+from forecasting.frames import HI80, HI95, LO80, LO95
+
+#: Standardised errors wanted per horizon step before the calibration stops widening its window.
+MIN_POOL = 150
+#: Probability grid on which calibrated quantile functions are stored (includes the interval knots).
+P_GRID = np.unique(np.concatenate([np.linspace(0.001, 0.999, 221), [0.025, 0.1, 0.5, 0.9, 0.975]]))
+#: Index in :data:`P_GRID` of the probability of each published bound.
+KNOTS = {name: int(np.searchsorted(P_GRID, p)) for name, p in [(LO95, 0.025), (LO80, 0.1), (HI80, 0.9), (HI95, 0.975)]}
+
+
+@dataclass(frozen=True)
+class CalibratedForecast:
+    """A series' chosen forecaster and its calibrated deviations, from which its bounds and paths are drawn.
+
+    ``dev`` (horizon, len(P_GRID)) holds model-scale deviations from ``choice.mean`` at each grid
+    probability.
+    """
+
+    choice: Choice
+    dev: np.ndarray
+
+
+def normal_quantiles(horizon: int) -> np.ndarray:
+    """Standard normal quantiles at :data:`P_GRID`, one row per step (horizon, len(P_GRID))."""
+    return np.tile(stats.norm.ppf(P_GRID), (horizon, 1))
+
+
+def calibrate(errors: Sequence[np.ndarray], horizon: int) -> np.ndarray:
+    """Per-step quantile functions (horizon, len(P_GRID)) of pooled standardised backtest errors.
+
+    ``errors`` holds one (origins, backtest steps) array per series, NaN where missing. Each error
+    also counts with its sign flipped, so the quantiles are symmetric and the point forecast stays
+    the centre. Step k pools the errors of steps k-w..k+w, widening w until ``MIN_POOL`` errors are
+    in; steps past the backtest horizon reuse the last one (the model sd carries the growth).
+    Falls back to standard normal quantiles when there are no errors (fewer than 10 in all).
+    """
+    steps = max((u.shape[1] for u in errors if u.size), default=0)
+    if steps == 0:
+        return normal_quantiles(horizon)
+    by_step = [np.concatenate([u[:, k] for u in errors if u.shape[1] > k]) for k in range(steps)]
+    by_step = [v[np.isfinite(v)] for v in by_step]
+    # Symmetrised: with a few hundred errors the tails of a signed pool are too noisy.
+    by_step = [np.concatenate([v, -v]) for v in by_step]
+    if sum(len(v) for v in by_step) < 10:
+        return normal_quantiles(horizon)
+    q = np.empty((steps, len(P_GRID)))
+    for k in range(steps):
+        w = 0
+        pool = by_step[k]
+        while len(pool) < MIN_POOL and w < steps:
+            w += 1
+            pool = np.concatenate(by_step[max(k - w, 0) : k + w + 1])
+        q[k] = np.quantile(pool, P_GRID)
+    return np.vstack([q, np.tile(q[-1], (max(horizon - steps, 0), 1))])[:horizon]
+
+
+def interval_deviations(sigma: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """Model-scale deviations from the point forecast, (horizon, P): bounds bracket it and widen with h."""
+    dev = sigma[:, None] * quant
+    lower, upper = P_GRID < 0.5, P_GRID > 0.5
+    dev[:, lower] = np.minimum.accumulate(np.minimum(dev[:, lower], 0.0), axis=0)
+    dev[:, upper] = np.maximum.accumulate(np.maximum(dev[:, upper], 0.0), axis=0)
+    return np.sort(dev, axis=1)
+
+
+def calibrate_choices(choices: Mapping[str, Choice], horizon: int) -> dict[str, CalibratedForecast]:
+    """Every series' calibrated forecast: pooled quantiles where it has backtest errors, normal ones if not."""
+    quant = calibrate([c.u for c in choices.values() if c.u.size], horizon)
+    normal = normal_quantiles(horizon)
+    return {
+        uid: CalibratedForecast(c, interval_deviations(c.sigma, quant if c.u.size else normal))
+        for uid, c in choices.items()
+    }

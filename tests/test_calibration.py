@@ -1,0 +1,157 @@
+"""Calibration: pooled standardised errors -> per-step quantiles, and the coverage that buys.
+
+First ``calibrate`` itself (known errors in, their quantile function out; the pooling window that widens
+until MIN_POOL errors are in), then the whole engine on simulated series whose future is known in
+distribution: its 80% and 95% intervals must cover about 80% and 95% of fresh draws of that future.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from forecasting.engine import ForecastOptions, forecast
+from forecasting.engine.calibrate import MIN_POOL, P_GRID, calibrate
+from forecasting.executors import SerialExecutor
+from forecasting.frames import DS, HI80, HI95, LO80, LO95, UID, Y
+
+# --------------------------------------------------------------------------- calibrate()
+
+
+def _laplace_quantile(p: np.ndarray, b: float) -> np.ndarray:
+    return np.where(p < 0.5, b * np.log(2 * p), -b * np.log(2 * (1 - p)))
+
+
+def test_errors_from_a_known_distribution_give_back_its_quantiles() -> None:
+    # Laplace errors (heavier-tailed than normal), 3 steps, spread over 50 series of 40 origins each.
+    rng = np.random.default_rng(0)
+    errors = [rng.laplace(0, 1.5, (40, 3)) for _ in range(50)]
+    q = calibrate(errors, 3)
+    assert q.shape == (3, len(P_GRID))
+    inner = (P_GRID >= 0.025) & (P_GRID <= 0.975)
+    for k in range(3):
+        np.testing.assert_allclose(q[k, inner], _laplace_quantile(P_GRID[inner], 1.5), rtol=0.08, atol=0.03)
+    # Symmetrised: the median is exactly 0 and the quantile function odd about it.
+    assert np.all(q[:, P_GRID == 0.5] == 0.0)
+    np.testing.assert_allclose(q, -q[:, ::-1], atol=1e-9)
+    assert np.all(np.diff(q, axis=1) >= 0)
+
+
+def test_the_quantiles_of_each_step_come_from_that_steps_errors_when_it_has_enough() -> None:
+    # Step k's errors are N(0, (k + 1)^2): with 400 of them per step, no step borrows from another.
+    rng = np.random.default_rng(1)
+    errors = [rng.normal(0, 1, (400, 3)) * np.array([1.0, 2.0, 3.0])]
+    q = calibrate(errors, 3)
+    at = {p: int(np.searchsorted(P_GRID, p)) for p in (0.1, 0.9)}
+    for k in range(3):
+        scale = (q[k, at[0.9]] - q[k, at[0.1]]) / (2 * stats.norm.ppf(0.9))
+        assert scale == pytest.approx(k + 1, rel=0.12)
+
+
+def _steps_pools(counts: list[int]) -> list[np.ndarray]:
+    """Two series' errors: ``counts[k]`` at step k, all equal to k + 1 so that a pool's values name its steps."""
+    rows = max(counts)
+    u = np.full((rows, len(counts)), np.nan)
+    for k, n in enumerate(counts):
+        u[:n, k] = k + 1
+    return [u[: rows // 2], u[rows // 2 :]]  # two "series"
+
+
+def _expected(counts: list[int], windows: list[int]) -> np.ndarray:
+    """Quantiles of the symmetrised pool of steps k-w..k+w, written out independently of the engine."""
+    rows = []
+    for k, w in enumerate(windows):
+        steps = range(max(k - w, 0), min(k + w, len(counts) - 1) + 1)
+        pool = np.concatenate([np.full(counts[j], j + 1.0) for j in steps])
+        rows.append(np.quantile(np.concatenate([pool, -pool]), P_GRID))
+    return np.array(rows)
+
+
+@pytest.mark.parametrize(
+    ("per_step", "windows"),
+    [
+        # Symmetrised, each step holds twice its errors. MIN_POOL / 2 errors make exactly MIN_POOL: enough.
+        (MIN_POOL // 2, [0, 0, 0, 0, 0]),
+        # One fewer, and each step borrows its neighbours (w = 1; the ends only have one neighbour).
+        (MIN_POOL // 2 - 1, [1, 1, 1, 1, 1]),
+        # 20 (40 symmetrised): the window widens until 150 are in, further at the ends than in the middle.
+        (20, [3, 2, 2, 2, 3]),
+    ],
+)
+def test_a_step_with_too_few_errors_widens_its_window_until_min_pool_are_in(per_step: int, windows: list[int]) -> None:
+    assert MIN_POOL == 150, "the windows of the last case are worked out for MIN_POOL = 150"
+    counts = [per_step] * 5
+    np.testing.assert_array_equal(calibrate(_steps_pools(counts), 5), _expected(counts, windows))
+
+
+def test_the_window_stops_at_all_steps_when_even_they_hold_fewer_than_min_pool() -> None:
+    counts = [10, 10, 10]
+    q = calibrate(_steps_pools(counts), 3)
+    np.testing.assert_array_equal(q, _expected(counts, [2, 2, 2]))
+    np.testing.assert_array_equal(q[0], q[2])
+
+
+def test_steps_past_the_backtest_horizon_reuse_the_last_steps_quantiles() -> None:
+    errors = [np.random.default_rng(2).normal(0, 1, (200, 3)) * np.array([1.0, 2.0, 3.0])]
+    short, long = calibrate(errors, 2), calibrate(errors, 6)
+    np.testing.assert_array_equal(long[:3], calibrate(errors, 3))
+    np.testing.assert_array_equal(long[3:], np.tile(long[2], (3, 1)))
+    np.testing.assert_array_equal(short, long[:2])
+
+
+def test_without_errors_the_quantiles_are_standard_normal() -> None:
+    normal = np.tile(stats.norm.ppf(P_GRID), (4, 1))
+    np.testing.assert_array_equal(calibrate([], 4), normal)
+    np.testing.assert_array_equal(calibrate([np.full((3, 2), np.nan)], 4), normal)
+    np.testing.assert_array_equal(calibrate([np.array([[1.0, 2.0], [np.nan, 3.0]])], 4), normal)  # < 10 in all
+
+
+# --------------------------------------------------------------------------- coverage of the engine's intervals
+
+PHI, N_SERIES, LENGTH, HORIZON, FUTURES = 0.5, 300, 40, 4, 50
+
+
+def _ar1(start: np.ndarray, shocks: np.ndarray) -> np.ndarray:
+    x, prev = np.empty_like(shocks), start
+    for t in range(shocks.shape[-1]):
+        prev = PHI * prev + shocks[..., t]
+        x[..., t] = prev
+    return x
+
+
+def _simulated(seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """AR(1) series around 100 with N(0, 1) shocks, and FUTURES independent continuations of each.
+
+    The naive model's sd grows like sqrt(h), the AR(1) error's levels off: uncalibrated Gaussian
+    intervals over-cover from the second step on, so coverage near nominal is the calibration's doing.
+    """
+    rng = np.random.default_rng(seed)
+    x = _ar1(np.zeros(N_SERIES), rng.normal(0, 1, (N_SERIES, LENGTH + 50)))[:, 50:]  # burn-in dropped
+    future = _ar1(np.repeat(x[:, -1:], FUTURES, axis=1), rng.normal(0, 1, (N_SERIES, FUTURES, HORIZON)))
+    ds = pd.date_range("2000-01-01", periods=LENGTH, freq="QS")
+    uids = [f"s{i:03d}" for i in range(N_SERIES)]
+    history = pd.DataFrame({UID: np.repeat(uids, LENGTH), DS: np.tile(ds, N_SERIES), Y: (100 + x).ravel()})
+    return history, 100 + future
+
+
+def test_calibrated_intervals_cover_the_nominal_share_of_simulated_futures(caplog: pytest.LogCaptureFixture) -> None:
+    history, future = _simulated(0)
+    options = ForecastOptions(freq="Q", models=("naive", "drift"), n_paths=10)
+    with caplog.at_level(logging.ERROR):
+        fc = forecast(history, HORIZON, options, executor=SerialExecutor()).forecasts.sort_values([UID, DS])
+
+    def covered(lo: str, hi: str) -> np.ndarray:
+        shape = (N_SERIES, 1, HORIZON)
+        inside = (future >= fc[lo].to_numpy().reshape(shape)) & (future <= fc[hi].to_numpy().reshape(shape))
+        return inside.mean(axis=(0, 1))  # per step
+
+    by_step_80, by_step_95 = covered(LO80, HI80), covered(LO95, HI95)
+    assert by_step_80.mean() == pytest.approx(0.80, abs=0.03)
+    assert by_step_95.mean() == pytest.approx(0.95, abs=0.02)
+    # Per step too: Gaussian intervals from the naive sd would cover about 0.93 and 0.99 at step 4.
+    np.testing.assert_allclose(by_step_80, 0.80, atol=0.05)
+    np.testing.assert_allclose(by_step_95, 0.95, atol=0.03)
