@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,8 @@ from ..scenario import BASELINE, Scenario
 from . import data
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Session-state key of the scenario chosen in the sidebar (shown on Overview, Sectors, Exports).
 SCENARIO_KEY = "scenario_name"
@@ -137,6 +140,18 @@ def download_export(kind: str, ctx: Context, scenario: str, *, label: str, thres
 
     st.download_button(f":material/download: {label}", data=build, file_name=file_name(kind, ctx, scenario, t),
                        mime="text/csv", key=f"dl_export_{kind}", on_click="ignore")
+
+
+def pick(widget: Callable[..., T | None], label: str, options: Sequence[T], **kwargs: Any) -> T:
+    """``widget(label, options, ...)`` (a selectbox or radio) with a value that is never ``None``.
+
+    Streamlit types these widgets as possibly empty; with at least one option and no ``index=None``
+    they always hold one, and an empty option list is a bug worth stopping on.
+    """
+    if not options:
+        raise ForecastingError(f"nothing to choose from for '{label}'")
+    choice = widget(label, options, **kwargs)
+    return options[0] if choice is None else choice
 
 
 def scenario_picker(ctx: Context, where: str = "sidebar") -> str:

@@ -45,7 +45,7 @@ with widgets.guarded():
     # --- Controls and result ---------------------------------------------------------------------------------
     left, right = st.columns([1, 1], gap="large")
     with left:
-        target = st.selectbox("Set drivers for", [ALL, *sectors],
+        target = widgets.pick(st.selectbox, "Set drivers for", [ALL, *sectors],
                               format_func=lambda s: "All sectors" if s == ALL else theme.sector_label(s),
                               key="scenario_target",
                               help="'All sectors' sets every sector; a sector's own value overrides it.")
@@ -61,7 +61,7 @@ with widgets.guarded():
     with right:
         keys = [TOTAL, *sectors]
         ahead = [k for k in keys if base.crossovers[k].state != CROSSED_IN_HISTORY]
-        focus = st.selectbox("Show", keys, index=keys.index(ahead[0]) if ahead else 0, format_func=theme.sector_label,
+        focus = widgets.pick(st.selectbox, "Show", keys, index=keys.index(ahead[0]) if ahead else 0, format_func=theme.sector_label,
                              key="scenario_focus", help="Defaults to the first market whose crossover lies ahead.")
         c, b = out.crossovers[focus], base.crossovers[focus]
         st.markdown(f"### {theme.sector_label(focus)}: {words.headline(c)}")
@@ -158,7 +158,7 @@ with widgets.guarded():
         st.caption(f"Shifts are relative to '{first}'; empty when a P50 lies beyond the horizon.")
         widgets.download(shifts, "scenario-comparison", ctx, "-vs-".join(picked), label="Download the comparison",
                          key="dl_compare", threshold=threshold)
-        cmp_sector = st.selectbox("Curves for", [TOTAL, *sectors], format_func=theme.sector_label, key="compare_sector")
+        cmp_sector = widgets.pick(st.selectbox, "Curves for", [TOTAL, *sectors], format_func=theme.sector_label, key="compare_sector")
         st.plotly_chart(charts.scenario_overlay({n: r.fans[r.fans["sector"] == cmp_sector] for n, r in results.items()},
                                                 title=f"{theme.sector_label(cmp_sector)}: P50 per scenario"),
                         key="compare_overlay")
@@ -171,7 +171,7 @@ with widgets.guarded():
 
     # --- Sensitivity -----------------------------------------------------------------------------------------
     st.subheader("Which drivers move the crossover")
-    t_sector = st.selectbox("Tornado for", [TOTAL, *sectors], format_func=theme.sector_label, key="tornado_sector")
+    t_sector = widgets.pick(st.selectbox, "Tornado for", [TOTAL, *sectors], format_func=theme.sector_label, key="tornado_sector")
     if st.toggle("Show the tornado chart for the edited scenario", key="tornado_on",
                  help="Moves each driver to the ends of its range and records the P50 crossover (16 evaluations)."):
         frame = data.tornado_frame(ctx.db_text, ctx.run_id, data.scenario_json(scn), t_sector, threshold)
@@ -186,11 +186,11 @@ with widgets.guarded():
     st.subheader("Goal seek")
     with st.form("goal_seek"):
         g1, g2, g3 = st.columns(3)
-        g_sector = g1.selectbox("Sector", [TOTAL, *sectors], format_func=theme.sector_label, key="gs_sector")
-        g_driver = g2.selectbox("Driver", [d.key for d in DRIVERS], format_func=lambda k: DRIVER_BY_KEY[k].label,
+        g_sector = widgets.pick(g1.selectbox, "Sector", [TOTAL, *sectors], format_func=theme.sector_label, key="gs_sector")
+        g_driver = widgets.pick(g2.selectbox, "Driver", [d.key for d in DRIVERS], format_func=lambda k: DRIVER_BY_KEY[k].label,
                                 key="gs_driver")
         targets = list(dict.fromkeys(out.probability["quarter"]))
-        g_target = g3.selectbox("Target P50 crossover", targets, index=len(targets) // 2,
+        g_target = widgets.pick(g3.selectbox, "Target P50 crossover", targets, index=len(targets) // 2,
                                 format_func=quarters.text, key="gs_target")
         go = st.form_submit_button("Find the driver value")
     if go:

@@ -55,7 +55,7 @@ with widgets.guarded():
 
     # --- Small multiples ------------------------------------------------------------------------------------
     st.subheader("Training and inference spend per sector")
-    columns = st.radio("Panels per row", [1, 2, 3], index=1, horizontal=True, key="sectors_cols",
+    columns = widgets.pick(st.radio, "Panels per row", [1, 2, 3], index=1, horizontal=True, key="sectors_cols",
                        help="One panel per row reads best on a narrow window.")
     st.plotly_chart(charts.small_multiples(hist, out.fans, sectors, out.crossovers, columns=columns),
                     key="sectors_multiples")
@@ -64,7 +64,7 @@ with widgets.guarded():
 
     # --- One sector in detail ------------------------------------------------------------------------------
     st.subheader("One sector in detail")
-    sector = st.selectbox("Sector", sectors, format_func=theme.sector_label, key="sectors_detail")
+    sector = widgets.pick(st.selectbox, "Sector", sectors, format_func=theme.sector_label, key="sectors_detail")
     c = out.crossovers[sector]
     st.markdown(f"#### {theme.sector_label(sector)}: {words.headline(c)}")
     sh = hist[hist["sector"] == sector]
