@@ -11,13 +11,18 @@ from forecasting.ui import widgets
 
 PAGES = "forecasting/ui/pages"
 
-st.set_page_config(page_title="Crossover: AI inference vs training spend", page_icon=":material/insights:",
-                   layout="wide", initial_sidebar_state="auto")
+st.set_page_config(
+    page_title="Crossover: AI inference vs training spend",
+    page_icon=":material/insights:",
+    layout="wide",
+    initial_sidebar_state="auto",
+)
 
 page = st.navigation(
     [
-        st.Page(f"{PAGES}/overview.py", title="Overview", icon=":material/insights:", url_path="overview",
-                default=True),
+        st.Page(
+            f"{PAGES}/overview.py", title="Overview", icon=":material/insights:", url_path="overview", default=True
+        ),
         st.Page(f"{PAGES}/sectors.py", title="Sectors", icon=":material/grid_view:", url_path="sectors"),
         st.Page(f"{PAGES}/scenarios.py", title="Scenarios", icon=":material/tune:", url_path="scenarios"),
         st.Page(f"{PAGES}/quality.py", title="Model quality", icon=":material/verified:", url_path="quality"),

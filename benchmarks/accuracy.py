@@ -68,9 +68,14 @@ def score(
         in80.extend((a >= g["lo80"].to_numpy()[: len(a)]) & (a <= g["hi80"].to_numpy()[: len(a)]))
         in95.extend((a >= lo95) & (a <= hi95))
     return {
-        "method": name, "smape": np.mean(smapes), "mase": np.mean(mases),
-        "cov80": np.mean(in80), "cov95": np.mean(in95), "msis": np.mean(msis), "sec_per_series": secs / len(tests),
-    }  # fmt: skip
+        "method": name,
+        "smape": np.mean(smapes),
+        "mase": np.mean(mases),
+        "cov80": np.mean(in80),
+        "cov95": np.mean(in95),
+        "msis": np.mean(msis),
+        "sec_per_series": secs / len(tests),
+    }
 
 
 def run_engine(
@@ -106,12 +111,19 @@ def run_statsforecast(train: pd.DataFrame, h: int, kind: str) -> dict[str, tuple
         fc = fc.reset_index()
     for n in names:
         out[n] = (
-            pd.DataFrame({
-                "unique_id": fc["unique_id"], "ds": fc["ds"], "yhat": fc[n],
-                "lo80": fc[f"{n}-lo-80"], "hi80": fc[f"{n}-hi-80"], "lo95": fc[f"{n}-lo-95"], "hi95": fc[f"{n}-hi-95"],
-            }),
+            pd.DataFrame(
+                {
+                    "unique_id": fc["unique_id"],
+                    "ds": fc["ds"],
+                    "yhat": fc[n],
+                    "lo80": fc[f"{n}-lo-80"],
+                    "hi80": fc[f"{n}-hi-80"],
+                    "lo95": fc[f"{n}-lo-95"],
+                    "hi95": fc[f"{n}-hi-95"],
+                }
+            ),
             secs / 3,
-        )  # fmt: skip
+        )
     combo = out[names[0]][0].copy()
     for col in ["yhat", "lo80", "hi80", "lo95", "hi95"]:
         combo[col] = np.mean([out[n][0][col].to_numpy() for n in names], axis=0)

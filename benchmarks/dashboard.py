@@ -91,9 +91,13 @@ def browser_timings(db: Path, repeats: int) -> tuple[list[float], list[float]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "CROSSOVER_DB": str(db)}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", APP, "--server.port", str(port),
-                             "--server.headless", "true"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", APP, "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     loads, slides = [], []
     try:
@@ -104,9 +108,17 @@ def browser_timings(db: Path, repeats: int) -> tuple[list[float], list[float]]:
             except OSError:
                 time.sleep(0.2)
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run"])
+            b = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
             browser_context = b.new_context(viewport={"width": 1280, "height": 900})  # HTTP cache kept across loads
             for _ in range(repeats):
                 pg = browser_context.new_page()
@@ -126,8 +138,12 @@ def browser_timings(db: Path, repeats: int) -> tuple[list[float], list[float]]:
                 thumb.focus()
                 t = time.perf_counter()
                 thumb.press("Home" if i % 2 == 0 else "End")
-                pg.wait_for_function("old => [...document.querySelectorAll('h3')].some(h => h.innerText.includes("
-                                     "'overt') && h.innerText !== old)", arg=before, timeout=60_000)
+                pg.wait_for_function(
+                    "old => [...document.querySelectorAll('h3')].some(h => h.innerText.includes("
+                    "'overt') && h.innerText !== old)",
+                    arg=before,
+                    timeout=60_000,
+                )
                 slides.append(time.perf_counter() - t)
             b.close()
     finally:
@@ -160,8 +176,10 @@ def main() -> None:
         print(f"overview first paint, cold caches (server) {_fmt(cold)}  budget {BUDGET_FIRST_PAINT * 1000:.0f} ms")
         print(f"overview first paint, warm caches (server) {_fmt(warm)}")
         print(f"slider change, new value (server)          {_fmt(slides)}  budget {BUDGET_SLIDER * 1000:.0f} ms")
-        print(f"ratio: cold refit / slider change = {refit / statistics.median(slides):,.0f}x; "
-              f"cold refit / cold first paint = {refit / statistics.median(cold):,.0f}x")
+        print(
+            f"ratio: cold refit / slider change = {refit / statistics.median(slides):,.0f}x; "
+            f"cold refit / cold first paint = {refit / statistics.median(cold):,.0f}x"
+        )
         if args.browser:
             loads, browser_slides = browser_timings(db, args.repeats)
             print(f"browser: overview load to headline + chart {_fmt(loads)}  first load {loads[0] * 1000:.0f} ms")

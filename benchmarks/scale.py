@@ -60,8 +60,11 @@ def main(argv: list[str] | None = None) -> int:
             history = synthetic(n)
             local = timed(history, LocalExecutor(workers=args.workers), models)
             distributed = timed(history, dask, models)
-            print(f"{n:>8} {local:>9.1f} {n / local:>9.1f} {distributed:>9.1f} {n / distributed:>9.1f} "
-                  f"{local / distributed:>11.2f}", flush=True)  # fmt: skip
+            print(
+                f"{n:>8} {local:>9.1f} {n / local:>9.1f} {distributed:>9.1f} {n / distributed:>9.1f} "
+                f"{local / distributed:>11.2f}",
+                flush=True,
+            )
     return 0
 
 

@@ -118,9 +118,7 @@ def check_threshold(threshold: float) -> float:
     return value
 
 
-def crossing_quarters(
-    paths: SamplePaths, sector: str, k: int = 1, threshold: float = 1.0
-) -> tuple[np.ndarray, float]:
+def crossing_quarters(paths: SamplePaths, sector: str, k: int = 1, threshold: float = 1.0) -> tuple[np.ndarray, float]:
     """Per path, the crossing time in quarters after ``periods[0]`` (inf if none), and the history one.
 
     The history crossing is inf unless the observed quarters alone hold a run of ``k``; then every

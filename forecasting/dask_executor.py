@@ -46,9 +46,11 @@ class DaskExecutor:
             self._client = Client(self.address)
         else:
             self._cluster = LocalCluster(
-                n_workers=self.workers, threads_per_worker=self.threads_per_worker, processes=True,
+                n_workers=self.workers,
+                threads_per_worker=self.threads_per_worker,
+                processes=True,
                 dashboard_address=None,
-            )  # fmt: skip
+            )
             self._client = Client(self._cluster)
             log.info("dask event=local_cluster workers=%d", self.workers)
         return self._client

@@ -84,8 +84,9 @@ def filename(kind: str, run_id: str, scenario: str, threshold: float = 1.0) -> s
     return stem[: 96 - len(suffix)] + suffix + ".csv"
 
 
-def write_export(db: Path, kind: str, output: Path, run_id: str = vintages.LATEST,
-                 scenario: str = BASELINE, threshold: float = 1.0) -> int:  # fmt: skip
+def write_export(
+    db: Path, kind: str, output: Path, run_id: str = vintages.LATEST, scenario: str = BASELINE, threshold: float = 1.0
+) -> int:
     """Write the table ``kind`` of a run under a saved scenario to ``output``; returns the number of data rows."""
     if kind not in KINDS:
         raise ValueError(f"unknown export kind '{kind}'; choose one of {list(KINDS)}")
@@ -132,8 +133,9 @@ def manifest(run: vintages.RunData, scenario: str, threshold: float = 1.0) -> di
     }
 
 
-def write_bundle(db: Path, directory: Path, run_id: str = vintages.LATEST,
-                 scenario: str = BASELINE, threshold: float = 1.0) -> dict[str, Path]:  # fmt: skip
+def write_bundle(
+    db: Path, directory: Path, run_id: str = vintages.LATEST, scenario: str = BASELINE, threshold: float = 1.0
+) -> dict[str, Path]:
     """Write every export of a run plus ``manifest.json`` into ``directory``; returns kind -> path.
 
     ``threshold`` applies to the crossover and sensitivity files, whose names then carry it.

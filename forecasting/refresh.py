@@ -48,8 +48,10 @@ log = logging.getLogger(__name__)
 
 #: Environment variables of the test hook that holds a refresh at a named stage (see :func:`_pause`).
 PAUSE_ENV, PAUSE_SECONDS_ENV, PAUSE_MARKER_ENV = (
-    "CROSSOVER_REFRESH_PAUSE", "CROSSOVER_REFRESH_PAUSE_SECONDS", "CROSSOVER_REFRESH_PAUSE_MARKER",
-)  # fmt: skip
+    "CROSSOVER_REFRESH_PAUSE",
+    "CROSSOVER_REFRESH_PAUSE_SECONDS",
+    "CROSSOVER_REFRESH_PAUSE_MARKER",
+)
 #: Stages at which the hook can hold a refresh.
 PAUSE_STAGES = ("fit", "publish")
 #: Restated rows listed in a refusal message.
@@ -94,9 +96,19 @@ def refresh_lock_path(db: Path) -> Path:
 
 #: Modules whose code decides a run's numbers (the dashboard, CLI and exports do not).
 NUMERIC_SOURCES = (
-    "engine/*.py", "executors.py", "metrics.py", "frames.py", "refresh.py", "paths.py", "drivers.py",
-    "scenario.py", "crossover.py", "quarters.py", "vintages.py", "models/*.py",
-)  # fmt: skip
+    "engine/*.py",
+    "executors.py",
+    "metrics.py",
+    "frames.py",
+    "refresh.py",
+    "paths.py",
+    "drivers.py",
+    "scenario.py",
+    "crossover.py",
+    "quarters.py",
+    "vintages.py",
+    "models/*.py",
+)
 
 
 @cache
@@ -145,8 +157,14 @@ def validate_input(history: pd.DataFrame) -> list[Problem]:
             problems.append(Problem(None, UID, f"sector '{sector}' has no {sorted(set(WORKLOADS) - found)} series"))
     y = history[Y].to_numpy(dtype=float)
     for i in np.flatnonzero(~np.isfinite(y) | (y < 0))[:SHOWN]:
-        problems.append(Problem(None, Y, f"{history[UID].iat[i]} at {history[DS].iat[i]:%Y-%m-%d}: value {y[i]} "
-                                "is not a finite non-negative amount"))  # fmt: skip
+        problems.append(
+            Problem(
+                None,
+                Y,
+                f"{history[UID].iat[i]} at {history[DS].iat[i]:%Y-%m-%d}: value {y[i]} "
+                "is not a finite non-negative amount",
+            )
+        )
     ds = pd.DatetimeIndex(history[DS])
     if not (ds.is_month_start & ds.month.isin([1, 4, 7, 10])).all():
         problems.append(Problem(None, DS, "periods must be quarter starts"))
@@ -216,9 +234,11 @@ def _gate(inputs: _Inputs, settings: Settings, accept_restatement: bool) -> None
     more = f"\n  ... and {len(restated) - SHOWN} more" if len(restated) > SHOWN else ""
     raise PublishRefusedError(
         f"refusing to publish: {len(restated)} past value(s) of vintage {inputs.previous.run_id} changed by more "
-        f"than {settings.restatement_threshold:.0%} or were removed:\n" + "\n".join(lines) + more
+        f"than {settings.restatement_threshold:.0%} or were removed:\n"
+        + "\n".join(lines)
+        + more
         + "\nCheck the imported data; if the restatement is intended, rerun with --accept-restatement."
-    )  # fmt: skip
+    )
 
 
 def _check_output(forecasts: pd.DataFrame, status: pd.DataFrame, horizon: int) -> None:
@@ -265,8 +285,9 @@ def _remove_stale_temporaries(db: Path) -> None:
 def _scenario_crossovers(paths: SamplePaths | None, scenarios: pd.DataFrame) -> pd.DataFrame:
     """Crossover estimates under every saved scenario but the baseline (stored on its own)."""
     frames = [
-        crossover_frame(crossover_distribution(paths_under(paths, Scenario.from_dict(json.loads(r.params_json)))))
-        .assign(scenario=r.name)
+        crossover_frame(
+            crossover_distribution(paths_under(paths, Scenario.from_dict(json.loads(r.params_json))))
+        ).assign(scenario=r.name)
         for r in scenarios.itertuples(index=False)
         if paths is not None and r.name != BASELINE
     ]
@@ -396,12 +417,22 @@ def _refresh(
     timings["snapshot"] = time.perf_counter() - started
     version = code_version()
     prev_id = inputs.previous.run_id if inputs.previous else None
-    log.info("refresh event=snapshot series=%d rows=%d fingerprint=%s previous=%s",
-             inputs.history[UID].nunique(), len(inputs.history), inputs.fingerprint[:12], prev_id)  # fmt: skip
+    log.info(
+        "refresh event=snapshot series=%d rows=%d fingerprint=%s previous=%s",
+        inputs.history[UID].nunique(),
+        len(inputs.history),
+        inputs.fingerprint[:12],
+        prev_id,
+    )
     if not force and _up_to_date(inputs, version):
         log.info("refresh event=up_to_date run=%s", prev_id)
-        return RefreshSummary(False, prev_id, prev_id, inputs.fingerprint,
-                              f"up to date: run {prev_id} was fitted on the same data, settings and code")  # fmt: skip
+        return RefreshSummary(
+            False,
+            prev_id,
+            prev_id,
+            inputs.fingerprint,
+            f"up to date: run {prev_id} was fitted on the same data, settings and code",
+        )
     _gate(inputs, settings, accept_restatement)
 
     t = time.perf_counter()
@@ -414,19 +445,28 @@ def _refresh(
             _pause("fit")
 
     result = forecast(
-        inputs.history, settings.horizon,
-        ForecastOptions(freq="Q", models=models, n_paths=settings.n_paths, seed=settings.seed,
-                        backtest_origins=settings.backtest_origins, backtest_horizon=settings.backtest_horizon),
-        groups={u: u.rpartition("/")[0] for u in inputs.history[UID].unique()}, executor=executor, progress=advance,
-    )  # fmt: skip
+        inputs.history,
+        settings.horizon,
+        ForecastOptions(
+            freq="Q",
+            models=models,
+            n_paths=settings.n_paths,
+            seed=settings.seed,
+            backtest_origins=settings.backtest_origins,
+            backtest_horizon=settings.backtest_horizon,
+        ),
+        groups={u: u.rpartition("/")[0] for u in inputs.history[UID].unique()},
+        executor=executor,
+        progress=advance,
+    )
     timings["fit"] = time.perf_counter() - t
     log.info("refresh event=fitted series=%d seconds=%.2f", total, timings["fit"])
     _check_output(result.forecasts, result.status, settings.horizon)
 
     t = time.perf_counter()
     joint = sample_paths.from_series(result.paths, result.future_ds, inputs.history)
-    cross = crossover_frame(crossover_distribution(joint)) if joint is not None else pd.DataFrame(
-        columns=CROSSOVER_COLUMNS
+    cross = (
+        crossover_frame(crossover_distribution(joint)) if joint is not None else pd.DataFrame(columns=CROSSOVER_COLUMNS)
     )
     timings["crossover"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -439,22 +479,45 @@ def _refresh(
     run_id = _new_run_id(now)
     t = time.perf_counter()
     timings["total_before_publish"] = t - started
-    run_row = pd.DataFrame([{
-        "run_id": run_id, "created_at": now.replace(tzinfo=None), "data_fingerprint": inputs.fingerprint,
-        "config_json": json.dumps(inputs.config, sort_keys=True), "code_version": version, "status": "published",
-        "seed": settings.seed, "timings_json": json.dumps({k: round(v, 3) for k, v in timings.items()}, sort_keys=True),
-        "change_report": report,
-    }])  # fmt: skip
+    run_row = pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "created_at": now.replace(tzinfo=None),
+                "data_fingerprint": inputs.fingerprint,
+                "config_json": json.dumps(inputs.config, sort_keys=True),
+                "code_version": version,
+                "status": "published",
+                "seed": settings.seed,
+                "timings_json": json.dumps({k: round(v, 3) for k, v in timings.items()}, sort_keys=True),
+                "change_report": report,
+            }
+        ]
+    )
     crossovers = pd.concat([cross.assign(scenario=BASELINE), under_scenarios], ignore_index=True)
     tables = _frames(run_id, result, crossovers, inputs.history, inputs.scenarios)
     pruned = _publish(db, run_row, tables, settings.retention)
     timings["publish"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     counts = result.status["status"].value_counts()
-    log.info("refresh event=published run=%s previous=%s pruned=%d seconds=%.2f",
-             run_id, prev_id, len(pruned), timings["total"])  # fmt: skip
+    log.info(
+        "refresh event=published run=%s previous=%s pruned=%d seconds=%.2f",
+        run_id,
+        prev_id,
+        len(pruned),
+        timings["total"],
+    )
     return RefreshSummary(
-        True, run_id, prev_id, inputs.fingerprint, f"published run {run_id}",
-        n_series=total, n_ok=int(counts.get("ok", 0)), n_fallback=int(counts.get("fallback", 0)),
-        n_failed=int(counts.get("failed", 0)), timings=timings, change_report=report, pruned=pruned,
-    )  # fmt: skip
+        True,
+        run_id,
+        prev_id,
+        inputs.fingerprint,
+        f"published run {run_id}",
+        n_series=total,
+        n_ok=int(counts.get("ok", 0)),
+        n_fallback=int(counts.get("fallback", 0)),
+        n_failed=int(counts.get("failed", 0)),
+        timings=timings,
+        change_report=report,
+        pruned=pruned,
+    )

@@ -42,6 +42,7 @@ BASELINE = "baseline"
 #: exports, refresh), so the same scenario always gives the same numbers.
 SCENARIO_SEED = 0
 
+
 def _freeze(values: Mapping[str, Mapping[str, DriverValue | float]]) -> Mapping[str, Mapping[str, DriverValue]]:
     out: dict[str, Mapping[str, DriverValue]] = {}
     for sector, entry in values.items():
@@ -273,9 +274,7 @@ def _draw_values(scenario: Scenario, sectors: tuple[str, ...], n: int, seed: int
     return out
 
 
-def apply_scenario(
-    baseline: SamplePaths, scenario: Scenario, n_draws: int | None = None, seed: int = 0
-) -> SamplePaths:
+def apply_scenario(baseline: SamplePaths, scenario: Scenario, n_draws: int | None = None, seed: int = 0) -> SamplePaths:
     """Scenario paths as a NEW baseline; ranged drivers get one draw per path (inputs never mutated).
 
     Args:

@@ -63,14 +63,23 @@ def build_scheduler(
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS}
     scheduler = BlockingScheduler(timezone=timezone, job_defaults=options)
     scheduler.add_job(
-        refresh_job, trigger, args=(Path(db), settings, models), id=JOB_ID, name="forecasting refresh",
-        replace_existing=True, **options,
-    )  # fmt: skip
+        refresh_job,
+        trigger,
+        args=(Path(db), settings, models),
+        id=JOB_ID,
+        name="forecasting refresh",
+        replace_existing=True,
+        **options,
+    )
     if run_now:
         scheduler.add_job(
-            refresh_job, "date", run_date=datetime.now(trigger.timezone), args=(Path(db), settings, models),
-            id=f"{JOB_ID}-now", name="forecasting refresh (now)",
-        )  # fmt: skip
+            refresh_job,
+            "date",
+            run_date=datetime.now(trigger.timezone),
+            args=(Path(db), settings, models),
+            id=f"{JOB_ID}-now",
+            name="forecasting refresh (now)",
+        )
     return scheduler
 
 

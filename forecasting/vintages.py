@@ -164,5 +164,3 @@ def crossover_history(db: Path) -> pd.DataFrame:
     """Stored baseline crossover estimates of every run with its creation time, oldest run first."""
     with store.reader(db) as s:
         return s.frame("ui_crossover_history")
-
-

@@ -123,13 +123,17 @@ def test_every_page_renders_with_a_single_sector(page: str, tmp_path: Path, monk
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_with_only_user_imported_data(page: str, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_page_renders_with_only_user_imported_data(
+    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "user.duckdb"
     init_db(db, write_tiny_data(tmp_path / "data", sectors=("retail",)))
     quarters = [f"{y}Q{q}" for y in range(2022, 2025) for q in range(1, 5)]
-    rows = [(p, "Retail", w, 1e6 * (1.15 if w == "inference" else 1.02) ** i)
-            for i, p in enumerate(quarters) for w in ("training", "inference")]
+    rows = [
+        (p, "Retail", w, 1e6 * (1.15 if w == "inference" else 1.02) ** i)
+        for i, p in enumerate(quarters)
+        for w in ("training", "inference")
+    ]
     upload = tmp_path / "mine.csv"
     pd.DataFrame(rows, columns=["period", "sector", "workload", "spend_usd"]).to_csv(upload, index=False)
     data.import_upload(db, "mine.csv", upload.read_bytes(), replace=True)
@@ -175,8 +179,9 @@ def test_a_busy_database_shows_the_refreshing_notice(run_db: Path, monkeypatch: 
 # --- overview -----------------------------------------------------------------------------------------------
 
 
-def test_overview_headline_is_the_total_crossover_of_the_published_run(run_db: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_overview_headline_is_the_total_crossover_of_the_published_run(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = vintages.load_run(run_db, "latest")
     expected = words.headline(crossover_distribution(run.paths)[TOTAL])
     at = app(run_db, monkeypatch)
@@ -187,7 +192,8 @@ def test_overview_headline_is_the_total_crossover_of_the_published_run(run_db: P
 
 
 def test_a_threshold_of_2_turns_the_overview_headline_into_a_reaches_2x_sentence_without_fitting(
-        run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fits: list[str] = []
     real_fit = engine.fit_series
     monkeypatch.setattr(engine, "fit_series", lambda task: fits.append(task.uid) or real_fit(task))
@@ -234,8 +240,9 @@ def test_a_new_run_shows_without_restarting_the_app(fresh_db: Path, monkeypatch:
 # --- scenarios ----------------------------------------------------------------------------------------------
 
 
-def test_a_slider_change_moves_the_headline_without_fitting_a_model(run_db: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_slider_change_moves_the_headline_without_fitting_a_model(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fits: list[str] = []
     real_fit = engine.fit_series
     monkeypatch.setattr(engine, "fit_series", lambda task: fits.append(task.uid) or real_fit(task))
@@ -278,8 +285,9 @@ def test_a_range_toggle_turns_a_driver_into_a_uniform_range(run_db: Path, monkey
     assert "The P10-P90 crossover band is" in shown and "uncertainty dominates it" in shown
 
 
-def test_save_copy_and_delete_a_scenario_from_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       run_db: Path) -> None:
+def test_save_copy_and_delete_a_scenario_from_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
     db = tmp_path / "copy.duckdb"
     db.write_bytes(run_db.read_bytes())
     at = app(db, monkeypatch, "scenarios")
@@ -306,8 +314,14 @@ def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: p
     table = next(d.value for d in at.dataframe if "baseline P50" in d.value.columns)
     sectors = vintages.load_run(run_db, "latest").paths.sectors
     assert table["sector"].tolist() == [theme.sector_label(s) for s in (TOTAL, *sectors)]
-    assert list(table.columns) == ["sector", "baseline P50", "published P50", "published shift (quarters)",
-                                   "edge_heavy P50", "edge_heavy shift (quarters)"]
+    assert list(table.columns) == [
+        "sector",
+        "baseline P50",
+        "published P50",
+        "published shift (quarters)",
+        "edge_heavy P50",
+        "edge_heavy shift (quarters)",
+    ]
 
 
 def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -333,8 +347,7 @@ def test_sector_table_has_one_row_per_sector_and_the_total(run_db: Path, monkeyp
     assert ((table["prob_by_date"] >= 0) & (table["prob_by_date"] <= 1)).all()
 
 
-def test_data_page_filters_history_by_provenance(tmp_path: Path, run_db: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_page_filters_history_by_provenance(tmp_path: Path, run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "prov.duckdb"
     db.write_bytes(run_db.read_bytes())
     upload = tmp_path / "new.csv"
@@ -412,8 +425,18 @@ def _crossover(state: str, **dates: str | None):  # type: ignore[no-untyped-def]
     # Five paths from 2029 Q2: one crosses in that quarter, one in the next, three never: 20% and 40% crossed.
     times = np.array([0.5, 1.5, np.inf, np.inf, np.inf])
     ends = pd.DatetimeIndex(["2029-06-30", "2029-09-30"])
-    return Crossover("total", state, ts.get("crossed_at"), ts.get("p10"), ts.get("p50"), ts.get("p90"), 0.4, times,
-                     pd.Timestamp("2029-04-01"), ends)
+    return Crossover(
+        "total",
+        state,
+        ts.get("crossed_at"),
+        ts.get("p10"),
+        ts.get("p50"),
+        ts.get("p90"),
+        0.4,
+        times,
+        pd.Timestamp("2029-04-01"),
+        ends,
+    )
 
 
 def test_headline_for_a_crossing_in_history() -> None:
@@ -448,14 +471,17 @@ def _at_threshold(c, threshold: float):  # type: ignore[no-untyped-def]
 def test_headlines_at_a_threshold_say_reaches_that_multiple_of_training() -> None:
     ahead = _crossover("crosses_within_horizon", p10="2025-11-01", p50="2026-05-01", p90="2026-12-01")
     assert words.headline(_at_threshold(ahead, 2.0)) == (
-        "Inference reaches 2× training in 2026 Q2 (80% range 2025 Q4 to 2026 Q4).")
+        "Inference reaches 2× training in 2026 Q2 (80% range 2025 Q4 to 2026 Q4)."
+    )
     past = _crossover("crossed_in_history", crossed_at="2025-08-10")
     assert words.headline(_at_threshold(past, 1.5)) == "Inference reached 1.5× training in 2025 Q3."
     later = _crossover("not_within_horizon", p10="2029-05-01")
     assert words.headline(_at_threshold(later, 2.25)) == (
-        "Inference reaches 2.25× training after 2029 Q3 in most paths: 40% of paths get there by then.")
+        "Inference reaches 2.25× training after 2029 Q3 in most paths: 40% of paths get there by then."
+    )
     assert words.headline(_at_threshold(_crossover("never_in_paths"), 3.0)) == (
-        "Inference does not reach 3× training by 2029 Q3 in any sample path.")
+        "Inference does not reach 3× training by 2029 Q3 in any sample path."
+    )
 
 
 def test_probability_by_a_date_counts_the_paths_crossed_by_that_date() -> None:
@@ -480,14 +506,22 @@ def test_history_from_spend_adds_a_total_of_complete_quarters() -> None:
     out = figures.history_from_spend(spend)
     total = out[out["sector"] == TOTAL]
     assert total[["training", "inference", "share"]].to_dict("list") == {
-        "training": [8.0], "inference": [4.0], "share": [1 / 3]}
+        "training": [8.0],
+        "inference": [4.0],
+        "share": [1 / 3],
+    }
     assert out[out["sector"] == "a"]["share"].tolist() == [0.25, 0.5]
 
 
 def test_annual_frame_adds_observed_quarters_to_every_path() -> None:
 
-    hist = pd.DataFrame({"unique_id": ["retail/training"] * 2 + ["retail/inference"] * 2,
-                         "ds": pd.to_datetime(["2025-01-01", "2025-04-01"] * 2), "y": [1.0, 1.0, 2.0, 2.0]})
+    hist = pd.DataFrame(
+        {
+            "unique_id": ["retail/training"] * 2 + ["retail/inference"] * 2,
+            "ds": pd.to_datetime(["2025-01-01", "2025-04-01"] * 2),
+            "y": [1.0, 1.0, 2.0, 2.0],
+        }
+    )
     periods = pd.date_range("2025-07-01", periods=2, freq="QS")
     paths = {"retail/training": [[1.0, 1.0], [3.0, 3.0]], "retail/inference": [[2.0, 2.0], [2.0, 2.0]]}
     import numpy as np
@@ -495,7 +529,11 @@ def test_annual_frame_adds_observed_quarters_to_every_path() -> None:
     b = stack({k: np.array(v) for k, v in paths.items()}, periods, hist)
     annual = figures.annual_frame(b, "retail")
     assert annual[["year", "workload", "observed", "p50"]].to_dict("list") == {
-        "year": [2025, 2025], "workload": ["training", "inference"], "observed": [False, False], "p50": [6.0, 8.0]}
+        "year": [2025, 2025],
+        "workload": ["training", "inference"],
+        "observed": [False, False],
+        "p50": [6.0, 8.0],
+    }
     assert annual["p025"].tolist()[1] == 8.0
 
 

@@ -151,9 +151,7 @@ def test_total_crosses_on_the_summed_paths_even_when_no_sector_does() -> None:
 def test_quarter_offsets_and_dates_round_trip() -> None:
     dates = pd.DatetimeIndex(["2025-10-01", "2026-01-01", "2026-02-15", "2027-04-01"])
     assert offsets(dates, START).tolist() == [-1.0, 0.0, 0.5, 5.0]
-    assert [to_date(q, START) for q in (-1.0, 0.5, 5.0)] == [
-        TS(d) for d in ("2025-10-01", "2026-02-15", "2027-04-01")
-    ]
+    assert [to_date(q, START) for q in (-1.0, 0.5, 5.0)] == [TS(d) for d in ("2025-10-01", "2026-02-15", "2027-04-01")]
     assert to_date(np.inf, START) is None
 
 

@@ -26,9 +26,10 @@ from .conftest import make_series, write_tiny_data
 def history() -> pd.DataFrame:
     parts = [
         make_series(16, seed=i, level=100.0 * (i + 1), growth=0.03 * (i + 1), noise=0.05, unique_id=f"{s}/{w}")
-        for i, (s, w) in enumerate([("healthcare", "training"), ("healthcare", "inference"), ("retail", "training"),
-                                    ("retail", "inference")])
-    ]  # fmt: skip
+        for i, (s, w) in enumerate(
+            [("healthcare", "training"), ("healthcare", "inference"), ("retail", "training"), ("retail", "inference")]
+        )
+    ]
     return pd.concat(parts, ignore_index=True)
 
 

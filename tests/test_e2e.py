@@ -32,8 +32,14 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOT_ENV = "CROSSOVER_SCREENSHOT"
 
 
@@ -67,8 +73,9 @@ def e2e_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if os.environ.get(SCREENSHOT_ENV):
         summary = run_refresh(db, Settings())
     else:
-        summary = run_refresh(db, Settings(n_paths=200, backtest_origins=2, backtest_horizon=2),
-                              models=("naive", "drift"))
+        summary = run_refresh(
+            db, Settings(n_paths=200, backtest_origins=2, backtest_horizon=2), models=("naive", "drift")
+        )
     assert summary.published, summary.message
     return db
 
@@ -81,7 +88,10 @@ def server(e2e_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     env = {**os.environ, "CROSSOVER_DB": str(e2e_db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

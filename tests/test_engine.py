@@ -170,8 +170,15 @@ def test_forecast_file_writes_exactly_the_published_columns(kind: str, tmp_path)
     written = pd.read_csv(out)
     assert list(written.columns) == FORECAST_COLUMNS
     assert list(written.columns) == [
-        "unique_id", "ds", "model", "yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95",
-    ]  # fmt: skip
+        "unique_id",
+        "ds",
+        "model",
+        "yhat",
+        "yhat_lower_80",
+        "yhat_upper_80",
+        "yhat_lower_95",
+        "yhat_upper_95",
+    ]
     assert len(written) == 8
     assert infer_freq(pd.to_datetime(raw["date"])) == code
     last = pd.Timestamp(frames[0][DS].iloc[-1])
@@ -270,11 +277,16 @@ def test_the_default_is_the_median_of_the_yearly_core_and_the_mean_of_the_season
     offsets = {"drift": -2.0, "ets": -1.0, "arima": 0.5, "theta": 1.0, "dotm": 2.0}
     actual = np.full((4, 3), 100.0)
     fit = SeriesFit(
-        uid="s", transform="none", cutoffs=np.arange(20, 24), actual=actual, scales=np.ones(4), season=season,
+        uid="s",
+        transform="none",
+        cutoffs=np.arange(20, 24),
+        actual=actual,
+        scales=np.ones(4),
+        season=season,
         final={m: PointForecast(np.full(5, v), np.ones(5)) for m, v in finals.items()},
         bt_mean={m: actual + offsets[m] for m in finals},
         bt_sigma={m: np.ones((4, 3)) for m in finals},
-    )  # fmt: skip
+    )
     choice, rows = choose_forecaster(fit)
     assert choice.name == name
     assert np.allclose(choice.mean, point)
@@ -285,11 +297,16 @@ def _fit_with_backtest_errors(errors: dict[str, float]) -> SeriesFit:
     """A quarterly series' fits whose backtests miss every actual by ``errors[model]`` (MASE scale 1)."""
     actual = np.full((4, 3), 100.0)
     return SeriesFit(
-        uid="s", transform="none", cutoffs=np.arange(20, 24), actual=actual, scales=np.ones(4), season=4,
+        uid="s",
+        transform="none",
+        cutoffs=np.arange(20, 24),
+        actual=actual,
+        scales=np.ones(4),
+        season=4,
         final={m: PointForecast(np.full(5, 100.0 + i), np.ones(5)) for i, m in enumerate(errors)},
         bt_mean={m: actual + e for m, e in errors.items()},
         bt_sigma={m: np.ones((4, 3)) for m in errors},
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(

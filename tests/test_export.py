@@ -39,23 +39,25 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_to_csv_writes_the_golden_string() -> None:
-    df = pd.DataFrame({
-        "run_id": ["r1", "r1", "r1"],
-        "label": ["=1+2\";=1+2", "@SUM(A1)", "plain, with comma"],
-        "ds": pd.to_datetime(["2025-01-01", "2025-04-01", None]),
-        "yhat_usd": [-1.5, 2.0, np.nan],
-        "n": [1, -2, 3],
-        "chosen": [True, False, True],
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "run_id": ["r1", "r1", "r1"],
+            "label": ['=1+2";=1+2', "@SUM(A1)", "plain, with comma"],
+            "ds": pd.to_datetime(["2025-01-01", "2025-04-01", None]),
+            "yhat_usd": [-1.5, 2.0, np.nan],
+            "n": [1, -2, 3],
+            "chosen": [True, False, True],
+        }
+    )
     assert export.to_csv(df) == (
         b"run_id,label,ds,yhat_usd,n,chosen\r\n"
-        b"r1,\"'=1+2\"\";=1+2\",2025-01-01,-1.5,1,true\r\n"
+        b'r1,"\'=1+2"";=1+2",2025-01-01,-1.5,1,true\r\n'
         b"r1,'@SUM(A1),2025-04-01,2.0,-2,false\r\n"
         b'r1,"plain, with comma",,,3,true\r\n'
     )
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"x\")", "+1", "-1+1", "@x", "\tx", "\rx", "\nx", "\0x"])
+@pytest.mark.parametrize("text", ['=HYPERLINK("x")', "+1", "-1+1", "@x", "\tx", "\rx", "\nx", "\0x"])
 def test_every_risky_leading_character_is_neutralised_and_reads_back_as_text(text: str) -> None:
     data = export.to_csv(pd.DataFrame({"t": [text], "v": [-3.25]})).decode()
     assert list(csv.reader(io.StringIO(data, newline=""))) == [["t", "v"], ["'" + text, "-3.25"]]
@@ -65,11 +67,14 @@ def test_headers_are_neutralised_too() -> None:
     assert export.to_csv(pd.DataFrame({"=cmd": [1]})).splitlines()[0] == b"'=cmd"
 
 
-@pytest.mark.parametrize(("run_id", "scenario", "expected"), [
-    ("20261128T124622Z-2e08fd", "baseline", "crossover_forecasts_20261128T124622Z-2e08fd_baseline.csv"),
-    ("../../etc", "a\0b c", "crossover_forecasts_etc_a-b-c.csv"),
-    ("%2e%2e%2f", "x", "crossover_forecasts_2e-2e-2f_x.csv"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("run_id", "scenario", "expected"),
+    [
+        ("20261128T124622Z-2e08fd", "baseline", "crossover_forecasts_20261128T124622Z-2e08fd_baseline.csv"),
+        ("../../etc", "a\0b c", "crossover_forecasts_etc_a-b-c.csv"),
+        ("%2e%2e%2f", "x", "crossover_forecasts_2e-2e-2f_x.csv"),
+    ],
+)
 def test_file_names_use_safe_characters_only(run_id: str, scenario: str, expected: str) -> None:
     assert export.filename("forecasts", run_id, scenario) == expected
 
@@ -100,17 +105,72 @@ def test_each_kind_is_tidy_with_run_id_scenario_and_units(published: Path) -> No
     run_id = vintages.latest_run_id(published)
     expected = {
         "history": ["run_id", "scenario", "unique_id", "sector", "workload", "ds", "spend_usd"],
-        "forecasts": ["run_id", "scenario", "unique_id", "sector", "workload", "ds", "model", "yhat_usd",
-                      "yhat_lower_80_usd", "yhat_upper_80_usd", "yhat_lower_95_usd", "yhat_upper_95_usd"],
-        "crossover": ["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90",
-                      "prob_within_horizon", "threshold"],
-        "backtests": ["run_id", "scenario", "unique_id", "model", "mase", "smape", "coverage_80", "coverage_95",
-                      "interval_score", "chosen"],
-        "scenarios": ["run_id", "scenario", "sector", "driver", "label", "unit", "kind", "value", "low", "mode",
-                      "high"],
-        "sensitivity": ["run_id", "scenario", "sector", "driver", "label", "low", "high", "p50_low", "p50_high",
-                        "shift_quarters", "censored", "threshold"],
-    }  # fmt: skip
+        "forecasts": [
+            "run_id",
+            "scenario",
+            "unique_id",
+            "sector",
+            "workload",
+            "ds",
+            "model",
+            "yhat_usd",
+            "yhat_lower_80_usd",
+            "yhat_upper_80_usd",
+            "yhat_lower_95_usd",
+            "yhat_upper_95_usd",
+        ],
+        "crossover": [
+            "run_id",
+            "scenario",
+            "sector",
+            "state",
+            "crossed_at",
+            "p10",
+            "p50",
+            "p90",
+            "prob_within_horizon",
+            "threshold",
+        ],
+        "backtests": [
+            "run_id",
+            "scenario",
+            "unique_id",
+            "model",
+            "mase",
+            "smape",
+            "coverage_80",
+            "coverage_95",
+            "interval_score",
+            "chosen",
+        ],
+        "scenarios": [
+            "run_id",
+            "scenario",
+            "sector",
+            "driver",
+            "label",
+            "unit",
+            "kind",
+            "value",
+            "low",
+            "mode",
+            "high",
+        ],
+        "sensitivity": [
+            "run_id",
+            "scenario",
+            "sector",
+            "driver",
+            "label",
+            "low",
+            "high",
+            "p50_low",
+            "p50_high",
+            "shift_quarters",
+            "censored",
+            "threshold",
+        ],
+    }
     for kind, columns in expected.items():
         df = frame(published, kind, scenario="published")
         assert list(df.columns) == columns, kind
@@ -172,8 +232,9 @@ def test_the_cli_passes_a_threshold_through(published: Path, tmp_path: Path) -> 
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == export.to_csv(frame(published, "crossover", threshold=2))
-    bad = CliRunner().invoke(app, ["export", "history", "--threshold", "2", "--output", str(out), "--db",
-                                   str(published)])  # fmt: skip
+    bad = CliRunner().invoke(
+        app, ["export", "history", "--threshold", "2", "--output", str(out), "--db", str(published)]
+    )
     assert bad.exit_code == 2
     assert "threshold applies to the crossover, probability and sensitivity tables only" in bad.output
 
@@ -207,8 +268,22 @@ def test_a_bundle_reproduces_the_same_numbers_in_a_fresh_database(published: Pat
     fresh = tmp_path / "fresh.duckdb"
     init_db(fresh, write_tiny_data(tmp_path / "other", ("manufacturing", "other")))
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "forecasting", "refresh", "--db", str(fresh), "--from-manifest",
-                           str(written["manifest"])], env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "forecasting",
+            "refresh",
+            "--db",
+            str(fresh),
+            "--from-manifest",
+            str(written["manifest"]),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     copy = vintages.load_run(fresh, "latest")
     assert copy.info.data_fingerprint == original.info.data_fingerprint

@@ -36,10 +36,16 @@ def _case(seed: int, n_train: int = 24, h: int = 8) -> tuple[pd.DataFrame, pd.Da
     actual = y[n_train:]
     pred = actual + rng.normal(0, 4, h)
     half = rng.uniform(1, 8, h)
-    test = pd.DataFrame({
-        "unique_id": "s", "ds": np.arange(n_train, n_train + h), "y": actual,
-        MODEL: pred, f"{MODEL}-lo-80": pred - half, f"{MODEL}-hi-80": pred + half,
-    })  # fmt: skip
+    test = pd.DataFrame(
+        {
+            "unique_id": "s",
+            "ds": np.arange(n_train, n_train + h),
+            "y": actual,
+            MODEL: pred,
+            f"{MODEL}-lo-80": pred - half,
+            f"{MODEL}-hi-80": pred + half,
+        }
+    )
     return train, test
 
 
@@ -96,8 +102,9 @@ def test_coverage_matches_utilsforecast(seed: int) -> None:
 def test_coverage_counts_actuals_on_a_bound_as_inside_and_ignores_nans() -> None:
     a = np.array([1.0, 3.0, 2.0, 0.5, np.nan])
     lo, hi = np.array([1.0, 1.0, 1.0, 1.0, 1.0]), np.array([3.0, 3.0, 3.0, 3.0, 3.0])
-    frame = pd.DataFrame({"unique_id": "s", "ds": range(4), "y": a[:4], MODEL: 2.0,
-                          f"{MODEL}-lo-80": lo[:4], f"{MODEL}-hi-80": hi[:4]})  # fmt: skip
+    frame = pd.DataFrame(
+        {"unique_id": "s", "ds": range(4), "y": a[:4], MODEL: 2.0, f"{MODEL}-lo-80": lo[:4], f"{MODEL}-hi-80": hi[:4]}
+    )
     assert coverage(a, lo, hi) == _uf(uf.coverage(frame, [MODEL], 80)) == 0.75
     assert np.isnan(coverage(np.array([np.nan]), np.zeros(1), np.ones(1)))
 

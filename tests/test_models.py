@@ -93,9 +93,13 @@ _LINE = 50 + 2.0 * _T40 + np.random.default_rng(1).normal(0, 0.5, 40)
 #: ETS's damped trend starts at the slope and decays; logistic growth bends toward its capacity;
 #: dynamic Theta estimates theta (near 20 here, the trend line almost whole).
 _SLOPES = {
-    "drift": (2.0, 0.1), "arima": (2.0, 0.1), "prophet": (2.0, 0.15), "theta": (1.0, 0.1), "ets": (1.8, 0.25),
+    "drift": (2.0, 0.1),
+    "arima": (2.0, 0.1),
+    "prophet": (2.0, 0.15),
+    "theta": (1.0, 0.1),
+    "ets": (1.8, 0.25),
     "dotm": (1.9, 0.15),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", sorted(_SLOPES))

@@ -29,8 +29,12 @@ from .conftest import checksums, write_tiny_data
 
 MODELS = ["naive", "drift", "ets"]
 SETTINGS = Settings(n_paths=50, horizon=8, backtest_origins=2, backtest_horizon=2)
-ENV = {"CROSSOVER_N_PATHS": "50", "CROSSOVER_HORIZON": "8", "CROSSOVER_BACKTEST_ORIGINS": "2",
-       "CROSSOVER_BACKTEST_HORIZON": "2"}  # fmt: skip
+ENV = {
+    "CROSSOVER_N_PATHS": "50",
+    "CROSSOVER_HORIZON": "8",
+    "CROSSOVER_BACKTEST_ORIGINS": "2",
+    "CROSSOVER_BACKTEST_HORIZON": "2",
+}
 
 
 def refresh(db: Path, settings: Settings = SETTINGS, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -46,8 +50,18 @@ def rdb(tmp_path: Path) -> Path:
 
 
 def _set_spend(db: Path, period: str, sector: str, workload: str, value: float) -> None:
-    row = pd.DataFrame([{"period": pd.Timestamp(period).date(), "sector": sector, "region": "worldwide",
-                         "workload": workload, "spend_usd": value, "provenance": "user"}])  # fmt: skip
+    row = pd.DataFrame(
+        [
+            {
+                "period": pd.Timestamp(period).date(),
+                "sector": sector,
+                "region": "worldwide",
+                "workload": workload,
+                "spend_usd": value,
+                "provenance": "user",
+            }
+        ]
+    )
     with store.writer(db) as s:
         s.insert("spend_history", row, replace=True)
 
@@ -104,8 +118,14 @@ def test_retention_prunes_old_runs_and_all_their_rows_in_the_same_transaction(rd
     ids = [refresh(rdb, keep2, force=True).run_id for _ in range(3)]
     assert vintages.list_runs(rdb)["run_id"].tolist() == [ids[2], ids[1]]
     with store.reader(rdb) as s:
-        for table in ("series_status", "forecasts", "sample_paths", "backtest_metrics", "crossover_estimates",
-                      "run_history"):  # fmt: skip
+        for table in (
+            "series_status",
+            "forecasts",
+            "sample_paths",
+            "backtest_metrics",
+            "crossover_estimates",
+            "run_history",
+        ):
             assert s.frame("run_history", run_id=ids[0]).empty
             assert len(s._con.execute(f"select * from {table} where run_id = $r", {"r": ids[0]}).fetchall()) == 0
 
@@ -132,9 +152,13 @@ def test_restatements_lists_changed_and_removed_values_only() -> None:
 
 
 def test_input_without_a_sectors_inference_series_fails_validation(rdb: Path) -> None:
-    history = pd.DataFrame({"unique_id": ["a/training", "b/training", "b/inference", "nonsense"],
-                            "ds": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01", "2024-01-01"]),
-                            "y": [1.0, -2.0, 3.0, 4.0]})  # fmt: skip
+    history = pd.DataFrame(
+        {
+            "unique_id": ["a/training", "b/training", "b/inference", "nonsense"],
+            "ds": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01", "2024-01-01"]),
+            "y": [1.0, -2.0, 3.0, 4.0],
+        }
+    )
     assert [str(p) for p in validate_input(history)] == [
         "file, column 'unique_id': 'nonsense' is not a sector/workload series id",
         "file, column 'unique_id': sector 'a' has no ['inference'] series",
@@ -145,8 +169,10 @@ def test_input_without_a_sectors_inference_series_fails_validation(rdb: Path) ->
 
 def test_a_series_that_cannot_be_fitted_gets_a_fallback_and_the_run_still_publishes(rdb: Path) -> None:
     with store.writer(rdb) as s:
-        s._con.execute("delete from spend_history where sector = 'retail' and workload = 'inference' "
-                       "and period < date '2024-04-01'")  # fmt: skip
+        s._con.execute(
+            "delete from spend_history where sector = 'retail' and workload = 'inference' "
+            "and period < date '2024-04-01'"
+        )
     summary = refresh(rdb)
     assert summary.published and (summary.n_ok, summary.n_fallback) == (5, 1)
     status = vintages.load_run(rdb, "latest").status.set_index("unique_id")
@@ -218,10 +244,18 @@ def test_killing_a_refresh_at_any_stage_leaves_the_previous_vintage_intact(rdb: 
     first = refresh(rdb)
     before, digest = checksums(rdb), store.file_digest(rdb)
     marker = rdb.with_name(f"at-{stage}")
-    extra = {"HOLD_RENAME": str(marker)} if stage == "rename" else {
-        "CROSSOVER_REFRESH_PAUSE": stage, "CROSSOVER_REFRESH_PAUSE_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", _DRIVER, str(rdb)], env=_child_env(**extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    extra = (
+        {"HOLD_RENAME": str(marker)}
+        if stage == "rename"
+        else {"CROSSOVER_REFRESH_PAUSE": stage, "CROSSOVER_REFRESH_PAUSE_MARKER": str(marker)}
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _DRIVER, str(rdb)],
+        env=_child_env(**extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         _wait_for(marker, proc)
         if stage != "fit":
@@ -240,8 +274,9 @@ def test_a_second_refresh_exits_75_at_once_while_one_is_running(rdb: Path) -> No
     marker = rdb.with_name("at-fit")
     cmd = [sys.executable, "-m", "forecasting", "refresh", "--db", str(rdb), "--models", ",".join(MODELS)]
     env = _child_env(CROSSOVER_REFRESH_PAUSE="fit", CROSSOVER_REFRESH_PAUSE_MARKER=str(marker))
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+    first = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         _wait_for(marker, first)
         before = checksums(rdb)

@@ -194,9 +194,7 @@ def test_from_paths_needs_both_workloads_and_non_negative_spend() -> None:
     with pytest.raises(ValueError, match="retail/inference"):
         stack({"retail/training": np.ones((1, 2))}, periods, EMPTY_HISTORY)
     with pytest.raises(ValueError, match=">= 0"):
-        stack(
-            {"retail/training": -np.ones((1, 2)), "retail/inference": np.ones((1, 2))}, periods, EMPTY_HISTORY
-        )
+        stack({"retail/training": -np.ones((1, 2)), "retail/inference": np.ones((1, 2))}, periods, EMPTY_HISTORY)
 
 
 def test_from_paths_refuses_unknown_series_and_irregular_periods() -> None:

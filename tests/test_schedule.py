@@ -32,12 +32,15 @@ def test_a_weekly_cron_expression_fires_on_mondays_at_six_utc() -> None:
     assert trigger.get_next_fire_time(None, after) == datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize(("expression", "message"), [
-    ("0 6 * *", "must have 5 fields"),
-    ("0 6 * * MON 2026", "must have 5 fields"),
-    ("61 6 * * MON", "invalid cron expression"),
-    ("0 6 * * FUNDAY", "invalid cron expression"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("0 6 * *", "must have 5 fields"),
+        ("0 6 * * MON 2026", "must have 5 fields"),
+        ("61 6 * * MON", "invalid cron expression"),
+        ("0 6 * * FUNDAY", "invalid cron expression"),
+    ],
+)
 def test_a_bad_cron_expression_is_a_value_error(expression: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_cron(expression)
@@ -50,7 +53,9 @@ def test_the_job_runs_one_instance_at_a_time_and_coalesces_misfires(rdb: Path) -
     assert job.args == (rdb, SETTINGS, None)
     assert [j.id for j in scheduler.get_jobs()] == [JOB_ID]
     assert [j.id for j in build_scheduler(rdb, "0 6 * * MON", SETTINGS, run_now=True).get_jobs()] == [
-        JOB_ID, f"{JOB_ID}-now"]
+        JOB_ID,
+        f"{JOB_ID}-now",
+    ]
 
 
 def test_a_scheduled_run_now_publishes_a_vintage(rdb: Path) -> None:

@@ -34,12 +34,24 @@ def _refresh(db: Path, **kwargs: object) -> str:
 
 def _add_a_quarter_in_which_healthcare_inference_jumps(db: Path) -> None:
     """New data for 2025Q1, nothing restated."""
-    rows = pd.DataFrame([
-        {"period": pd.Timestamp("2025-01-01").date(), "sector": s, "region": "worldwide", "workload": w,
-         "spend_usd": v, "provenance": "user"}
-        for s, w, v in [("healthcare", "training", 1.9e9), ("healthcare", "inference", 3.0e9),
-                        ("retail", "training", 3.8e9), ("retail", "inference", 3.0e9)]
-    ])  # fmt: skip
+    rows = pd.DataFrame(
+        [
+            {
+                "period": pd.Timestamp("2025-01-01").date(),
+                "sector": s,
+                "region": "worldwide",
+                "workload": w,
+                "spend_usd": v,
+                "provenance": "user",
+            }
+            for s, w, v in [
+                ("healthcare", "training", 1.9e9),
+                ("healthcare", "inference", 3.0e9),
+                ("retail", "training", 3.8e9),
+                ("retail", "inference", 3.0e9),
+            ]
+        ]
+    )
     with store.writer(db) as s:
         s.insert("spend_history", rows)
 
@@ -58,10 +70,18 @@ def test_path_blobs_round_trip_exactly() -> None:
 
 def test_a_baseline_leaves_out_a_sector_missing_a_workload() -> None:
     periods = pd.date_range("2025-01-01", periods=2, freq="QS")
-    paths = {"healthcare/training": np.ones((3, 2)), "healthcare/inference": np.ones((3, 2)),
-             "retail/training": np.ones((3, 2))}  # fmt: skip
-    history = pd.DataFrame({"unique_id": ["healthcare/training", "healthcare/inference"],
-                            "ds": pd.to_datetime(["2024-10-01"] * 2), "y": [1.0, 2.0]})  # fmt: skip
+    paths = {
+        "healthcare/training": np.ones((3, 2)),
+        "healthcare/inference": np.ones((3, 2)),
+        "retail/training": np.ones((3, 2)),
+    }
+    history = pd.DataFrame(
+        {
+            "unique_id": ["healthcare/training", "healthcare/inference"],
+            "ds": pd.to_datetime(["2024-10-01"] * 2),
+            "y": [1.0, 2.0],
+        }
+    )
     baseline = sample_paths.from_series(paths, dict.fromkeys(paths, periods), history)
     assert baseline is not None and baseline.sectors == ("healthcare",)
     assert baseline.paths.shape == (3, 1, 2, 2)
@@ -69,11 +89,20 @@ def test_a_baseline_leaves_out_a_sector_missing_a_workload() -> None:
 
 
 def test_the_change_report_says_how_each_p50_moved() -> None:
-    before = pd.DataFrame({"sector": ["healthcare", "retail", "total"], "state": ["crosses_within_horizon"] * 3,
-                           "p50": pd.to_datetime(["2026-02-10", "2027-01-01", "2026-05-01"])})  # fmt: skip
-    after = pd.DataFrame({"sector": ["healthcare", "retail", "total"],
-                          "state": ["crosses_within_horizon", "not_within_horizon", "crosses_within_horizon"],
-                          "p50": pd.to_datetime(["2026-08-01", None, "2026-05-01"])})  # fmt: skip
+    before = pd.DataFrame(
+        {
+            "sector": ["healthcare", "retail", "total"],
+            "state": ["crosses_within_horizon"] * 3,
+            "p50": pd.to_datetime(["2026-02-10", "2027-01-01", "2026-05-01"]),
+        }
+    )
+    after = pd.DataFrame(
+        {
+            "sector": ["healthcare", "retail", "total"],
+            "state": ["crosses_within_horizon", "not_within_horizon", "crosses_within_horizon"],
+            "p50": pd.to_datetime(["2026-08-01", None, "2026-05-01"]),
+        }
+    )
     moves = p50_moves(before, after)
     assert moves["moved"].tolist() == [True, True, False]
     assert change_report(moves) == (

@@ -91,9 +91,15 @@ def refresh(
     try:
         with progress_bar("fitting") as advance:
             summary = run_refresh(
-                resolve_db(db), Settings.from_env(), force=force, executor=pool, progress=advance,
-                from_manifest=from_manifest, models=model_list(models), accept_restatement=accept_restatement,
-            )  # fmt: skip
+                resolve_db(db),
+                Settings.from_env(),
+                force=force,
+                executor=pool,
+                progress=advance,
+                from_manifest=from_manifest,
+                models=model_list(models),
+                accept_restatement=accept_restatement,
+            )
     finally:
         if pool is not None:
             pool.close()

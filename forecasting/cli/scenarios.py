@@ -110,8 +110,9 @@ def scenario_drivers() -> None:
 
 @scenario_app.command("compare")
 def scenario_compare(
-    names: Annotated[list[str], typer.Argument(help="Two or more scenario names; shifts are against the first.",
-                                               show_default=False)],
+    names: Annotated[
+        list[str], typer.Argument(help="Two or more scenario names; shifts are against the first.", show_default=False)
+    ],
     run: RunOption = "latest",
     threshold: ThresholdOption = 1.0,
     db: DbOption = None,
@@ -143,8 +144,9 @@ def scenario_compare(
 def scenario_goal_seek(
     sector: Annotated[str, typer.Argument(help="Sector id, or total.", show_default=False)],
     driver: Annotated[str, typer.Argument(help="Driver key, e.g. edge_share.", show_default=False)],
-    target: Annotated[str, typer.Argument(help="Quarter the P50 crossover should fall in, e.g. 2028Q1.",
-                                          show_default=False)],
+    target: Annotated[
+        str, typer.Argument(help="Quarter the P50 crossover should fall in, e.g. 2028Q1.", show_default=False)
+    ],
     scenario: Annotated[str, typer.Option("--scenario", help="Scenario the other drivers come from.")] = "baseline",
     run: RunOption = "latest",
     threshold: ThresholdOption = 1.0,

@@ -46,11 +46,34 @@ _WEAK = (
 #: Firms whose own figures these are; a publisher that starts with one of them is the firm itself
 #: (own release) or, with a "via"/"citing" marker, the firm's figure carried by a named outlet.
 _FIRMS = (
-    "ABI Research", "AMD", "Andreessen Horowitz", "Bain", "Bank of America", "Barclays", "Brookfield", "Citi",
-    "Deloitte", "Dell'Oro", "e.Republic", "Epoch AI", "Eurostat", "Gartner", "Goldman Sachs", "IDC", "JLL",
-    "McKinsey", "Menlo Ventures", "Meta Platforms", "Microsoft", "Morgan Stanley", "NVIDIA", "Synergy Research",
-    "TrendForce", "UBS", "US Census Bureau",
-)  # fmt: skip
+    "ABI Research",
+    "AMD",
+    "Andreessen Horowitz",
+    "Bain",
+    "Bank of America",
+    "Barclays",
+    "Brookfield",
+    "Citi",
+    "Deloitte",
+    "Dell'Oro",
+    "e.Republic",
+    "Epoch AI",
+    "Eurostat",
+    "Gartner",
+    "Goldman Sachs",
+    "IDC",
+    "JLL",
+    "McKinsey",
+    "Menlo Ventures",
+    "Meta Platforms",
+    "Microsoft",
+    "Morgan Stanley",
+    "NVIDIA",
+    "Synergy Research",
+    "TrendForce",
+    "UBS",
+    "US Census Bureau",
+)
 #: Publisher words that mark a repost or summary of someone else's release.
 _SECONDARY = ("(via", "via ", "citing", "summary", "repost", "digest", "compiling", "notes on", "(on ")
 

@@ -259,12 +259,14 @@ def _forecast_frame(
         columns[YHAT].append(keep_nonnegative(from_model_scale(c.mean, c.transform), y))
         for col, j in KNOTS.items():
             columns[col].append(keep_nonnegative(from_model_scale(c.mean + dev[:, j], c.transform), y))
-    frame = pd.DataFrame({
-        UID: np.repeat(uids, horizon),
-        DS: np.concatenate([future_ds[uid].to_numpy() for uid in uids]),
-        MODEL: np.repeat([forecasts[uid].choice.name for uid in uids], horizon),
-        **{col: np.concatenate(parts) for col, parts in columns.items()},
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            UID: np.repeat(uids, horizon),
+            DS: np.concatenate([future_ds[uid].to_numpy() for uid in uids]),
+            MODEL: np.repeat([forecasts[uid].choice.name for uid in uids], horizon),
+            **{col: np.concatenate(parts) for col, parts in columns.items()},
+        }
+    )
     return frame[FORECAST_COLUMNS]
 
 
@@ -297,12 +299,51 @@ def forecast_file(
 
 
 __all__ = [
-    "BACKTEST_COLUMNS", "CORE", "CORE_YEARLY", "DEFAULT_OPTIONS", "EVERY_MODEL_FAILED", "KNOTS", "LOG_MARGIN",
-    "MAX_COMBO", "MIN_OBS", "MIN_POOL", "MIN_TRAIN", "PROBE_ALPHAS", "P_GRID", "SELECT_MARGIN", "STATUS_COLUMNS",
-    "Calendar", "CalibratedForecast", "Choice", "ForecastOptions", "ForecastResult", "PreparedSeries", "Scores",
-    "SeriesFit", "SeriesStatus", "SeriesTask", "UnusableSeries", "backtest_cutoffs", "calibrate_choices",
-    "choose_forecaster", "choose_transform", "fallback_choice", "fit_series", "forecast", "forecast_file",
-    "from_model_scale", "future_dates", "infer_freq", "interval_deviations", "joint_normals", "joint_paths",
-    "keep_nonnegative", "normalize_freq", "residual_correlation", "score_candidate", "stable_seed", "theta_probe",
+    "BACKTEST_COLUMNS",
+    "CORE",
+    "CORE_YEARLY",
+    "DEFAULT_OPTIONS",
+    "EVERY_MODEL_FAILED",
+    "KNOTS",
+    "LOG_MARGIN",
+    "MAX_COMBO",
+    "MIN_OBS",
+    "MIN_POOL",
+    "MIN_TRAIN",
+    "PROBE_ALPHAS",
+    "P_GRID",
+    "SELECT_MARGIN",
+    "STATUS_COLUMNS",
+    "Calendar",
+    "CalibratedForecast",
+    "Choice",
+    "ForecastOptions",
+    "ForecastResult",
+    "PreparedSeries",
+    "Scores",
+    "SeriesFit",
+    "SeriesStatus",
+    "SeriesTask",
+    "UnusableSeries",
+    "backtest_cutoffs",
+    "calibrate_choices",
+    "choose_forecaster",
+    "choose_transform",
+    "fallback_choice",
+    "fit_series",
+    "forecast",
+    "forecast_file",
+    "from_model_scale",
+    "future_dates",
+    "infer_freq",
+    "interval_deviations",
+    "joint_normals",
+    "joint_paths",
+    "keep_nonnegative",
+    "normalize_freq",
+    "residual_correlation",
+    "score_candidate",
+    "stable_seed",
+    "theta_probe",
     "to_model_scale",
-]  # fmt: skip
+]

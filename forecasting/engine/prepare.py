@@ -27,10 +27,22 @@ SEASON = {"Y": 1, "Q": 4, "M": 12}
 #: Months per step of each frequency code.
 STEP_MONTHS = {"Y": 12, "Q": 3, "M": 1}
 _FREQ_ALIASES = {
-    "Y": "Y", "A": "Y", "YS": "Y", "YE": "Y", "AS": "Y", "YEARLY": "Y", "ANNUAL": "Y",
-    "Q": "Q", "QS": "Q", "QE": "Q", "QUARTERLY": "Q",
-    "M": "M", "MS": "M", "ME": "M", "MONTHLY": "M",
-}  # fmt: skip
+    "Y": "Y",
+    "A": "Y",
+    "YS": "Y",
+    "YE": "Y",
+    "AS": "Y",
+    "YEARLY": "Y",
+    "ANNUAL": "Y",
+    "Q": "Q",
+    "QS": "Q",
+    "QE": "Q",
+    "QUARTERLY": "Q",
+    "M": "M",
+    "MS": "M",
+    "ME": "M",
+    "MONTHLY": "M",
+}
 
 
 @dataclass(frozen=True)

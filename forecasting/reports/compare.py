@@ -61,9 +61,14 @@ def compare_saved(
 def goal_seek_view(view: View, sector: str, driver: str, target: str) -> GoalSeekResult:
     """The value of ``driver`` that moves ``sector``'s P50 crossover into quarter ``target`` (e.g. 2028Q1)."""
     return goal_seek(
-        view.run.require_paths(), view.scenario, sector, driver, quarters.middle(target),
-        seed=SCENARIO_SEED, threshold=view.threshold,
-    )  # fmt: skip
+        view.run.require_paths(),
+        view.scenario,
+        sector,
+        driver,
+        quarters.middle(target),
+        seed=SCENARIO_SEED,
+        threshold=view.threshold,
+    )
 
 
 def p50_moves(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -118,8 +123,14 @@ def _readings(db: Path, a: vintages.RunData, b: vintages.RunData, scenario: str)
     return before, after, after if same else crossover_table(View(b, assume_a))
 
 
-def _causes(a: vintages.RunData, b: vintages.RunData, moves: pd.DataFrame, fixed: pd.DataFrame,
-            before: pd.DataFrame, after: pd.DataFrame) -> list[str]:  # fmt: skip
+def _causes(
+    a: vintages.RunData,
+    b: vintages.RunData,
+    moves: pd.DataFrame,
+    fixed: pd.DataFrame,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+) -> list[str]:
     by_fit = p50_moves(before, fixed).set_index("sector")["moved"]
     by_assumptions = p50_moves(fixed, after).set_index("sector")["moved"]
     data = _changed_sectors(a.history, b.history, [UID, DS], Y)

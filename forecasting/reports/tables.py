@@ -24,8 +24,18 @@ from . import figures
 from .view import View
 
 #: Columns of the crossover table (every face).
-CROSSOVER_COLUMNS = ["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90",
-                     "prob_within_horizon", "threshold"]  # fmt: skip
+CROSSOVER_COLUMNS = [
+    "run_id",
+    "scenario",
+    "sector",
+    "state",
+    "crossed_at",
+    "p10",
+    "p50",
+    "p90",
+    "prob_within_horizon",
+    "threshold",
+]
 #: Columns of the probability table: the share of paths crossed by the end of each forecast quarter.
 PROBABILITY_COLUMNS = ["run_id", "scenario", "sector", "quarter", "crossed_by", "probability", "threshold"]
 _USD = {c: f"{c}_usd" for c in (YHAT, LO80, HI80, LO95, HI95)}
@@ -106,8 +116,9 @@ def probability_table(view: View) -> pd.DataFrame:
 def backtest_table(view: View) -> pd.DataFrame:
     """Backtest MASE, sMAPE, interval coverage and score per series and model; the chosen model."""
     out = _tag(view, view.run.backtests)
-    return out[["run_id", "scenario", UID, MODEL, "mase", "smape", "coverage_80", "coverage_95", "interval_score",
-                "chosen"]]  # fmt: skip
+    return out[
+        ["run_id", "scenario", UID, MODEL, "mase", "smape", "coverage_80", "coverage_95", "interval_score", "chosen"]
+    ]
 
 
 def scenario_table(view: View) -> pd.DataFrame:
@@ -116,10 +127,21 @@ def scenario_table(view: View) -> pd.DataFrame:
     entries = [(ALL, d, sc.value_for(ALL, d.key)) for d in DRIVERS]
     entries += [(s, d, sc.values[s][d.key]) for s in sc.values if s != ALL for d in DRIVERS if d.key in sc.values[s]]
     rows = [
-        {"run_id": view.run.run_id, "scenario": sc.name, "sector": sector, "driver": d.key, "label": d.label,
-         "unit": d.unit, "kind": v.kind, "value": v.centre(), "low": v.lo, "mode": v.mode, "high": v.hi}
+        {
+            "run_id": view.run.run_id,
+            "scenario": sc.name,
+            "sector": sector,
+            "driver": d.key,
+            "label": d.label,
+            "unit": d.unit,
+            "kind": v.kind,
+            "value": v.centre(),
+            "low": v.lo,
+            "mode": v.mode,
+            "high": v.hi,
+        }
         for sector, d, v in entries
-    ]  # fmt: skip
+    ]
     cols = ["run_id", "scenario", "sector", "driver", "label", "unit", "kind", "value", "low", "mode", "high"]
     return pd.DataFrame(rows, columns=cols)
 

@@ -50,9 +50,7 @@ class View:
         return View(self.run, scenario, self.threshold)
 
 
-def open_view(
-    db: Path, run_id: str = vintages.LATEST, scenario: str = BASELINE, threshold: float = 1.0
-) -> View:
+def open_view(db: Path, run_id: str = vintages.LATEST, scenario: str = BASELINE, threshold: float = 1.0) -> View:
     """Load run ``run_id`` (or the latest) and the saved scenario ``scenario`` into a :class:`View`."""
     threshold = check_threshold(threshold)
     return View(vintages.load_run(Path(db), run_id), load_scenario(Path(db), scenario), threshold)

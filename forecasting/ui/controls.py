@@ -75,22 +75,37 @@ def driver_control(scn: Scenario, target: str, d: Driver) -> DriverValue:
     tip = f"{d.help}\n\nDefault {d.default:g}: {d.reason}"
     ranged = st.session_state.get(f"{base}.range", current.is_range)
     if ranged:
-        lo, hi = st.slider(label, d.min, d.max, (current.lo, current.hi), d.step, format=_format(d),
-                           key=f"{base}.rg", help=tip)
-        value = triangular(lo, current.mode, hi) if current.kind == "triangular" and lo <= current.mode <= hi \
+        lo, hi = st.slider(
+            label, d.min, d.max, (current.lo, current.hi), d.step, format=_format(d), key=f"{base}.rg", help=tip
+        )
+        value = (
+            triangular(lo, current.mode, hi)
+            if current.kind == "triangular" and lo <= current.mode <= hi
             else uniform(lo, hi)
+        )
     else:
-        value = point(st.slider(label, d.min, d.max, current.centre(), d.step, format=_format(d),
-                                key=f"{base}.pt", help=tip))
+        value = point(
+            st.slider(label, d.min, d.max, current.centre(), d.step, format=_format(d), key=f"{base}.pt", help=tip)
+        )
     note, toggle, reset = st.columns([5, 3, 1], vertical_alignment="center")
     marks = f"default **{d.default:g}** · neutral {d.neutral:g} (no change to the model forecast)"
     if value.kind == "triangular":
         marks += f" · triangular, mode {value.mode:g}"
     note.caption(marks)
-    toggle.toggle("Range", value=current.is_range, key=f"{base}.range",
-                  help="Draw the driver per sample path from a range instead of fixing it.")
-    reset.button(":material/restart_alt:", key=f"{base}.reset", on_click=_reset, args=(target, d.key),
-                 help=f"Reset to the default, {d.default:g}.", type="tertiary")
+    toggle.toggle(
+        "Range",
+        value=current.is_range,
+        key=f"{base}.range",
+        help="Draw the driver per sample path from a range instead of fixing it.",
+    )
+    reset.button(
+        ":material/restart_alt:",
+        key=f"{base}.reset",
+        on_click=_reset,
+        args=(target, d.key),
+        help=f"Reset to the default, {d.default:g}.",
+        type="tertiary",
+    )
     return value
 
 

@@ -230,8 +230,9 @@ def import_upload(db: Path, file_name: str, content: bytes, *, replace: bool = F
     """
     suffix = Path(file_name).suffix.lower()
     if suffix.lstrip(".") not in UPLOAD_TYPES:
-        raise ValidationError([Problem(None, None, f"unsupported file type '{suffix}'; use .csv or .parquet")],
-                              what=Path(file_name).name)
+        raise ValidationError(
+            [Problem(None, None, f"unsupported file type '{suffix}'; use .csv or .parquet")], what=Path(file_name).name
+        )
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in Path(file_name).stem)[:80] or "upload"
     with tempfile.TemporaryDirectory(prefix="crossover-upload-") as tmp:
         path = Path(tmp) / f"{stem}{suffix}"

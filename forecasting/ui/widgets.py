@@ -114,8 +114,16 @@ def file_name(table: str, ctx: Context, scenario: str | None, threshold: float =
     return export.filename(table, ctx.run_id or "no-run", scenario or "none", threshold)
 
 
-def download(frame: pd.DataFrame, table: str, ctx: Context, scenario: str | None = None, *,
-             label: str = "Download CSV", key: str | None = None, threshold: float = 1.0) -> None:
+def download(
+    frame: pd.DataFrame,
+    table: str,
+    ctx: Context,
+    scenario: str | None = None,
+    *,
+    label: str = "Download CSV",
+    key: str | None = None,
+    threshold: float = 1.0,
+) -> None:
     """A CSV download of ``frame`` (``export.to_csv``), named by table, run id, scenario and threshold; no rerun."""
     st.download_button(
         f":material/download: {label}",
@@ -138,8 +146,14 @@ def download_export(kind: str, ctx: Context, scenario: str, *, label: str, thres
     def build() -> bytes:
         return export.to_csv(data.export_frame(db, ctx.stamp, kind, run_id, scenario, t))
 
-    st.download_button(f":material/download: {label}", data=build, file_name=file_name(kind, ctx, scenario, t),
-                       mime="text/csv", key=f"dl_export_{kind}", on_click="ignore")
+    st.download_button(
+        f":material/download: {label}",
+        data=build,
+        file_name=file_name(kind, ctx, scenario, t),
+        mime="text/csv",
+        key=f"dl_export_{kind}",
+        on_click="ignore",
+    )
 
 
 def pick(widget: Callable[..., T | None], label: str, options: Sequence[T], **kwargs: Any) -> T:

@@ -31,8 +31,12 @@ with widgets.guarded():
         key="data_provenance",
     )
     sectors = sorted(spend["sector"].unique(), key=lambda s: (s not in SECTORS, s))
-    sector = st.selectbox("Sector", ["(all sectors)", *sectors], format_func=lambda s: s if s.startswith("(")
-                          else theme.sector_label(s), key="data_sector")
+    sector = st.selectbox(
+        "Sector",
+        ["(all sectors)", *sectors],
+        format_func=lambda s: s if s.startswith("(") else theme.sector_label(s),
+        key="data_sector",
+    )
     shown = spend[spend["provenance"].isin(chosen)]
     if not sector.startswith("("):
         shown = shown[shown["sector"] == sector]
@@ -66,12 +70,28 @@ with widgets.guarded():
     text = st.text_input("Search publisher, title or note", key="data_search")
     view = est[est["metric"].isin(picked)] if picked else est
     if text:
-        hay = (view["publisher"].fillna("") + " " + view["title"].fillna("") + " " + view["note"].fillna(""))
+        hay = view["publisher"].fillna("") + " " + view["title"].fillna("") + " " + view["note"].fillna("")
         view = view[hay.str.contains(text, case=False, regex=False)]
     st.markdown(f"**{len(view):,}** of {len(est):,} figures shown; each links to its source.")
     st.dataframe(
-        view[["metric", "scope", "sector", "year", "period", "value", "unit", "kind", "publisher", "title",
-              "source_date", "url", "note", "estimate_id"]],
+        view[
+            [
+                "metric",
+                "scope",
+                "sector",
+                "year",
+                "period",
+                "value",
+                "unit",
+                "kind",
+                "publisher",
+                "title",
+                "source_date",
+                "url",
+                "note",
+                "estimate_id",
+            ]
+        ],
         hide_index=True,
         width="stretch",
         height=320,
@@ -92,8 +112,9 @@ with widgets.guarded():
     )
     with st.form("import_form", clear_on_submit=False):
         upload = st.file_uploader("File", type=list(data.UPLOAD_TYPES), key="import_file")
-        replace = st.checkbox("Replace shipped values that have the same quarter, sector, region and workload",
-                              key="import_replace")
+        replace = st.checkbox(
+            "Replace shipped values that have the same quarter, sector, region and workload", key="import_replace"
+        )
         submitted = st.form_submit_button("Validate and import", type="primary")
     if submitted and upload is None:
         st.warning("Choose a file first.")
@@ -101,12 +122,14 @@ with widgets.guarded():
         try:
             summary = data.import_upload(ctx.db, upload.name, upload.getvalue(), replace=replace)
         except ValidationError as exc:
-            st.error(f"**{upload.name}** was not imported: {len(exc.problems)} problem(s) found. "
-                     "Fix them and upload again; nothing was written.", icon=":material/block:")
+            st.error(
+                f"**{upload.name}** was not imported: {len(exc.problems)} problem(s) found. "
+                "Fix them and upload again; nothing was written.",
+                icon=":material/block:",
+            )
             report = data.problems_frame(exc.problems)
             st.dataframe(report, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(report)))
-            widgets.download(report, "import-problems", ctx, label="Download the validation report",
-                             key="dl_problems")
+            widgets.download(report, "import-problems", ctx, label="Download the validation report", key="dl_problems")
         else:
             st.success(
                 f"Imported **{upload.name}**: {summary.rows} rows read, {summary.inserted} new, "

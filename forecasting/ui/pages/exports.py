@@ -26,11 +26,17 @@ with widgets.guarded():
     if ctx.run_id is None:
         widgets.no_run_notice(ctx)
         st.stop()
-    st.caption(f"CSV files of the published run **`{ctx.run_id}`** under scenario **{name}** (choose another in "
-               "the sidebar); `forecasting export` writes the same files. Text cells that a spreadsheet would run "
-               "as a formula are quoted. Every chart's data can also be downloaded under the chart."
-               + ("" if threshold == 1.0 else f" The crossover and sensitivity files use the sidebar's threshold: "
-                  f"{words.rule_text(threshold)} (`forecasting export --threshold {threshold:g}`)."))
+    st.caption(
+        f"CSV files of the published run **`{ctx.run_id}`** under scenario **{name}** (choose another in "
+        "the sidebar); `forecasting export` writes the same files. Text cells that a spreadsheet would run "
+        "as a formula are quoted. Every chart's data can also be downloaded under the chart."
+        + (
+            ""
+            if threshold == 1.0
+            else f" The crossover and sensitivity files use the sidebar's threshold: "
+            f"{words.rule_text(threshold)} (`forecasting export --threshold {threshold:g}`)."
+        )
+    )
     for kind in export.KINDS:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.markdown(f"**{kind}**: {DESCRIPTIONS.get(kind, '')}")

@@ -20,8 +20,10 @@ with widgets.guarded():
         widgets.vintage_line(ctx, total_hist["ds"].max() if len(total_hist) else None, None)
         widgets.no_run_notice(ctx)
         if len(total_hist):
-            st.plotly_chart(charts.spend_fan(total_hist, figures.empty_fan(), markers=markers,
-                                             title="Total market, observed"), key="overview_history")
+            st.plotly_chart(
+                charts.spend_fan(total_hist, figures.empty_fan(), markers=markers, title="Total market, observed"),
+                key="overview_history",
+            )
         st.stop()
 
     scn, out, threshold = widgets.shown_outcome(ctx)
@@ -40,35 +42,59 @@ with widgets.guarded():
     now_share = float(total_hist["share"].iloc[-1]) if len(total_hist) else float("nan")
     m1, m2, m3, m4 = st.columns(4)
     what = "Crossover" if threshold == 1.0 else f"Reaches {words.threshold_text(threshold)} training"
-    m1.metric(what if total.crossed_at is not None else f"{what} (P50)",
-              quarters.text(total.crossed_at or total.p50))
-    m2.metric("80% range", "observed" if total.crossed_at is not None
-              else f"{quarters.text(total.p10)} – {quarters.text(total.p90)}")
+    m1.metric(what if total.crossed_at is not None else f"{what} (P50)", quarters.text(total.crossed_at or total.p50))
+    m2.metric(
+        "80% range",
+        "observed" if total.crossed_at is not None else f"{quarters.text(total.p10)} – {quarters.text(total.p90)}",
+    )
     m3.metric(f"Inference share {quarters.text(total_hist['ds'].max())}", f"{now_share:.0%}")
-    m4.metric(f"Inference share {quarters.text(last)} (P50)", f"{end_share:.0%}",
-              delta=f"{(end_share - now_share) * 100:+.0f} pts")
+    m4.metric(
+        f"Inference share {quarters.text(last)} (P50)",
+        f"{end_share:.0%}",
+        delta=f"{(end_share - now_share) * 100:+.0f} pts",
+    )
 
     v_col, l_col = st.columns([3, 2], vertical_alignment="bottom")
     view = v_col.segmented_control("View", ["Quarterly", "Annual"], default="Quarterly", key="overview_view")
-    log_y = l_col.toggle("Log scale", value=True, key="overview_log",
-                         help="Spend grows roughly exponentially; on a log scale equal growth rates look parallel.")
+    log_y = l_col.toggle(
+        "Log scale",
+        value=True,
+        key="overview_log",
+        help="Spend grows roughly exponentially; on a log scale equal growth rates look parallel.",
+    )
     if view == "Annual":
         annual = data.annual(ctx.db_text, ctx.run_id, data.scenario_json(scn), TOTAL)
-        st.plotly_chart(charts.annual_chart(annual, markers, title="Total market per calendar year", log_y=log_y),
-                        key="overview_annual")
+        st.plotly_chart(
+            charts.annual_chart(annual, markers, title="Total market per calendar year", log_y=log_y),
+            key="overview_annual",
+        )
     else:
-        st.plotly_chart(charts.spend_fan(total_hist, fan, crossover=total, markers=markers, log_y=log_y,
-                                         title="Total market per quarter: history, forecast and crossover"),
-                        key="overview_fan")
-    st.plotly_chart(charts.share_chart(total_hist, share, total, title="Inference share of total spend"),
-                    key="overview_share")
+        st.plotly_chart(
+            charts.spend_fan(
+                total_hist,
+                fan,
+                crossover=total,
+                markers=markers,
+                log_y=log_y,
+                title="Total market per quarter: history, forecast and crossover",
+            ),
+            key="overview_fan",
+        )
+    st.plotly_chart(
+        charts.share_chart(total_hist, share, total, title="Inference share of total spend"), key="overview_share"
+    )
 
     st.markdown("**Published figures on the chart** (annual; the quarterly view shows a quarter's average)")
-    st.dataframe(markers[["year", "line", "value", "kind", "publisher", "title", "source_date", "url"]],
-                 hide_index=True, width="stretch",
-                 column_config={"url": st.column_config.LinkColumn("source", display_text="open"),
-                                "value": st.column_config.NumberColumn("USD bn", format="%.3f"),
-                                "year": st.column_config.NumberColumn("year", format="%d")})
+    st.dataframe(
+        markers[["year", "line", "value", "kind", "publisher", "title", "source_date", "url"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "url": st.column_config.LinkColumn("source", display_text="open"),
+            "value": st.column_config.NumberColumn("USD bn", format="%.3f"),
+            "year": st.column_config.NumberColumn("year", format="%d"),
+        },
+    )
     c1, c2, c3 = st.columns(3)
     with c1:
         widgets.download(fan.drop(columns="sector"), "overview-fan", ctx, scn.name, label="Forecast fan data")

@@ -23,32 +23,59 @@ with widgets.guarded():
 
     # --- Backtests -------------------------------------------------------------------------------------------
     st.subheader("Backtest scores")
-    st.caption("Rolling-origin backtests: MASE (below 1 beats the seasonal naive forecast), sMAPE, and how often "
-               "the 80% and 95% intervals held the actual value. The outlined bar is the model chosen per series.")
+    st.caption(
+        "Rolling-origin backtests: MASE (below 1 beats the seasonal naive forecast), sMAPE, and how often "
+        "the 80% and 95% intervals held the actual value. The outlined bar is the model chosen per series."
+    )
     bt = rd.backtests
     metric = st.segmented_control("Metric", ["mase", "smape", "interval_score"], default="mase", key="quality_metric")
-    st.plotly_chart(charts.metric_bars(bt, metric or "mase", title=f"{metric or 'mase'} per series and model"),
-                    key="quality_metric_chart")
-    st.dataframe(bt, hide_index=True, width="stretch", height=300,
-                 column_config={"coverage_80": st.column_config.NumberColumn(format="percent"),
-                                "coverage_95": st.column_config.NumberColumn(format="percent")})
+    st.plotly_chart(
+        charts.metric_bars(bt, metric or "mase", title=f"{metric or 'mase'} per series and model"),
+        key="quality_metric_chart",
+    )
+    st.dataframe(
+        bt,
+        hide_index=True,
+        width="stretch",
+        height=300,
+        column_config={
+            "coverage_80": st.column_config.NumberColumn(format="percent"),
+            "coverage_95": st.column_config.NumberColumn(format="percent"),
+        },
+    )
     widgets.download(bt, "backtests", ctx, label="Download backtest scores", key="dl_backtests")
 
     st.subheader("Chosen model and interval coverage per series")
     chosen = bt[bt["chosen"].astype(bool)]
     status = rd.status.merge(chosen[["unique_id", "mase", "coverage_80", "coverage_95"]], on="unique_id", how="left")
-    st.dataframe(status, hide_index=True, width="stretch",
-                 column_config={"coverage_80": st.column_config.NumberColumn(format="percent"),
-                                "coverage_95": st.column_config.NumberColumn(format="percent")})
+    st.dataframe(
+        status,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "coverage_80": st.column_config.NumberColumn(format="percent"),
+            "coverage_95": st.column_config.NumberColumn(format="percent"),
+        },
+    )
     widgets.download(status, "series-status", ctx, label="Download series status", key="dl_status")
     cov = go.Figure()
     for col, nominal, colour in (("coverage_80", 0.8, theme.TRAINING), ("coverage_95", 0.95, theme.INFERENCE)):
-        cov.add_trace(go.Bar(x=chosen["unique_id"], y=chosen[col] * 100, name=f"{int(nominal * 100)}% interval",
-                             marker_color=colour))
+        cov.add_trace(
+            go.Bar(
+                x=chosen["unique_id"], y=chosen[col] * 100, name=f"{int(nominal * 100)}% interval", marker_color=colour
+            )
+        )
         cov.add_hline(y=nominal * 100, line=dict(color=colour, dash="dot"))
     cov.update_layout(barmode="group")
-    st.plotly_chart(theme.style(cov, height=340, title="Backtest coverage of the chosen model (dotted: nominal)",
-                                yaxis_title="% of actuals inside"), key="quality_coverage")
+    st.plotly_chart(
+        theme.style(
+            cov,
+            height=340,
+            title="Backtest coverage of the chosen model (dotted: nominal)",
+            yaxis_title="% of actuals inside",
+        ),
+        key="quality_coverage",
+    )
 
     # --- Residuals of earlier runs ---------------------------------------------------------------------------
     st.subheader("Residuals: earlier forecasts against what was observed since")
@@ -65,40 +92,62 @@ with widgets.guarded():
     else:
         fig = go.Figure()
         for i, (uid, g) in enumerate(errs.groupby("unique_id")):
-            fig.add_trace(go.Scatter(x=g["ds"], y=g["pct_error"] * 100, mode="lines+markers", name=uid,
-                                     line=dict(color=theme.SERIES_COLOURS[i % len(theme.SERIES_COLOURS)])))
+            fig.add_trace(
+                go.Scatter(
+                    x=g["ds"],
+                    y=g["pct_error"] * 100,
+                    mode="lines+markers",
+                    name=uid,
+                    line=dict(color=theme.SERIES_COLOURS[i % len(theme.SERIES_COLOURS)]),
+                )
+            )
         fig.add_hline(y=0, line=dict(color=theme.NEUTRAL))
-        st.plotly_chart(theme.style(fig, height=360, title=f"Run {prev}: (actual - forecast) / actual",
-                                    yaxis_title="% error"), key="quality_residuals")
-        st.caption(f"Inside the 80% interval: {errs['inside_80'].mean():.0%} · inside the 95% interval: "
-                   f"{errs['inside_95'].mean():.0%} of {len(errs)} realised quarters.")
+        st.plotly_chart(
+            theme.style(fig, height=360, title=f"Run {prev}: (actual - forecast) / actual", yaxis_title="% error"),
+            key="quality_residuals",
+        )
+        st.caption(
+            f"Inside the 80% interval: {errs['inside_80'].mean():.0%} · inside the 95% interval: "
+            f"{errs['inside_95'].mean():.0%} of {len(errs)} realised quarters."
+        )
         widgets.download(errs, "residuals", ctx, label="Download residuals", key="dl_residuals")
 
     # --- Vintages --------------------------------------------------------------------------------------------
     st.subheader("How the crossover estimate moved between refreshes")
     hist = data.crossover_history(ctx.db_text, ctx.stamp)
     if widgets.threshold() != 1.0:
-        st.caption("Runs store the crossover itself (inference overtakes training, 1×), so this section ignores "
-                   "the sidebar's threshold.")
+        st.caption(
+            "Runs store the crossover itself (inference overtakes training, 1×), so this section ignores "
+            "the sidebar's threshold."
+        )
     scenario_names = sorted(hist["scenario"].unique()) if len(hist) else []
     vs = BASELINE
     if scenario_names:
-        vs = st.selectbox("Scenario", scenario_names,
-                          index=scenario_names.index("baseline") if "baseline" in scenario_names else 0,
-                          key="quality_vintage_scenario")
-        st.plotly_chart(charts.vintage_chart(hist[hist["scenario"] == vs],
-                                             title="Crossover per run (P50 with P10-P90)"), key="quality_vintages")
+        vs = st.selectbox(
+            "Scenario",
+            scenario_names,
+            index=scenario_names.index("baseline") if "baseline" in scenario_names else 0,
+            key="quality_vintage_scenario",
+        )
+        st.plotly_chart(
+            charts.vintage_chart(hist[hist["scenario"] == vs], title="Crossover per run (P50 with P10-P90)"),
+            key="quality_vintages",
+        )
     if len(runs) >= 2:
         a_col, b_col = st.columns(2)
         run_a = a_col.selectbox("From run", runs["run_id"].tolist(), index=1, key="quality_run_a")
         run_b = b_col.selectbox("To run", runs["run_id"].tolist(), index=0, key="quality_run_b")
         moved = data.compare(ctx.db_text, run_a, run_b, vs)
-        st.caption(f"Under scenario '{vs}', each run read with the assumptions it recorded; 'assumptions' in the "
-                   "cause means the scenario was edited between the runs and that moved the date."
-                   if vs != BASELINE else "The engine's own forecast, no scenario applied.")
+        st.caption(
+            f"Under scenario '{vs}', each run read with the assumptions it recorded; 'assumptions' in the "
+            "cause means the scenario was edited between the runs and that moved the date."
+            if vs != BASELINE
+            else "The engine's own forecast, no scenario applied."
+        )
         st.dataframe(moved, hide_index=True, width="stretch")
-        widgets.download(moved, "vintage-comparison", ctx, f"{run_a}-vs-{run_b}", label="Download the comparison",
-                         key="dl_vintages")
+        widgets.download(
+            moved, "vintage-comparison", ctx, f"{run_a}-vs-{run_b}", label="Download the comparison", key="dl_vintages"
+        )
     else:
         st.info("Only one forecast run so far: the next `forecasting refresh` adds a vintage to compare with.")
     st.dataframe(runs, hide_index=True, width="stretch")

@@ -31,13 +31,19 @@ with widgets.guarded():
     saved = data.scenarios(ctx.db_text, ctx.stamp)
     names = saved["name"].tolist()
     controls.ensure(data.scenario(ctx.db_text, ctx.stamp, "published" if "published" in names else names[0]))
-    st.caption("Drivers change the stored forecast paths directly: every change shows at once and no model is "
-               "refitted. Each driver's default comes from a published figure (hover the **?**).")
+    st.caption(
+        "Drivers change the stored forecast paths directly: every change shows at once and no model is "
+        "refitted. Each driver's default comes from a published figure (hover the **?**)."
+    )
 
     # --- Load -----------------------------------------------------------------------------------------------
     load_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
-    to_load = load_col.selectbox("Start from a saved scenario", names, key="scenario_load_name",
-                                 index=names.index(controls.working().name) if controls.working().name in names else 0)
+    to_load = load_col.selectbox(
+        "Start from a saved scenario",
+        names,
+        key="scenario_load_name",
+        index=names.index(controls.working().name) if controls.working().name in names else 0,
+    )
     if button_col.button("Load", key="scenario_load"):
         controls.start(data.scenario(ctx.db_text, ctx.stamp, to_load))
         st.rerun()
@@ -45,10 +51,14 @@ with widgets.guarded():
     # --- Controls and result ---------------------------------------------------------------------------------
     left, right = st.columns([1, 1], gap="large")
     with left:
-        target = widgets.pick(st.selectbox, "Set drivers for", [ALL, *sectors],
-                              format_func=lambda s: "All sectors" if s == ALL else theme.sector_label(s),
-                              key="scenario_target",
-                              help="'All sectors' sets every sector; a sector's own value overrides it.")
+        target = widgets.pick(
+            st.selectbox,
+            "Set drivers for",
+            [ALL, *sectors],
+            format_func=lambda s: "All sectors" if s == ALL else theme.sector_label(s),
+            key="scenario_target",
+            help="'All sectors' sets every sector; a sector's own value overrides it.",
+        )
         scn = controls.driver_panel(controls.working(), target)
         overrides = [theme.sector_label(s) for s in scn.values if s != ALL]
         if overrides:
@@ -61,25 +71,51 @@ with widgets.guarded():
     with right:
         keys = [TOTAL, *sectors]
         ahead = [k for k in keys if base.crossovers[k].state != CROSSED_IN_HISTORY]
-        focus = widgets.pick(st.selectbox, "Show", keys, index=keys.index(ahead[0]) if ahead else 0, format_func=theme.sector_label,
-                             key="scenario_focus", help="Defaults to the first market whose crossover lies ahead.")
+        focus = widgets.pick(
+            st.selectbox,
+            "Show",
+            keys,
+            index=keys.index(ahead[0]) if ahead else 0,
+            format_func=theme.sector_label,
+            key="scenario_focus",
+            help="Defaults to the first market whose crossover lies ahead.",
+        )
         c, b = out.crossovers[focus], base.crossovers[focus]
         st.markdown(f"### {theme.sector_label(focus)}: {words.headline(c)}")
         moved = quarters.shift(b.p50, c.p50)
-        st.caption(f"Model baseline: {words.headline(b)}"
-                   + (f" This scenario moves the P50 by {moved:+.1f} quarters." if moved is not None else ""))
+        st.caption(
+            f"Model baseline: {words.headline(b)}"
+            + (f" This scenario moves the P50 by {moved:+.1f} quarters." if moved is not None else "")
+        )
         has_ranges = any(v.is_range for entry in scn.values.values() for v in entry.values())
         if has_ranges and c.state != CROSSED_IN_HISTORY:
-            st.caption(words.spread_text(data.spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), focus,
-                                                          threshold)))
+            st.caption(
+                words.spread_text(data.spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), focus, threshold))
+            )
         sh = hist[hist["sector"] == focus]
-        st.plotly_chart(charts.spend_fan(sh, out.fans[out.fans["sector"] == focus], crossover=c,
-                                         title=f"{theme.sector_label(focus)} under '{scn.name}' (edited)",
-                                         height=400), key="scenario_fan")
-        st.plotly_chart(charts.share_chart(sh, out.shares[out.shares["sector"] == focus], c,
-                                           title="Inference share", height=300), key="scenario_share")
-        widgets.download(out.table, "scenario-crossovers", ctx, scn.name, label="Download this scenario's crossovers",
-                         key="dl_scenario_table", threshold=threshold)
+        st.plotly_chart(
+            charts.spend_fan(
+                sh,
+                out.fans[out.fans["sector"] == focus],
+                crossover=c,
+                title=f"{theme.sector_label(focus)} under '{scn.name}' (edited)",
+                height=400,
+            ),
+            key="scenario_fan",
+        )
+        st.plotly_chart(
+            charts.share_chart(sh, out.shares[out.shares["sector"] == focus], c, title="Inference share", height=300),
+            key="scenario_share",
+        )
+        widgets.download(
+            out.table,
+            "scenario-crossovers",
+            ctx,
+            scn.name,
+            label="Download this scenario's crossovers",
+            key="dl_scenario_table",
+            threshold=threshold,
+        )
 
     # --- Save, copy, delete ----------------------------------------------------------------------------------
     st.subheader("Save, copy and delete")
@@ -131,19 +167,25 @@ with widgets.guarded():
     # --- Compare ---------------------------------------------------------------------------------------------
     st.subheader("Compare scenarios")
     EDITED = "(edited, unsaved)"
-    picked = st.multiselect("Scenarios", [EDITED, *names],
-                            default=[n for n in ("baseline", "published") if n in names] + [EDITED],
-                            key="compare_names")
+    picked = st.multiselect(
+        "Scenarios",
+        [EDITED, *names],
+        default=[n for n in ("baseline", "published") if n in names] + [EDITED],
+        key="compare_names",
+    )
     if len(picked) >= 2:
         results = {
-            n: out if n == EDITED else data.outcome(ctx.db_text, ctx.run_id,
-                                                    data.scenario_json(data.scenario(ctx.db_text, ctx.stamp, n)),
-                                                    threshold)
+            n: out
+            if n == EDITED
+            else data.outcome(
+                ctx.db_text, ctx.run_id, data.scenario_json(data.scenario(ctx.db_text, ctx.stamp, n)), threshold
+            )
             for n in picked
         }
         first = picked[0]
-        chosen = [replace(scn, name=EDITED) if n == EDITED else data.scenario(ctx.db_text, ctx.stamp, n)
-                  for n in picked]  # fmt: skip
+        chosen = [
+            replace(scn, name=EDITED) if n == EDITED else data.scenario(ctx.db_text, ctx.stamp, n) for n in picked
+        ]
         compared = data.scenario_comparison(ctx.db_text, ctx.run_id, [data.scenario_json(c) for c in chosen], threshold)
         rows = []
         for s in [TOTAL, *sectors]:
@@ -156,44 +198,92 @@ with widgets.guarded():
         shifts = pd.DataFrame(rows)
         st.dataframe(shifts, hide_index=True, width="stretch")
         st.caption(f"Shifts are relative to '{first}'; empty when a P50 lies beyond the horizon.")
-        widgets.download(shifts, "scenario-comparison", ctx, "-vs-".join(picked), label="Download the comparison",
-                         key="dl_compare", threshold=threshold)
-        cmp_sector = widgets.pick(st.selectbox, "Curves for", [TOTAL, *sectors], format_func=theme.sector_label, key="compare_sector")
-        st.plotly_chart(charts.scenario_overlay({n: r.fans[r.fans["sector"] == cmp_sector] for n, r in results.items()},
-                                                title=f"{theme.sector_label(cmp_sector)}: P50 per scenario"),
-                        key="compare_overlay")
-        st.plotly_chart(charts.probability_chart(
-            pd.concat([r.probability[r.probability["sector"] == cmp_sector].assign(sector=n)
-                       for n, r in results.items()]),
-            {n: n for n in results}, title="Probability crossed by the end of each quarter"), key="compare_prob")
+        widgets.download(
+            shifts,
+            "scenario-comparison",
+            ctx,
+            "-vs-".join(picked),
+            label="Download the comparison",
+            key="dl_compare",
+            threshold=threshold,
+        )
+        cmp_sector = widgets.pick(
+            st.selectbox, "Curves for", [TOTAL, *sectors], format_func=theme.sector_label, key="compare_sector"
+        )
+        st.plotly_chart(
+            charts.scenario_overlay(
+                {n: r.fans[r.fans["sector"] == cmp_sector] for n, r in results.items()},
+                title=f"{theme.sector_label(cmp_sector)}: P50 per scenario",
+            ),
+            key="compare_overlay",
+        )
+        st.plotly_chart(
+            charts.probability_chart(
+                pd.concat(
+                    [r.probability[r.probability["sector"] == cmp_sector].assign(sector=n) for n, r in results.items()]
+                ),
+                {n: n for n in results},
+                title="Probability crossed by the end of each quarter",
+            ),
+            key="compare_prob",
+        )
     else:
         st.info("Pick two or more scenarios to compare.")
 
     # --- Sensitivity -----------------------------------------------------------------------------------------
     st.subheader("Which drivers move the crossover")
-    t_sector = widgets.pick(st.selectbox, "Tornado for", [TOTAL, *sectors], format_func=theme.sector_label, key="tornado_sector")
-    if st.toggle("Show the tornado chart for the edited scenario", key="tornado_on",
-                 help="Moves each driver to the ends of its range and records the P50 crossover (16 evaluations)."):
+    t_sector = widgets.pick(
+        st.selectbox, "Tornado for", [TOTAL, *sectors], format_func=theme.sector_label, key="tornado_sector"
+    )
+    if st.toggle(
+        "Show the tornado chart for the edited scenario",
+        key="tornado_on",
+        help="Moves each driver to the ends of its range and records the P50 crossover (16 evaluations).",
+    ):
         frame = data.tornado_frame(ctx.db_text, ctx.run_id, data.scenario_json(scn), t_sector, threshold)
         tc = out.crossovers[t_sector]
         origin = tc.p50 or out.probability["crossed_by"].max()
-        st.plotly_chart(charts.tornado_chart(frame, pd.Timestamp(origin),
-                                             title=f"{theme.sector_label(t_sector)}: P50 crossover at driver extremes"),
-                        key="tornado_chart")
-        widgets.download(frame, "tornado", ctx, f"{scn.name}-{t_sector}", label="Download the tornado data",
-                         key="dl_tornado", threshold=threshold)
+        st.plotly_chart(
+            charts.tornado_chart(
+                frame, pd.Timestamp(origin), title=f"{theme.sector_label(t_sector)}: P50 crossover at driver extremes"
+            ),
+            key="tornado_chart",
+        )
+        widgets.download(
+            frame,
+            "tornado",
+            ctx,
+            f"{scn.name}-{t_sector}",
+            label="Download the tornado data",
+            key="dl_tornado",
+            threshold=threshold,
+        )
 
     st.subheader("Goal seek")
     with st.form("goal_seek"):
         g1, g2, g3 = st.columns(3)
-        g_sector = widgets.pick(g1.selectbox, "Sector", [TOTAL, *sectors], format_func=theme.sector_label, key="gs_sector")
-        g_driver = widgets.pick(g2.selectbox, "Driver", [d.key for d in DRIVERS], format_func=lambda k: DRIVER_BY_KEY[k].label,
-                                key="gs_driver")
+        g_sector = widgets.pick(
+            g1.selectbox, "Sector", [TOTAL, *sectors], format_func=theme.sector_label, key="gs_sector"
+        )
+        g_driver = widgets.pick(
+            g2.selectbox,
+            "Driver",
+            [d.key for d in DRIVERS],
+            format_func=lambda k: DRIVER_BY_KEY[k].label,
+            key="gs_driver",
+        )
         targets = list(dict.fromkeys(out.probability["quarter"]))
-        g_target = widgets.pick(g3.selectbox, "Target P50 crossover", targets, index=len(targets) // 2,
-                                format_func=quarters.text, key="gs_target")
+        g_target = widgets.pick(
+            g3.selectbox,
+            "Target P50 crossover",
+            targets,
+            index=len(targets) // 2,
+            format_func=quarters.text,
+            key="gs_target",
+        )
         go = st.form_submit_button("Find the driver value")
     if go:
-        res = data.goal_seek_result(ctx.db_text, ctx.run_id, data.scenario_json(scn), g_sector, g_driver,
-                                    g_target, threshold)
+        res = data.goal_seek_result(
+            ctx.db_text, ctx.run_id, data.scenario_json(scn), g_sector, g_driver, g_target, threshold
+        )
         (st.success if res.reachable else st.warning)(res.message, icon=":material/target:")

@@ -19,14 +19,21 @@ with widgets.guarded():
     hist = data.history_frames(ctx.db_text, ctx.run_id)
     sectors = [s for s in out.crossovers if s != TOTAL]
     widgets.vintage_line(ctx, hist["ds"].max() if len(hist) else None, widgets.run_created(ctx))
-    st.caption(f"Scenario **{scn.name}** (choose another in the sidebar). Dotted green lines mark each "
-               "sector's crossover: observed, or the P50 of the forecast paths.")
+    st.caption(
+        f"Scenario **{scn.name}** (choose another in the sidebar). Dotted green lines mark each "
+        "sector's crossover: observed, or the P50 of the forecast paths."
+    )
 
     # --- Crossover table ------------------------------------------------------------------------------------
     st.subheader(f"When {words.rule_text(threshold)}, by sector")
     periods = list(dict.fromkeys(out.probability["quarter"]))
-    by = st.select_slider("Probability of crossover by the end of", options=periods,
-                          value=periods[min(7, len(periods) - 1)], format_func=quarters.text, key="sectors_by")
+    by = st.select_slider(
+        "Probability of crossover by the end of",
+        options=periods,
+        value=periods[min(7, len(periods) - 1)],
+        format_func=quarters.text,
+        key="sectors_by",
+    )
     by_date = quarters.end(by)
     table = out.table[["sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]].assign(
         sector=[theme.sector_label(s) for s in out.table["sector"]],
@@ -43,24 +50,47 @@ with widgets.guarded():
             "p50": st.column_config.DateColumn("P50", format="YYYY-MM-DD"),
             "p90": st.column_config.DateColumn("P90", format="YYYY-MM-DD"),
             "prob_by_date": st.column_config.ProgressColumn(
-                f"P(crossed by the end of {quarters.text(by)})", format="percent", min_value=0,
-                max_value=1),
+                f"P(crossed by the end of {quarters.text(by)})", format="percent", min_value=0, max_value=1
+            ),
             "prob_within_horizon": st.column_config.NumberColumn("P(within horizon)", format="percent"),
         },
     )
-    st.caption("Click a column header to sort. Empty P10/P50/P90: fewer than 10/50/90% of paths cross "
-               "within the forecast horizon.")
-    widgets.download(table.assign(threshold=threshold), "sector-crossovers", ctx, scn.name,
-                     label="Download the crossover table", key="dl_sector_table", threshold=threshold)
+    st.caption(
+        "Click a column header to sort. Empty P10/P50/P90: fewer than 10/50/90% of paths cross "
+        "within the forecast horizon."
+    )
+    widgets.download(
+        table.assign(threshold=threshold),
+        "sector-crossovers",
+        ctx,
+        scn.name,
+        label="Download the crossover table",
+        key="dl_sector_table",
+        threshold=threshold,
+    )
 
     # --- Small multiples ------------------------------------------------------------------------------------
     st.subheader("Training and inference spend per sector")
-    columns = widgets.pick(st.radio, "Panels per row", [1, 2, 3], index=1, horizontal=True, key="sectors_cols",
-                       help="One panel per row reads best on a narrow window.")
-    st.plotly_chart(charts.small_multiples(hist, out.fans, sectors, out.crossovers, columns=columns),
-                    key="sectors_multiples")
-    widgets.download(out.fans[out.fans["sector"] != TOTAL], "sector-fans", ctx, scn.name,
-                     label="Download every sector's forecast fan", key="dl_sector_fans")
+    columns = widgets.pick(
+        st.radio,
+        "Panels per row",
+        [1, 2, 3],
+        index=1,
+        horizontal=True,
+        key="sectors_cols",
+        help="One panel per row reads best on a narrow window.",
+    )
+    st.plotly_chart(
+        charts.small_multiples(hist, out.fans, sectors, out.crossovers, columns=columns), key="sectors_multiples"
+    )
+    widgets.download(
+        out.fans[out.fans["sector"] != TOTAL],
+        "sector-fans",
+        ctx,
+        scn.name,
+        label="Download every sector's forecast fan",
+        key="dl_sector_fans",
+    )
 
     # --- One sector in detail ------------------------------------------------------------------------------
     st.subheader("One sector in detail")
@@ -70,15 +100,27 @@ with widgets.guarded():
     sh = hist[hist["sector"] == sector]
     fan = out.fans[out.fans["sector"] == sector]
     share = out.shares[out.shares["sector"] == sector]
-    st.plotly_chart(charts.spend_fan(sh, fan, crossover=c, title=f"{theme.sector_label(sector)} per quarter"),
-                    key="sectors_detail_fan")
+    st.plotly_chart(
+        charts.spend_fan(sh, fan, crossover=c, title=f"{theme.sector_label(sector)} per quarter"),
+        key="sectors_detail_fan",
+    )
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.share_chart(sh, share, c, title="Inference share"), key="sectors_detail_share")
     with right:
-        st.plotly_chart(charts.probability_chart(out.probability, {sector: theme.sector_label(sector),
-                                                                   TOTAL: theme.sector_label(TOTAL)},
-                                                 title="Probability crossed by the end of each quarter"),
-                        key="sectors_detail_prob")
-    widgets.download(fan.drop(columns="sector"), "sector-fan", ctx, f"{scn.name}-{sector}",
-                     label=f"Download the {theme.sector_label(sector)} fan", key="dl_sector_detail")
+        st.plotly_chart(
+            charts.probability_chart(
+                out.probability,
+                {sector: theme.sector_label(sector), TOTAL: theme.sector_label(TOTAL)},
+                title="Probability crossed by the end of each quarter",
+            ),
+            key="sectors_detail_prob",
+        )
+    widgets.download(
+        fan.drop(columns="sector"),
+        "sector-fan",
+        ctx,
+        f"{scn.name}-{sector}",
+        label=f"Download the {theme.sector_label(sector)} fan",
+        key="dl_sector_detail",
+    )
