@@ -26,16 +26,16 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from . import __version__, store
 from . import paths as sample_paths
-from .config import TOTAL, WORKLOADS, Settings, split_series_id
+from .config import Settings
 from .crossover import CROSSOVER_COLUMNS, crossover_distribution, crossover_frame
-from .errors import DatabaseBusyError, Problem, PublishRefusedError, RefreshInProgressError
+from .errors import DatabaseBusyError, RefreshInProgressError
 from .executors import Executor
-from .frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, UID, YHAT, Y
+from .frames import DS, FORECAST_COLUMNS, UID, Y
+from .gates import check_input, check_output
 from .paths import SamplePaths
 from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
@@ -54,8 +54,6 @@ PAUSE_ENV, PAUSE_SECONDS_ENV, PAUSE_MARKER_ENV = (
 )
 #: Stages at which the hook can hold a refresh.
 PAUSE_STAGES = ("fit", "publish")
-#: Restated rows listed in a refusal message.
-SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -139,55 +137,6 @@ def _pause(stage: str) -> None:
     time.sleep(seconds)
 
 
-def validate_input(history: pd.DataFrame) -> list[Problem]:
-    """Every reason the history cannot be forecast and turned into crossovers (empty list = fine)."""
-    problems: list[Problem] = []
-    if history.empty:
-        return [Problem(None, None, "the spend history is empty; import data or run `forecasting init`")]
-    workloads: dict[str, set[str]] = {}
-    for uid in sorted(history[UID].unique()):
-        try:
-            sector, workload = split_series_id(uid)
-        except ValueError as exc:
-            problems.append(Problem(None, UID, str(exc)))
-            continue
-        workloads.setdefault(sector, set()).add(workload)
-    for sector, found in sorted(workloads.items()):
-        if sector != TOTAL and set(WORKLOADS) - found:
-            problems.append(Problem(None, UID, f"sector '{sector}' has no {sorted(set(WORKLOADS) - found)} series"))
-    y = history[Y].to_numpy(dtype=float)
-    for i in np.flatnonzero(~np.isfinite(y) | (y < 0))[:SHOWN]:
-        problems.append(
-            Problem(
-                None,
-                Y,
-                f"{history[UID].iat[i]} at {history[DS].iat[i]:%Y-%m-%d}: value {y[i]} "
-                "is not a finite non-negative amount",
-            )
-        )
-    ds = pd.DatetimeIndex(history[DS])
-    if not (ds.is_month_start & ds.month.isin([1, 4, 7, 10])).all():
-        problems.append(Problem(None, DS, "periods must be quarter starts"))
-    return problems
-
-
-def restatements(previous: pd.DataFrame, current: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Past values the new history changes by more than ``threshold`` (relative) or drops.
-
-    Returns:
-        Columns unique_id, ds, y_before, y_after, change (relative; inf for a dropped value).
-    """
-    merged = pd.merge(
-        previous[[UID, DS, Y]], current[[UID, DS, Y]], on=[UID, DS], how="left", suffixes=("_before", "_after")
-    )
-    before, after = merged["y_before"].to_numpy(float), merged["y_after"].to_numpy(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = np.abs(after - before) / np.maximum(np.abs(before), 1e-9)
-    change = np.where(np.isnan(after), np.inf, np.where(before == after, 0.0, change))
-    merged["change"] = change
-    return merged[merged["change"] > threshold].reset_index(drop=True)
-
-
 def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manifest: dict | None) -> _Inputs:
     """Read history, fingerprint and the published vintage from one read-only view of the file."""
     with store.reader(db) as s:
@@ -213,60 +162,6 @@ def _up_to_date(inputs: _Inputs, version: str) -> bool:
     if prev is None or prev.data_fingerprint != inputs.fingerprint or prev.code_version != version:
         return False
     return all(prev.config.get(k) == inputs.config.get(k) for k in FIT_KEYS)
-
-
-def _gate(inputs: _Inputs, settings: Settings, accept_restatement: bool) -> None:
-    """Refuse invalid input, and history restating the previous vintage's beyond the threshold."""
-    problems = validate_input(inputs.history)
-    if problems:
-        shown = "\n".join(f"  - {p}" for p in problems)
-        raise PublishRefusedError(f"refusing to publish: the history failed validation:\n{shown}")
-    if inputs.previous is None or accept_restatement:
-        return
-    restated = restatements(inputs.previous_history, inputs.history, settings.restatement_threshold)
-    if restated.empty:
-        return
-    lines = [
-        f"  - {r.unique_id} {r.ds:%Y-%m-%d}: {r.y_before:,.0f} -> "
-        + ("removed" if np.isnan(r.y_after) else f"{r.y_after:,.0f} ({r.change:+.0%})")
-        for r in restated.head(SHOWN).itertuples(index=False)
-    ]
-    more = f"\n  ... and {len(restated) - SHOWN} more" if len(restated) > SHOWN else ""
-    raise PublishRefusedError(
-        f"refusing to publish: {len(restated)} past value(s) of vintage {inputs.previous.run_id} changed by more "
-        f"than {settings.restatement_threshold:.0%} or were removed:\n"
-        + "\n".join(lines)
-        + more
-        + "\nCheck the imported data; if the restatement is intended, rerun with --accept-restatement."
-    )
-
-
-def _check_output(forecasts: pd.DataFrame, status: pd.DataFrame, horizon: int) -> None:
-    """Refuse forecasts with missing, non-finite or disordered bounds, or from no working model at all.
-
-    One series whose models all fail gets a fallback and the run publishes; when that happens to
-    every series, the fitting itself is broken (an installation problem, say) and publishing naive
-    forecasts over the previous vintage would hide it.
-    """
-    from .engine import EVERY_MODEL_FAILED
-
-    broken = status["message"].fillna("").str.startswith(EVERY_MODEL_FAILED)
-    if len(status) and broken.all():
-        raise PublishRefusedError(
-            f"refusing to publish: every model failed on all {len(status)} series, so the fitting itself is "
-            f"broken; the first error: {status['message'].iat[0]}. The previous vintage stays published."
-        )
-    values = forecasts[[LO95, LO80, YHAT, HI80, HI95]].to_numpy(float)
-    bad = []
-    if not np.isfinite(values).all():
-        bad.append("non-finite forecast values")
-    if (np.diff(values, axis=1) < -1e-6 * np.maximum(np.abs(values[:, 1:]), 1.0)).any():
-        bad.append("bounds out of order (lower95 <= lower80 <= yhat <= upper80 <= upper95)")
-    counts = forecasts.groupby(UID).size()
-    if (counts != horizon).any():
-        bad.append(f"series without {horizon} forecast periods: {sorted(counts[counts != horizon].index)}")
-    if bad:
-        raise PublishRefusedError("refusing to publish: the forecasts failed validation: " + "; ".join(bad))
 
 
 def _new_run_id(now: datetime) -> str:
@@ -396,6 +291,70 @@ def run_refresh(
         ) from None
 
 
+def _fit(
+    inputs: _Inputs,
+    settings: Settings,
+    models: Sequence[str] | None,
+    executor: Executor | None,
+    progress: Callable[[int, int], None] | None,
+) -> ForecastResult:
+    """Fit, backtest and simulate every series of the snapshot (one group of paths per sector)."""
+    from .engine import ForecastOptions, forecast
+
+    total = int(inputs.history[UID].nunique())
+
+    def advance(done: int) -> None:
+        if progress:
+            progress(done, total)
+        if done == 1:
+            _pause("fit")
+
+    options = ForecastOptions(
+        freq="Q",
+        models=models,
+        n_paths=settings.n_paths,
+        seed=settings.seed,
+        backtest_origins=settings.backtest_origins,
+        backtest_horizon=settings.backtest_horizon,
+    )
+    groups = {u: u.rpartition("/")[0] for u in inputs.history[UID].unique()}
+    return forecast(inputs.history, settings.horizon, options, groups=groups, executor=executor, progress=advance)
+
+
+def _crossovers(result: ForecastResult, inputs: _Inputs, timings: dict[str, float]) -> tuple[pd.DataFrame, str]:
+    """Crossover estimates under the baseline and every saved scenario, and the change report."""
+    t = time.perf_counter()
+    joint = sample_paths.from_series(result.paths, result.future_ds, inputs.history)
+    empty = pd.DataFrame(columns=CROSSOVER_COLUMNS)
+    cross = crossover_frame(crossover_distribution(joint)) if joint is not None else empty
+    timings["crossover"] = time.perf_counter() - t
+    t = time.perf_counter()
+    under_scenarios = _scenario_crossovers(joint, inputs.scenarios)
+    timings["scenarios"] = time.perf_counter() - t
+    first = inputs.previous is None
+    moves = p50_moves(cross.iloc[:0] if first else inputs.previous_crossover, cross)
+    report = "first vintage: " + change_report(moves).replace("\n", "; ") if first else change_report(moves)
+    return pd.concat([cross.assign(scenario=BASELINE), under_scenarios], ignore_index=True), report
+
+
+def _run_row(
+    run_id: str, now: datetime, inputs: _Inputs, version: str, seed: int, timings: dict[str, float], report: str
+) -> pd.DataFrame:
+    """The run's ``forecast_runs`` row."""
+    row = {
+        "run_id": run_id,
+        "created_at": now.replace(tzinfo=None),
+        "data_fingerprint": inputs.fingerprint,
+        "config_json": json.dumps(inputs.config, sort_keys=True),
+        "code_version": version,
+        "status": "published",
+        "seed": seed,
+        "timings_json": json.dumps({k: round(v, 3) for k, v in timings.items()}, sort_keys=True),
+        "change_report": report,
+    }
+    return pd.DataFrame([row])
+
+
 def _refresh(
     db: Path,
     settings: Settings,
@@ -406,100 +365,60 @@ def _refresh(
     models: Sequence[str] | None,
     accept_restatement: bool,
 ) -> RefreshSummary:
-    from .engine import ForecastOptions, forecast
-
     started = time.perf_counter()
-    timings: dict[str, float] = {}
     manifest = read_manifest(from_manifest) if from_manifest else None
     if manifest is not None:
         settings, models = _settings_from(manifest), manifest.get("models")
     inputs = _snapshot(db, settings, models, manifest)
-    timings["snapshot"] = time.perf_counter() - started
+    timings = {"snapshot": time.perf_counter() - started}
     version = code_version()
     prev_id = inputs.previous.run_id if inputs.previous else None
+    n_series = inputs.history[UID].nunique()
     log.info(
         "refresh event=snapshot series=%d rows=%d fingerprint=%s previous=%s",
-        inputs.history[UID].nunique(),
+        n_series,
         len(inputs.history),
         inputs.fingerprint[:12],
         prev_id,
     )
     if not force and _up_to_date(inputs, version):
         log.info("refresh event=up_to_date run=%s", prev_id)
-        return RefreshSummary(
-            False,
-            prev_id,
-            prev_id,
-            inputs.fingerprint,
-            f"up to date: run {prev_id} was fitted on the same data, settings and code",
-        )
-    _gate(inputs, settings, accept_restatement)
+        message = f"up to date: run {prev_id} was fitted on the same data, settings and code"
+        return RefreshSummary(False, prev_id, prev_id, inputs.fingerprint, message)
+    gated = None if accept_restatement else inputs.previous
+    check_input(inputs.history, gated, inputs.previous_history, settings.restatement_threshold)
 
     t = time.perf_counter()
-    total = int(inputs.history[UID].nunique())
-
-    def advance(done: int) -> None:
-        if progress:
-            progress(done, total)
-        if done == 1:
-            _pause("fit")
-
-    result = forecast(
-        inputs.history,
-        settings.horizon,
-        ForecastOptions(
-            freq="Q",
-            models=models,
-            n_paths=settings.n_paths,
-            seed=settings.seed,
-            backtest_origins=settings.backtest_origins,
-            backtest_horizon=settings.backtest_horizon,
-        ),
-        groups={u: u.rpartition("/")[0] for u in inputs.history[UID].unique()},
-        executor=executor,
-        progress=advance,
-    )
+    result = _fit(inputs, settings, models, executor, progress)
     timings["fit"] = time.perf_counter() - t
-    log.info("refresh event=fitted series=%d seconds=%.2f", total, timings["fit"])
-    _check_output(result.forecasts, result.status, settings.horizon)
+    log.info("refresh event=fitted series=%d seconds=%.2f", len(result.status), timings["fit"])
+    check_output(result.forecasts, result.status, settings.horizon)
+    return _publish_run(db, inputs, result, settings, version, timings, started)
 
-    t = time.perf_counter()
-    joint = sample_paths.from_series(result.paths, result.future_ds, inputs.history)
-    cross = (
-        crossover_frame(crossover_distribution(joint)) if joint is not None else pd.DataFrame(columns=CROSSOVER_COLUMNS)
-    )
-    timings["crossover"] = time.perf_counter() - t
-    t = time.perf_counter()
-    under_scenarios = _scenario_crossovers(joint, inputs.scenarios)
-    timings["scenarios"] = time.perf_counter() - t
-    moves = p50_moves(inputs.previous_crossover if prev_id else cross.iloc[:0], cross)
-    report = change_report(moves) if prev_id else "first vintage: " + change_report(moves).replace("\n", "; ")
+
+def _publish_run(
+    db: Path,
+    inputs: _Inputs,
+    result: ForecastResult,
+    settings: Settings,
+    version: str,
+    timings: dict[str, float],
+    started: float,
+) -> RefreshSummary:
+    """Estimate the crossovers of a checked fit, write the run in one transaction and summarise it."""
+    prev_id = inputs.previous.run_id if inputs.previous else None
+    crossovers, report = _crossovers(result, inputs, timings)
 
     now = datetime.now(timezone.utc)
     run_id = _new_run_id(now)
     t = time.perf_counter()
     timings["total_before_publish"] = t - started
-    run_row = pd.DataFrame(
-        [
-            {
-                "run_id": run_id,
-                "created_at": now.replace(tzinfo=None),
-                "data_fingerprint": inputs.fingerprint,
-                "config_json": json.dumps(inputs.config, sort_keys=True),
-                "code_version": version,
-                "status": "published",
-                "seed": settings.seed,
-                "timings_json": json.dumps({k: round(v, 3) for k, v in timings.items()}, sort_keys=True),
-                "change_report": report,
-            }
-        ]
+    run_row = _run_row(run_id, now, inputs, version, settings.seed, timings, report)
+    pruned = _publish(
+        db, run_row, _frames(run_id, result, crossovers, inputs.history, inputs.scenarios), settings.retention
     )
-    crossovers = pd.concat([cross.assign(scenario=BASELINE), under_scenarios], ignore_index=True)
-    tables = _frames(run_id, result, crossovers, inputs.history, inputs.scenarios)
-    pruned = _publish(db, run_row, tables, settings.retention)
     timings["publish"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
-    counts = result.status["status"].value_counts()
     log.info(
         "refresh event=published run=%s previous=%s pruned=%d seconds=%.2f",
         run_id,
@@ -507,17 +426,17 @@ def _refresh(
         len(pruned),
         timings["total"],
     )
+    counts = result.status["status"].value_counts()
+    counted = {f"n_{k}": int(counts.get(k, 0)) for k in ("ok", "fallback", "failed")}
     return RefreshSummary(
         True,
         run_id,
         prev_id,
         inputs.fingerprint,
         f"published run {run_id}",
-        n_series=total,
-        n_ok=int(counts.get("ok", 0)),
-        n_fallback=int(counts.get("fallback", 0)),
-        n_failed=int(counts.get("failed", 0)),
+        n_series=len(result.status),
         timings=timings,
         change_report=report,
         pruned=pruned,
+        **counted,
     )

@@ -23,7 +23,8 @@ from forecasting.cli import app
 from forecasting.config import REPO_ROOT, Settings
 from forecasting.errors import PublishRefusedError
 from forecasting.executors import SerialExecutor
-from forecasting.refresh import refresh_lock_path, restatements, run_refresh, validate_input
+from forecasting.gates import restatements, validate_input
+from forecasting.refresh import refresh_lock_path, run_refresh
 
 from .conftest import checksums, write_tiny_data
 

@@ -1,0 +1,126 @@
+"""What a refresh refuses to publish: invalid history, restated history, broken forecasts.
+
+Each gate raises :class:`~forecasting.errors.PublishRefusedError` (exit 65) with every reason,
+before anything is written, so the previous vintage stays published.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .config import TOTAL, WORKLOADS, split_series_id
+from .errors import Problem, PublishRefusedError
+from .frames import DS, HI80, HI95, LO80, LO95, UID, YHAT, Y
+from .vintages import RunInfo
+
+#: Restated rows listed in a refusal message.
+SHOWN = 10
+
+
+def validate_input(history: pd.DataFrame) -> list[Problem]:
+    """Every reason the history cannot be forecast and turned into crossovers (empty list = fine)."""
+    problems: list[Problem] = []
+    if history.empty:
+        return [Problem(None, None, "the spend history is empty; import data or run `forecasting init`")]
+    workloads: dict[str, set[str]] = {}
+    for uid in sorted(history[UID].unique()):
+        try:
+            sector, workload = split_series_id(uid)
+        except ValueError as exc:
+            problems.append(Problem(None, UID, str(exc)))
+            continue
+        workloads.setdefault(sector, set()).add(workload)
+    for sector, found in sorted(workloads.items()):
+        if sector != TOTAL and set(WORKLOADS) - found:
+            problems.append(Problem(None, UID, f"sector '{sector}' has no {sorted(set(WORKLOADS) - found)} series"))
+    y = history[Y].to_numpy(dtype=float)
+    for i in np.flatnonzero(~np.isfinite(y) | (y < 0))[:SHOWN]:
+        problems.append(
+            Problem(
+                None,
+                Y,
+                f"{history[UID].iat[i]} at {history[DS].iat[i]:%Y-%m-%d}: value {y[i]} "
+                "is not a finite non-negative amount",
+            )
+        )
+    ds = pd.DatetimeIndex(history[DS])
+    if not (ds.is_month_start & ds.month.isin([1, 4, 7, 10])).all():
+        problems.append(Problem(None, DS, "periods must be quarter starts"))
+    return problems
+
+
+def restatements(previous: pd.DataFrame, current: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Past values the new history changes by more than ``threshold`` (relative) or drops.
+
+    Returns:
+        Columns unique_id, ds, y_before, y_after, change (relative; inf for a dropped value).
+    """
+    merged = pd.merge(
+        previous[[UID, DS, Y]], current[[UID, DS, Y]], on=[UID, DS], how="left", suffixes=("_before", "_after")
+    )
+    before, after = merged["y_before"].to_numpy(float), merged["y_after"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.abs(after - before) / np.maximum(np.abs(before), 1e-9)
+    change = np.where(np.isnan(after), np.inf, np.where(before == after, 0.0, change))
+    merged["change"] = change
+    return merged[merged["change"] > threshold].reset_index(drop=True)
+
+
+def check_input(
+    history: pd.DataFrame, previous: RunInfo | None, previous_history: pd.DataFrame, threshold: float
+) -> None:
+    """Refuse invalid history, and history restating the previous vintage's by more than ``threshold``.
+
+    ``previous`` is None for a first vintage (or when the user accepted the restatement).
+    """
+    problems = validate_input(history)
+    if problems:
+        shown = "\n".join(f"  - {p}" for p in problems)
+        raise PublishRefusedError(f"refusing to publish: the history failed validation:\n{shown}")
+    if previous is None:
+        return
+    restated = restatements(previous_history, history, threshold)
+    if restated.empty:
+        return
+    lines = [
+        f"  - {r.unique_id} {r.ds:%Y-%m-%d}: {r.y_before:,.0f} -> "
+        + ("removed" if np.isnan(r.y_after) else f"{r.y_after:,.0f} ({r.change:+.0%})")
+        for r in restated.head(SHOWN).itertuples(index=False)
+    ]
+    more = f"\n  ... and {len(restated) - SHOWN} more" if len(restated) > SHOWN else ""
+    raise PublishRefusedError(
+        f"refusing to publish: {len(restated)} past value(s) of vintage {previous.run_id} changed by more "
+        f"than {threshold:.0%} or were removed:\n"
+        + "\n".join(lines)
+        + more
+        + "\nCheck the imported data; if the restatement is intended, rerun with --accept-restatement."
+    )
+
+
+def check_output(forecasts: pd.DataFrame, status: pd.DataFrame, horizon: int) -> None:
+    """Refuse forecasts with missing, non-finite or disordered bounds, or from no working model at all.
+
+    One series whose models all fail gets a fallback and the run publishes; when that happens to
+    every series, the fitting itself is broken (an installation problem, say) and publishing naive
+    forecasts over the previous vintage would hide it.
+    """
+    from .engine import EVERY_MODEL_FAILED  # the engine imports slowly; only a refresh needs it
+
+    broken = status["message"].fillna("").str.startswith(EVERY_MODEL_FAILED)
+    if len(status) and broken.all():
+        raise PublishRefusedError(
+            f"refusing to publish: every model failed on all {len(status)} series, so the fitting itself is "
+            f"broken; the first error: {status['message'].iat[0]}. The previous vintage stays published."
+        )
+    values = forecasts[[LO95, LO80, YHAT, HI80, HI95]].to_numpy(float)
+    bad = []
+    if not np.isfinite(values).all():
+        bad.append("non-finite forecast values")
+    if (np.diff(values, axis=1) < -1e-6 * np.maximum(np.abs(values[:, 1:]), 1.0)).any():
+        bad.append("bounds out of order (lower95 <= lower80 <= yhat <= upper80 <= upper95)")
+    counts = forecasts.groupby(UID).size()
+    if (counts != horizon).any():
+        bad.append(f"series without {horizon} forecast periods: {sorted(counts[counts != horizon].index)}")
+    if bad:
+        raise PublishRefusedError("refusing to publish: the forecasts failed validation: " + "; ".join(bad))
