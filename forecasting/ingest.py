@@ -28,8 +28,6 @@ OPTIONAL = ("region", "source")
 KEY = ("period", "sector", "region", "workload")
 _FIRST_DATA_ROW = 2
 
-_QUARTER = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
-_QUARTER_REV = re.compile(r"^Q([1-4])\s*-?\s*(\d{4})$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})(-\d{1,2})?$")
 _YEAR = re.compile(r"^\d{4}$")
 
@@ -60,10 +58,9 @@ def _sector_id(raw: str) -> str:
 def parse_period(raw: str) -> tuple[str, pd.Timestamp] | None:
     """Parse a period into (frequency letter Q/M/Y, start date); None when unparseable."""
     text = str(raw).strip()
-    if m := _QUARTER.match(text):
-        return "Q", pd.Timestamp(int(m[1]), 3 * int(m[2]) - 2, 1)
-    if m := _QUARTER_REV.match(text):
-        return "Q", pd.Timestamp(int(m[2]), 3 * int(m[1]) - 2, 1)
+    labelled = quarters.from_label(text)
+    if labelled is not None:
+        return "Q", labelled.start_time
     if _YEAR.match(text):
         return "Y", pd.Timestamp(int(text), 1, 1)
     if m := _MONTH.match(text):

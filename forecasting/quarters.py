@@ -28,10 +28,19 @@ import pandas as pd
 BEYOND = "beyond the horizon"
 
 #: Quarter labels :func:`parse` reads: ``2028Q1``, ``2028-Q1``, ``2028 Q1`` and ``Q1 2028`` (any case).
-_LABEL = re.compile(r"^\s*(?:(\d{4})\s*-?\s*Q([1-4])|Q([1-4])\s*-?\s*(\d{4}))\s*$", re.IGNORECASE)
+LABEL = re.compile(r"^\s*(?:(\d{4})\s*-?\s*Q([1-4])|Q([1-4])\s*-?\s*(\d{4}))\s*$", re.IGNORECASE)
 
 #: Anything that names a quarter: a date, a timestamp or a label.
 When: TypeAlias = "pd.Timestamp | dt.date | str"
+
+
+def from_label(text: str) -> pd.Period | None:
+    """The quarter a label names (``2028Q1``, ``2028-Q1``, ``2028 Q1``, ``Q1 2028``), else ``None``."""
+    m = LABEL.match(text)
+    if not m:
+        return None
+    year, q = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    return pd.Period(year=int(year), quarter=int(q), freq="Q")
 
 
 def parse(when: When) -> pd.Period:
@@ -40,10 +49,9 @@ def parse(when: When) -> pd.Period:
     Raises ``ValueError`` for text that is neither a quarter label nor an ISO date.
     """
     if isinstance(when, str):
-        m = _LABEL.match(when)
-        if m:
-            year, q = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-            return pd.Period(year=int(year), quarter=int(q), freq="Q")
+        labelled = from_label(when)
+        if labelled is not None:
+            return labelled
         try:
             when = pd.Timestamp(when.strip())
         except ValueError as exc:
