@@ -1,0 +1,25 @@
+"""Plotly figures for the dashboard: frames in, figures out (no Streamlit, no database).
+
+Money is drawn in billions of US dollars; training is always blue and inference always orange
+(:mod:`forecasting.ui.theme`). :mod:`.marks` holds the pieces every chart shares, :mod:`.spend` the
+spend-over-time charts and :mod:`.compare` the comparisons of scenarios, drivers, runs and models.
+"""
+
+from .compare import metric_bars, probability_chart, scenario_overlay, tornado_chart, vintage_chart
+from .marks import BILLION, MARKER_METRICS, marker_frame
+from .spend import annual_chart, share_chart, small_multiples, spend_fan
+
+__all__ = [
+    "BILLION",
+    "MARKER_METRICS",
+    "annual_chart",
+    "marker_frame",
+    "metric_bars",
+    "probability_chart",
+    "scenario_overlay",
+    "share_chart",
+    "small_multiples",
+    "spend_fan",
+    "tornado_chart",
+    "vintage_chart",
+]
