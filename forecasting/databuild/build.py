@@ -15,7 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from forecasting import share
 from forecasting.config import REPO_ROOT
+from forecasting.databuild.anchors import ANCHOR_COLUMNS, anchor_rows
 from forecasting.databuild.curate import Curated, Estimate, curate, format_value, read_raw
 from forecasting.databuild.derive import derive, history_crossovers, spend_rows
 from forecasting.frames import SPEND_COLUMNS
@@ -24,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 DATA_DIR = REPO_ROOT / "data"
 RAW = DATA_DIR / "raw" / "public_estimates.csv"
+#: Published crossover claims, copied verbatim from the research folder (``docs/data.md`` section 4).
+CLAIMS = DATA_DIR / "raw" / "crossover_claims.csv"
 SOURCE_COLUMNS = ["source_id", "publisher", "title", "source_date", "url"]
 ESTIMATE_COLUMNS = [
     "estimate_id",
@@ -38,7 +44,14 @@ ESTIMATE_COLUMNS = [
     "source_id",
     "note",
 ]
-SHIPPED = ("raw/public_estimates.csv", "sources.csv", "published_estimates.csv", "spend_history.csv")
+SHIPPED = (
+    "raw/public_estimates.csv",
+    "raw/crossover_claims.csv",
+    "sources.csv",
+    "published_estimates.csv",
+    "share_anchors.csv",
+    "spend_history.csv",
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +66,8 @@ class BuildSummary:
     history_rows: int
     first_period: str
     last_period: str
-    logistic_k: float
-    logistic_t0: float
+    share_anchors: int
+    crossing_p50: float  # median year the total's inference share reaches one half (default definition)
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
@@ -85,10 +98,11 @@ def _estimate_row(e: Estimate) -> list[str]:
 
 def _write_curated(raw_csv: Path, cur: Curated, out_dir: Path) -> None:
     """Copy the raw file verbatim (unless it already is the target) and write sources and estimates."""
-    raw_out = out_dir / "raw" / "public_estimates.csv"
-    if raw_out.resolve() != raw_csv.resolve():
-        raw_out.parent.mkdir(parents=True, exist_ok=True)
-        raw_out.write_bytes(raw_csv.read_bytes())
+    for source, name in ((raw_csv, "public_estimates.csv"), (raw_csv.with_name(CLAIMS.name), CLAIMS.name)):
+        target = out_dir / "raw" / name
+        if target.resolve() != source.resolve() and source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
     _write_csv(
         out_dir / "sources.csv",
         SOURCE_COLUMNS,
@@ -105,6 +119,7 @@ def build(raw_csv: Path = RAW, out_dir: Path = DATA_DIR) -> BuildSummary:
     _write_curated(raw_csv, cur, out_dir)
     history = spend_rows(d)
     _write_csv(out_dir / "spend_history.csv", SPEND_COLUMNS, history)
+    _write_csv(out_dir / "share_anchors.csv", ANCHOR_COLUMNS, anchor_rows(d.share_anchors, format_value))
     logger.info("first quarter with inference >= training: %s", history_crossovers(history))
     logger.info(
         "built %d estimates from %d raw rows and %d history rows into %s",
@@ -122,8 +137,8 @@ def build(raw_csv: Path = RAW, out_dir: Path = DATA_DIR) -> BuildSummary:
         len(history),
         history[0][0],
         history[-1][0],
-        d.logistic.k,
-        d.logistic.t0,
+        len(d.share_anchors),
+        float(np.median(share.crossing_year(d.draws, share.DEFAULT_DEFINITION))),
     )
 
 

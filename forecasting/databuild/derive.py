@@ -11,22 +11,24 @@ spend-weighted total held on the curve), and sector shares interpolated between 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from forecasting import share, structural
 from forecasting.config import SECTORS, WORKLOADS
+from forecasting.databuild.anchors import Curation, share_anchors
 from forecasting.databuild.curate import Estimate, Lookup
+from forecasting.drivers import SECTOR_ADOPTION
+from forecasting.share import Anchor, ShareDraws
 
 FIRST_PERIOD, LAST_PERIOD = "2019Q1", "2026Q3"  # last complete quarter on 2026-11-28
 REGION = "worldwide"
-#: Largest |published - fitted| inference share accepted at the Gartner IaaS anchors, weight 3 (see docs/data.md).
-SHARE_TOLERANCE_PRIMARY = 0.04
-#: Largest |published - fitted| inference share accepted at any anchor of the fit.
-SHARE_TOLERANCE_ANY = 0.09
-#: Years the inference-share midpoint moves per unit of adoption logit below the reference (docs/data.md 2.5).
-SECTOR_SHIFT_BETA = 2.5
+#: Year-on-year growth NVIDIA stated with its FY2023Q1 data-center revenue (3.75, "up 83%"): fills FY2022Q1.
+FY2023Q1_YOY_GROWTH = 0.83
+#: Draws of the share model behind the history's central split, and their seed (fixed: the build is deterministic).
+CENTRAL_DRAWS, SHARE_SEED = 2000, 20261128
 
 
 def _quarters(first: str, last: str) -> list[str]:
@@ -69,57 +71,12 @@ def denton_pfd(indicator: np.ndarray, annual: np.ndarray, per_year: int = 4) -> 
 
 
 @dataclass(frozen=True)
-class ShareAnchor:
-    """A published (or derived-from-published) inference share used to fit the logistic curve."""
-
-    label: str
-    t: float
-    share: float
-    weight: float
-    source_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Logistic:
-    """Inference share s(t) = 1 / (1 + exp(-k (t - t0))), t in decimal years."""
-
-    k: float
-    t0: float
-
-    def __call__(self, t: float | np.ndarray) -> np.ndarray:
-        """The share at decimal year(s) ``t``."""
-        return 1.0 / (1.0 + np.exp(-self.k * (np.asarray(t, dtype=float) - self.t0)))
-
-
-def fit_logistic(anchors: Sequence[ShareAnchor]) -> Logistic:
-    """Weighted least squares of logit(share) on time; closed form, so the fit is deterministic."""
-    if len(anchors) < 2:
-        raise ValueError("need at least two share anchors")
-    t = np.array([a.t for a in anchors])
-    y = np.array([math.log(a.share / (1 - a.share)) for a in anchors])
-    w = np.sqrt(np.array([a.weight for a in anchors]))
-    x = np.column_stack([np.ones_like(t), t - 2024.0])
-    (b0, b1), *_ = np.linalg.lstsq(x * w[:, None], y * w, rcond=None)
-    return Logistic(k=float(b1), t0=float(2024.0 - b0 / b1))
-
-
-@dataclass(frozen=True)
 class SectorAnchor:
     """A sector's published share of worldwide AI spend in one calendar year."""
 
     sector: str
     year: int
     share: float
-    source_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SectorShift:
-    """A sector's published adoption rate (None: no comparable figure) and its midpoint shift in years."""
-
-    sector: str
-    adoption: float | None
-    delta: float
     source_ids: tuple[str, ...]
 
 
@@ -132,12 +89,13 @@ class Derivation:
     annual_totals: dict[int, float]  # usd_billion, one per calendar year
     annual_kind: dict[int, str]  # "published" (Gartner figure) or "modelled" (ratio backcast)
     total_q: tuple[float, ...]  # usd_billion per quarter after Denton
-    logistic: Logistic
-    share_anchors: tuple[ShareAnchor, ...]
+    share_anchors: tuple[tuple[Curation, Anchor], ...]
+    draws: ShareDraws  # the share model's posterior (structural.py builds the split from it)
     sector_anchors: tuple[SectorAnchor, ...]
     indicator_source_ids: tuple[str, ...]
     total_source_ids: tuple[str, ...]
-    sector_shifts: tuple[SectorShift, ...]
+    adoption_source_ids: tuple[str, ...]
+    share_source_ids: tuple[str, ...]
 
 
 def _nvidia_fiscal(lk: Lookup) -> tuple[dict[str, float], list[str], dict[str, str]]:
@@ -158,9 +116,10 @@ def _nvidia_fiscal(lk: Lookup) -> tuple[dict[str, float], list[str], dict[str, s
     values["FY2020Q1"] = fy20.value - sum(values[f"FY2020Q{q}"] for q in (2, 3, 4))
     sids.append(fy20.source_id)
     fills["FY2020Q1"] = "FY2020 total minus Q2-Q4"
-    # FY2022Q1: no fiscal-year total in the file; geometric mean of the neighbouring quarters (modelled).
-    values["FY2022Q1"] = math.sqrt(values["FY2021Q4"] * values["FY2022Q2"])
-    fills["FY2022Q1"] = "geometric mean of FY2021Q4 and FY2022Q2"
+    # FY2022Q1: NVIDIA's FY2023Q1 release states data-center revenue of 3.75 "up 83% year on year"
+    # (derived arithmetic: 3.75 / 1.83 = 2.049); a geometric mean of the neighbours gave 2.122, 3.6% high.
+    values["FY2022Q1"] = values["FY2023Q1"] / (1 + FY2023Q1_YOY_GROWTH)
+    fills["FY2022Q1"] = "FY2023Q1 divided by 1.83 (its stated year-on-year growth)"
     missing = [lab for lab in labels if lab not in values]
     if missing:
         raise ValueError(f"NVIDIA data-center revenue missing for {missing}")
@@ -182,35 +141,6 @@ def calendarise_nvidia(fiscal: dict[str, float], quarters: Sequence[str]) -> lis
             raise ValueError(f"no NVIDIA fiscal quarters to calendarise {label}")
         out.append(fiscal[prev] / 3 + 2 * fiscal[cur] / 3)
     return out
-
-
-def _share_anchors(lk: Lookup) -> tuple[ShareAnchor, ...]:
-    """The published inference shares the logistic curve is fitted to, with their weights (docs/data.md 2.4)."""
-    dl = [
-        lk.one("inference_share_of_ai_compute", "global", "all_ai_compute", y, "", kind=k)
-        for y, k in ((2023, "actual"), (2025, "actual"), (2026, "forecast"))
-    ]
-    nv = lk.one("inference_share_of_nvidia_dc_revenue", "global", "nvidia_data_center", 2024, "trailing_4q_to_Q1FY2025")
-    inf25 = lk.one("ai_optimized_iaas_inference_spend", "global", "cloud_ai_iaas_inference", 2025, "")
-    tot25 = lk.one("ai_optimized_iaas_spend", "global", "cloud_ai_iaas", 2025, "")
-    g26 = lk.one("inference_share_of_ai_iaas_spend", "global", "cloud_ai_iaas", 2026, "", unit="fraction")
-    return (
-        ShareAnchor("Deloitte inference share of AI compute 2023", 2023.5, dl[0].value, 1.0, (dl[0].source_id,)),
-        # May 2023 - Apr 2024 (NVIDIA FY2025Q1 trailing four quarters): midpoint early Nov 2023.
-        ShareAnchor(
-            "NVIDIA inference share of DC revenue, trailing 4Q to FY2025Q1", 2023.83, nv.value, 1.0, (nv.source_id,)
-        ),
-        ShareAnchor("Deloitte inference share of AI compute 2025", 2025.5, dl[1].value, 1.0, (dl[1].source_id,)),
-        ShareAnchor(
-            "Gartner AI-optimised IaaS inference share 2025 (9.2/18.3)",
-            2025.5,
-            inf25.value / tot25.value,
-            3.0,
-            (inf25.source_id, tot25.source_id),
-        ),
-        ShareAnchor("Deloitte inference share of AI compute 2026", 2026.5, dl[2].value, 1.0, (dl[2].source_id,)),
-        ShareAnchor("Gartner AI-optimised IaaS inference share 2026", 2026.5, g26.value, 3.0, (g26.source_id,)),
-    )
 
 
 _IDC17, _IDC = "Worldwide cognitive/AI systems (IDC)", "Worldwide (IDC)"
@@ -249,98 +179,6 @@ def _sector_anchors(lk: Lookup) -> tuple[SectorAnchor, ...]:
     gov = "AI in government & public services market (Future Market Insights)"
     out.append(share("public_sector", 2025, [lk.one("ai_spend_by_sector", gov, "public sector", 2025, "")]))
     return tuple(out)
-
-
-_GALLUP = "US workers using AI at work weekly, Q3 2025 (Gallup)"
-#: Our sector id -> Gallup's sector label.  Gallup's "professional services" belongs to ``other`` and
-#: only enters the reference; ``public_sector`` and ``other`` have no comparable figure (docs/data.md 2.5).
-_ADOPTION_SPEC: dict[str, str] = {
-    "technology_media": "technology",
-    "financial_services": "finance",
-    "healthcare": "healthcare",
-    "retail": "retail",
-    "manufacturing": "manufacturing",
-}
-_ADOPTION_REFERENCE_ONLY = ("professional services",)
-
-
-def _logit(p: float) -> float:
-    """log(p / (1 - p))."""
-    return math.log(p / (1.0 - p))
-
-
-def adoption_shifts(
-    adoption: dict[str, float], reference: Sequence[float], beta: float = SECTOR_SHIFT_BETA
-) -> dict[str, float]:
-    """Midpoint shift (years) per sector: -beta * (logit(a_s) - mean logit of ``reference``).
-
-    Args:
-        adoption: sector -> adoption rate as a fraction in (0, 1).
-        reference: the adoption rates whose mean logit is the zero point (a sector there gets 0).
-        beta: years per logit unit; must be >= 0.
-    """
-    rates = list(adoption.values()) + list(reference)
-    if not reference or beta < 0 or any(not 0.0 < a < 1.0 for a in rates):
-        raise ValueError("adoption rates must lie in (0, 1), reference must be non-empty and beta >= 0")
-    ref = sum(_logit(a) for a in reference) / len(reference)
-    return {s: -beta * (_logit(a) - ref) for s, a in adoption.items()}
-
-
-def _sector_shifts(lk: Lookup) -> tuple[SectorShift, ...]:
-    """Per-sector shifts from Gallup's Q3 2025 weekly AI use at work; sectors without a figure get 0."""
-    hits = {
-        label: lk.one("ai_adoption_rate", _GALLUP, label, 2025, "2025Q3")
-        for label in (*_ADOPTION_SPEC.values(), *_ADOPTION_REFERENCE_ONLY)
-    }
-    shifts = adoption_shifts(
-        {sector: hits[label].value for sector, label in _ADOPTION_SPEC.items()}, [e.value for e in hits.values()]
-    )
-    ids = tuple(sorted({e.source_id for e in hits.values()}))
-    return tuple(
-        SectorShift(s, hits[_ADOPTION_SPEC[s]].value, shifts[s], ids)
-        if s in _ADOPTION_SPEC
-        else SectorShift(s, None, 0.0, ids)
-        for s in SECTORS
-    )
-
-
-def _bisect(f: Callable[[float], float], lo: float, hi: float) -> float:
-    """Root of an increasing ``f`` on [lo, hi], to the last floating-point bit (deterministic, no scipy)."""
-    if not f(lo) < 0.0 < f(hi):
-        raise ValueError(f"no sign change of the root function on [{lo}, {hi}]")
-    while True:
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
-            return mid
-        if f(mid) < 0.0:
-            lo = mid
-        else:
-            hi = mid
-
-
-def sector_inference_shares(
-    logistic: Logistic, deltas: dict[str, float], weights: dict[str, float], t: float
-) -> dict[str, float]:
-    """Each sector's inference share at ``t``, with the spend-weighted mean equal to ``logistic(t)``.
-
-    Sector s follows logit s_s = k (t - t0 - delta_s) + c, and the common offset c is found by
-    bisection so that sum_s weights[s] * s_s = logistic(t); the weighted share rises strictly with c,
-    so the root is unique.  ``weights`` are spend shares summing to 1 over the sectors of ``deltas``.
-    """
-    if set(weights) != set(deltas) or any(w < 0 for w in weights.values()):
-        raise ValueError("weights and deltas must name the same sectors, with non-negative weights")
-    if abs(sum(weights.values()) - 1.0) > 1e-9:
-        raise ValueError(f"sector weights must sum to 1, got {sum(weights.values())}")
-    names = sorted(deltas)
-    base = np.array([logistic.k * (t - logistic.t0 - deltas[s]) for s in names])
-    w = np.array([weights[s] for s in names])
-    target = float(logistic(t))
-
-    def excess(c: float) -> float:
-        return float(w @ (1.0 / (1.0 + np.exp(-(base + c))))) - target
-
-    c = _bisect(excess, -50.0, 50.0)
-    return {s: float(1.0 / (1.0 + np.exp(-(b + c)))) for s, b in zip(names, base, strict=True)}
 
 
 def sector_shares(anchors: Sequence[SectorAnchor], t: float) -> dict[str, float]:
@@ -399,20 +237,25 @@ def derive(estimates: Sequence[Estimate]) -> Derivation:
     gartner = {y: lk.one("ai_optimized_iaas_spend", "global", "cloud_ai_iaas", y, "") for y in (2024, 2025, 2026)}
     totals, kinds = _annual_totals(ann_ind, {y: e.value for y, e in gartner.items()})
     total_q = denton_pfd(np.array(ind), np.array([totals[y] for y in years]))
-    anchors = _share_anchors(lk)
+    anchors = tuple(share_anchors(estimates))
+    draws = share.fit([a for _, a in anchors], CENTRAL_DRAWS, seed=SHARE_SEED)
     total_ids = tuple(sorted(set(nv_ids) | {e.source_id for e in gartner.values()}))
+    by_id = {e.estimate_id: e for e in estimates}
+    adoption_ids = tuple(sorted({by_id[e].source_id for _, _, e in SECTOR_ADOPTION.values()}))
+    share_ids = tuple(sorted({by_id[i].source_id for c, _ in anchors for i in (c.num, c.den) if i}))
     return Derivation(
         tuple(_quarters(f"{years[0]}Q1", f"{years[-1]}Q4")),
         tuple(ind),
         totals,
         kinds,
         tuple(float(v) for v in total_q),
-        fit_logistic(anchors),
         anchors,
+        draws,
         _sector_anchors(lk),
         tuple(sorted(set(nv_ids))),
         total_ids,
-        _sector_shifts(lk),
+        adoption_ids,
+        share_ids,
     )
 
 
@@ -428,7 +271,7 @@ def _largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
 
 def _method(year: int, d: Derivation) -> str:
     """The ``method`` text of a history row in ``year``: how its total was benchmarked and split."""
-    base = "denton-pfd(nvidia-dc)+logistic-share+sector-shift(adoption)+sector-share"
+    base = "denton-pfd(nvidia-dc)+share-model(central)+sector-lag(adoption)+sector-share"
     if d.annual_kind[year] == "modelled":
         return "ratio-backcast+" + base
     if year > 2025:
@@ -436,34 +279,43 @@ def _method(year: int, d: Derivation) -> str:
     return base
 
 
+def history_split(d: Derivation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per history quarter: sector spend weights (S, T), the total's inference share (T,) and the sectors' (S, T).
+
+    The split is the structural model's centre (``structural.central_shares``), so the modelled
+    history and the refresh's sample paths come from one model.
+    """
+    labels = _quarters(FIRST_PERIOD, LAST_PERIOD)
+    weights = np.array([[sector_shares(d.sector_anchors, _mid_year(q))[s] for q in labels] for s in SECTORS])
+    t = np.array([_mid_year(q) for q in labels])
+    gaps = structural.adoption_gaps(tuple(SECTORS))
+    total, sectors = structural.central_shares(d.draws, share.DEFAULT_DEFINITION, gaps, weights, t)
+    return weights, total, sectors
+
+
 def spend_rows(d: Derivation) -> list[list[str]]:
     """The ``data/spend_history.csv`` rows (without header), sorted by period, sector, workload."""
-    share_ids = sorted({s for a in d.share_anchors for s in a.source_ids})
-    # Through the common offset every sector's inference share depends on every adoption figure.
-    shift_ids = sorted({i for sh in d.sector_shifts for i in sh.source_ids})
-    deltas = {sh.sector: sh.delta for sh in d.sector_shifts}
     # A named sector's share depends on its own anchors; "other" (the remainder) depends on all of them.
     sector_ids = {
         s: sorted({i for a in d.sector_anchors if s in (a.sector, "other") for i in a.source_ids}) for s in SECTORS
     }
+    weights, total_share, sector_share = history_split(d)
     names = list(SECTORS)
     rows: list[list[str]] = []
     for k, label in enumerate(_quarters(FIRST_PERIOD, LAST_PERIOD)):
-        t = _mid_year(label)
         total = round(d.total_q[k] * 1e9)
-        inference = round(total * float(d.logistic(t)))
-        shares = sector_shares(d.sector_anchors, t)
-        inf_share = sector_inference_shares(d.logistic, deltas, shares, t)
+        inference = round(total * float(total_share[k]))
         # Each workload is split by the sectors' spend on it, so workloads and sectors both add up exactly.
-        weights = {
-            "inference": [shares[s] * inf_share[s] for s in names],
-            "training": [shares[s] * (1.0 - inf_share[s]) for s in names],
+        split = {
+            "inference": [weights[j, k] * sector_share[j, k] for j in range(len(names))],
+            "training": [weights[j, k] * (1.0 - sector_share[j, k]) for j in range(len(names))],
         }
         amounts = {"training": total - inference, "inference": inference}
+        ids_all = set(d.total_source_ids) | set(d.share_source_ids) | set(d.adoption_source_ids)
         for workload in WORKLOADS:
-            parts = _largest_remainder(amounts[workload], weights[workload])
+            parts = _largest_remainder(amounts[workload], split[workload])
             for sector, usd in zip(names, parts, strict=True):
-                ids = sorted(set(d.total_source_ids) | set(share_ids) | set(shift_ids) | set(sector_ids[sector]))
+                ids = sorted(ids_all | set(sector_ids[sector]))
                 rows.append(
                     [label, sector, REGION, workload, str(usd), "modelled", ";".join(ids), _method(int(label[:4]), d)]
                 )
