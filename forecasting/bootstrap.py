@@ -35,7 +35,24 @@ def read_shipped(data_dir: Path = store.DATA_DIR) -> dict[str, pd.DataFrame]:
     history = read("spend_history.csv")[SPEND_COLUMNS]
     history["period"] = pd.to_datetime(history["period"].map(quarters.start)).dt.date
     history["spend_usd"] = history["spend_usd"].astype(float)
-    return {"sources": sources, "published_estimates": estimates, "spend_history": history}
+    return {"sources": sources, "published_estimates": estimates, "spend_history": history, **read_reference(data_dir)}
+
+
+def read_reference(data_dir: Path = store.DATA_DIR) -> dict[str, pd.DataFrame]:
+    """The share model's reference tables (share anchors, crossover claims), empty where a folder has none."""
+    out: dict[str, pd.DataFrame] = {}
+    anchors_csv, claims_csv = data_dir / "share_anchors.csv", data_dir / "raw" / "crossover_claims.csv"
+    if anchors_csv.exists():
+        anchors = pd.read_csv(anchors_csv, dtype=str, keep_default_na=False)
+        anchors[["t", "value"]] = anchors[["t", "value"]].astype(float)
+        out["share_anchors"] = anchors
+    if claims_csv.exists():
+        claims = pd.read_csv(claims_csv, dtype=str, keep_default_na=False)
+        for col in ("crossover_year", "share_year"):
+            claims[col] = pd.to_numeric(claims[col], errors="coerce").astype("Int64")
+        claims["inference_share"] = pd.to_numeric(claims["inference_share"], errors="coerce")
+        out["crossover_claims"] = claims
+    return out
 
 
 def init_db(db: Path, data_dir: Path = store.DATA_DIR) -> InitSummary:
@@ -67,6 +84,8 @@ def ensure_db(db: Path) -> Path:
     with store.reader(db) as s:
         version = s.schema_version()
     if version < store.latest_schema_version():
-        with store.writer(db):  # the writer migrates before anything else
-            pass
+        with store.writer(db) as w:  # the writer migrates before anything else
+            if version < 4:  # the reference tables arrived with version 4: fill them from the shipped data
+                for table, df in read_reference().items():
+                    w.insert(table, df)
     return db

@@ -97,9 +97,10 @@ def first_crossing(gap: np.ndarray, k: int = 1) -> np.ndarray:
     rows = np.arange(n)
     prev = gap[rows, np.maximum(j - 1, 0)]
     cur = gap[rows, j]
-    # The first run start j > 0 always follows a negative gap, so cur - prev > 0 there.
+    # The first run start j > 0 follows a negative gap, so cur - prev > 0 there, unless the quarter
+    # before has no value (a series that starts crossed): then the crossing is at quarter j's end.
     with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(j > 0, -prev / (cur - prev), 0.0)
+        frac = np.where((j > 0) & np.isfinite(prev), -prev / (cur - prev), 1.0)
     x = np.where(j > 0, j - 1 + frac, 0.0)
     return np.where(has, x, np.inf)
 
@@ -127,6 +128,8 @@ def crossing_quarters(paths: SamplePaths, sector: str, k: int = 1, threshold: fl
     threshold = check_threshold(threshold)
     if sector != TOTAL and sector not in paths.sectors:
         raise ValueError(f"sector '{sector}' is not in the paths ({list(paths.sectors)})")
+    if paths.back is not None:
+        return _crossing_with_back(paths, sector, k, threshold), np.inf
     origin = paths.periods[0]
     ds, train, infer = paths.history_of(sector)
     hist_q = quarters.offsets(ds, origin) + 1.0 if len(ds) else np.array([])  # quarter ends
@@ -149,6 +152,48 @@ def crossing_quarters(paths: SamplePaths, sector: str, k: int = 1, threshold: fl
     return q, np.inf
 
 
+def _crossing_with_back(paths: SamplePaths, sector: str, k: int, threshold: float) -> np.ndarray:
+    """Crossing times when every path carries its own (modelled) history: one grid, history then forecast."""
+    assert paths.back_periods is not None
+    origin = paths.periods[0]
+    back, future = paths.back_of(sector), paths.of(sector)
+    grid_q = np.concatenate([quarters.offsets(paths.back_periods, origin), quarters.offsets(paths.periods, origin)])
+    grid_q = grid_q + 1.0  # each value sits at its quarter's end
+    gap = np.concatenate([back[:, 1] - threshold * back[:, 0], future[:, 1] - threshold * future[:, 0]], axis=1)
+    x = first_crossing(np.where(np.isfinite(gap), gap, -np.inf), k)
+    q = np.full(x.shape, np.inf)
+    finite = np.isfinite(x)
+    q[finite] = np.interp(x[finite], np.arange(len(grid_q)), grid_q)
+    return q
+
+
+def median_curve_crossing(paths: SamplePaths, sector: str, threshold: float = 1.0) -> pd.Timestamp | None:
+    """When the P50 curves cross: the first time the median inference reaches ``threshold`` x median training.
+
+    This is not the P50 of the crossing dates: each path crosses at its own time, and the median of
+    those times can lie before, after or without any crossing of the median curves.  Both are shown.
+    """
+    threshold = check_threshold(threshold)
+    origin = paths.periods[0]
+    future = np.median(paths.of(sector), axis=0)  # (2, H)
+    grid_q = quarters.offsets(paths.periods, origin) + 1.0
+    curves = future
+    if paths.back is not None and paths.back_periods is not None:
+        back = np.median(paths.back_of(sector), axis=0)
+        grid_q = np.concatenate([quarters.offsets(paths.back_periods, origin) + 1.0, grid_q])
+        curves = np.concatenate([back, future], axis=1)
+    else:
+        ds, train, infer = paths.history_of(sector)
+        if len(ds):
+            grid_q = np.concatenate([quarters.offsets(ds, origin) + 1.0, grid_q])
+            curves = np.concatenate([np.vstack([train, infer]), future], axis=1)
+    gap = curves[1] - threshold * curves[0]
+    x = first_crossing(np.where(np.isfinite(gap), gap, -np.inf))[0]
+    if not np.isfinite(x):
+        return None
+    return quarters.to_date(float(np.interp(x, np.arange(len(grid_q)), grid_q)), origin)
+
+
 def summarise(
     paths: SamplePaths, sector: str, q: np.ndarray, history_q: float, k: int = 1, threshold: float = 1.0
 ) -> Crossover:
@@ -156,6 +201,8 @@ def summarise(
     origin = paths.periods[0]
     p10, p50, p90 = np.quantile(q, [0.1, 0.5, 0.9], method="inverted_cdf")
     within = float(np.isfinite(q).mean())
+    if paths.back is not None and p50 <= 0:  # most paths crossed within the (modelled) history
+        history_q = float(p50)
     if np.isfinite(history_q):
         state = CROSSED_IN_HISTORY
     elif np.isfinite(p50):

@@ -30,3 +30,15 @@ def load_sources(db: Path) -> pd.DataFrame:
     """Every source: source_id, publisher, title, source_date, url."""
     with store.reader(db) as s:
         return s.frame("sources_all")
+
+
+def load_share_anchors(db: Path) -> pd.DataFrame:
+    """Published inference shares the share model uses, with definition, bound and publication date."""
+    with store.reader(db) as s:
+        return s.frame("share_anchors_all")
+
+
+def load_claims(db: Path) -> pd.DataFrame:
+    """Published claims on when inference overtakes training (publisher, definition, year, quote, link)."""
+    with store.reader(db) as s:
+        return s.frame("claims_all")

@@ -43,6 +43,10 @@ class SamplePaths:
     periods: pd.DatetimeIndex
     paths: np.ndarray  # (n_paths, n_sectors, 2, H), USD, [:, :, 0] training, [:, :, 1] inference
     history: pd.DataFrame  # unique_id, ds, y
+    #: Per-path modelled history (n_paths, n_sectors, 2, n_back), NaN where a sector has no value; None
+    #: when the history is one observed value per quarter (then ``history`` is all there is).
+    back: np.ndarray | None = None
+    back_periods: pd.DatetimeIndex | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sectors", tuple(self.sectors))
@@ -58,6 +62,18 @@ class SamplePaths:
             raise ValueError("paths must be finite and >= 0 (USD)")
         object.__setattr__(self, "periods", pd.DatetimeIndex(self.periods))
         _check_periods(self.periods)
+        if self.back is not None:
+            self._check_back()
+
+    def _check_back(self) -> None:
+        back, periods = self.back, self.back_periods
+        if back is None or periods is None or len(periods) == 0:
+            raise ValueError("per-path history needs its periods")
+        periods = pd.DatetimeIndex(periods)
+        object.__setattr__(self, "back_periods", periods)
+        if back.shape != (self.n_paths, len(self.sectors), 2, len(periods)):
+            raise ValueError(f"per-path history must have shape {(self.n_paths, len(self.sectors), 2, len(periods))}")
+        _check_periods(pd.DatetimeIndex([*periods, self.periods[0]]))
 
     @property
     def n_paths(self) -> int:
@@ -98,6 +114,14 @@ class SamplePaths:
             infer += i[pos]
         return common, train, infer
 
+    def back_of(self, sector: str) -> np.ndarray:
+        """(n_paths, 2, n_back) per-path history of a sector, or the total's (NaN where any sector lacks one)."""
+        if self.back is None:
+            raise ValueError("these paths carry no per-path history")
+        if sector == TOTAL:
+            return self.back.sum(axis=1)
+        return self.back[:, self.sectors.index(sector)]
+
     def of(self, sector: str) -> np.ndarray:
         """(n_paths, 2, H) paths of a sector, or of the total summed path by path."""
         if sector == TOTAL:
@@ -111,14 +135,23 @@ class SamplePaths:
         missing = [s for s in sectors if s not in self.sectors]
         if missing:
             raise ValueError(f"sectors {missing} are not in the paths ({list(self.sectors)})")
-        new = replace(self, sectors=tuple(sectors), paths=self.paths[:, [self.sectors.index(s) for s in sectors]])
+        idx = [self.sectors.index(s) for s in sectors]
+        back = None if self.back is None else self.back[:, idx]
+        new = replace(self, sectors=tuple(sectors), paths=self.paths[:, idx], back=back)
         if "history_arrays" in self.__dict__:
             new.__dict__["history_arrays"] = {s: self.__dict__["history_arrays"][s] for s in sectors}
         return new
 
     def with_paths(self, paths: np.ndarray) -> SamplePaths:
-        """New paths over the same sectors, periods and history (sharing its parsed arrays)."""
-        new = replace(self, paths=paths)
+        """New forecast paths over the same sectors, periods and history (sharing its parsed arrays).
+
+        The per-path history stays: a scenario changes the future only.  With fewer or more paths,
+        path ``i`` keeps the history of path ``i % n_paths``.
+        """
+        back = self.back
+        if back is not None and paths.shape[0] != back.shape[0]:
+            back = back[np.arange(paths.shape[0]) % back.shape[0]]
+        new = replace(self, paths=paths, back=back)
         if "history_arrays" in self.__dict__:
             new.__dict__["history_arrays"] = self.__dict__["history_arrays"]
         return new

@@ -20,7 +20,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import __version__, store
+from . import __version__, store, structural
 from . import paths as sample_paths
 from .config import Settings
 from .crossover import CROSSOVER_COLUMNS, crossover_distribution, crossover_frame
@@ -39,6 +39,7 @@ from .gates import check_input, check_output
 from .paths import SamplePaths
 from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
+from .structural import Structure
 from .vintages import RunInfo
 
 if TYPE_CHECKING:
@@ -51,6 +52,17 @@ PAUSE_ENV, PAUSE_SECONDS_ENV, PAUSE_MARKER_ENV = (
     "CROSSOVER_REFRESH_PAUSE",
     "CROSSOVER_REFRESH_PAUSE_SECONDS",
     "CROSSOVER_REFRESH_PAUSE_MARKER",
+)
+#: Tables holding one run's rows (a pruned run leaves none behind).
+RUN_TABLES = (
+    "series_status",
+    "forecasts",
+    "sample_paths",
+    "backtest_metrics",
+    "crossover_estimates",
+    "run_history",
+    "run_scenarios",
+    "run_structural",
 )
 #: Stages at which the hook can hold a refresh.
 PAUSE_STAGES = ("fit", "publish")
@@ -85,6 +97,8 @@ class _Inputs:
     previous_history: pd.DataFrame
     previous_crossover: pd.DataFrame
     scenarios: pd.DataFrame  # name, params_json: every saved scenario, as the run will record it
+    anchors: pd.DataFrame  # share_anchors_all: the share model's inputs (empty: no structural model)
+    user_sectors: set[str]  # sectors with imported rows: the statistical engine keeps them
 
 
 def refresh_lock_path(db: Path) -> Path:
@@ -147,6 +161,8 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
         prev_history = s.frame("run_history", run_id=prev.run_id if prev else "")
         prev_cross = s.frame("crossover_run", run_id=prev.run_id if prev else "", scenario=BASELINE)
         scenarios = s.frame("scenario_all")
+        anchors = s.frame("share_anchors_all")
+        user_sectors = set(s.frame("history_user_sectors")["sector"])
     if manifest is not None:
         history = pd.DataFrame(manifest["history"]["rows"], columns=manifest["history"]["columns"])
         fingerprint = str(manifest["data_fingerprint"])
@@ -154,7 +170,8 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
     history[Y] = history[Y].astype(float)
     prev_history[DS] = pd.to_datetime(prev_history[DS])
     history = history.sort_values([UID, DS], ignore_index=True)
-    return _Inputs(history, fingerprint, fit_config(settings, models), prev, prev_history, prev_cross, scenarios)
+    config = fit_config(settings, models)
+    return _Inputs(history, fingerprint, config, prev, prev_history, prev_cross, scenarios, anchors, user_sectors)
 
 
 def _up_to_date(inputs: _Inputs, version: str) -> bool:
@@ -235,7 +252,7 @@ def _publish(db: Path, run_row: pd.DataFrame, tables: dict[str, pd.DataFrame], r
         s.run("run_supersede", run_id=run_id)
         pruned = tuple(str(r) for r in s.frame("run_prune_ids", keep=retention)["run_id"])
         for old in pruned:
-            for table in (*tables, "forecast_runs"):
+            for table in (*RUN_TABLES, "forecast_runs"):
                 s.delete_run(table, old)
         _pause("publish")
     return pruned
@@ -297,11 +314,16 @@ def _fit(
     models: Sequence[str] | None,
     executor: Executor | None,
     progress: Callable[[int, int], None] | None,
-) -> ForecastResult:
-    """Fit, backtest and simulate every series of the snapshot (one group of paths per sector)."""
+) -> tuple[ForecastResult, Structure | None]:
+    """Fit the engine's series (one group of paths per sector), then the structural model where it applies.
+
+    The structural sectors' total is one engine series; the share model splits its paths into
+    sectors and workloads (``structural.py``), and those paths join the result like any series'.
+    """
     from .engine import ForecastOptions, forecast
 
-    total = int(inputs.history[UID].nunique())
+    p = structural.plan(inputs.history, inputs.user_sectors, not inputs.anchors.empty)
+    total = int(p.engine_history[UID].nunique())
 
     def advance(done: int) -> None:
         if progress:
@@ -317,14 +339,35 @@ def _fit(
         backtest_origins=settings.backtest_origins,
         backtest_horizon=settings.backtest_horizon,
     )
-    groups = {u: u.rpartition("/")[0] for u in inputs.history[UID].unique()}
-    return forecast(inputs.history, settings.horizon, options, groups=groups, executor=executor, progress=advance)
+    groups = {u: u.rpartition("/")[0] for u in p.engine_history[UID].unique()}
+    result = forecast(p.engine_history, settings.horizon, options, groups=groups, executor=executor, progress=advance)
+    if not p.sectors or structural.TOTAL_SERIES not in result.paths:
+        return result, None
+    periods = result.future_ds[structural.TOTAL_SERIES]
+    structure = structural.structure_for(
+        p, structural.anchors_of(inputs.anchors), result.paths[structural.TOTAL_SERIES], periods, settings.seed
+    )
+    series = structural.sector_series(structure)
+    model = result.status.set_index(UID).loc[structural.TOTAL_SERIES, "model"]
+    note = f"the share model's split of the total's paths (total: {model})"
+    status = pd.DataFrame([(u, "ok", structural.MODEL, note) for u in sorted(series)], columns=result.status.columns)
+    return replace(
+        result,
+        forecasts=pd.concat([result.forecasts, structural.forecast_rows(series, periods)], ignore_index=True),
+        status=pd.concat([result.status, status], ignore_index=True).sort_values(UID, ignore_index=True),
+        paths={**result.paths, **series},
+        future_ds={**result.future_ds, **dict.fromkeys(series, periods)},
+    ), structure
 
 
-def _crossovers(result: ForecastResult, inputs: _Inputs, timings: dict[str, float]) -> tuple[pd.DataFrame, str]:
+def _crossovers(
+    result: ForecastResult, structure: Structure | None, inputs: _Inputs, timings: dict[str, float]
+) -> tuple[pd.DataFrame, str]:
     """Crossover estimates under the baseline and every saved scenario, and the change report."""
     t = time.perf_counter()
     joint = sample_paths.from_series(result.paths, result.future_ds, inputs.history)
+    if joint is not None and structure is not None:
+        joint = structural.attach(joint, structure)
     empty = pd.DataFrame(columns=CROSSOVER_COLUMNS)
     cross = crossover_frame(crossover_distribution(joint)) if joint is not None else empty
     timings["crossover"] = time.perf_counter() - t
@@ -389,17 +432,18 @@ def _refresh(
     check_input(inputs.history, gated, inputs.previous_history, settings.restatement_threshold)
 
     t = time.perf_counter()
-    result = _fit(inputs, settings, models, executor, progress)
+    result, structure = _fit(inputs, settings, models, executor, progress)
     timings["fit"] = time.perf_counter() - t
     log.info("refresh event=fitted series=%d seconds=%.2f", len(result.status), timings["fit"])
     check_output(result.forecasts, result.status, settings.horizon)
-    return _publish_run(db, inputs, result, settings, version, timings, started)
+    return _publish_run(db, inputs, result, structure, settings, version, timings, started)
 
 
 def _publish_run(
     db: Path,
     inputs: _Inputs,
     result: ForecastResult,
+    structure: Structure | None,
     settings: Settings,
     version: str,
     timings: dict[str, float],
@@ -407,16 +451,18 @@ def _publish_run(
 ) -> RefreshSummary:
     """Estimate the crossovers of a checked fit, write the run in one transaction and summarise it."""
     prev_id = inputs.previous.run_id if inputs.previous else None
-    crossovers, report = _crossovers(result, inputs, timings)
+    crossovers, report = _crossovers(result, structure, inputs, timings)
 
     now = datetime.now(timezone.utc)
     run_id = _new_run_id(now)
     t = time.perf_counter()
     timings["total_before_publish"] = t - started
     run_row = _run_row(run_id, now, inputs, version, settings.seed, timings, report)
-    pruned = _publish(
-        db, run_row, _frames(run_id, result, crossovers, inputs.history, inputs.scenarios), settings.retention
-    )
+    tables = _frames(run_id, result, crossovers, inputs.history, inputs.scenarios)
+    if structure is not None:
+        meta, blob = structural.to_store(structure)
+        tables["run_structural"] = pd.DataFrame([{"run_id": run_id, "meta_json": meta, "draws": blob}])
+    pruned = _publish(db, run_row, tables, settings.retention)
     timings["publish"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     log.info(

@@ -36,7 +36,7 @@ from .errors import DatabaseBusyError, ForecastingError, NotFoundError
 log = logging.getLogger(__name__)
 
 #: Ordered migrations: (version, sql file name).  Append, never edit a released entry.
-MIGRATIONS: list[tuple[int, str]] = [(1, "schema"), (2, "migrate_002"), (3, "migrate_003")]
+MIGRATIONS: list[tuple[int, str]] = [(1, "schema"), (2, "migrate_002"), (3, "migrate_003"), (4, "migrate_004")]
 
 #: Tables that code may name in generated statements (inserts, deletes by run, checksums).
 TABLES = (
@@ -53,6 +53,9 @@ TABLES = (
     "crossover_estimates",
     "run_history",
     "run_scenarios",
+    "share_anchors",
+    "crossover_claims",
+    "run_structural",
 )
 
 _BUSY_MARKERS = ("lock", "Resource temporarily unavailable")

@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 
 from . import paths as sample_paths
-from . import store
+from . import store, structural
 from .errors import NotFoundError
 from .frames import DS, UID
 from .paths import SamplePaths
 from .scenario import BASELINE, Scenario
 from .scenario_store import load_scenario
+from .share import DEFAULT_DEFINITION
+from .structural import Structure
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +75,31 @@ class RunData:
     backtests: pd.DataFrame  # unique_id, model, mase, smape, coverage_80, coverage_95, interval_score, chosen
     status: pd.DataFrame  # unique_id, status, model, message
     crossover: pd.DataFrame  # sector, state, crossed_at, p10, p50, p90, prob_within_horizon (scenario 'baseline')
-    paths: SamplePaths | None
+    paths: SamplePaths | None  # under the default definition
     scenarios: dict[str, Scenario] = field(default_factory=dict)  # saved scenarios as they stood at the run
+    structure: Structure | None = None  # the structural model's draws; None: the statistical engine alone
 
     @property
     def run_id(self) -> str:
         """The run's id."""
         return self.info.run_id
+
+    @property
+    def definitions(self) -> tuple[str, ...]:
+        """The share definitions this run can answer under (only the default without a structural model)."""
+        return self.structure.draws.definitions if self.structure is not None else (DEFAULT_DEFINITION,)
+
+    def paths_for(self, definition: str = DEFAULT_DEFINITION) -> SamplePaths:
+        """The run's sample paths with the structural sectors split under ``definition``."""
+        own = self.require_paths()
+        if definition == DEFAULT_DEFINITION:
+            return own
+        if self.structure is None or definition not in self.structure.draws.definitions:
+            raise ValueError(
+                f"run {self.run_id} has no share model for definition '{definition}'; it answers "
+                f"{', '.join(self.definitions)}"
+            )
+        return structural.attach(own, self.structure, definition)
 
     def require_paths(self) -> SamplePaths:
         """The run's sample paths; ``ValueError`` when no sector has both workloads' paths."""
@@ -137,6 +157,7 @@ def load_run(db: Path, run_id: str) -> RunData:
         crossover = s.frame("crossover_run", run_id=rid, scenario=BASELINE)
         blobs = s.frame("paths_run", run_id=rid)
         snapshots = s.frame("run_scenarios", run_id=rid)
+        structured = s.frame("run_structural", run_id=rid)
     history[DS] = pd.to_datetime(history[DS])
     forecasts[DS] = pd.to_datetime(forecasts[DS])
     for col in ("crossed_at", "p10", "p50", "p90"):
@@ -148,8 +169,15 @@ def load_run(db: Path, run_id: str) -> RunData:
         series[uid] = sample_paths.from_bytes(row.paths)
         future_ds[uid] = pd.DatetimeIndex(forecasts.loc[forecasts[UID] == uid, DS].sort_values().to_numpy())
     joint = sample_paths.from_series(series, future_ds, history)
+    structure = None
+    if len(structured) and joint is not None:
+        total = structural.TOTAL_SERIES
+        structure = structural.from_store(
+            str(structured["meta_json"].iat[0]), structured["draws"].iat[0], history, series[total], future_ds[total]
+        )
+        joint = structural.attach(joint, structure)
     scenarios = {str(r.scenario): Scenario.from_dict(json.loads(r.params_json)) for r in snapshots.itertuples()}
-    return RunData(info, history, forecasts, backtests, status, crossover, joint, scenarios)
+    return RunData(info, history, forecasts, backtests, status, crossover, joint, scenarios, structure)
 
 
 def assumptions(db: Path, run: RunData, name: str) -> Scenario:
