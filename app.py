@@ -35,6 +35,7 @@ with widgets.guarded():
     ctx = widgets.context()
     widgets.scenario_picker(ctx)
     widgets.threshold_picker()
+    widgets.definition_picker(ctx)
     widgets.sidebar_status(ctx)
 
 page.run()

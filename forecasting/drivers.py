@@ -47,10 +47,22 @@ class Driver:
     help: str
     reason: str
     estimates: tuple[str, ...] = ()  # estimate_id rows of data/published_estimates.csv behind the reason
+    #: When the source bounds the driver rather than pins it: the default is uniform over this range
+    #: (``default`` is then its centre, the value a slider resets to).
+    default_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not self.min <= self.neutral <= self.max or not self.min <= self.default <= self.max:
             raise ValueError(f"driver '{self.key}': default and neutral must lie in [{self.min}, {self.max}]")
+        lo, hi = self.default_range or (self.default, self.default)
+        if not self.min <= lo <= self.default <= hi <= self.max:
+            raise ValueError(f"driver '{self.key}': the default range must hold the default and lie in the range")
+
+    def published(self) -> DriverValue:
+        """The default as a driver value: a point, or uniform over the range the source allows."""
+        if self.default_range is None:
+            return point(self.default)
+        return uniform(*self.default_range)
 
 
 DRIVERS: tuple[Driver, ...] = (
@@ -108,18 +120,21 @@ DRIVERS: tuple[Driver, ...] = (
         unit="share of cloud inference moved to edge by the target year",
         min=0.0,
         max=0.8,
-        default=0.44,
+        default=0.22,
         neutral=0.0,
         step=0.01,
         help=(
-            "Share of today's cloud inference that moves to devices or the near edge, "
+            "Share of today's cloud inference spend that moves to devices or the near edge, "
             "reached linearly by the target year."
         ),
         reason=(
-            "Edge Artificial Intelligence Outlook 2030: 10% of inference on-device in 2025, 50% by 2030; "
-            "(0.50 - 0.10) / (1 - 0.10) = 0.44 of today's cloud inference moves."
+            "Edge Artificial Intelligence Outlook 2030 measures inference *tasks*: 10% on-device in 2025, 50% by "
+            "2030, so (0.50 - 0.10) / (1 - 0.10) = 0.44 of today's cloud tasks move. Spend moves less than "
+            "tasks (devices run the small models; the cloud keeps the heavy ones) and no source measures the "
+            "spend share, so 0.44 is the upper bound and 0 the lower: uniform(0, 0.44), centre 0.22."
         ),
         estimates=("est-05c8e37b9d", "est-f3f58c8b82"),
+        default_range=(0.0, 0.44),
     ),
     Driver(
         key="edge_year",
@@ -140,7 +155,7 @@ DRIVERS: tuple[Driver, ...] = (
         unit="share of would-be training replaced",
         min=0.0,
         max=0.9,
-        default=0.12,
+        default=0.0,
         neutral=0.0,
         step=0.01,
         help=(
@@ -148,8 +163,9 @@ DRIVERS: tuple[Driver, ...] = (
             f"each replaced dollar adds {PRETRAINED_CONVERSION} dollars of inference."
         ),
         reason=(
-            "Menlo Ventures: open-source models ran 19% of enterprise LLM workloads in 2024 and 12% in "
-            "2025; we take 0.12 of training as replaced."
+            "No published figure measures training replaced by pre-trained models, so the default is 0 (no "
+            "change). Menlo Ventures' 19% (2024) and 12% (2025) are the open-source share of enterprise LLM "
+            "workloads: which models run, not training skipped (closed models are pre-trained too)."
         ),
         estimates=("est-1e7364bd87", "est-2b95b35c42"),
     ),
@@ -172,15 +188,17 @@ DRIVERS: tuple[Driver, ...] = (
         unit="-dlnV/dlnP",
         min=0.5,
         max=2.0,
-        default=1.0,
+        default=1.25,
         neutral=1.0,
         step=0.05,
         help="How much inference volume rises when its price falls; above 1 a price decline raises spend.",
         reason=(
-            "Morgan Stanley IM: LLM token use grew at least 10x in 2025, while a16z (LLMflation) measures "
-            "a 10x/year price decline at constant capability: ln 10 / ln 10 = 1.0."
+            "Morgan Stanley IM: LLM token use grew *at least* 10x in 2025, while a16z (LLMflation) measures a "
+            "10x/year price decline at constant capability: ln 10 / ln 10 = 1.0 is a lower bound. The upper "
+            "end, 1.5 (a 10x price fall then lifts spend 3.2x), is a stated assumption: uniform(1.0, 1.5)."
         ),
         estimates=("est-ba12cbbfda", "est-b34a938f51"),
+        default_range=(1.0, 1.5),
     ),
 )
 DRIVER_BY_KEY: dict[str, Driver] = {d.key: d for d in DRIVERS}

@@ -26,6 +26,7 @@ from . import __version__, reports, vintages
 from .crossover import check_threshold
 from .frames import DS, UID, Y
 from .scenario import BASELINE, SCENARIO_SEED
+from .share import DEFAULT_DEFINITION
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +86,18 @@ def filename(kind: str, run_id: str, scenario: str, threshold: float = 1.0) -> s
 
 
 def write_export(
-    db: Path, kind: str, output: Path, run_id: str = vintages.LATEST, scenario: str = BASELINE, threshold: float = 1.0
+    db: Path,
+    kind: str,
+    output: Path,
+    run_id: str = vintages.LATEST,
+    scenario: str = BASELINE,
+    threshold: float = 1.0,
+    definition: str = DEFAULT_DEFINITION,
 ) -> int:
     """Write the table ``kind`` of a run under a saved scenario to ``output``; returns the number of data rows."""
     if kind not in KINDS:
         raise ValueError(f"unknown export kind '{kind}'; choose one of {list(KINDS)}")
-    df = reports.table(kind, reports.open_view(Path(db), run_id, scenario, threshold))
+    df = reports.table(kind, reports.open_view(Path(db), run_id, scenario, threshold, definition))
     Path(output).write_bytes(to_csv(df))
     log.info("export event=written kind=%s rows=%d path=%s", kind, len(df), output)
     return len(df)

@@ -155,6 +155,14 @@ ThresholdOption = Annotated[
     float, typer.Option("--threshold", help="Crossover when inference reaches this multiple of training.")
 ]
 RunOption = Annotated[str, typer.Option("--run", help="Forecast run id, or latest.")]
+DefinitionOption = Annotated[
+    str,
+    typer.Option(
+        "--definition",
+        help="What the inference share measures: cloud_ai_infrastructure_spend (the default), ai_compute, "
+        "accelerator_or_dc_revenue, ai_dc_workloads_or_capacity, or all (every one the run answers).",
+    ),
+]
 
 
 ModelsOption = Annotated[

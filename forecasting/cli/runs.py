@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 from .app import (
     DbOption,
+    DefinitionOption,
     ModelsOption,
     app,
     console,
@@ -148,6 +149,7 @@ def export_(
             "_x<THRESHOLD> to bundle file names when not 1.",
         ),
     ] = 1.0,
+    definition: DefinitionOption = "all",
     db: DbOption = None,
 ) -> None:
     """Export a run as tidy CSV (formula-safe), or a reproducible bundle with --bundle."""
@@ -159,7 +161,7 @@ def export_(
         return
     if output is None:
         raise ValueError("give --output FILE.csv (or --bundle DIR)")
-    rows = export.write_export(resolve_db(db), kind, output, run, scenario, threshold)
+    rows = export.write_export(resolve_db(db), kind, output, run, scenario, threshold, definition)
     out.print(f"wrote {rows} {kind} rows to {output}")
 
 

@@ -14,38 +14,53 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import quarters
-from ..config import ALL, TOTAL, WORKLOADS, series_id, split_series_id
-from ..crossover import Crossover, crossover_frame
+from ..budget import BUDGET_COLUMNS, budget
+from ..config import ALL, TOTAL, WORKLOADS, series_id
+from ..crossover import Crossover, crossover_frame, median_curve_crossing
 from ..drivers import DRIVERS
 from ..frames import DS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y
 from ..scenario import SCENARIO_SEED
 from ..sensitivity import TORNADO_COLUMNS, tornado
+from ..share import DEFAULT_DEFINITION
 from . import figures
 from .view import View
 
-#: Columns of the crossover table (every face).
+#: Columns of the crossover table (every face): the distribution, the model, and the uncertainty budget.
 CROSSOVER_COLUMNS = [
     "run_id",
     "scenario",
+    "definition",
     "sector",
+    "model",
     "state",
     "crossed_at",
     "p10",
     "p50",
     "p90",
+    "p50_curves",
     "prob_within_horizon",
     "threshold",
+    *BUDGET_COLUMNS[1:],
 ]
 #: Columns of the probability table: the share of paths crossed by the end of each forecast quarter.
-PROBABILITY_COLUMNS = ["run_id", "scenario", "sector", "quarter", "crossed_by", "probability", "threshold"]
+PROBABILITY_COLUMNS = [
+    "run_id",
+    "scenario",
+    "definition",
+    "sector",
+    "quarter",
+    "crossed_by",
+    "probability",
+    "threshold",
+]
 _USD = {c: f"{c}_usd" for c in (YHAT, LO80, HI80, LO95, HI95)}
 #: Quantile of the paths behind each forecast column under a scenario (the fans' quantiles).
 _PATH_QUANTILE = {YHAT: "p50", LO80: "p10", HI80: "p90", LO95: "p025", HI95: "p975"}
 
 
 def _split_ids(frame: pd.DataFrame) -> pd.DataFrame:
-    parts = [split_series_id(u) for u in frame[UID]]
-    return frame.assign(sector=[p[0] for p in parts], workload=[p[1] for p in parts])
+    parts = frame[UID].str.rpartition("/")  # sector/workload, or the engine's total of the structural sectors
+    return frame.assign(sector=parts[0], workload=parts[2])
 
 
 def _tag(view: View, frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +79,7 @@ def forecast_table(view: View) -> pd.DataFrame:
     Under the baseline these are the engine's stored forecasts; under any other scenario they are
     the quantiles of the scenario's sample paths (the same quantiles the dashboard's fans draw).
     """
-    if view.is_baseline:
+    if view.is_baseline and view.definition == DEFAULT_DEFINITION:
         out = view.run.forecasts.rename(columns=_USD)
     else:
         models = view.run.forecasts.drop_duplicates(UID).set_index(UID)[MODEL]
@@ -81,13 +96,26 @@ def forecast_table(view: View) -> pd.DataFrame:
     return out[["run_id", "scenario", UID, "sector", "workload", DS, MODEL, *_USD.values()]]
 
 
+def crossover_rows(view: View) -> pd.DataFrame:
+    """The crossover of every sector and the total under the view's one definition, with its budget.
+
+    ``p50_curves`` is when the P50 curves cross, which need not be the P50 of the crossing dates;
+    ``state`` says whether most paths crossed inside the (modelled) history, within the horizon or later.
+    """
+    paths = view.paths
+    frame = crossover_frame(view.crossovers)
+    frame["p50_curves"] = pd.to_datetime([median_curve_crossing(paths, s, view.threshold) for s in frame["sector"]])
+    frame["model"] = [view.model_of(s) for s in frame["sector"]]
+    spread = budget(
+        view.run.paths_for(view.definition), view.run.structure, view.definition, view.scenario, view.threshold
+    )
+    frame = frame.merge(spread, on="sector", how="left")
+    return _tag(view, frame).assign(definition=view.definition, threshold=view.threshold)[CROSSOVER_COLUMNS]
+
+
 def crossover_table(view: View) -> pd.DataFrame:
-    """Crossover state, date in history, P10/P50/P90 and probability within the horizon, per sector and total."""
-    if view.is_baseline and view.threshold == 1.0:
-        frame = view.run.crossover.copy()  # stored by the refresh, for the baseline at threshold 1
-    else:
-        frame = crossover_frame(view.crossovers)
-    return _tag(view, frame).assign(threshold=view.threshold)[CROSSOVER_COLUMNS]
+    """Crossover state, P10/P50/P90, P50 of the curves and the uncertainty budget, per definition, sector and total."""
+    return pd.concat([crossover_rows(view.under(d)) for d in view.definitions], ignore_index=True)
 
 
 def probability_rows(crossovers: dict[str, Crossover]) -> pd.DataFrame:
@@ -109,8 +137,11 @@ def probability_rows(crossovers: dict[str, Crossover]) -> pd.DataFrame:
 
 def probability_table(view: View) -> pd.DataFrame:
     """Probability that the crossover has happened by the end of each forecast quarter, per sector and total."""
-    out = _tag(view, probability_rows(view.crossovers)).assign(threshold=view.threshold)
-    return out[PROBABILITY_COLUMNS]
+    parts = [
+        _tag(view, probability_rows(view.under(d).crossovers)).assign(definition=d, threshold=view.threshold)
+        for d in view.definitions
+    ]
+    return pd.concat(parts, ignore_index=True)[PROBABILITY_COLUMNS]
 
 
 def backtest_table(view: View) -> pd.DataFrame:
@@ -169,7 +200,9 @@ class Table:
 TABLES: dict[str, Table] = {
     "history": Table(history_table, False, "the spend history the run was fitted on, one row per series and quarter"),
     "forecasts": Table(forecast_table, False, "forecast median with 80% and 95% intervals per series and quarter"),
-    "crossover": Table(crossover_table, True, "crossover state, date in history and P10/P50/P90 per sector and total"),
+    "crossover": Table(
+        crossover_table, True, "crossover distribution, P50 of the curves and uncertainty budget per definition"
+    ),
     "probability": Table(
         probability_table, True, "probability that the crossover has happened by the end of each forecast quarter"
     ),

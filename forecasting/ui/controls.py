@@ -37,12 +37,12 @@ def ensure(default: Scenario) -> None:
 
 
 def _reset(target: str, key: str) -> None:
-    start(set_value(working(), target, key, point(DRIVER_BY_KEY[key].default)))
+    start(set_value(working(), target, key, DRIVER_BY_KEY[key].published()))
 
 
 def _reset_all() -> None:
     scn = working()
-    start(Scenario(scn.name, scn.description, scn.author, {ALL: {d.key: point(d.default) for d in DRIVERS}}))
+    start(Scenario(scn.name, scn.description, scn.author, {ALL: {d.key: d.published() for d in DRIVERS}}))
 
 
 def set_value(scn: Scenario, target: str, key: str, value: DriverValue) -> Scenario:

@@ -22,12 +22,13 @@ import streamlit as st
 
 from .. import history, ingest, reports, scenario_store, vintages
 from ..bootstrap import ensure_db
-from ..config import default_db_path
-from ..crossover import Crossover, crossover_frame
+from ..config import TOTAL, default_db_path
+from ..crossover import Crossover, crossover_frame, median_curve_crossing
 from ..errors import Problem, ValidationError
 from ..reports import View, figures
 from ..scenario import BASELINE, SCENARIO_SEED, Scenario
 from ..sensitivity import GoalSeekResult, SpreadAttribution, spread_attribution, tornado
+from ..share import DEFAULT_DEFINITION, DEFINITIONS
 
 log = logging.getLogger(__name__)
 
@@ -129,22 +130,30 @@ class Outcome:
     probability: pd.DataFrame  # sector, quarter, crossed_by, probability (reports.tables.probability_rows)
     fans: pd.DataFrame  # sector + figures.FAN_COLUMNS
     shares: pd.DataFrame  # sector, ds, p025 .. p975
+    p50_curves: dict[str, pd.Timestamp | None]  # when the P50 curves cross, per sector and the total
+    definition: str = DEFAULT_DEFINITION
 
 
-def _view(db: str, run_id: str, scenario_json: str, threshold: float = 1.0) -> View:
-    return View(run(db, run_id), Scenario.from_dict(json.loads(scenario_json)), threshold)
+def _view(
+    db: str, run_id: str, scenario_json: str, threshold: float = 1.0, definition: str = DEFAULT_DEFINITION
+) -> View:
+    return View(run(db, run_id), Scenario.from_dict(json.loads(scenario_json)), threshold, definition)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
-def outcome(db: str, run_id: str, scenario_json: str, threshold: float = 1.0) -> Outcome:
-    """Apply a scenario (``Scenario.to_dict`` as JSON) to a run's paths: no model is refitted.
+def outcome(
+    db: str, run_id: str, scenario_json: str, threshold: float = 1.0, definition: str = DEFAULT_DEFINITION
+) -> Outcome:
+    """Apply a scenario (``Scenario.to_dict`` as JSON) to a run's paths under a definition: no model is refitted.
 
     Crossovers are when inference reaches ``threshold`` x training (1: overtakes it).
     """
-    view = _view(db, run_id, scenario_json, threshold)
+    view = _view(db, run_id, scenario_json, threshold, definition)
     keys = list(view.crossovers)
     return Outcome(
         crossovers=view.crossovers,
+        p50_curves={k: median_curve_crossing(view.paths, k, threshold) for k in keys},
+        definition=definition,
         table=crossover_frame(view.crossovers),
         probability=reports.tables.probability_rows(view.crossovers),
         fans=pd.concat([figures.fan_frame(view.paths, s).assign(sector=s) for s in keys], ignore_index=True),
@@ -153,11 +162,52 @@ def outcome(db: str, run_id: str, scenario_json: str, threshold: float = 1.0) ->
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def annual(db: str, run_id: str, scenario_json: str, sector: str) -> pd.DataFrame:
+def annual(db: str, run_id: str, scenario_json: str, sector: str, definition: str = DEFAULT_DEFINITION) -> pd.DataFrame:
     """Calendar-year spend quantiles of one sector (or the total) under a scenario (``figures.annual_frame``)."""
-    paths = _view(db, run_id, scenario_json).paths
+    paths = _view(db, run_id, scenario_json, definition=definition).paths
     hist = history_frames(db, run_id)
     return figures.annual_frame(paths, sector, hist[hist["sector"] == sector].drop(columns="sector"))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner="Splitting the crossover band by source...")
+def crossover_rows(
+    db: str, run_id: str, scenario_json: str, threshold: float = 1.0, definition: str = DEFAULT_DEFINITION
+) -> pd.DataFrame:
+    """The crossover table of one definition with its uncertainty budget (``reports.tables.crossover_rows``)."""
+    return reports.tables.crossover_rows(_view(db, run_id, scenario_json, threshold, definition))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=16, show_spinner=False)
+def definition_spread(db: str, run_id: str, scenario_json: str, threshold: float = 1.0) -> pd.DataFrame:
+    """The total's crossover P10/P50/P90 under every definition the run answers: definition, label, p10, p50, p90."""
+    view = _view(db, run_id, scenario_json, threshold)
+    rows = []
+    for d in view.run.definitions:
+        c = view.under(d).crossovers[TOTAL]
+        rows.append(
+            {
+                "definition": d,
+                "label": DEFINITIONS[d],
+                "p10": c.p10,
+                "p50": c.p50,
+                "p90": c.p90,
+                "state": c.state,
+                "prob_within_horizon": c.prob_within_horizon,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def claims(db: str, data_stamp: str) -> pd.DataFrame:
+    """Published crossover claims (``history.load_claims``)."""
+    return history.load_claims(Path(db))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def share_anchors(db: str, data_stamp: str) -> pd.DataFrame:
+    """The published inference shares the share model uses (``history.load_share_anchors``)."""
+    return history.load_share_anchors(Path(db))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)

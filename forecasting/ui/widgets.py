@@ -16,6 +16,7 @@ import streamlit as st
 from .. import export, quarters, reports, vintages
 from ..errors import DatabaseBusyError, ForecastingError
 from ..scenario import BASELINE, Scenario
+from ..share import DEFAULT_DEFINITION, DEFINITIONS
 from . import data
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ DEFAULT_SCENARIO = BASELINE
 THRESHOLD_KEY = "crossover_threshold"
 DEFAULT_THRESHOLD = 1.0
 THRESHOLD_MIN, THRESHOLD_MAX, THRESHOLD_STEP = 1.0, 3.0, 0.25
+#: Session-state key of the definition chosen in the sidebar (what the inference share measures).
+DEFINITION_KEY = "share_definition"
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,21 @@ def vintage_line(ctx: Context, last_observed: pd.Timestamp | None, run_created: 
         when = f", published {pd.Timestamp(run_created):%Y-%m-%d %H:%M} UTC" if run_created is not None else ""
         parts.append(f"forecast run **`{ctx.run_id}`**{when}")
     st.caption(" · ".join(parts))
+
+
+def history_words(ctx: Context) -> str:
+    """One sentence on what the history is: modelled (structural sectors) or observed (imported data)."""
+    if ctx.run_id is None:
+        return ""
+    run = data.run(ctx.db_text, ctx.run_id)
+    if run.structure is None:
+        return "The history is the data as stored; the forecast is the statistical engine's."
+    user = [s for s in run.require_paths().sectors if s not in run.structure.sectors]
+    base = (
+        "The history is **modelled** from published figures (no source splits spend by workload and sector), "
+        "not observed; its band is the share model's uncertainty."
+    )
+    return base + (f" Imported sectors ({', '.join(user)}) keep the statistical engine." if user else "")
 
 
 def file_name(table: str, ctx: Context, scenario: str | None, threshold: float = 1.0) -> str:
@@ -204,6 +222,29 @@ def threshold_picker(where: str = "sidebar") -> float:
     )
 
 
+def definition_picker(ctx: Context, where: str = "sidebar") -> str:
+    """Choose what the inference share measures (sidebar); the run's definitions, the default first."""
+    options = list(data.run(ctx.db_text, ctx.run_id).definitions) if ctx.run_id else [DEFAULT_DEFINITION]
+    if st.session_state.get(DEFINITION_KEY) not in options:
+        st.session_state[DEFINITION_KEY] = options[0]
+    box = st.sidebar if where == "sidebar" else st
+    return pick(
+        box.selectbox,
+        "Inference share of",
+        options,
+        key=DEFINITION_KEY,
+        format_func=lambda d: DEFINITIONS[d],
+        help="Published shares measure different things. The product's history and spend are cloud AI "
+        "infrastructure spend (Gartner's AI-optimised IaaS); the other definitions read the same share model "
+        "with their own offset, so their crossover dates differ (Overview shows them side by side).",
+    )
+
+
+def definition() -> str:
+    """The definition chosen in the sidebar (the default until one is chosen)."""
+    return str(st.session_state.get(DEFINITION_KEY, DEFAULT_DEFINITION))
+
+
 def threshold() -> float:
     """The crossover threshold chosen in the sidebar (1.0 until one is chosen)."""
     return float(st.session_state.get(THRESHOLD_KEY, DEFAULT_THRESHOLD))
@@ -233,7 +274,7 @@ def shown_outcome(ctx: Context) -> tuple[Scenario, data.Outcome, float]:
     scn = data.scenario(ctx.db_text, ctx.stamp, st.session_state.get(SCENARIO_KEY, DEFAULT_SCENARIO))
     chosen = threshold()
     run_id = ctx.run_id or vintages.LATEST
-    return scn, data.outcome(ctx.db_text, run_id, data.scenario_json(scn), chosen), chosen
+    return scn, data.outcome(ctx.db_text, run_id, data.scenario_json(scn), chosen, definition()), chosen
 
 
 def require_paths(ctx: Context) -> None:

@@ -40,6 +40,12 @@ def headline(c: Crossover, subject: str = "Inference") -> str:
             f"does not reach {t} training",
         )
     if c.state == CROSSED_IN_HISTORY:
+        if c.p10 is not None and c.p90 is not None and quarter_text(c.p10) != quarter_text(c.p90):
+            # Modelled history carries the model's uncertainty: say so, with its range.
+            return (
+                f"{subject} {did} in the modelled history, most likely in {quarter_text(c.crossed_at)} "
+                f"(80% range {quarter_text(c.p10)} to {quarter_text(c.p90)})."
+            )
         return f"{subject} {did} in {quarter_text(c.crossed_at)}."
     if c.state == CROSSES_WITHIN_HORIZON:
         return f"{subject} {does} in {quarter_text(c.p50)} (80% range {quarter_text(c.p10)} to {quarter_text(c.p90)})."
@@ -56,3 +62,40 @@ def rule_text(threshold: float) -> str:
         if threshold == 1.0
         else f"inference reaches {threshold_text(threshold)} training"
     )
+
+
+def distribution_text(c: Crossover) -> str:
+    """What P10, P50 and P90 of the crossing dates mean, in one plain sentence."""
+    n = len(c.times)
+    return (
+        f"Each of the {n:,} simulated paths crosses at its own date: by P10 a tenth of them have crossed, by "
+        "P50 half and by P90 nine in ten. The 80% range is P10 to P90."
+    )
+
+
+def curves_text(c: Crossover, p50_curves: object) -> str | None:
+    """A sentence when the P50 of crossing dates and the crossing of the P50 curves fall in different quarters.
+
+    Each path crosses at its own time; the median of those times and the time the median curves meet
+    need not agree (a few steep paths can cross early while the typical path stays below), and a
+    headline must not contradict the chart's curves without saying why.
+    """
+    why = (
+        "each path crosses at its own time, so the median date and the median curves answer different "
+        "questions. The headline gives the first; the chart draws the second."
+    )
+    curves = quarter_text(p50_curves) if p50_curves is not None and p50_curves == p50_curves else None
+    if c.p50 is None:
+        return (
+            None
+            if curves is None
+            else (
+                f"The P50 curves cross in {curves}, yet fewer than half the paths have crossed by the "
+                f"horizon's end: {why}"
+            )
+        )
+    dates = quarter_text(c.p50)
+    if curves == dates:
+        return None
+    curve_part = f"the P50 curves cross in {curves}" if curves else "the P50 curves do not cross within the horizon"
+    return f"Half the paths have crossed by {dates} (the P50 of crossing dates), but {curve_part}: {why}"

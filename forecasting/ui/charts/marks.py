@@ -87,7 +87,8 @@ def crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels: 
     """A vertical line at the P50 crossover with its P10-P90 band, or at the observed crossing."""
     if c is None:
         return
-    if c.state == CROSSED_IN_HISTORY and c.crossed_at is not None:
+    certain = c.p10 is not None and c.p90 is not None and c.p10 == c.p90
+    if c.state == CROSSED_IN_HISTORY and c.crossed_at is not None and certain:  # a crossing in observed history
         vline(
             fig,
             c.crossed_at,
@@ -112,7 +113,8 @@ def crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels: 
             layer="below",
         )
     if c.p50 is not None:
-        text = f"P50 crossover {quarters.text(c.p50)} (band: P10-P90)" if labels else None
+        where = " in modelled history" if c.state == CROSSED_IN_HISTORY else ""
+        text = f"P50 crossover{where} {quarters.text(c.p50)} (band: P10-P90)" if labels else None
         vline(fig, c.p50, theme.CROSSOVER, "dash", text, axis)
 
 

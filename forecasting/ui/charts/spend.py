@@ -91,12 +91,12 @@ def _forecast_line(fig: go.Figure, history: pd.DataFrame, f: pd.DataFrame, w: st
 
 
 def _observed_total(fig: go.Figure, history: pd.DataFrame) -> None:
-    """Observed training + inference as a thin dotted line, to compare with published totals."""
+    """History of training + inference as a thin dotted line, to compare with published totals."""
     fig.add_trace(
         go.Scatter(
             x=history["ds"],
             y=(history["training"] + history["inference"]) / BILLION,
-            name="Total observed",
+            name="Total, history",
             mode="lines",
             line=dict(color=theme.NEUTRAL, width=1.2, dash="dot"),
             hovertemplate="Total: $%{y:.2f}bn<extra></extra>",
@@ -174,7 +174,7 @@ def share_chart(
             go.Scatter(
                 x=history["ds"],
                 y=history["share"] * 100,
-                name="Observed",
+                name="History",
                 mode="lines",
                 line=dict(color=theme.INFERENCE, width=2.5),
                 hovertemplate="Share: %{y:.1f}%<extra></extra>",

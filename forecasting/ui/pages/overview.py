@@ -7,7 +7,8 @@ import streamlit as st
 from forecasting import quarters
 from forecasting.config import TOTAL
 from forecasting.reports import figures
-from forecasting.ui import charts, data, widgets, words
+from forecasting.share import DEFINITIONS
+from forecasting.ui import charts, data, theme, widgets, words
 
 ctx = widgets.context()
 st.title("Cloud AI spend: training vs inference")
@@ -21,7 +22,7 @@ with widgets.guarded():
         widgets.no_run_notice(ctx)
         if len(total_hist):
             st.plotly_chart(
-                charts.spend_fan(total_hist, figures.empty_fan(), markers=markers, title="Total market, observed"),
+                charts.spend_fan(total_hist, figures.empty_fan(), markers=markers, title="Total market, history"),
                 key="overview_history",
             )
         st.stop()
@@ -31,23 +32,28 @@ with widgets.guarded():
     total_hist = hist[hist["sector"] == TOTAL]
     total = out.crossovers[TOTAL]
 
+    definition = out.definition
     st.markdown(f"### {words.headline(total)}")
     widgets.vintage_line(ctx, total_hist["ds"].max() if len(total_hist) else None, widgets.run_created(ctx))
-    st.caption(f"Scenario **{scn.name}**: {scn.description or 'no description'} (choose another in the sidebar).")
+    st.caption(
+        f"Inference share of **{DEFINITIONS[definition]}** (change it in the sidebar). "
+        + widgets.history_words(ctx)
+        + f" Scenario **{scn.name}**: {scn.description or 'no description'}."
+    )
+    note = words.curves_text(total, out.p50_curves.get(TOTAL))
+    if note:
+        st.info(note, icon=":material/info:")
 
     fan = out.fans[out.fans["sector"] == TOTAL]
     share = out.shares[out.shares["sector"] == TOTAL]
     last = fan["ds"].max()
     end_share = float(share.loc[share["ds"] == last, "p50"].iloc[0]) if len(share) else float("nan")
     now_share = float(total_hist["share"].iloc[-1]) if len(total_hist) else float("nan")
-    m1, m2, m3, m4 = st.columns(4)
+    m1, m2, m3, m4 = st.columns([1, 1.6, 1, 1])
     what = "Crossover" if threshold == 1.0 else f"Reaches {words.threshold_text(threshold)} training"
-    m1.metric(what if total.crossed_at is not None else f"{what} (P50)", quarters.text(total.crossed_at or total.p50))
-    m2.metric(
-        "80% range",
-        "observed" if total.crossed_at is not None else f"{quarters.text(total.p10)} – {quarters.text(total.p90)}",
-    )
-    m3.metric(f"Inference share {quarters.text(total_hist['ds'].max())}", f"{now_share:.0%}")
+    m1.metric(f"{what} (P50 of paths)", quarters.text(total.p50))
+    m2.metric("80% range (P10 – P90)", f"{quarters.text(total.p10)} – {quarters.text(total.p90)}")
+    m3.metric(f"Inference share {quarters.text(total_hist['ds'].max())} (modelled)", f"{now_share:.0%}")
     m4.metric(
         f"Inference share {quarters.text(last)} (P50)",
         f"{end_share:.0%}",
@@ -83,6 +89,43 @@ with widgets.guarded():
     st.plotly_chart(
         charts.share_chart(total_hist, share, total, title="Inference share of total spend"), key="overview_share"
     )
+
+    st.subheader("When does inference overtake training? It depends on what is counted")
+    spread = data.definition_spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
+    st.plotly_chart(
+        charts.definition_chart(
+            spread, data.claims(ctx.db_text, ctx.stamp), title="Total market: crossover by definition"
+        ),
+        key="overview_definitions",
+    )
+    st.caption(
+        "Green bars: the P10–P90 range of the crossover under each definition of the inference share, white dot "
+        "its P50; every definition comes from one share model fitted to all published shares with an offset per "
+        "definition. Diamonds: crossover years published by others, in the row of what they measure (hover for "
+        "the quote and link)."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(
+            charts.distribution_chart(total, title="Total market: when the paths cross"), key="overview_distribution"
+        )
+        st.caption(words.distribution_text(total))
+    with right:
+        rows = data.crossover_rows(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold, definition)
+        st.plotly_chart(
+            charts.budget_chart(
+                rows,
+                {s: theme.sector_label(s) for s in rows["sector"]},
+                title="Where the width of the 80% range comes from",
+            ),
+            key="overview_budget",
+        )
+        st.caption(
+            "Each bar splits a crossover's P10–P90 width (quarters) between the sources of uncertainty: the share "
+            "curve, the definition's offset, the spend level, the sector split and the scenario's ranges (Shapley "
+            "values: they add up to the width). The spend level moves spend, not the date: the crossover is where "
+            "the inference share passes one half."
+        )
 
     st.markdown("**Published figures on the chart** (annual; the quarterly view shows a quarter's average)")
     st.dataframe(

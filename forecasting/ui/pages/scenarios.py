@@ -65,8 +65,9 @@ with widgets.guarded():
             st.caption(f"Sector overrides: {', '.join(overrides)}.")
     baseline_scn = data.scenario(ctx.db_text, ctx.stamp, BASELINE) if BASELINE in names else Scenario(BASELINE)
     threshold = widgets.threshold()
-    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
-    base = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(baseline_scn), threshold)
+    definition = widgets.definition()
+    out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold, definition)
+    base = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(baseline_scn), threshold, definition)
     hist = data.history_frames(ctx.db_text, ctx.run_id)
     with right:
         keys = [TOTAL, *sectors]
@@ -82,6 +83,9 @@ with widgets.guarded():
         )
         c, b = out.crossovers[focus], base.crossovers[focus]
         st.markdown(f"### {theme.sector_label(focus)}: {words.headline(c)}")
+        note = words.curves_text(c, out.p50_curves.get(focus))
+        if note:
+            st.info(note, icon=":material/info:")
         moved = quarters.shift(b.p50, c.p50)
         st.caption(
             f"Model baseline: {words.headline(b)}"

@@ -6,6 +6,7 @@ import streamlit as st
 
 from forecasting import quarters
 from forecasting.config import TOTAL
+from forecasting.share import DEFINITIONS
 from forecasting.ui import charts, data, theme, widgets, words
 
 ctx = widgets.context()
@@ -20,8 +21,9 @@ with widgets.guarded():
     sectors = [s for s in out.crossovers if s != TOTAL]
     widgets.vintage_line(ctx, hist["ds"].max() if len(hist) else None, widgets.run_created(ctx))
     st.caption(
-        f"Scenario **{scn.name}** (choose another in the sidebar). Dotted green lines mark each "
-        "sector's crossover: observed, or the P50 of the forecast paths."
+        f"Scenario **{scn.name}**, inference share of **{DEFINITIONS[out.definition]}** (choose others in the "
+        "sidebar). Green lines mark each sector's P50 crossover, the shaded band its P10–P90. "
+        + widgets.history_words(ctx)
     )
 
     # --- Crossover table ------------------------------------------------------------------------------------
@@ -35,29 +37,46 @@ with widgets.guarded():
         key="sectors_by",
     )
     by_date = quarters.end(by)
-    table = out.table[["sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]].assign(
-        sector=[theme.sector_label(s) for s in out.table["sector"]],
-        state=out.table["state"].str.replace("_", " "),
-        prob_by_date=[out.crossovers[s].probability_by(by_date) for s in out.table["sector"]],
+    rows = data.crossover_rows(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold, out.definition)
+    shown = ["sector", "model", "state", "crossed_at", "p10", "p50", "p90", "p50_curves", "prob_within_horizon"]
+    table = rows[[*shown, "width_quarters"]].assign(
+        sector=[theme.sector_label(s) for s in rows["sector"]],
+        state=rows["state"].str.replace("_", " "),
+        prob_by_date=[out.crossovers[s].probability_by(by_date) for s in rows["sector"]],
     )
+    quarter = "YYYY [Q]Q"
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         column_config={
-            "crossed_at": st.column_config.DateColumn("crossed (observed)", format="YYYY-MM-DD"),
-            "p10": st.column_config.DateColumn("P10", format="YYYY-MM-DD"),
-            "p50": st.column_config.DateColumn("P50", format="YYYY-MM-DD"),
-            "p90": st.column_config.DateColumn("P90", format="YYYY-MM-DD"),
+            "model": st.column_config.TextColumn(
+                "model",
+                help="structural: the share model splits the engine's total; statistical: the engine fitted the sector",
+            ),
+            "crossed_at": st.column_config.DateColumn("crossed (P50, in history)", format=quarter),
+            "p10": st.column_config.DateColumn("P10", format=quarter),
+            "p50": st.column_config.DateColumn("P50", format=quarter),
+            "p90": st.column_config.DateColumn("P90", format=quarter),
+            "p50_curves": st.column_config.DateColumn(
+                "P50 curves cross", format=quarter, help="When the median curves cross (not the median date)"
+            ),
             "prob_by_date": st.column_config.ProgressColumn(
                 f"P(crossed by the end of {quarters.text(by)})", format="percent", min_value=0, max_value=1
             ),
-            "prob_within_horizon": st.column_config.NumberColumn("P(within horizon)", format="percent"),
+            "prob_within_horizon": st.column_config.NumberColumn("P(by the horizon's end)", format="percent"),
+            "width_quarters": st.column_config.NumberColumn("80% range, quarters", format="%.1f"),
         },
     )
     st.caption(
-        "Click a column header to sort. Empty P10/P50/P90: fewer than 10/50/90% of paths cross "
-        "within the forecast horizon."
+        "Click a column header to sort. Empty P10/P50/P90: fewer than 10/50/90% of paths cross within the "
+        "forecast horizon. 'crossed in history' means most paths crossed within the modelled history."
+    )
+    st.plotly_chart(
+        charts.budget_chart(
+            rows, {s: theme.sector_label(s) for s in rows["sector"]}, title="Where each 80% range comes from (quarters)"
+        ),
+        key="sectors_budget",
     )
     widgets.download(
         table.assign(threshold=threshold),
