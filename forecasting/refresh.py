@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import __version__, store, structural
+from . import __version__, publish, quarters, share, store, structural
 from . import paths as sample_paths
 from .config import Settings
 from .crossover import CROSSOVER_COLUMNS, crossover_distribution, crossover_frame
-from .errors import DatabaseBusyError, RefreshInProgressError
+from .errors import DatabaseBusyError, PublishRefusedError, RefreshInProgressError
 from .executors import Executor
-from .frames import DS, FORECAST_COLUMNS, UID, Y
-from .gates import check_input, check_output
+from .frames import DS, UID, Y
+from .gates import check_input, check_output, validate_input
 from .paths import SamplePaths
 from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
@@ -52,17 +52,6 @@ PAUSE_ENV, PAUSE_SECONDS_ENV, PAUSE_MARKER_ENV = (
     "CROSSOVER_REFRESH_PAUSE",
     "CROSSOVER_REFRESH_PAUSE_SECONDS",
     "CROSSOVER_REFRESH_PAUSE_MARKER",
-)
-#: Tables holding one run's rows (a pruned run leaves none behind).
-RUN_TABLES = (
-    "series_status",
-    "forecasts",
-    "sample_paths",
-    "backtest_metrics",
-    "crossover_estimates",
-    "run_history",
-    "run_scenarios",
-    "run_structural",
 )
 #: Stages at which the hook can hold a refresh.
 PAUSE_STAGES = ("fit", "publish")
@@ -113,6 +102,9 @@ NUMERIC_SOURCES = (
     "metrics.py",
     "frames.py",
     "refresh.py",
+    "publish.py",
+    "share.py",
+    "structural.py",
     "paths.py",
     "drivers.py",
     "scenario.py",
@@ -181,19 +173,6 @@ def _up_to_date(inputs: _Inputs, version: str) -> bool:
     return all(prev.config.get(k) == inputs.config.get(k) for k in FIT_KEYS)
 
 
-def _new_run_id(now: datetime) -> str:
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
-def _remove_stale_temporaries(db: Path) -> None:
-    """Drop copies left by writers that were killed (only call while holding the write lock)."""
-    mine = f".{db.name}.{os.getpid()}.tmp"
-    for path in db.parent.glob(f".{db.name}.*.tmp*"):
-        if not path.name.startswith(mine):
-            log.info("refresh event=stale_temporary_removed path=%s", path)
-            path.unlink(missing_ok=True)
-
-
 def _scenario_crossovers(paths: SamplePaths | None, scenarios: pd.DataFrame) -> pd.DataFrame:
     """Crossover estimates under every saved scenario but the baseline (stored on its own)."""
     frames = [
@@ -204,58 +183,6 @@ def _scenario_crossovers(paths: SamplePaths | None, scenarios: pd.DataFrame) -> 
         if paths is not None and r.name != BASELINE
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", *CROSSOVER_COLUMNS])
-
-
-def _frames(
-    run_id: str, result: ForecastResult, crossovers: pd.DataFrame, history: pd.DataFrame, scenarios: pd.DataFrame
-) -> dict[str, pd.DataFrame]:
-    """The rows of every per-run table for one run (``crossovers`` has a scenario column)."""
-    forecasts = result.forecasts[FORECAST_COLUMNS].assign(run_id=run_id)
-    forecasts[DS] = forecasts[DS].dt.date
-    paths = pd.DataFrame(
-        [
-            (run_id, uid, int(p.shape[0]), int(p.shape[1]), result.future_ds[uid][0].date(), sample_paths.to_bytes(p))
-            for uid, p in sorted(result.paths.items())
-        ],
-        columns=["run_id", "unique_id", "n_paths", "horizon", "first_ds", "paths"],
-    )
-    status = result.status.assign(run_id=run_id)
-    status["message"] = status["message"].fillna("")
-    cross = crossovers.assign(run_id=run_id)
-    for col in ("crossed_at", "p10", "p50", "p90"):
-        cross[col] = pd.to_datetime(cross[col]).dt.date
-    hist = history[[UID, DS, Y]].assign(run_id=run_id)
-    hist[DS] = hist[DS].dt.date
-    return {
-        "series_status": status,
-        "forecasts": forecasts,
-        "sample_paths": paths,
-        "backtest_metrics": result.backtests.assign(run_id=run_id),
-        "crossover_estimates": cross[
-            ["run_id", "scenario", "sector", "state", "crossed_at", "p10", "p50", "p90", "prob_within_horizon"]
-        ],
-        "run_history": hist,
-        "run_scenarios": scenarios.rename(columns={"name": "scenario"}).assign(run_id=run_id)[
-            ["run_id", "scenario", "params_json"]
-        ],
-    }
-
-
-def _publish(db: Path, run_row: pd.DataFrame, tables: dict[str, pd.DataFrame], retention: int) -> tuple[str, ...]:
-    """One copy-on-write transaction: insert the run, supersede the previous one, prune old runs."""
-    run_id = str(run_row["run_id"].iat[0])
-    with store.writer(db) as s:
-        _remove_stale_temporaries(Path(db))
-        s.insert("forecast_runs", run_row)
-        for table, frame in tables.items():
-            s.insert(table, frame)
-        s.run("run_supersede", run_id=run_id)
-        pruned = tuple(str(r) for r in s.frame("run_prune_ids", keep=retention)["run_id"])
-        for old in pruned:
-            for table in (*RUN_TABLES, "forecast_runs"):
-                s.delete_run(table, old)
-        _pause("publish")
-    return pruned
 
 
 def read_manifest(path: Path) -> dict:
@@ -380,24 +307,6 @@ def _crossovers(
     return pd.concat([cross.assign(scenario=BASELINE), under_scenarios], ignore_index=True), report
 
 
-def _run_row(
-    run_id: str, now: datetime, inputs: _Inputs, version: str, seed: int, timings: dict[str, float], report: str
-) -> pd.DataFrame:
-    """The run's ``forecast_runs`` row."""
-    row = {
-        "run_id": run_id,
-        "created_at": now.replace(tzinfo=None),
-        "data_fingerprint": inputs.fingerprint,
-        "config_json": json.dumps(inputs.config, sort_keys=True),
-        "code_version": version,
-        "status": "published",
-        "seed": seed,
-        "timings_json": json.dumps({k: round(v, 3) for k, v in timings.items()}, sort_keys=True),
-        "change_report": report,
-    }
-    return pd.DataFrame([row])
-
-
 def _refresh(
     db: Path,
     settings: Settings,
@@ -454,15 +363,15 @@ def _publish_run(
     crossovers, report = _crossovers(result, structure, inputs, timings)
 
     now = datetime.now(timezone.utc)
-    run_id = _new_run_id(now)
+    run_id = publish.new_run_id(now)
     t = time.perf_counter()
     timings["total_before_publish"] = t - started
-    run_row = _run_row(run_id, now, inputs, version, settings.seed, timings, report)
-    tables = _frames(run_id, result, crossovers, inputs.history, inputs.scenarios)
+    run_row = publish.run_row(run_id, now, inputs.fingerprint, inputs.config, version, settings.seed, timings, report)
+    tables = publish.run_tables(run_id, result, crossovers, inputs.history, inputs.scenarios)
     if structure is not None:
         meta, blob = structural.to_store(structure)
         tables["run_structural"] = pd.DataFrame([{"run_id": run_id, "meta_json": meta, "draws": blob}])
-    pruned = _publish(db, run_row, tables, settings.retention)
+    pruned = publish.publish(db, run_row, tables, settings.retention, lambda: _pause("publish"))
     timings["publish"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     log.info(
@@ -486,3 +395,77 @@ def _publish_run(
         pruned=pruned,
         **counted,
     )
+
+
+# --------------------------------------------------------------------------- replays for the crossover backtest
+
+
+def _as_of(inputs: _Inputs, as_of: pd.Timestamp) -> _Inputs:
+    """The snapshot as it could have been on ``as_of``: history to that quarter, anchors public by then.
+
+    The modelled history's levels and sector weights were derived with figures published later (the
+    Gartner totals date from September 2025); the crossover does not depend on them (it is where the
+    share passes one half), and the split of the history is redrawn from the replay's own share model.
+    """
+    history = inputs.history[inputs.history[DS] <= quarters.start(as_of)]
+    known = [
+        r.Index
+        for r in inputs.anchors.itertuples()
+        if (d := share.publication_date(str(r.published))) is not None and d <= as_of
+    ]
+    config = {**inputs.config, "as_of": str(as_of.date()), "kind": "replay"}
+    return replace(
+        inputs,
+        history=history.reset_index(drop=True),
+        config=config,
+        previous=None,
+        previous_history=inputs.previous_history.iloc[:0],
+        previous_crossover=inputs.previous_crossover.iloc[:0],
+        anchors=inputs.anchors.loc[known],
+    )
+
+
+def run_replays(
+    db: Path,
+    settings: Settings,
+    as_of: Sequence[pd.Timestamp],
+    *,
+    models: Sequence[str] | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """Re-run the estimate as of each date and store every replay as a run of kind ``replay``.
+
+    The previous replays are replaced in the same transaction; the published run is untouched.
+    Returns the replays' run ids, in the order of ``as_of``.
+    """
+    db = Path(db)
+    with store.file_lock(refresh_lock_path(db), 0, f"the refresh lock on {db}"):
+        full = _snapshot(db, settings, models, None)
+        version, rows, tables = code_version(), [], []
+        for i, date in enumerate(as_of):
+            inputs = _as_of(full, pd.Timestamp(date))
+            problems = validate_input(inputs.history)
+            if problems:
+                raise PublishRefusedError(f"cannot replay as of {date:%Y-%m-%d}: {problems[0]}")
+            result, structure = _fit(inputs, settings, models, executor, None)
+            check_output(result.forecasts, result.status, settings.horizon)
+            crossovers, _ = _crossovers(result, structure, inputs, {})
+            now = datetime.now(timezone.utc)
+            run_id = f"replay-{date:%Y%m%d}-{uuid.uuid4().hex[:6]}"
+            note = f"replay as of {date:%Y-%m-%d}"
+            rows.append(
+                publish.run_row(run_id, now, inputs.fingerprint, inputs.config, version, settings.seed, {}, note)
+            )
+            frames = publish.run_tables(run_id, result, crossovers, inputs.history, inputs.scenarios.iloc[:0])
+            if structure is not None:
+                meta, blob = structural.to_store(structure)
+                frames["run_structural"] = pd.DataFrame([{"run_id": run_id, "meta_json": meta, "draws": blob}])
+            frames["run_kinds"] = pd.DataFrame(
+                [{"run_id": run_id, "kind": "replay", "as_of": pd.Timestamp(date).date()}]
+            )
+            tables.append(frames)
+            if progress:
+                progress(i + 1, len(as_of))
+        publish.store_replays(db, rows, tables)
+    return [str(r["run_id"].iat[0]) for r in rows]

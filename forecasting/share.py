@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special, stats
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,11 @@ class Anchor:
     ref: str = ""  # estimate or claim id
     published: str = ""  # ISO date the figure was published
 
+    @property
+    def published_on(self) -> pd.Timestamp | None:
+        """When the figure was public: a month or year counts from its last day; ``None`` if undated."""
+        return publication_date(self.published)
+
     def __post_init__(self) -> None:
         if self.definition not in DEFINITIONS:
             raise ValueError(f"unknown definition '{self.definition}'; expected one of {list(DEFINITIONS)}")
@@ -109,6 +115,22 @@ class Anchor:
             raise ValueError(f"bound must be one of {BOUNDS}, got '{self.bound}'")
         if not 0 < self.value < 1:
             raise ValueError(f"a share anchor must lie strictly between 0 and 1, got {self.value}")
+
+
+def publication_date(text: str) -> pd.Timestamp | None:
+    """``2025-10-14`` as is, ``2025-10`` as 2025-10-31, ``2025`` as 2025-12-31, empty as ``None``.
+
+    A figure known only by month (or year) counts as public from its last day, so an estimate
+    replayed as of an earlier date never sees it too soon.
+    """
+    text = str(text or "").strip()
+    if not text:
+        return None
+    if len(text) == 4:
+        return pd.Timestamp(int(text), 12, 31)
+    if len(text) == 7:
+        return (pd.Timestamp(text + "-01") + pd.offsets.MonthEnd(0)).normalize()
+    return pd.Timestamp(text).normalize()
 
 
 def logit_curve(family: np.ndarray | int, k: np.ndarray, t0: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -36,7 +36,13 @@ from .errors import DatabaseBusyError, ForecastingError, NotFoundError
 log = logging.getLogger(__name__)
 
 #: Ordered migrations: (version, sql file name).  Append, never edit a released entry.
-MIGRATIONS: list[tuple[int, str]] = [(1, "schema"), (2, "migrate_002"), (3, "migrate_003"), (4, "migrate_004")]
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, "schema"),
+    (2, "migrate_002"),
+    (3, "migrate_003"),
+    (4, "migrate_004"),
+    (5, "migrate_005"),
+]
 
 #: Tables that code may name in generated statements (inserts, deletes by run, checksums).
 TABLES = (
@@ -56,6 +62,7 @@ TABLES = (
     "share_anchors",
     "crossover_claims",
     "run_structural",
+    "run_kinds",
 )
 
 _BUSY_MARKERS = ("lock", "Resource temporarily unavailable")
