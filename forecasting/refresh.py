@@ -86,8 +86,9 @@ class _Inputs:
     previous_history: pd.DataFrame
     previous_crossover: pd.DataFrame
     scenarios: pd.DataFrame  # name, params_json: every saved scenario, as the run will record it
-    anchors: pd.DataFrame  # share_anchors_all: the share model's inputs (empty: no structural model)
+    anchors: pd.DataFrame  # share_anchors_all: the share model's inputs
     user_sectors: set[str]  # sectors with imported rows: the statistical engine keeps them
+    structural: bool = True  # the database holds share anchors (a replay may know none of them yet)
 
 
 def refresh_lock_path(db: Path) -> Path:
@@ -163,7 +164,18 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
     prev_history[DS] = pd.to_datetime(prev_history[DS])
     history = history.sort_values([UID, DS], ignore_index=True)
     config = fit_config(settings, models)
-    return _Inputs(history, fingerprint, config, prev, prev_history, prev_cross, scenarios, anchors, user_sectors)
+    return _Inputs(
+        history,
+        fingerprint,
+        config,
+        prev,
+        prev_history,
+        prev_cross,
+        scenarios,
+        anchors,
+        user_sectors,
+        not anchors.empty,
+    )
 
 
 def _up_to_date(inputs: _Inputs, version: str) -> bool:
@@ -249,7 +261,7 @@ def _fit(
     """
     from .engine import ForecastOptions, forecast
 
-    p = structural.plan(inputs.history, inputs.user_sectors, not inputs.anchors.empty)
+    p = structural.plan(inputs.history, inputs.user_sectors, inputs.structural)
     total = int(p.engine_history[UID].nunique())
 
     def advance(done: int) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import history, ingest, reports, scenario_store, vintages
+from .. import backtest, history, ingest, reports, scenario_store, vintages
 from ..bootstrap import ensure_db
 from ..config import TOTAL, default_db_path
 from ..crossover import Crossover, crossover_frame, median_curve_crossing
@@ -196,6 +196,13 @@ def definition_spread(db: str, run_id: str, scenario_json: str, threshold: float
             }
         )
     return pd.DataFrame(rows)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=4, show_spinner="Scoring the replays...")
+def crossover_backtest(db: str, data_stamp: str) -> backtest.Backtest | None:
+    """The stored replays of the crossover backtest, scored (``backtest.load``); None before any."""
+    result = backtest.load(Path(db))
+    return None if result.moves.empty else result
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)

@@ -6,7 +6,7 @@ spend-over-time charts and :mod:`.compare` the comparisons of scenarios, drivers
 """
 
 from .compare import metric_bars, probability_chart, scenario_overlay, tornado_chart, vintage_chart
-from .crossover import budget_chart, definition_chart, distribution_chart
+from .crossover import budget_chart, call_chart, definition_chart, distribution_chart
 from .marks import BILLION, MARKER_METRICS, marker_frame
 from .spend import annual_chart, share_chart, small_multiples, spend_fan
 
@@ -15,6 +15,7 @@ __all__ = [
     "MARKER_METRICS",
     "annual_chart",
     "budget_chart",
+    "call_chart",
     "definition_chart",
     "distribution_chart",
     "marker_frame",

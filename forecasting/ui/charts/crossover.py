@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from ... import quarters
 from ...budget import SOURCES
 from ...crossover import Crossover
+from ...share import publication_date
 from .. import theme
 
 #: Labels and colours of the budget's sources (Okabe-Ito, none of them blue or orange).
@@ -181,3 +182,78 @@ def budget_chart(rows: pd.DataFrame, labels: dict[str, str], title: str | None =
         font=dict(size=11),
     )
     return fig
+
+
+def call_chart(moves: pd.DataFrame, anchors: pd.DataFrame, claims: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """How the crossover call moved: P10-P50-P90 of the crossover date per as-of date, with later figures.
+
+    ``moves``: one sector's rows of ``backtest.Backtest.moves`` under one definition; ``anchors``: the
+    share anchors of that definition; ``claims``: crossover claims of that definition.  A published share
+    of at least one half says the crossover had happened by its year: drawn at (publication date, year).
+    """
+    fig = go.Figure()
+    m = moves.sort_values("as_of")
+    x = pd.to_datetime(m["as_of"])
+    band = m["p10"].notna() & m["p90"].notna()
+    fig.add_trace(
+        go.Scatter(
+            x=x[band],
+            y=pd.to_datetime(m.loc[band, "p90"]),
+            mode="lines",
+            line=dict(width=0),
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x[band],
+            y=pd.to_datetime(m.loc[band, "p10"]),
+            mode="lines",
+            line=dict(width=0),
+            fill="tonexty",
+            fillcolor=theme.rgba(theme.CROSSOVER, 0.2),
+            name="P10–P90 of the crossover date",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=pd.to_datetime(m["p50"]),
+            mode="lines+markers",
+            name="P50 of the crossover date",
+            line=dict(color=theme.CROSSOVER, width=2),
+            customdata=m["anchors_known"],
+            hovertemplate="as of %{x|%Y-%m-%d}: P50 %{y|%Y-%m} (%{customdata} anchors public)<extra></extra>",
+        )
+    )
+    later = anchors[anchors["value"] >= 0.5]
+    if len(later):
+        fig.add_trace(
+            go.Scatter(
+                x=[publication_date(p) for p in later["published"]],
+                y=[pd.Timestamp(int(t), 7, 1) for t in later["t"]],
+                mode="markers",
+                name="Published share ≥ 1/2 by that year (at its publication date)",
+                marker=dict(symbol="circle-open", size=11, color=theme.INFERENCE, line=dict(width=2)),
+                text=[f"{r.anchor_id}: {r.value:.2f} ({r.bound}) in {r.t:g}" for r in later.itertuples(index=False)],
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    dated = claims[claims["crossover_year"].notna() & (claims["published"].fillna("") != "")]
+    if len(dated):
+        fig.add_trace(
+            go.Scatter(
+                x=[publication_date(p) for p in dated["published"]],
+                y=[pd.Timestamp(int(y), 7, 1) for y in dated["crossover_year"]],
+                mode="markers",
+                name="Published crossover claim (year, at its publication date)",
+                text=list(dated["publisher"]),
+                marker=dict(symbol="diamond", size=10, color=theme.PUBLISHED, line=dict(color="black", width=1)),
+                hovertemplate="%{text}: crossover %{y|%Y}<extra></extra>",
+            )
+        )
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text="As of (replay date)")
+    return theme.style(fig, height=420, title=title, yaxis_title="Crossover date")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from forecasting.config import TOTAL
 from forecasting.reports import figures
 from forecasting.scenario import BASELINE
+from forecasting.share import DEFINITIONS
 from forecasting.ui import charts, data, theme, widgets
 
 ctx = widgets.context()
@@ -151,3 +153,72 @@ with widgets.guarded():
     else:
         st.info("Only one forecast run so far: the next `forecasting refresh` adds a vintage to compare with.")
     st.dataframe(runs, hide_index=True, width="stretch")
+
+    # --- Backtest of the crossover call ------------------------------------------------------------------------
+    st.subheader("Backtest of the crossover call: replays scored on figures published later")
+    replayed = data.crossover_backtest(ctx.db_text, ctx.stamp)
+    if replayed is None:
+        st.info(
+            "No replays yet. `forecasting backtest crossover` re-runs the estimate as of every quarter end since "
+            "2022 Q4 with only the figures public then, stores each replay and scores it on what was published "
+            "after; the chart and scores appear here.",
+            icon=":material/history:",
+        )
+    else:
+        definition = widgets.definition()
+        keys = [TOTAL, *[s for s in dict.fromkeys(replayed.moves["sector"]) if s != TOTAL]]
+        who = widgets.pick(st.selectbox, "Call for", keys, format_func=theme.sector_label, key="quality_call_sector")
+        moves = replayed.moves[(replayed.moves["sector"] == who) & (replayed.moves["definition"] == definition)]
+        anchors = data.share_anchors(ctx.db_text, ctx.stamp)
+        claims = data.claims(ctx.db_text, ctx.stamp)
+        left, right = st.columns([3, 2])
+        with left:
+            st.plotly_chart(
+                charts.call_chart(
+                    moves,
+                    anchors[anchors["definition"] == definition],
+                    claims[claims["definition"] == definition],
+                    title=f"How the call moved: {theme.sector_label(who)}, {DEFINITIONS[definition]}",
+                ),
+                key="quality_call",
+            )
+        with right:
+            pooled = replayed.pooled
+            st.dataframe(
+                pooled,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    c: st.column_config.NumberColumn(c.replace("_", " "), format="%.2f")
+                    for c in (
+                        "coverage_80",
+                        "coverage_95",
+                        "interval_score_95",
+                        "crps",
+                        "prob_true",
+                        "prob_crossed_event",
+                    )
+                },
+            )
+            overall = pooled[pooled["group"] == "all"].iloc[0]
+            st.caption(
+                f"{replayed.scores['as_of'].nunique()} replays scored on {int(overall['n'])} later figures: the 80% "
+                f"intervals held {overall['coverage_80']:.0%} of the later published shares and the 95% intervals "
+                f"{overall['coverage_95']:.0%}. A later figure scored by several replays counts once per replay."
+            )
+        widgets.download(
+            replayed.moves,
+            "crossover-backtest-moves",
+            ctx,
+            None,
+            label="Download how the call moved",
+            key="dl_backtest_moves",
+        )
+        widgets.download(
+            replayed.scores,
+            "crossover-backtest-scores",
+            ctx,
+            None,
+            label="Download the scores",
+            key="dl_backtest_scores",
+        )

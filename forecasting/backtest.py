@@ -1,0 +1,265 @@
+"""Backtest of the crossover estimate: replay it as of past quarter ends, score it on what was published later.
+
+Every published figure has a publication date.  A *replay* re-runs the whole estimate as of a
+quarter end with only the share anchors public by then (``refresh.run_replays``).  It is then scored
+on every share anchor published *after* its date:
+
+* a point anchor is scored on the replay's predictive distribution of that definition's share at
+  that time (the curve draws plus the definition's anchor noise): whether the 80% and 95% intervals
+  hold it, the interval score of the 95% interval and the CRPS (both in share points, lower is
+  better);
+* a bound ("more than 65% by 2029") is scored by the probability the replay gave it;
+* every later anchor also says whether the crossover had happened by its date under its definition
+  (a share at or above one half: crossed; below: not yet), and the replay's probability of that is
+  recorded.
+
+Published crossover claims are other people's forecasts, not outcomes: the table of how the call
+moved shows them beside the replays but they are not scored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from . import quarters, store, structural, vintages
+from .config import TOTAL, Settings
+from .crossover import crossover_distribution
+from .share import Anchor, publication_date
+
+log = logging.getLogger(__name__)
+
+#: First as-of quarter of the backtest (the issue's start; the first share anchor was published in 2024).
+FIRST = "2022Q4"
+#: Draws of the predictive noise per sample path when scoring a point anchor.
+NOISE_DRAWS = 4
+SCORE_COLUMNS = [
+    "as_of",
+    "run_id",
+    "anchor_id",
+    "definition",
+    "kind",
+    "t",
+    "value",
+    "bound",
+    "published",
+    "horizon_years",
+    "p10",
+    "p50",
+    "p90",
+    "covered_80",
+    "covered_95",
+    "interval_score_95",
+    "crps",
+    "prob_true",
+    "crossed",
+    "prob_crossed_event",
+]
+POOLED_COLUMNS = [
+    "group",
+    "definition",
+    "kind",
+    "n",
+    "coverage_80",
+    "coverage_95",
+    "interval_score_95",
+    "crps",
+    "prob_true",
+    "prob_crossed_event",
+]
+MOVE_COLUMNS = ["as_of", "run_id", "definition", "sector", "state", "p10", "p50", "p90", "anchors_known"]
+
+
+def as_of_dates(first: str = FIRST, last: pd.Timestamp | None = None) -> list[pd.Timestamp]:
+    """Quarter ends from ``first`` through ``last`` (a date in the last quarter to replay)."""
+    end = quarters.parse(last) if last is not None else quarters.parse(pd.Timestamp.today()) - 1
+    periods = pd.period_range(quarters.parse(first), end, freq="Q")
+    return [quarters.end(p.start_time) for p in periods]
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The replays' scores on later figures, pooled, and how the call moved."""
+
+    scores: pd.DataFrame  # SCORE_COLUMNS: one row per replay and later anchor
+    pooled: pd.DataFrame  # POOLED_COLUMNS
+    moves: pd.DataFrame  # MOVE_COLUMNS: the crossover per replay, definition and sector
+
+
+def run(
+    db: Path,
+    settings: Settings,
+    first: str = FIRST,
+    *,
+    models: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Backtest:
+    """Replay the estimate as of every quarter end from ``first`` to the history's last quarter and score it."""
+    from .refresh import run_replays
+
+    with store.reader(db) as s:
+        last = pd.to_datetime(s.frame("history_series")["ds"]).max()
+    dates = as_of_dates(first, quarters.end(last))
+    if not dates:
+        raise ValueError(f"no quarter to replay from {first} to {quarters.label(last)}")
+    run_replays(db, settings, dates, models=models, progress=progress)
+    return load(db)
+
+
+def _anchors(db: Path) -> list[Anchor]:
+    with store.reader(db) as s:
+        return structural.anchors_of(s.frame("share_anchors_all"))
+
+
+def load(db: Path, definition: str | None = None) -> Backtest:
+    """Score the stored replays (``definition``: only that definition's figures and calls)."""
+    with store.reader(db) as s:
+        replays = s.frame("replay_runs")
+    anchors = _anchors(db)
+    scores, moves = [], []
+    for r in replays.itertuples(index=False):
+        run = vintages.load_run(db, str(r.run_id))
+        as_of = pd.Timestamp(r.as_of)
+        scores.append(score_replay(run, as_of, anchors))
+        moves.append(call(run, as_of, anchors))
+    scores, moves = [f for f in scores if len(f)], [f for f in moves if len(f)]
+    score_frame = pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(columns=SCORE_COLUMNS)
+    move_frame = pd.concat(moves, ignore_index=True) if moves else pd.DataFrame(columns=MOVE_COLUMNS)
+    if definition is not None:
+        score_frame = score_frame[score_frame["definition"] == definition].reset_index(drop=True)
+        move_frame = move_frame[move_frame["definition"] == definition].reset_index(drop=True)
+    return Backtest(score_frame, pool(score_frame), move_frame)
+
+
+def _predictive(run: vintages.RunData, anchor: Anchor, seed: int) -> np.ndarray:
+    """Draws of the share an anchor states, from the replay's posterior: curve plus the anchor noise."""
+    assert run.structure is not None
+    draws = run.structure.draws
+    d = draws.definitions.index(anchor.definition)
+    logit = draws.logit(anchor.definition, np.array([anchor.t]))[:, 0]
+    rng = np.random.default_rng([seed, d, int(anchor.t * 100)])
+    noise = rng.standard_normal((len(logit), NOISE_DRAWS)) * draws.sigma[:, [d]]
+    return special.expit(logit[:, None] + noise).ravel()
+
+
+def _crps(x: np.ndarray, y: float) -> float:
+    """Sample CRPS: E|X - y| - E|X - X'| / 2 (the sorted-sample form, exact for the sample)."""
+    x = np.sort(x)
+    n = len(x)
+    return float(np.mean(np.abs(x - y)) - np.sum((2 * np.arange(1, n + 1) - n - 1) * x) / n**2)
+
+
+def _interval_score(lo: float, hi: float, y: float, alpha: float = 0.05) -> float:
+    return float((hi - lo) + 2 / alpha * max(lo - y, 0.0) + 2 / alpha * max(y - hi, 0.0))
+
+
+def _prob_crossed(run: vintages.RunData, definition: str, when: pd.Timestamp) -> float:
+    paths = run.paths_for(definition)
+    return crossover_distribution(paths)[TOTAL].probability_by(when)
+
+
+def score_replay(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anchor]) -> pd.DataFrame:
+    """One replay's scores on every anchor published after ``as_of`` (SCORE_COLUMNS)."""
+    if run.structure is None:
+        return pd.DataFrame(columns=SCORE_COLUMNS)
+    rows = []
+    for a in anchors:
+        public = publication_date(a.published)
+        if public is None or public <= as_of or a.definition not in run.definitions:
+            continue
+        x = _predictive(run, a, run.info.seed)
+        p10, p50, p90, p025, p975 = np.quantile(x, [0.1, 0.5, 0.9, 0.025, 0.975])
+        point = a.bound == "point"
+        crossed = a.value >= 0.5 if a.bound != "upper" else False
+        when = _decimal_date(a.t)
+        prob_cross = _prob_crossed(run, a.definition, when)
+        rows.append(
+            {
+                "as_of": as_of.date(),
+                "run_id": run.run_id,
+                "anchor_id": a.ref,
+                "definition": a.definition,
+                "kind": "share",
+                "t": a.t,
+                "value": a.value,
+                "bound": a.bound,
+                "published": a.published,
+                "horizon_years": round(a.t - (as_of.year + (as_of.dayofyear / 365.25)), 2),
+                "p10": p10,
+                "p50": p50,
+                "p90": p90,
+                "covered_80": bool(p10 <= a.value <= p90) if point else None,
+                "covered_95": bool(p025 <= a.value <= p975) if point else None,
+                "interval_score_95": _interval_score(p025, p975, a.value) if point else None,
+                "crps": _crps(x, a.value) if point else None,
+                "prob_true": float(np.mean(x > a.value) if a.bound == "lower" else np.mean(x < a.value))
+                if not point
+                else None,
+                "crossed": crossed,
+                "prob_crossed_event": prob_cross if crossed else 1 - prob_cross,
+            }
+        )
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def _decimal_date(t: float) -> pd.Timestamp:
+    year = int(np.floor(t))
+    return pd.Timestamp(year, 1, 1) + pd.Timedelta(days=round((t - year) * 365.25))
+
+
+def _pooled_row(group: str, definition: str, kind: str, part: pd.DataFrame) -> dict[str, object]:
+    points = part[part["bound"] == "point"]
+    bounds = part[part["bound"] != "point"]
+    mean = lambda col, frame: float(pd.to_numeric(frame[col]).mean()) if len(frame) else float("nan")  # noqa: E731
+    return {
+        "group": group,
+        "definition": definition,
+        "kind": kind,
+        "n": len(part),
+        "coverage_80": mean("covered_80", points),
+        "coverage_95": mean("covered_95", points),
+        "interval_score_95": mean("interval_score_95", points),
+        "crps": mean("crps", points),
+        "prob_true": mean("prob_true", bounds),
+        "prob_crossed_event": mean("prob_crossed_event", part),
+    }
+
+
+def pool(scores: pd.DataFrame) -> pd.DataFrame:
+    """Scores pooled over replays: all figures, then per definition, then per kind of anchor."""
+    rows = [_pooled_row("all", "all", "all", scores)]
+    for d, part in scores.groupby("definition", sort=True):
+        rows.append(_pooled_row("definition", str(d), "all", part))
+    for b, part in scores.groupby("bound", sort=True):
+        rows.append(_pooled_row("bound", "all", str(b), part))
+    return pd.DataFrame(rows, columns=POOLED_COLUMNS)
+
+
+def call(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anchor]) -> pd.DataFrame:
+    """How the call stood at one replay: the crossover per definition and sector (MOVE_COLUMNS)."""
+    if run.paths is None:
+        return pd.DataFrame(columns=MOVE_COLUMNS)
+    known = sum(1 for a in anchors if (d := publication_date(a.published)) is not None and d <= as_of)
+    rows = []
+    for d in run.definitions:
+        for sector, c in crossover_distribution(run.paths_for(d)).items():
+            rows.append(
+                {
+                    "as_of": as_of.date(),
+                    "run_id": run.run_id,
+                    "definition": d,
+                    "sector": sector,
+                    "state": c.state,
+                    "p10": c.p10,
+                    "p50": c.p50,
+                    "p90": c.p90,
+                    "anchors_known": known,
+                }
+            )
+    return pd.DataFrame(rows, columns=MOVE_COLUMNS)

@@ -1,0 +1,62 @@
+"""``forecasting backtest crossover``: replay the crossover estimate as of past dates and score it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import DbOption, ModelsOption, app, model_list, out, print_table, progress_bar, resolve_db
+
+backtest_app = typer.Typer(
+    help="Backtests of the crossover estimate against figures published later.", no_args_is_help=True
+)
+app.add_typer(backtest_app, name="backtest")
+
+
+@backtest_app.command("crossover")
+def crossover(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="CSV of every replay's score on every later figure.", dir_okay=False),
+    ] = None,
+    moves: Annotated[
+        Path | None,
+        typer.Option(
+            "--moves", help="CSV of the crossover P10/P50/P90 per replay, definition and sector.", dir_okay=False
+        ),
+    ] = None,
+    definition: Annotated[
+        str | None, typer.Option("--definition", help="Score and show one definition only (default: all).")
+    ] = None,
+    first: Annotated[str, typer.Option("--from", help="First as-of quarter, e.g. 2022Q4.")] = "2022Q4",
+    models: ModelsOption = None,
+    db: DbOption = None,
+) -> None:
+    """Re-run the estimate as of every quarter end since --from with the figures public then, and score it.
+
+    Each replay is stored as a run of kind 'replay' (`forecasting vintage list` shows them; the
+    published run is untouched). Prints the pooled scores; the results are the same from the same data.
+    """
+    from .. import backtest, export
+    from ..config import Settings
+    from ..share import DEFINITIONS
+
+    if definition is not None and definition not in DEFINITIONS:
+        raise ValueError(f"unknown definition '{definition}'; choose one of {list(DEFINITIONS)}")
+    path = resolve_db(db)
+    with progress_bar("replaying") as advance:
+        backtest.run(path, Settings.from_env(), first, models=model_list(models), progress=advance)
+    result = backtest.load(path, definition)
+    if output is not None:
+        output.write_bytes(export.to_csv(result.scores))
+    if moves is not None:
+        moves.write_bytes(export.to_csv(result.moves))
+    pooled = result.pooled.copy()
+    for col in ("coverage_80", "coverage_95", "prob_true", "prob_crossed_event"):
+        pooled[col] = pooled[col].map(lambda v: "" if v != v else f"{v:.2f}")
+    for col in ("interval_score_95", "crps"):
+        pooled[col] = pooled[col].map(lambda v: "" if v != v else f"{v:.3f}")
+    print_table(pooled, title=f"Crossover backtest: {result.scores['as_of'].nunique()} replays, pooled scores")
+    out.print(f"scored {len(result.scores)} later figures" + (f"; wrote {output}" if output else ""))
