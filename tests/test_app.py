@@ -14,6 +14,7 @@ from forecasting import engine, quarters, scenario_store, store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.config import IMPORT_MAX_MB, TOTAL, Settings
 from forecasting.crossover import crossover_distribution
+from forecasting.drivers import DRIVER_BY_KEY, point
 from forecasting.errors import DatabaseBusyError, Problem, ValidationError
 from forecasting.paths import stack
 from forecasting.refresh import run_refresh
@@ -70,6 +71,12 @@ def texts(at: AppTest) -> list[str]:
     for kind in ("markdown", "caption", "info", "warning", "error", "success"):
         out += [str(e.value) for e in getattr(at, kind)]
     return out
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    """The titles of the page's Plotly charts."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [spec.get("layout", {}).get("title", {}).get("text", "") for spec in specs]
 
 
 def headline(at: AppTest) -> str:
@@ -312,14 +319,59 @@ def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: p
 
 def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(run_db, monkeypatch, "scenarios")
+    tornado = "Retail: P50 crossover at driver extremes"
+    assert tornado not in chart_titles(at)
     at.selectbox(key="tornado_sector").select("retail")
     at.toggle(key="tornado_on").set_value(True).run()
     assert not at.exception
-    at.selectbox(key="gs_sector").select("retail")
-    at.selectbox(key="gs_driver").select("pretrained_share")
-    at.form_submit_button[3].click().run()
-    assert not at.exception
-    assert len(at.success) + len(at.warning) == 1
+    assert tornado in chart_titles(at)
+    assert not at.success and not at.warning  # goal seek runs only when asked
+    working = Scenario.from_dict(at.session_state["scenario_work"])
+    baseline = vintages.load_run(run_db, "latest").paths
+    offered = at.selectbox(key="gs_target").options
+
+    def p50_at(sector: str, driver: str, value: float) -> pd.Timestamp | None:
+        """The sector's P50 crossover with the driver set to a point value, from the run's paths (not goal seek)."""
+        moved = working.with_value(sector, driver, point(value))
+        return crossover_distribution(apply_scenario(baseline, moved, seed=data.SCENARIO_SEED))[sector].p50
+
+    def seek(sector: str, driver: str, target: str) -> None:
+        at.selectbox(key="gs_sector").select(sector)
+        at.selectbox(key="gs_driver").select(driver)
+        at.selectbox(key="gs_target").select(target)
+        at.form_submit_button[3].click().run()
+        assert not at.exception
+
+    # Reachable: a target quarter between the P50s at the two ends of the driver's range.
+    grow = DRIVER_BY_KEY["realtime_growth"]
+    ends = [p50_at("retail", grow.key, v) for v in (grow.min, grow.max)]
+    earliest = min(e for e in ends if e is not None)
+    latest = max(ends) if None not in ends else pd.Timestamp.max  # None: beyond the horizon
+    target = next(q for q in offered if earliest < quarters.start(q) and quarters.end(q) < latest)
+    seek("retail", grow.key, target)
+    assert not at.warning, [w.value for w in at.warning]
+    assert len(at.success) == 1
+    # The page's own (cached) result, for the value unrounded: the message shows it to 4 significant digits.
+    run_id = vintages.latest_run_id(run_db)
+    quarter = quarters.label(target)  # the options are shown as "2027 Q1", the page passes "2027Q1"
+    found = data.goal_seek_result(str(run_db), run_id, data.scenario_json(working), "retail", grow.key, quarter)
+    assert found.reachable and found.value is not None and found.achieved_p50 is not None, found.message
+    shown = f"{grow.label} = {found.value:.4g} {grow.unit} puts the P50 at {found.achieved_p50.date()}"
+    assert at.success[0].value == found.message == shown
+    assert grow.min <= found.value <= grow.max
+    assert quarters.label(found.achieved_p50) == quarters.label(target)
+    moved = p50_at("retail", grow.key, found.value)
+    assert moved is not None and quarters.label(moved) == quarters.label(target), (found.value, moved, target)
+
+    # Unreachable: a target after the P50 at either end of the pre-trained share's range.
+    share = DRIVER_BY_KEY["pretrained_share"]
+    ends = [p50_at("retail", share.key, v) for v in (share.min, share.max)]
+    assert None not in ends and quarters.start(offered[-1]) > max(ends)
+    seek("retail", share.key, offered[-1])
+    assert not at.success, [s.value for s in at.success]
+    assert len(at.warning) == 1
+    refused = f"not reachable within {share.min}..{share.max} {share.unit}; P50 dates reachable: "
+    assert at.warning[0].value.startswith(refused), at.warning[0].value
 
 
 # --- sectors, quality, data -----------------------------------------------------------------------------------
