@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from forecasting import engine, quarters, scenario_store, store, vintages
 from forecasting.bootstrap import init_db
-from forecasting.config import IMPORT_MAX_MB, TOTAL, Settings
+from forecasting.config import IMPORT_MAX_MB, TOTAL
 from forecasting.crossover import crossover_distribution
 from forecasting.drivers import DRIVER_BY_KEY, point
 from forecasting.errors import DatabaseBusyError, Problem, ValidationError
@@ -21,13 +23,13 @@ from forecasting.refresh import run_refresh
 from forecasting.reports import figures
 from forecasting.scenario import Scenario, apply_scenario
 from forecasting.ui import data, theme, widgets, words
-from tests.conftest import write_tiny_data
+from tests.conftest import SHIPPED_MODELS, SHIPPED_SETTINGS, copy_db, read_only, write_tiny_data
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGES = ["overview", "sectors", "scenarios", "quality", "data_sources", "exports"]
-FAST_MODELS = ("naive", "drift")
-FAST = Settings(n_paths=200, backtest_origins=2, backtest_horizon=2)
+FAST_MODELS = SHIPPED_MODELS
+FAST = SHIPPED_SETTINGS
 
 
 def make_run(db: Path) -> str:
@@ -38,20 +40,57 @@ def make_run(db: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def run_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped data with one published forecast run."""
-    db = tmp_path_factory.mktemp("app") / "crossover.duckdb"
-    init_db(db, store.DATA_DIR)
-    make_run(db)
-    return db
+def run_db(shipped_published_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The shipped data with one published forecast run, shared: tests that write copy it first."""
+    db = copy_db(shipped_published_template, tmp_path_factory.mktemp("app") / "crossover.duckdb")
+    with read_only(db):
+        yield db
 
 
 @pytest.fixture
-def fresh_db(tmp_path: Path) -> Path:
+def fresh_db(tmp_path: Path, shipped_db_template: Path) -> Path:
     """The shipped data, no forecast run."""
-    db = tmp_path / "crossover.duckdb"
-    init_db(db, store.DATA_DIR)
-    return db
+    return copy_db(shipped_db_template, tmp_path / "crossover.duckdb")
+
+
+@pytest.fixture(scope="module")
+def single_sector_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tiny data of one sector (retail) with one published run, shared by the tests that only read it."""
+    tmp = tmp_path_factory.mktemp("one")
+    db = tmp / "one.duckdb"
+    init_db(db, write_tiny_data(tmp / "data", sectors=("retail",)))
+    make_run(db)
+    with read_only(db):
+        yield db
+
+
+@pytest.fixture(scope="module")
+def user_only_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One sector whose every shipped row a user import replaced, with one published run, shared (read only)."""
+    tmp = tmp_path_factory.mktemp("user")
+    db = tmp / "user.duckdb"
+    init_db(db, write_tiny_data(tmp / "data", sectors=("retail",)))
+    periods = [f"{y}Q{q}" for y in range(2022, 2025) for q in range(1, 5)]
+    rows = [(p, "Retail", w, 1e6 * (1.15 if w == "inference" else 1.02) ** i)
+            for i, p in enumerate(periods) for w in ("training", "inference")]
+    upload = tmp / "mine.csv"
+    pd.DataFrame(rows, columns=["period", "sector", "workload", "spend_usd"]).to_csv(upload, index=False)
+    data.import_upload(db, "mine.csv", upload.read_bytes(), replace=True)
+    with store.reader(db) as s:
+        assert set(s.frame("history_spend", provenance=None)["provenance"]) == {"user"}
+    make_run(db)
+    with read_only(db):
+        yield db
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest leaves ``sys.modules["__main__"]`` set to app.py; put pytest's back after each test.
+
+    Otherwise a process started later with the "spawn" method (Dask workers) re-imports app.py as its main
+    module, without this test's ``CROSSOVER_DB``, and so builds a database in the repository.
+    """
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 def app(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
@@ -120,30 +159,17 @@ def test_every_page_renders_with_a_forecast_run(page: str, run_db: Path, monkeyp
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_with_a_single_sector(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "one.duckdb"
-    init_db(db, write_tiny_data(tmp_path / "data", sectors=("retail",)))
-    make_run(db)
-    at = app(db, monkeypatch, page)
+def test_every_page_renders_with_a_single_sector(page: str, single_sector_db: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(single_sector_db, monkeypatch, page)
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_with_only_user_imported_data(page: str, tmp_path: Path,
+def test_every_page_renders_with_only_user_imported_data(page: str, user_only_db: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "user.duckdb"
-    init_db(db, write_tiny_data(tmp_path / "data", sectors=("retail",)))
-    quarters = [f"{y}Q{q}" for y in range(2022, 2025) for q in range(1, 5)]
-    rows = [(p, "Retail", w, 1e6 * (1.15 if w == "inference" else 1.02) ** i)
-            for i, p in enumerate(quarters) for w in ("training", "inference")]
-    upload = tmp_path / "mine.csv"
-    pd.DataFrame(rows, columns=["period", "sector", "workload", "spend_usd"]).to_csv(upload, index=False)
-    data.import_upload(db, "mine.csv", upload.read_bytes(), replace=True)
-    with store.reader(db) as s:
-        assert set(s.frame("history_spend", provenance=None)["provenance"]) == {"user"}
-    make_run(db)
-    at = app(db, monkeypatch, page)
+    at = app(user_only_db, monkeypatch, page)
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
 
