@@ -26,7 +26,7 @@ from forecasting.scenario import PRESETS, Scenario, apply_scenario
 from forecasting.ui import data
 from forecasting.ui.theme import sector_label
 from forecasting.ui.words import headline
-from tests.conftest import checksums
+from tests.conftest import checksums, copy_db
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -61,15 +61,16 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
 
 
 @pytest.fixture(scope="module")
-def e2e_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Shipped data plus one published run (default models when a screenshot is wanted, else two quick ones)."""
+def e2e_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shipped data plus one published run (default models when a screenshot is wanted, else two quick ones).
+
+    The server writes to it (the upload test imports a file), so this module has its own copy.
+    """
     db = tmp_path_factory.mktemp("e2e") / "crossover.duckdb"
+    if not os.environ.get(SCREENSHOT_ENV):
+        return copy_db(request.getfixturevalue("shipped_published_template"), db)
     init_db(db, store.DATA_DIR)
-    if os.environ.get(SCREENSHOT_ENV):
-        summary = run_refresh(db, Settings())
-    else:
-        summary = run_refresh(db, Settings(n_paths=200, backtest_origins=2, backtest_horizon=2),
-                              models=("naive", "drift"))
+    summary = run_refresh(db, Settings())
     assert summary.published, summary.message
     return db
 
