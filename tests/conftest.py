@@ -1,8 +1,16 @@
-"""Shared fixtures: a tiny shipped-data folder, a database built from it, and a series maker."""
+"""Shared fixtures: a tiny shipped-data folder, databases built from it and from the shipped data, and a series maker.
+
+Building a database (``init_db``) and publishing a forecast (``run_refresh``) are the slow steps most tests
+only need as a starting point, so each such starting point is built once per session, as a *template*,
+and every test (or module) gets its own copy of the file: tests that write never touch a template.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +19,9 @@ import pytest
 
 from forecasting import store
 from forecasting.bootstrap import init_db
+from forecasting.config import Settings
+from forecasting.executors import SerialExecutor
+from forecasting.refresh import run_refresh
 
 # Keep Streamlit, Prophet and friends quiet and offline in every test process.
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
@@ -74,26 +85,85 @@ def write_tiny_data(folder: Path, sectors: tuple[str, ...] = ("healthcare", "ret
     return folder
 
 
+#: The quick refresh of the tiny data most tests publish (three simple models, 50 paths, eight quarters ahead).
+TINY_SETTINGS = Settings(n_paths=50, horizon=8, backtest_origins=2, backtest_horizon=2)
+TINY_MODELS = ["naive", "drift", "ets"]
+#: The quick refresh of the shipped data the dashboard tests publish (two models, 200 paths).
+SHIPPED_SETTINGS = Settings(n_paths=200, backtest_origins=2, backtest_horizon=2)
+SHIPPED_MODELS = ("naive", "drift")
+
+
+@contextmanager
+def read_only(db: Path) -> Iterator[None]:
+    """Around the tests that share a fixture's database: fail at the end if any of them wrote to it."""
+    before = checksums(db)
+    yield
+    assert checksums(db) == before, f"a test wrote to the shared {db}; it should copy it first"
+
+
+def copy_db(source: Path, target: Path) -> Path:
+    """Copy a database file (no process may hold it open for writing) to ``target``; returns ``target``.
+
+    Its write-lock file comes along, so the copy looks like a database built at ``target``.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    if store.lock_path(source).exists():
+        shutil.copyfile(store.lock_path(source), store.lock_path(target))
+    return target
+
+
 @pytest.fixture
 def tiny_data(tmp_path: Path) -> Path:
     """A shipped-data folder with two sectors and three years of quarters."""
     return write_tiny_data(tmp_path / "data")
 
 
-@pytest.fixture
-def db(tmp_path: Path, tiny_data: Path) -> Path:
-    """A database file built from the tiny data folder."""
-    path = tmp_path / "crossover.duckdb"
-    init_db(path, tiny_data)
+@pytest.fixture(scope="session")
+def tiny_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: the tiny data (healthcare, retail) with no forecast run. Never write it: use ``db``."""
+    folder = tmp_path_factory.mktemp("tiny-template")
+    path = folder / "crossover.duckdb"
+    init_db(path, write_tiny_data(folder / "data"))
     return path
 
 
-@pytest.fixture
-def shipped_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file built from the real shipped data/ folder."""
-    path = tmp_path_factory.mktemp("shipped") / "crossover.duckdb"
+@pytest.fixture(scope="session")
+def tiny_published_template(tiny_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: the tiny data with one run published with ``TINY_SETTINGS`` and ``TINY_MODELS``."""
+    path = copy_db(tiny_db_template, tmp_path_factory.mktemp("tiny-published") / "crossover.duckdb")
+    summary = run_refresh(path, TINY_SETTINGS, models=TINY_MODELS, executor=SerialExecutor())
+    assert summary.published, summary.message
+    return path
+
+
+@pytest.fixture(scope="session")
+def shipped_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: the real shipped data/ folder, no forecast run. Never write it: use ``shipped_db``."""
+    path = tmp_path_factory.mktemp("shipped-template") / "crossover.duckdb"
     init_db(path, store.DATA_DIR)
     return path
+
+
+@pytest.fixture(scope="session")
+def shipped_published_template(shipped_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: the shipped data with one run published with ``SHIPPED_SETTINGS`` and ``SHIPPED_MODELS``."""
+    path = copy_db(shipped_db_template, tmp_path_factory.mktemp("shipped-published") / "crossover.duckdb")
+    summary = run_refresh(path, SHIPPED_SETTINGS, models=SHIPPED_MODELS)
+    assert summary.published, summary.message
+    return path
+
+
+@pytest.fixture
+def db(tmp_path: Path, tiny_db_template: Path) -> Path:
+    """This test's own database file built from the tiny data folder (two sectors), no forecast run."""
+    return copy_db(tiny_db_template, tmp_path / "crossover.duckdb")
+
+
+@pytest.fixture
+def shipped_db(tmp_path: Path, shipped_db_template: Path) -> Path:
+    """This test's own database file built from the real shipped data/ folder, no forecast run."""
+    return copy_db(shipped_db_template, tmp_path / "shipped" / "crossover.duckdb")
 
 
 def checksums(db: Path) -> dict[str, str]:

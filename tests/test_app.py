@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -12,21 +14,22 @@ from streamlit.testing.v1 import AppTest
 
 from forecasting import engine, quarters, scenario_store, store, vintages
 from forecasting.bootstrap import init_db
-from forecasting.config import IMPORT_MAX_MB, TOTAL, Settings
+from forecasting.config import IMPORT_MAX_MB, TOTAL
 from forecasting.crossover import crossover_distribution
+from forecasting.drivers import DRIVER_BY_KEY, point
 from forecasting.errors import DatabaseBusyError, Problem, ValidationError
 from forecasting.paths import stack
 from forecasting.refresh import run_refresh
 from forecasting.reports import figures
 from forecasting.scenario import Scenario, apply_scenario
 from forecasting.ui import data, theme, widgets, words
-from tests.conftest import write_tiny_data
+from tests.conftest import SHIPPED_MODELS, SHIPPED_SETTINGS, copy_db, read_only, write_tiny_data
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 PAGES = ["overview", "sectors", "scenarios", "quality", "data_sources", "exports"]
-FAST_MODELS = ("naive", "drift")
-FAST = Settings(n_paths=200, backtest_origins=2, backtest_horizon=2)
+FAST_MODELS = SHIPPED_MODELS
+FAST = SHIPPED_SETTINGS
 
 
 def make_run(db: Path) -> str:
@@ -37,20 +40,60 @@ def make_run(db: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def run_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped data with one published forecast run."""
-    db = tmp_path_factory.mktemp("app") / "crossover.duckdb"
-    init_db(db, store.DATA_DIR)
-    make_run(db)
-    return db
+def run_db(shipped_published_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The shipped data with one published forecast run, shared: tests that write copy it first."""
+    db = copy_db(shipped_published_template, tmp_path_factory.mktemp("app") / "crossover.duckdb")
+    with read_only(db):
+        yield db
 
 
 @pytest.fixture
-def fresh_db(tmp_path: Path) -> Path:
+def fresh_db(tmp_path: Path, shipped_db_template: Path) -> Path:
     """The shipped data, no forecast run."""
-    db = tmp_path / "crossover.duckdb"
-    init_db(db, store.DATA_DIR)
-    return db
+    return copy_db(shipped_db_template, tmp_path / "crossover.duckdb")
+
+
+@pytest.fixture(scope="module")
+def single_sector_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tiny data of one sector (retail) with one published run, shared by the tests that only read it."""
+    tmp = tmp_path_factory.mktemp("one")
+    db = tmp / "one.duckdb"
+    init_db(db, write_tiny_data(tmp / "data", sectors=("retail",)))
+    make_run(db)
+    with read_only(db):
+        yield db
+
+
+@pytest.fixture(scope="module")
+def user_only_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One sector whose every shipped row a user import replaced, with one published run, shared (read only)."""
+    tmp = tmp_path_factory.mktemp("user")
+    db = tmp / "user.duckdb"
+    init_db(db, write_tiny_data(tmp / "data", sectors=("retail",)))
+    periods = [f"{y}Q{q}" for y in range(2022, 2025) for q in range(1, 5)]
+    rows = [
+        (p, "Retail", w, 1e6 * (1.15 if w == "inference" else 1.02) ** i)
+        for i, p in enumerate(periods)
+        for w in ("training", "inference")
+    ]
+    upload = tmp / "mine.csv"
+    pd.DataFrame(rows, columns=["period", "sector", "workload", "spend_usd"]).to_csv(upload, index=False)
+    data.import_upload(db, "mine.csv", upload.read_bytes(), replace=True)
+    with store.reader(db) as s:
+        assert set(s.frame("history_spend", provenance=None)["provenance"]) == {"user"}
+    make_run(db)
+    with read_only(db):
+        yield db
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest leaves ``sys.modules["__main__"]`` set to app.py; put pytest's back after each test.
+
+    Otherwise a process started later with the "spawn" method (Dask workers) re-imports app.py as its main
+    module, without this test's ``CROSSOVER_DB``, and so builds a database in the repository.
+    """
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 def app(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
@@ -70,6 +113,12 @@ def texts(at: AppTest) -> list[str]:
     for kind in ("markdown", "caption", "info", "warning", "error", "success"):
         out += [str(e.value) for e in getattr(at, kind)]
     return out
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    """The titles of the page's Plotly charts."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [spec.get("layout", {}).get("title", {}).get("text", "") for spec in specs]
 
 
 def headline(at: AppTest) -> str:
@@ -113,34 +162,19 @@ def test_every_page_renders_with_a_forecast_run(page: str, run_db: Path, monkeyp
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_with_a_single_sector(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "one.duckdb"
-    init_db(db, write_tiny_data(tmp_path / "data", sectors=("retail",)))
-    make_run(db)
-    at = app(db, monkeypatch, page)
+def test_every_page_renders_with_a_single_sector(
+    page: str, single_sector_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(single_sector_db, monkeypatch, page)
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_with_only_user_imported_data(
-    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    page: str, user_only_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "user.duckdb"
-    init_db(db, write_tiny_data(tmp_path / "data", sectors=("retail",)))
-    quarters = [f"{y}Q{q}" for y in range(2022, 2025) for q in range(1, 5)]
-    rows = [
-        (p, "Retail", w, 1e6 * (1.15 if w == "inference" else 1.02) ** i)
-        for i, p in enumerate(quarters)
-        for w in ("training", "inference")
-    ]
-    upload = tmp_path / "mine.csv"
-    pd.DataFrame(rows, columns=["period", "sector", "workload", "spend_usd"]).to_csv(upload, index=False)
-    data.import_upload(db, "mine.csv", upload.read_bytes(), replace=True)
-    with store.reader(db) as s:
-        assert set(s.frame("history_spend", provenance=None)["provenance"]) == {"user"}
-    make_run(db)
-    at = app(db, monkeypatch, page)
+    at = app(user_only_db, monkeypatch, page)
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
 
@@ -326,14 +360,59 @@ def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: p
 
 def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(run_db, monkeypatch, "scenarios")
+    tornado = "Retail: P50 crossover at driver extremes"
+    assert tornado not in chart_titles(at)
     at.selectbox(key="tornado_sector").select("retail")
     at.toggle(key="tornado_on").set_value(True).run()
     assert not at.exception
-    at.selectbox(key="gs_sector").select("retail")
-    at.selectbox(key="gs_driver").select("pretrained_share")
-    at.form_submit_button[3].click().run()
-    assert not at.exception
-    assert len(at.success) + len(at.warning) == 1
+    assert tornado in chart_titles(at)
+    assert not at.success and not at.warning  # goal seek runs only when asked
+    working = Scenario.from_dict(at.session_state["scenario_work"])
+    baseline = vintages.load_run(run_db, "latest").paths
+    offered = at.selectbox(key="gs_target").options
+
+    def p50_at(sector: str, driver: str, value: float) -> pd.Timestamp | None:
+        """The sector's P50 crossover with the driver set to a point value, from the run's paths (not goal seek)."""
+        moved = working.with_value(sector, driver, point(value))
+        return crossover_distribution(apply_scenario(baseline, moved, seed=data.SCENARIO_SEED))[sector].p50
+
+    def seek(sector: str, driver: str, target: str) -> None:
+        at.selectbox(key="gs_sector").select(sector)
+        at.selectbox(key="gs_driver").select(driver)
+        at.selectbox(key="gs_target").select(target)
+        at.form_submit_button[3].click().run()
+        assert not at.exception
+
+    # Reachable: a target quarter between the P50s at the two ends of the driver's range.
+    grow = DRIVER_BY_KEY["realtime_growth"]
+    ends = [p50_at("retail", grow.key, v) for v in (grow.min, grow.max)]
+    earliest = min(e for e in ends if e is not None)
+    latest = max(ends) if None not in ends else pd.Timestamp.max  # None: beyond the horizon
+    target = next(q for q in offered if earliest < quarters.start(q) and quarters.end(q) < latest)
+    seek("retail", grow.key, target)
+    assert not at.warning, [w.value for w in at.warning]
+    assert len(at.success) == 1
+    # The page's own (cached) result, for the value unrounded: the message shows it to 4 significant digits.
+    run_id = vintages.latest_run_id(run_db)
+    quarter = quarters.label(target)  # the options are shown as "2027 Q1", the page passes "2027Q1"
+    found = data.goal_seek_result(str(run_db), run_id, data.scenario_json(working), "retail", grow.key, quarter)
+    assert found.reachable and found.value is not None and found.achieved_p50 is not None, found.message
+    shown = f"{grow.label} = {found.value:.4g} {grow.unit} puts the P50 at {found.achieved_p50.date()}"
+    assert at.success[0].value == found.message == shown
+    assert grow.min <= found.value <= grow.max
+    assert quarters.label(found.achieved_p50) == quarters.label(target)
+    moved = p50_at("retail", grow.key, found.value)
+    assert moved is not None and quarters.label(moved) == quarters.label(target), (found.value, moved, target)
+
+    # Unreachable: a target after the P50 at either end of the pre-trained share's range.
+    share = DRIVER_BY_KEY["pretrained_share"]
+    ends = [p50_at("retail", share.key, v) for v in (share.min, share.max)]
+    assert None not in ends and quarters.start(offered[-1]) > max(ends)
+    seek("retail", share.key, offered[-1])
+    assert not at.success, [s.value for s in at.success]
+    assert len(at.warning) == 1
+    refused = f"not reachable within {share.min}..{share.max} {share.unit}; P50 dates reachable: "
+    assert at.warning[0].value.startswith(refused), at.warning[0].value
 
 
 # --- sectors, quality, data -----------------------------------------------------------------------------------

@@ -13,13 +13,12 @@ from pandas.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from forecasting import vintages
-from forecasting.bootstrap import init_db
 from forecasting.cli import app
 from forecasting.dask_executor import DaskExecutor
 from forecasting.engine import ForecastOptions, forecast
 from forecasting.executors import LocalExecutor
 
-from .conftest import make_series, write_tiny_data
+from .conftest import copy_db, make_series
 
 
 @pytest.fixture(scope="module")
@@ -72,15 +71,13 @@ def test_bad_worker_counts_are_refused() -> None:
 
 
 def test_refresh_with_the_dask_executor_publishes_the_same_forecasts_as_a_local_refresh(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_db_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for key, value in {"CROSSOVER_N_PATHS": "50", "CROSSOVER_HORIZON": "8", "CROSSOVER_BACKTEST_ORIGINS": "2"}.items():
         monkeypatch.setenv(key, value)
-    data = write_tiny_data(tmp_path / "data", ("healthcare", "retail"))
     outputs = {}
     for executor in ("local", "dask"):
-        db = tmp_path / f"{executor}.duckdb"
-        init_db(db, data)
+        db = copy_db(tiny_db_template, tmp_path / f"{executor}.duckdb")  # the tiny data: healthcare, retail
         args = ["refresh", "--db", str(db), "--executor", executor, "--models", "naive,drift,ets"]
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output

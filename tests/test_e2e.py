@@ -26,6 +26,7 @@ from forecasting.scenario import PRESETS, Scenario, apply_scenario
 from forecasting.ui import data
 from forecasting.ui.theme import sector_label
 from forecasting.ui.words import headline
+from tests.conftest import checksums, copy_db
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -66,16 +67,16 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
 
 
 @pytest.fixture(scope="module")
-def e2e_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Shipped data plus one published run (default models when a screenshot is wanted, else two quick ones)."""
+def e2e_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shipped data plus one published run (default models when a screenshot is wanted, else two quick ones).
+
+    The server writes to it (the upload test imports a file), so this module has its own copy.
+    """
     db = tmp_path_factory.mktemp("e2e") / "crossover.duckdb"
+    if not os.environ.get(SCREENSHOT_ENV):
+        return copy_db(request.getfixturevalue("shipped_published_template"), db)
     init_db(db, store.DATA_DIR)
-    if os.environ.get(SCREENSHOT_ENV):
-        summary = run_refresh(db, Settings())
-    else:
-        summary = run_refresh(
-            db, Settings(n_paths=200, backtest_origins=2, backtest_horizon=2), models=("naive", "drift")
-        )
+    summary = run_refresh(db, Settings())
     assert summary.published, summary.message
     return db
 
@@ -169,13 +170,45 @@ def test_uploading_a_csv_imports_it_and_summarises(server: str, page: object, tm
     assert "2 rows read, 2 new, 0 updated, 0 unchanged" in message.inner_text()
 
 
-def test_uploading_a_bad_csv_shows_the_problems_per_row(server: str, page: object, tmp_path: Path) -> None:
+def _grid_rows(grid: object) -> list[list[str]]:
+    """The cells of a Streamlit dataframe, header first, as the grid's accessible table holds them."""
+    grid.scroll_into_view_if_needed()  # type: ignore[attr-defined]
+    table = grid.locator("table")  # type: ignore[attr-defined]
+    table.wait_for(state="attached")  # drawn on a canvas; the table is its hidden, accessible copy
+    rows = [row.locator("th, td").all_inner_texts() for row in table.locator("tr").all()]
+    assert int(table.get_attribute("aria-rowcount")) == len(rows), "the grid holds rows it did not render"
+    return rows
+
+
+def test_uploading_a_bad_csv_shows_the_problems_per_row(
+    server: str, page: object, tmp_path: Path, e2e_db: Path
+) -> None:
     upload = tmp_path / "bad.csv"
-    upload.write_text("period,sector,workload,spend_usd\n2026Q2,Acme,training,-1\n")
+    upload.write_text(
+        "period,sector,workload,spend_usd\n"
+        "2026Q2,Acme,training,-1\n"  # row 2: negative spend
+        "2026Q9,Acme,inference,3\n"  # row 3: no such quarter
+        "2026Q3,Acme,cooling,4\n"  # row 4: unknown workload
+        "2026Q3,Acme,training,5\n"  # row 5: fine on its own
+        "2026Q3,Acme,training,6\n"
+    )  # row 6: the same key as row 5
+    before = checksums(e2e_db)
     page.goto(f"{server}/data")  # type: ignore[attr-defined]
     page.locator('input[type="file"]').set_input_files(str(upload))  # type: ignore[attr-defined]
     page.get_by_role("button", name="Validate and import").click()  # type: ignore[attr-defined]
-    page.get_by_text("was not imported: 1 problem(s) found", exact=False).wait_for()  # type: ignore[attr-defined]
+    error = page.get_by_text("bad.csv was not imported: 4 problem(s) found", exact=False)  # type: ignore[attr-defined]
+    error.wait_for()
+    assert "nothing was written" in error.inner_text()
+    after_error = "xpath=//*[@data-testid='stAlert'][contains(., 'was not imported')]/following::"
+    problems = page.locator(after_error + "*[@data-testid='stDataFrame'][1]")  # type: ignore[attr-defined]
+    assert _grid_rows(problems) == [
+        ["row", "column", "problem"],
+        ["2", "spend_usd", "spend -1 is negative"],
+        ["3", "period", "cannot parse '2026Q9' (use e.g. 2024Q3)"],
+        ["4", "workload", "unknown workload 'cooling'; use training or inference"],
+        ["6", "", "duplicate key 2026Q3 acme/training (worldwide); also in row 5"],
+    ]
+    assert checksums(e2e_db) == before
 
 
 def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: object, e2e_db: Path) -> None:

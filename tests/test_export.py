@@ -19,23 +19,15 @@ from typer.testing import CliRunner
 from forecasting import export, reports, vintages
 from forecasting.bootstrap import init_db
 from forecasting.cli import app
-from forecasting.config import REPO_ROOT, Settings
-from forecasting.executors import SerialExecutor
-from forecasting.refresh import run_refresh
+from forecasting.config import REPO_ROOT
 
-from .conftest import write_tiny_data
-
-SETTINGS = Settings(n_paths=50, horizon=8, backtest_origins=2, backtest_horizon=2)
+from .conftest import copy_db, write_tiny_data
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database with one published run (two sectors)."""
-    tmp = tmp_path_factory.mktemp("export")
-    db = tmp / "crossover.duckdb"
-    init_db(db, write_tiny_data(tmp / "data", ("healthcare", "retail")))
-    run_refresh(db, SETTINGS, models=["naive", "drift", "ets"], executor=SerialExecutor())
-    return db
+def published(tiny_published_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with one published run (two sectors; ``TINY_SETTINGS``, ``TINY_MODELS``), this module's copy."""
+    return copy_db(tiny_published_template, tmp_path_factory.mktemp("export") / "crossover.duckdb")
 
 
 def test_to_csv_writes_the_golden_string() -> None:

@@ -26,7 +26,7 @@ from forecasting.executors import SerialExecutor
 from forecasting.gates import restatements, validate_input
 from forecasting.refresh import refresh_lock_path, run_refresh
 
-from .conftest import checksums, write_tiny_data
+from .conftest import checksums, copy_db, write_tiny_data
 
 MODELS = ["naive", "drift", "ets"]
 SETTINGS = Settings(n_paths=50, horizon=8, backtest_origins=2, backtest_horizon=2)
@@ -42,12 +42,33 @@ def refresh(db: Path, settings: Settings = SETTINGS, **kwargs: object):  # type:
     return run_refresh(db, settings, models=MODELS, executor=SerialExecutor(), **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def rdb(tmp_path: Path) -> Path:
-    """A database with three sectors (both workloads each), 2022Q1-2024Q4."""
-    path = tmp_path / "crossover.duckdb"
-    init_db(path, write_tiny_data(tmp_path / "data", ("healthcare", "retail", "manufacturing")))
+@pytest.fixture(scope="module")
+def three_sectors(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: three sectors (both workloads each), 2022Q1-2024Q4, no forecast run. Tests get copies."""
+    tmp = tmp_path_factory.mktemp("three-sectors")
+    path = tmp / "crossover.duckdb"
+    init_db(path, write_tiny_data(tmp / "data", ("healthcare", "retail", "manufacturing")))
     return path
+
+
+@pytest.fixture(scope="module")
+def three_sectors_published(three_sectors: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: the three sectors with one vintage published by ``refresh``. Tests get copies."""
+    path = copy_db(three_sectors, tmp_path_factory.mktemp("three-published") / "crossover.duckdb")
+    assert refresh(path).published
+    return path
+
+
+@pytest.fixture
+def rdb(tmp_path: Path, three_sectors: Path) -> Path:
+    """A database with three sectors (both workloads each), 2022Q1-2024Q4: this test's own file."""
+    return copy_db(three_sectors, tmp_path / "crossover.duckdb")
+
+
+@pytest.fixture
+def published(tmp_path: Path, three_sectors_published: Path) -> Path:
+    """``rdb`` after one ``refresh``: one published vintage (this test's own file)."""
+    return copy_db(three_sectors_published, tmp_path / "crossover.duckdb")
 
 
 def _set_spend(db: Path, period: str, sector: str, workload: str, value: float) -> None:
@@ -97,21 +118,20 @@ def test_a_refresh_publishes_one_complete_vintage(rdb: Path) -> None:
     assert run.info.change_report.startswith("first vintage: healthcare: P50 none -> ")
 
 
-def test_unchanged_data_and_settings_publish_nothing_unless_forced(rdb: Path) -> None:
-    first = refresh(rdb)
-    before = checksums(rdb)
-    again = refresh(rdb)
-    assert not again.published and again.message.startswith("up to date") and again.run_id == first.run_id
-    assert checksums(rdb) == before
-    forced = refresh(rdb, force=True)
-    assert forced.published and forced.previous_run_id == first.run_id
-    runs = vintages.list_runs(rdb)
+def test_unchanged_data_and_settings_publish_nothing_unless_forced(published: Path) -> None:
+    first = vintages.latest_run_id(published)
+    before = checksums(published)
+    again = refresh(published)
+    assert not again.published and again.message.startswith("up to date") and again.run_id == first
+    assert checksums(published) == before
+    forced = refresh(published, force=True)
+    assert forced.published and forced.previous_run_id == first
+    runs = vintages.list_runs(published)
     assert runs["status"].tolist() == ["published", "superseded"]
 
 
-def test_a_changed_setting_is_not_up_to_date(rdb: Path) -> None:
-    refresh(rdb)
-    assert refresh(rdb, Settings(n_paths=60, horizon=8, backtest_origins=2, backtest_horizon=2)).published
+def test_a_changed_setting_is_not_up_to_date(published: Path) -> None:
+    assert refresh(published, Settings(n_paths=60, horizon=8, backtest_origins=2, backtest_horizon=2)).published
 
 
 def test_retention_prunes_old_runs_and_all_their_rows_in_the_same_transaction(rdb: Path) -> None:
@@ -131,16 +151,15 @@ def test_retention_prunes_old_runs_and_all_their_rows_in_the_same_transaction(rd
             assert len(s._con.execute(f"select * from {table} where run_id = $r", {"r": ids[0]}).fetchall()) == 0
 
 
-def test_history_that_restates_the_previous_vintage_is_refused_with_a_reason(rdb: Path) -> None:
-    refresh(rdb)
-    _set_spend(rdb, "2023-01-01", "retail", "training", 9e9)
-    before = checksums(rdb)
+def test_history_that_restates_the_previous_vintage_is_refused_with_a_reason(published: Path) -> None:
+    _set_spend(published, "2023-01-01", "retail", "training", 9e9)
+    before = checksums(published)
     with pytest.raises(PublishRefusedError, match=r"1 past value\(s\) of vintage .* changed by more than 25%") as exc:
-        refresh(rdb)
+        refresh(published)
     assert "retail/training 2023-01-01: 2,431,012,500 -> 9,000,000,000 (+270%)" in str(exc.value)
     assert exc.value.exit_code == 65
-    assert checksums(rdb) == before
-    assert refresh(rdb, accept_restatement=True).published
+    assert checksums(published) == before
+    assert refresh(published, accept_restatement=True).published
 
 
 def test_restatements_lists_changed_and_removed_values_only() -> None:
@@ -184,12 +203,12 @@ def test_a_series_that_cannot_be_fitted_gets_a_fallback_and_the_run_still_publis
 
 
 def test_a_run_in_which_every_model_fails_on_every_series_is_refused(
-    rdb: Path, monkeypatch: pytest.MonkeyPatch
+    published: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from forecasting.models import MODELS as REGISTRY
 
-    first = refresh(rdb).run_id
-    before = checksums(rdb)
+    first = vintages.latest_run_id(published)
+    before = checksums(published)
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("solver library missing")
@@ -197,9 +216,9 @@ def test_a_run_in_which_every_model_fails_on_every_series_is_refused(
     for name in MODELS:
         monkeypatch.setattr(REGISTRY[name], "fit_predict", broken)
     with pytest.raises(PublishRefusedError, match="every model failed on all 6 series.*solver library missing"):
-        refresh(rdb, force=True)
-    assert checksums(rdb) == before
-    assert vintages.latest_run_id(rdb) == first
+        refresh(published, force=True)
+    assert checksums(published) == before
+    assert vintages.latest_run_id(published) == first
 
 
 def test_the_cli_says_up_to_date_and_exits_65_on_a_refused_publication(
@@ -241,8 +260,9 @@ run_refresh(Path(sys.argv[1]), Settings(n_paths=50, horizon=8, backtest_origins=
 
 
 @pytest.mark.parametrize("stage", ["fit", "publish", "rename"])
-def test_killing_a_refresh_at_any_stage_leaves_the_previous_vintage_intact(rdb: Path, stage: str) -> None:
-    first = refresh(rdb)
+def test_killing_a_refresh_at_any_stage_leaves_the_previous_vintage_intact(published: Path, stage: str) -> None:
+    rdb = published
+    first = vintages.latest_run_id(rdb)
     before, digest = checksums(rdb), store.file_digest(rdb)
     marker = rdb.with_name(f"at-{stage}")
     extra = (
@@ -265,9 +285,9 @@ def test_killing_a_refresh_at_any_stage_leaves_the_previous_vintage_intact(rdb: 
         os.killpg(proc.pid, signal.SIGKILL)  # the job and its fitting workers, as systemd would
         proc.wait()
     assert checksums(rdb) == before and store.file_digest(rdb) == digest
-    assert vintages.latest_run_id(rdb) == first.run_id
+    assert vintages.latest_run_id(rdb) == first
     following = refresh(rdb, force=True)
-    assert following.published and following.previous_run_id == first.run_id
+    assert following.published and following.previous_run_id == first
     assert list(rdb.parent.glob(f".{rdb.name}.*.tmp*")) == []
 
 
@@ -311,8 +331,9 @@ out.write_text(json.dumps(seen))
 """
 
 
-def test_a_reader_polling_during_refreshes_always_sees_one_complete_vintage(rdb: Path) -> None:
-    first = refresh(rdb).run_id
+def test_a_reader_polling_during_refreshes_always_sees_one_complete_vintage(published: Path) -> None:
+    rdb = published
+    first = vintages.latest_run_id(rdb)
     stop, out = rdb.with_name("stop"), rdb.with_name("seen.json")
     reader = subprocess.Popen([sys.executable, "-c", _READER, str(rdb), str(stop), str(out)], env=_child_env())
     try:

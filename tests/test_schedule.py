@@ -8,22 +8,18 @@ from pathlib import Path
 import pytest
 
 from forecasting import store, vintages
-from forecasting.bootstrap import init_db
 from forecasting.config import REPO_ROOT, Settings
 from forecasting.refresh import refresh_lock_path
 from forecasting.schedule import JOB_ID, MISFIRE_GRACE_SECONDS, build_scheduler, parse_cron, refresh_job, run_schedule
-
-from .conftest import write_tiny_data
 
 SETTINGS = Settings(n_paths=50, horizon=8, backtest_origins=2, backtest_horizon=2)
 OPERATIONS = (REPO_ROOT / "docs" / "operations.md").read_text()
 
 
 @pytest.fixture
-def rdb(tmp_path: Path) -> Path:
-    path = tmp_path / "crossover.duckdb"
-    init_db(path, write_tiny_data(tmp_path / "data", ("healthcare", "retail")))
-    return path
+def rdb(db: Path) -> Path:
+    """The tiny data (healthcare, retail), no forecast run yet."""
+    return db
 
 
 def test_a_weekly_cron_expression_fires_on_mondays_at_six_utc() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,6 @@ import pytest
 
 from forecasting import paths as sample_paths
 from forecasting import store, vintages
-from forecasting.bootstrap import init_db
-from forecasting.config import Settings
 from forecasting.errors import NotFoundError
 from forecasting.executors import SerialExecutor
 from forecasting.refresh import run_refresh
@@ -21,13 +20,11 @@ from forecasting.reports.tables import crossover_table
 from forecasting.scenario import BASELINE, Scenario
 from forecasting.scenario_store import list_scenarios, load_scenario, save_scenario
 
-from .conftest import write_tiny_data
-
-SETTINGS = Settings(n_paths=50, horizon=8, backtest_origins=2, backtest_horizon=2)
+from .conftest import TINY_MODELS, TINY_SETTINGS, copy_db, read_only
 
 
 def _refresh(db: Path, **kwargs: object) -> str:
-    summary = run_refresh(db, SETTINGS, models=["naive", "drift", "ets"], executor=SerialExecutor(), **kwargs)  # type: ignore[arg-type]
+    summary = run_refresh(db, TINY_SETTINGS, models=TINY_MODELS, executor=SerialExecutor(), **kwargs)  # type: ignore[arg-type]
     assert summary.run_id is not None
     return summary.run_id
 
@@ -57,10 +54,32 @@ def _add_a_quarter_in_which_healthcare_inference_jumps(db: Path) -> None:
 
 
 @pytest.fixture
-def rdb(tmp_path: Path) -> Path:
-    path = tmp_path / "crossover.duckdb"
-    init_db(path, write_tiny_data(tmp_path / "data", ("healthcare", "retail")))
-    return path
+def rdb(db: Path) -> Path:
+    """The tiny data (healthcare, retail), no forecast run yet."""
+    return db
+
+
+@pytest.fixture
+def published(tmp_path: Path, tiny_published_template: Path) -> Path:
+    """The tiny data with one run, published as ``_refresh`` publishes it (this test's copy)."""
+    return copy_db(tiny_published_template, tmp_path / "crossover.duckdb")
+
+
+@pytest.fixture(scope="module")
+def assumption_runs(
+    tmp_path_factory: pytest.TempPathFactory, tiny_db_template: Path
+) -> Iterator[tuple[Path, str, str]]:
+    """Two runs on the same data, settings and code; only the saved scenario 'mine' differs between them.
+
+    Returns (db, a, b): healthcare's pre-trained share is 0.1 in run a and 0.9 in run b. The tests only read it.
+    """
+    db = copy_db(tiny_db_template, tmp_path_factory.mktemp("assumptions") / "crossover.duckdb")
+    save_scenario(db, Scenario("mine", values={"healthcare": {"pretrained_share": 0.1}}))
+    a = _refresh(db)
+    save_scenario(db, Scenario("mine", values={"healthcare": {"pretrained_share": 0.9}}))
+    b = _refresh(db, force=True)  # same data, settings and code: only the assumptions differ
+    with read_only(db):
+        yield db, a, b
 
 
 def test_path_blobs_round_trip_exactly() -> None:
@@ -121,29 +140,29 @@ def test_before_the_first_refresh_there_is_no_latest_run(rdb: Path) -> None:
         vintages.load_run(rdb, "nope")
 
 
-def test_list_and_load_return_every_stored_run(rdb: Path) -> None:
-    a = _refresh(rdb)
-    b = _refresh(rdb, force=True)
-    runs = vintages.list_runs(rdb)
+def test_list_and_load_return_every_stored_run(published: Path) -> None:
+    a = vintages.latest_run_id(published)
+    b = _refresh(published, force=True)
+    runs = vintages.list_runs(published)
     assert runs["run_id"].tolist() == [b, a]
     assert runs[["n_series", "n_ok", "n_fallback", "n_failed"]].values.tolist() == [[4, 4, 0, 0], [4, 4, 0, 0]]
-    old = vintages.load_run(rdb, a)
+    old = vintages.load_run(published, a)
     assert old.info.status == "superseded" and old.paths is not None
     assert old.paths.sectors == ("healthcare", "retail")
 
 
-def test_comparing_runs_attributes_a_moved_p50_to_new_data(rdb: Path) -> None:
-    a = _refresh(rdb)
-    _add_a_quarter_in_which_healthcare_inference_jumps(rdb)
-    b = _refresh(rdb)
-    table = compare_runs(rdb, a, b).set_index("sector")
+def test_comparing_runs_attributes_a_moved_p50_to_new_data(published: Path) -> None:
+    a = vintages.latest_run_id(published)
+    _add_a_quarter_in_which_healthcare_inference_jumps(published)
+    b = _refresh(published)
+    table = compare_runs(published, a, b).set_index("sector")
     assert list(table.columns) == COMPARE_COLUMNS[1:]
     assert table.loc["healthcare", "state_b"] == "crossed_in_history"
     assert table.loc["healthcare", "moved"] and table.loc["healthcare", "cause"].startswith("data")
-    assert compare_runs(rdb, a, a)["cause"].tolist() == ["", "", ""]
+    assert compare_runs(published, a, a)["cause"].tolist() == ["", "", ""]
 
 
-def test_the_vintage_commands_list_show_and_compare_runs(rdb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_vintage_commands_list_show_and_compare_runs(published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from forecasting import cli
@@ -151,19 +170,19 @@ def test_the_vintage_commands_list_show_and_compare_runs(rdb: Path, monkeypatch:
 
     monkeypatch.setattr(cli.out, "width", 250)  # whole run ids in the tables
 
-    a = _refresh(rdb)
-    b = _refresh(rdb, force=True)
+    a = vintages.latest_run_id(published)
+    b = _refresh(published, force=True)
     runner = CliRunner()
-    listed = runner.invoke(app, ["vintage", "list", "--db", str(rdb)])
+    listed = runner.invoke(app, ["vintage", "list", "--db", str(published)])
     assert listed.exit_code == 0, listed.output
     assert a in listed.output and b in listed.output
-    shown = runner.invoke(app, ["vintage", "show", a, "--db", str(rdb)])
+    shown = runner.invoke(app, ["vintage", "show", a, "--db", str(published)])
     assert shown.exit_code == 0, shown.output
     assert f"run {a} (superseded)" in shown.output and "healthcare/inference" in shown.output
-    compared = runner.invoke(app, ["vintage", "compare", a, "--db", str(rdb)])
+    compared = runner.invoke(app, ["vintage", "compare", a, "--db", str(published)])
     assert compared.exit_code == 0, compared.output
     assert "healthcare" in compared.output
-    missing = runner.invoke(app, ["vintage", "show", "nope", "--db", str(rdb)])
+    missing = runner.invoke(app, ["vintage", "show", "nope", "--db", str(published)])
     assert missing.exit_code == 66 and "no forecast run 'nope'" in missing.output
 
 
@@ -185,11 +204,8 @@ def test_a_run_records_every_saved_scenario_and_its_crossover(rdb: Path) -> None
     assert (history["scenario"] == BASELINE).sum() == len(run.crossover)
 
 
-def test_an_edited_scenario_is_named_as_the_cause_and_new_data_is_not(rdb: Path) -> None:
-    save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.1}}))
-    a = _refresh(rdb)
-    save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.9}}))
-    b = _refresh(rdb, force=True)  # same data, settings and code: only the assumptions differ
+def test_an_edited_scenario_is_named_as_the_cause_and_new_data_is_not(assumption_runs: tuple[Path, str, str]) -> None:
+    rdb, a, b = assumption_runs  # 'mine' edited between the runs; same data, settings and code
     table = compare_runs(rdb, a, b, "mine").set_index("sector")
     assert table.loc["healthcare", "moved"] and table.loc["healthcare", "shift_quarters"] < 0
     assert table.loc["healthcare", "cause"] == "assumptions"
@@ -210,11 +226,10 @@ def test_under_unchanged_assumptions_a_moved_date_is_put_down_to_the_data(rdb: P
     assert "data" in table.loc["healthcare", "cause"] and "assumptions" not in table.loc["healthcare", "cause"]
 
 
-def test_vintage_compare_takes_a_scenario_on_the_command_line(rdb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.1}}))
-    a = _refresh(rdb)
-    save_scenario(rdb, Scenario("mine", values={"healthcare": {"pretrained_share": 0.9}}))
-    b = _refresh(rdb, force=True)
+def test_vintage_compare_takes_a_scenario_on_the_command_line(
+    assumption_runs: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rdb, a, b = assumption_runs
     from typer.testing import CliRunner
 
     from forecasting import cli
