@@ -96,11 +96,16 @@ def _keep_main_module(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
-def app(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
-    """Run the app against ``db`` (via CROSSOVER_DB) on one page, caches cleared."""
+def app(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None, threshold: float = 1.0) -> AppTest:
+    """Run the app against ``db`` (via CROSSOVER_DB) on one page, caches cleared, the sidebar at ``threshold``.
+
+    On the shipped data every crossover at 1x lies inside the modelled history, which drivers (acting on the
+    forecast) cannot move; tests of what a driver does ask at 2x, which lies ahead.
+    """
     monkeypatch.setenv("CROSSOVER_DB", str(db))
     data.st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[widgets.THRESHOLD_KEY] = threshold
     at.run()
     if page is not None:
         at.switch_page(f"forecasting/ui/pages/{page}.py").run()
@@ -244,7 +249,7 @@ def test_a_threshold_of_2_turns_the_overview_headline_into_a_reaches_2x_sentence
     assert doubled.state == "crosses_within_horizon"
     assert headline(at) == words.headline(doubled)
     assert headline(at).startswith("Inference reaches 2× training in ")
-    assert [m.label for m in at.metric][:2] == ["Reaches 2× training (P50)", "80% range"]
+    assert [m.label for m in at.metric][:2] == ["Reaches 2× training (P50 of paths)", "80% range (P10 – P90)"]
     assert at.session_state[widgets.THRESHOLD_KEY] == 2.0
     assert fits == []
 
@@ -282,7 +287,7 @@ def test_a_slider_change_moves_the_headline_without_fitting_a_model(
     monkeypatch.setattr(engine, "fit_series", lambda task: fits.append(task.uid) or real_fit(task))
     real_forecast = engine.forecast
     monkeypatch.setattr(engine, "forecast", lambda *a, **k: fits.append("forecast") or real_forecast(*a, **k))
-    at = app(run_db, monkeypatch, "scenarios")
+    at = app(run_db, monkeypatch, "scenarios", threshold=2.0)
     focus = at.selectbox(key="scenario_focus").value
     before = headline(at)
     slider = next(s for s in at.slider if s.key.endswith(".all.edge_year.pt"))
@@ -293,7 +298,7 @@ def test_a_slider_change_moves_the_headline_without_fitting_a_model(
     working = Scenario.from_dict(at.session_state["scenario_work"])
     assert working.value_for(focus, "edge_year").mode == 2026.0
     baseline = vintages.load_run(run_db, "latest").paths
-    moved = crossover_distribution(apply_scenario(baseline, working, seed=data.SCENARIO_SEED))[focus]
+    moved = crossover_distribution(apply_scenario(baseline, working, seed=data.SCENARIO_SEED), threshold=2.0)[focus]
     assert after == f"{theme.sector_label(focus)}: {words.headline(moved)}"
     assert fits == []
 
@@ -309,7 +314,7 @@ def test_reset_puts_a_driver_back_to_its_default(run_db: Path, monkeypatch: pyte
 
 
 def test_a_range_toggle_turns_a_driver_into_a_uniform_range(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = app(run_db, monkeypatch, "scenarios")
+    at = app(run_db, monkeypatch, "scenarios", threshold=2.0)
     next(t for t in at.toggle if t.key.endswith(".all.adoption_speed.range")).set_value(True).run()
     next(s for s in at.slider if s.key.endswith(".all.adoption_speed.rg")).set_value((0.3, 1.2)).run()
     value = Scenario.from_dict(at.session_state["scenario_work"]).value_for(TOTAL, "adoption_speed")
@@ -325,12 +330,12 @@ def test_save_copy_and_delete_a_scenario_from_the_page(
     db = tmp_path / "copy.duckdb"
     db.write_bytes(run_db.read_bytes())
     at = app(db, monkeypatch, "scenarios")
-    next(s for s in at.slider if s.key.endswith(".all.edge_share.pt")).set_value(0.6).run()
+    next(s for s in at.slider if s.key.endswith(".all.price_decline.pt")).set_value(0.6).run()
     at.text_input(key="save_name").input("edge sixty")
     at.text_input(key="save_author").input("analyst")
     at.form_submit_button[0].click().run()
     saved = scenario_store.load_scenario(db, "edge sixty")
-    assert (saved.author, saved.value_for(TOTAL, "edge_share").mode) == ("analyst", 0.6)
+    assert (saved.author, saved.value_for(TOTAL, "price_decline").mode) == ("analyst", 0.6)
     at.selectbox(key="copy_from").select("edge sixty")
     at.text_input(key="copy_name").input("edge copy")
     at.form_submit_button[1].click().run()
@@ -359,7 +364,7 @@ def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: p
 
 
 def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = app(run_db, monkeypatch, "scenarios")
+    at = app(run_db, monkeypatch, "scenarios", threshold=2.0)
     tornado = "Retail: P50 crossover at driver extremes"
     assert tornado not in chart_titles(at)
     at.selectbox(key="tornado_sector").select("retail")
@@ -374,7 +379,8 @@ def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.
     def p50_at(sector: str, driver: str, value: float) -> pd.Timestamp | None:
         """The sector's P50 crossover with the driver set to a point value, from the run's paths (not goal seek)."""
         moved = working.with_value(sector, driver, point(value))
-        return crossover_distribution(apply_scenario(baseline, moved, seed=data.SCENARIO_SEED))[sector].p50
+        paths = apply_scenario(baseline, moved, seed=data.SCENARIO_SEED)
+        return crossover_distribution(paths, threshold=2.0)[sector].p50
 
     def seek(sector: str, driver: str, target: str) -> None:
         at.selectbox(key="gs_sector").select(sector)
@@ -395,7 +401,7 @@ def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.
     # The page's own (cached) result, for the value unrounded: the message shows it to 4 significant digits.
     run_id = vintages.latest_run_id(run_db)
     quarter = quarters.label(target)  # the options are shown as "2027 Q1", the page passes "2027Q1"
-    found = data.goal_seek_result(str(run_db), run_id, data.scenario_json(working), "retail", grow.key, quarter)
+    found = data.goal_seek_result(str(run_db), run_id, data.scenario_json(working), "retail", grow.key, quarter, 2.0)
     assert found.reachable and found.value is not None and found.achieved_p50 is not None, found.message
     shown = f"{grow.label} = {found.value:.4g} {grow.unit} puts the P50 at {found.achieved_p50.date()}"
     assert at.success[0].value == found.message == shown
@@ -448,10 +454,12 @@ def test_quality_page_shows_the_backtests_of_the_run(run_db: Path, monkeypatch: 
 
 
 def test_quality_page_names_an_edited_scenario_as_the_cause_of_a_move(
-    tmp_path: Path, run_db: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_published_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The tiny data's crossovers lie ahead at 1x (the statistical engine, observed history), so an edited
+    # driver can move one; the shipped data's all lie inside the modelled history.
     db = tmp_path / "vintages.duckdb"
-    db.write_bytes(run_db.read_bytes())
+    db.write_bytes(tiny_published_template.read_bytes())
     scenario_store.save_scenario(db, Scenario("mine", values={"retail": {"edge_share": 0.1}}))
     assert run_refresh(db, FAST, models=FAST_MODELS, force=True).published
     scenario_store.save_scenario(db, Scenario("mine", values={"retail": {"edge_share": 0.6}}))

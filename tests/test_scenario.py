@@ -234,7 +234,13 @@ def test_defaults_follow_from_their_published_figures() -> None:
 
     assert round(logit(y25) - logit(y24), 2) == DRIVER_BY_KEY["adoption_speed"].default
     e25, e30 = (ESTIMATES[e] for e in DRIVER_BY_KEY["edge_share"].estimates)
-    assert round((e30 - e25) / (1 - e25), 2) == DRIVER_BY_KEY["edge_share"].default
+    # The source counts tasks, the driver spend: the task figure is the upper bound of the default range.
+    assert DRIVER_BY_KEY["edge_share"].default_range == (0.0, round((e30 - e25) / (1 - e25), 2))
+    assert DRIVER_BY_KEY["edge_share"].published().kind == "uniform"
+    # "at least 10x" volume at a 10x price fall: elasticity at least 1, a range starting there.
+    assert DRIVER_BY_KEY["price_elasticity"].default_range == (1.0, 1.5)
+    # No source measures training replaced by pre-trained models: neutral.
+    assert DRIVER_BY_KEY["pretrained_share"].default == DRIVER_BY_KEY["pretrained_share"].neutral == 0.0
     assert ESTIMATES[DRIVER_BY_KEY["price_decline"].estimates[0]] == DRIVER_BY_KEY["price_decline"].default
 
 

@@ -162,7 +162,7 @@ def download_export(kind: str, ctx: Context, scenario: str, *, label: str, thres
     t = threshold if kind in reports.THRESHOLD_KINDS else 1.0
 
     def build() -> bytes:
-        return export.to_csv(data.export_frame(db, ctx.stamp, kind, run_id, scenario, t))
+        return export.to_csv(data.export_frame(db, ctx.stamp, kind, run_id, scenario, t, definition()))
 
     st.download_button(
         f":material/download: {label}",
