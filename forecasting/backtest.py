@@ -122,14 +122,15 @@ def load(db: Path, definition: str | None = None) -> Backtest:
     with store.reader(db) as s:
         replays = s.frame("replay_runs")
     anchors = _anchors(db)
-    scores, moves = [], []
+    scores: list[dict[str, object]] = []
+    moves = []
     for r in replays.itertuples(index=False):
         run = vintages.load_run(db, str(r.run_id))
         as_of = pd.Timestamp(r.as_of)
-        scores.append(score_replay(run, as_of, anchors))
+        scores += score_rows(run, as_of, anchors)
         moves.append(call(run, as_of, anchors))
-    scores, moves = [f for f in scores if len(f)], [f for f in moves if len(f)]
-    score_frame = pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(columns=SCORE_COLUMNS)
+    moves = [f for f in moves if len(f)]
+    score_frame = pd.DataFrame(scores, columns=SCORE_COLUMNS)
     move_frame = pd.concat(moves, ignore_index=True) if moves else pd.DataFrame(columns=MOVE_COLUMNS)
     if definition is not None:
         score_frame = score_frame[score_frame["definition"] == definition].reset_index(drop=True)
@@ -164,11 +165,11 @@ def _prob_crossed(run: vintages.RunData, definition: str, when: pd.Timestamp) ->
     return crossover_distribution(paths)[TOTAL].probability_by(when)
 
 
-def score_replay(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anchor]) -> pd.DataFrame:
-    """One replay's scores on every anchor published after ``as_of`` (SCORE_COLUMNS)."""
+def score_rows(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anchor]) -> list[dict[str, object]]:
+    """One replay's scores on every anchor published after ``as_of`` (rows of SCORE_COLUMNS)."""
     if run.structure is None:
-        return pd.DataFrame(columns=SCORE_COLUMNS)
-    rows = []
+        return []
+    rows: list[dict[str, object]] = []
     for a in anchors:
         public = publication_date(a.published)
         if public is None or public <= as_of or a.definition not in run.definitions:
@@ -205,7 +206,7 @@ def score_replay(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[A
                 "prob_crossed_event": prob_cross if crossed else 1 - prob_cross,
             }
         )
-    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    return rows
 
 
 def _decimal_date(t: float) -> pd.Timestamp:

@@ -236,6 +236,30 @@ def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: 
     assert all(line.startswith(f"{run_id},baseline,") for line in lines[1:])
 
 
+def test_the_quality_page_shows_how_the_crossover_call_moved(server: str, page: object, e2e_db: Path) -> None:
+    import pandas as pd
+
+    from forecasting import backtest
+    from forecasting.refresh import run_replays
+
+    dates = [pd.Timestamp("2024-12-31"), pd.Timestamp("2025-06-30"), pd.Timestamp("2025-12-31")]
+    run_replays(e2e_db, Settings(n_paths=200, backtest_origins=2, backtest_horizon=2), dates, models=["naive", "drift"])
+    pooled = backtest.load(e2e_db).pooled
+    coverage = pooled.loc[pooled["group"] == "all", "coverage_80"].iat[0]
+    page.goto(f"{server}/quality")  # type: ignore[attr-defined]
+    page.get_by_text("Backtest of the crossover call", exact=False).first.wait_for()  # type: ignore[attr-defined]
+    chart = page.locator(".js-plotly-plot", has_text="How the call moved")  # type: ignore[attr-defined]
+    chart.first.wait_for()
+    # The chart draws the replays' P50s and the later-published shares beside them.
+    assert "P50 of the crossover date" in chart.first.inner_text()
+    assert "Published share" in chart.first.inner_text()
+    caption = page.get_by_text("later figures: the 80% intervals held", exact=False).first  # type: ignore[attr-defined]
+    assert f"3 replays scored on {int(pooled.loc[pooled['group'] == 'all', 'n'].iat[0])} later figures" in (
+        caption.inner_text()
+    )
+    assert f"held {coverage:.0%}" in caption.inner_text()
+
+
 def test_overview_shows_the_headline_and_charts(server: str, page: object, e2e_db: Path) -> None:
     page.goto(server)  # type: ignore[attr-defined]
     baseline = vintages.load_run(e2e_db, "latest").paths
