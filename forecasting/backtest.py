@@ -74,6 +74,10 @@ POOLED_COLUMNS = [
     "prob_crossed_event",
 ]
 MOVE_COLUMNS = ["as_of", "run_id", "definition", "sector", "state", "p10", "p50", "p90", "anchors_known"]
+#: Factors tried on the replays' predictive intervals (spread around the median, in logit).
+WIDENING_GRID = (0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5)
+#: The factor the rule chose on the shipped data's replays (docs/data.md section 5): no change.
+WIDENING = 1.0
 
 
 def as_of_dates(first: str = FIRST, last: pd.Timestamp | None = None) -> list[pd.Timestamp]:
@@ -90,6 +94,7 @@ class Backtest:
     scores: pd.DataFrame  # SCORE_COLUMNS: one row per replay and later anchor
     pooled: pd.DataFrame  # POOLED_COLUMNS
     moves: pd.DataFrame  # MOVE_COLUMNS: the crossover per replay, definition and sector
+    widening: pd.DataFrame  # factor, coverage_80, coverage_95, error: the rule's evidence
 
 
 def run(
@@ -123,19 +128,58 @@ def load(db: Path, definition: str | None = None) -> Backtest:
         replays = s.frame("replay_runs")
     anchors = _anchors(db)
     scores: list[dict[str, object]] = []
-    moves = []
+    moves: list[dict[str, object]] = []
+    spreads: list[tuple[np.ndarray, float]] = []
     for r in replays.itertuples(index=False):
         run = vintages.load_run(db, str(r.run_id))
         as_of = pd.Timestamp(r.as_of)
         scores += score_rows(run, as_of, anchors)
-        moves.append(call(run, as_of, anchors))
-    moves = [f for f in moves if len(f)]
+        moves += call(run, as_of, anchors).to_dict("records")
+        spreads += _logit_spreads(run, as_of, anchors, definition)
     score_frame = pd.DataFrame(scores, columns=SCORE_COLUMNS)
-    move_frame = pd.concat(moves, ignore_index=True) if moves else pd.DataFrame(columns=MOVE_COLUMNS)
+    move_frame = pd.DataFrame(moves, columns=MOVE_COLUMNS)
     if definition is not None:
         score_frame = score_frame[score_frame["definition"] == definition].reset_index(drop=True)
         move_frame = move_frame[move_frame["definition"] == definition].reset_index(drop=True)
-    return Backtest(score_frame, pool(score_frame), move_frame)
+    return Backtest(score_frame, pool(score_frame), move_frame, widening(spreads))
+
+
+def _logit_spreads(
+    run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anchor], definition: str | None
+) -> list[tuple[np.ndarray, float]]:
+    """Per later point anchor: the predictive draws' deviations from their median, and the truth's (logit)."""
+    out = []
+    for a in anchors:
+        public = publication_date(a.published)
+        later = public is not None and public > as_of and a.bound == "point"
+        if not later or run.structure is None or (definition is not None and a.definition != definition):
+            continue
+        x = special.logit(np.clip(_predictive(run, a, run.info.seed), 1e-9, 1 - 1e-9))
+        median = float(np.median(x))
+        out.append((x - median, float(special.logit(a.value)) - median))
+    return out
+
+
+def widening(spreads: Sequence[tuple[np.ndarray, float]]) -> pd.DataFrame:
+    """The rule learned on the replays: the factor on the predictive spread with the best 80% and 95% coverage.
+
+    Each factor scales every replay's predictive distribution around its median (in logit); the rule
+    keeps 1 (no change) unless another factor lowers |coverage_80 - 0.8| + |coverage_95 - 0.95| by more
+    than two scores' worth (2 / n: one figure in or out moves a coverage by 1 / n), and then the best
+    one.  ``chosen`` marks the factor kept.
+    """
+    rows = []
+    for f in WIDENING_GRID:
+        hit80 = [np.quantile(f * dev, 0.1) <= y <= np.quantile(f * dev, 0.9) for dev, y in spreads]
+        hit95 = [np.quantile(f * dev, 0.025) <= y <= np.quantile(f * dev, 0.975) for dev, y in spreads]
+        c80, c95 = (float(np.mean(h)) if h else float("nan") for h in (hit80, hit95))
+        rows.append({"factor": f, "coverage_80": c80, "coverage_95": c95, "error": abs(c80 - 0.8) + abs(c95 - 0.95)})
+    table = pd.DataFrame(rows)
+    margin = 2 / max(len(spreads), 1)
+    unchanged = int(np.flatnonzero(table["factor"] == 1.0)[0])
+    best = int(table["error"].idxmin())
+    keep = best if table["error"].iat[unchanged] - table["error"].iat[best] > margin else unchanged
+    return table.assign(chosen=table.index == keep)
 
 
 def _predictive(run: vintages.RunData, anchor: Anchor, seed: int) -> np.ndarray:
@@ -146,7 +190,9 @@ def _predictive(run: vintages.RunData, anchor: Anchor, seed: int) -> np.ndarray:
     logit = draws.logit(anchor.definition, np.array([anchor.t]))[:, 0]
     rng = np.random.default_rng([seed, d, int(anchor.t * 100)])
     noise = rng.standard_normal((len(logit), NOISE_DRAWS)) * draws.sigma[:, [d]]
-    return special.expit(logit[:, None] + noise).ravel()
+    x = (logit[:, None] + noise).ravel()
+    median = np.median(x)
+    return special.expit(median + WIDENING * (x - median))
 
 
 def _crps(x: np.ndarray, y: float) -> float:

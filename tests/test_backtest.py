@@ -118,3 +118,14 @@ def test_as_of_dates_are_quarter_ends() -> None:
         pd.Timestamp("2023-06-30"),
         pd.Timestamp("2023-09-30"),
     ]
+
+
+def test_the_widening_rule_keeps_one_unless_another_factor_is_clearly_better() -> None:
+    rng = np.random.default_rng(0)
+    draws = rng.standard_normal(2000)
+    calibrated = [(draws, float(y)) for y in rng.standard_normal(400)]
+    table = backtest.widening(calibrated)
+    assert table.loc[table["chosen"], "factor"].item() == 1.0
+    too_narrow = [(draws * 0.5, float(y)) for y in rng.standard_normal(400)]
+    table = backtest.widening(too_narrow)
+    assert table.loc[table["chosen"], "factor"].item() == 1.5  # the widest factor tried comes nearest

@@ -59,4 +59,10 @@ def crossover(
     for col in ("interval_score_95", "crps"):
         pooled[col] = pooled[col].map(lambda v: "" if v != v else f"{v:.3f}")
     print_table(pooled, title=f"Crossover backtest: {result.scores['as_of'].nunique()} replays, pooled scores")
-    out.print(f"scored {len(result.scores)} later figures" + (f"; wrote {output}" if output else ""))
+    kept = result.widening[result.widening["chosen"]].iloc[0]
+    out.print(
+        f"scored {len(result.scores)} later figures"
+        + (f"; wrote {output}" if output else "")
+        + f". Interval rule (docs/data.md section 5): factor {kept['factor']:g} kept "
+        f"(80% coverage {kept['coverage_80']:.2f}, 95% {kept['coverage_95']:.2f})."
+    )
