@@ -228,6 +228,15 @@ def call_chart(moves: pd.DataFrame, anchors: pd.DataFrame, claims: pd.DataFrame,
             hovertemplate="as of %{x|%Y-%m-%d}: P50 %{y|%Y-%m} (%{customdata} anchors public)<extra></extra>",
         )
     )
+    _later_shares(fig, anchors)
+    _dated_claims(fig, claims)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text="As of (replay date)")
+    return theme.style(fig, height=420, title=title, yaxis_title="Crossover date")
+
+
+def _later_shares(fig: go.Figure, anchors: pd.DataFrame) -> None:
+    """Published shares of at least one half, at (publication date, the year they speak of)."""
     later = anchors[anchors["value"] >= 0.5]
     if len(later):
         fig.add_trace(
@@ -241,6 +250,10 @@ def call_chart(moves: pd.DataFrame, anchors: pd.DataFrame, claims: pd.DataFrame,
                 hovertemplate="%{text}<extra></extra>",
             )
         )
+
+
+def _dated_claims(fig: go.Figure, claims: pd.DataFrame) -> None:
+    """Published crossover claims, at (publication date, the crossover year they name)."""
     dated = claims[claims["crossover_year"].notna() & (claims["published"].fillna("") != "")]
     if len(dated):
         fig.add_trace(
@@ -254,6 +267,3 @@ def call_chart(moves: pd.DataFrame, anchors: pd.DataFrame, claims: pd.DataFrame,
                 hovertemplate="%{text}: crossover %{y|%Y}<extra></extra>",
             )
         )
-    fig.update_layout(hovermode="closest")
-    fig.update_xaxes(title_text="As of (replay date)")
-    return theme.style(fig, height=420, title=title, yaxis_title="Crossover date")
