@@ -15,13 +15,13 @@ from streamlit.testing.v1 import AppTest
 from forecasting import engine, quarters, scenario_store, store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.config import IMPORT_MAX_MB, TOTAL
-from forecasting.crossover import crossover_distribution
+from forecasting.crossover import crossover_distribution, median_curve_crossing
 from forecasting.drivers import DRIVER_BY_KEY, point
 from forecasting.errors import DatabaseBusyError, Problem, ValidationError
 from forecasting.paths import stack
 from forecasting.refresh import run_refresh
 from forecasting.reports import figures
-from forecasting.scenario import Scenario, apply_scenario
+from forecasting.scenario import PRESETS, Scenario, apply_scenario
 from forecasting.ui import data, theme, widgets, words
 from tests.conftest import SHIPPED_MODELS, SHIPPED_SETTINGS, copy_db, read_only, write_tiny_data
 
@@ -639,3 +639,38 @@ def test_file_names_carry_the_run_id_and_scenario() -> None:
     assert file_name("overview-fan", ctx, "baseline") == "crossover_overview-fan_20261128T120000Z-abc_baseline.csv"
     assert file_name("crossover", ctx, "baseline", 2.0) == "crossover_crossover_20261128T120000Z-abc_baseline_x2.csv"
     assert file_name("tornado", ctx, "baseline", 1.75) == "crossover_tornado_20261128T120000Z-abc_baseline_x1.75.csv"
+
+
+def test_the_headline_and_the_p50_curves_never_disagree_silently(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The case that used to contradict: retail, edge offload 0.8, threshold 2x.
+    case = PRESETS["published"].with_value("retail", "edge_share", 0.8)
+    monkeypatch.setenv("CROSSOVER_DB", str(run_db))
+    data.st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[widgets.THRESHOLD_KEY] = 2.0
+    at.session_state["scenario_work"] = case.to_dict()
+    at.run()
+    at.switch_page("forecasting/ui/pages/scenarios.py").run()
+    at.selectbox(key="scenario_focus").select("retail").run()
+    assert not at.exception
+    paths = apply_scenario(vintages.load_run(run_db, "latest").paths, case, seed=data.SCENARIO_SEED)
+    c = crossover_distribution(paths, threshold=2.0)["retail"]
+    curves = median_curve_crossing(paths, "retail", 2.0)
+    assert headline(at) == f"Retail: {words.headline(c)}"
+    note = words.curves_text(c, curves)
+    same = (c.p50 is None and curves is None) or (
+        c.p50 is not None and curves is not None and quarters.label(c.p50) == quarters.label(curves)
+    )
+    # Either the P50 date and the P50 curves agree, or the page says why they differ.
+    assert same or note in [i.value for i in at.info]
+    assert same == (note is None)
+
+
+def test_the_words_explain_a_p50_date_the_median_curves_do_not_reach() -> None:
+    c = _crossover("crosses_within_horizon", p10="2028-01-01", p50="2029-05-01", p90="2030-06-01")
+    assert words.curves_text(c, pd.Timestamp("2029-06-01")) is None  # same quarter: nothing to explain
+    text = words.curves_text(c, None)
+    assert text is not None and text.startswith("Half the paths have crossed by 2029 Q2")
+    assert "the P50 curves do not cross within the horizon" in text
+    later = words.curves_text(c, pd.Timestamp("2030-02-01"))
+    assert later is not None and "the P50 curves cross in 2030 Q1" in later
