@@ -37,7 +37,7 @@ BUDGET_FIRST_PAINT = 3.0
 BUDGET_SLIDER = 0.5
 
 
-def _apptest():  # type: ignore[no-untyped-def]
+def _apptest():  # type: ignore[no-untyped-def]  # AppTest is imported lazily, so it cannot annotate the return
     from streamlit.testing.v1 import AppTest
 
     return AppTest.from_file(APP, default_timeout=120)

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from forecasting import engine, quarters, scenario_store, store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.config import IMPORT_MAX_MB, TOTAL
-from forecasting.crossover import crossover_distribution, median_curve_crossing
+from forecasting.crossover import Crossover, crossover_distribution, median_curve_crossing
 from forecasting.drivers import DRIVER_BY_KEY, point
 from forecasting.errors import DatabaseBusyError, Problem, ValidationError
 from forecasting.paths import stack
@@ -503,7 +503,7 @@ def test_import_upload_summarises_a_good_file(fresh_db: Path) -> None:
 # --- pure summaries -------------------------------------------------------------------------------------------
 
 
-def _crossover(state: str, **dates: str | None):  # type: ignore[no-untyped-def]
+def _crossover(state: str, **dates: str | None) -> Crossover:
     import numpy as np
 
     from forecasting.crossover import Crossover
@@ -549,7 +549,7 @@ def test_headline_when_no_path_crosses() -> None:
     )
 
 
-def _at_threshold(c, threshold: float):  # type: ignore[no-untyped-def]
+def _at_threshold(c: Crossover, threshold: float) -> Crossover:
     from dataclasses import replace
 
     return replace(c, threshold=threshold)

@@ -27,7 +27,7 @@ def _commands(group: TyperGroup, prefix: tuple[str, ...] = ()) -> list:
 
 
 ROOT = typer.main.get_command(app)
-COMMANDS = _commands(ROOT)  # type: ignore[arg-type]
+COMMANDS = _commands(ROOT)  # type: ignore[arg-type]  # get_command returns a Click Command; this app is a group
 
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()

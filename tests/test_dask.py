@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from forecasting import vintages
 from forecasting.cli import app
 from forecasting.dask_executor import DaskExecutor
-from forecasting.engine import ForecastOptions, forecast
-from forecasting.executors import LocalExecutor
+from forecasting.engine import ForecastOptions, ForecastResult, forecast
+from forecasting.executors import Executor, LocalExecutor
 
 from .conftest import copy_db, make_series
 
@@ -32,10 +32,10 @@ def history() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _run(history: pd.DataFrame, executor: object):  # type: ignore[no-untyped-def]
+def _run(history: pd.DataFrame, executor: Executor) -> ForecastResult:
     groups = {u: u.split("/")[0] for u in history["unique_id"].unique()}
     options = ForecastOptions(freq="Q", models=["naive", "drift", "ets"], n_paths=40, seed=3, backtest_origins=2)
-    return forecast(history, 6, options, groups=groups, executor=executor)  # type: ignore[arg-type]
+    return forecast(history, 6, options, groups=groups, executor=executor)
 
 
 def test_a_local_dask_cluster_gives_exactly_the_local_executors_results(history: pd.DataFrame) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Locator, Page
 
 from forecasting import store, vintages
 from forecasting.bootstrap import init_db
@@ -110,7 +111,7 @@ def server(e2e_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     """Debian's headless Chromium (browsers cannot be downloaded here)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
@@ -121,32 +122,32 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
+def page(browser: Browser) -> Iterator[Page]:
     """A fresh page at 1280 x 900 with downloads enabled."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
     context.close()
 
 
-def _headline(pg: object, text: str = "overt") -> str:
-    heading = pg.locator("h3", has_text=text).first  # type: ignore[attr-defined]
+def _headline(pg: Page, text: str = "overt") -> str:
+    heading = pg.locator("h3", has_text=text).first
     heading.wait_for()
     return heading.inner_text().strip()
 
 
 def _expected(db: Path, sector: str, scn: Scenario, threshold: float = 1.0) -> str:
-    baseline = vintages.load_run(db, "latest").paths
+    baseline = vintages.load_run(db, "latest").require_paths()
     c = crossover_distribution(apply_scenario(baseline, scn, seed=data.SCENARIO_SEED), threshold=threshold)[sector]
     return f"{sector_label(sector)}: {headline(c)}"
 
 
-def test_moving_a_scenario_slider_changes_the_headline(server: str, page: object, e2e_db: Path) -> None:
+def test_moving_a_scenario_slider_changes_the_headline(server: str, page: Page, e2e_db: Path) -> None:
     # At 1x the shipped crossovers lie inside the modelled history, which drivers cannot move: ask at 2x.
-    page.goto(f"{server}/scenarios")  # type: ignore[attr-defined]
+    page.goto(f"{server}/scenarios")
     _headline(page, "")
-    ratio = page.locator('[data-testid="stSlider"]', has_text="Crossover when inference reaches")  # type: ignore[attr-defined]
+    ratio = page.locator('[data-testid="stSlider"]', has_text="Crossover when inference reaches")
     ratio.get_by_role("slider").focus()
     for _ in range(4):  # four steps of 0.25: 2x
         ratio.get_by_role("slider").press("ArrowRight")
@@ -154,11 +155,11 @@ def test_moving_a_scenario_slider_changes_the_headline(server: str, page: object
     published = PRESETS["published"]
     # At 2x the total's crossover lies ahead, so the page shows it first.
     assert before == _expected(e2e_db, TOTAL, published, threshold=2.0)
-    slider = page.locator('[data-testid="stSlider"]', has_text="Edge offload target year")  # type: ignore[attr-defined]
+    slider = page.locator('[data-testid="stSlider"]', has_text="Edge offload target year")
     thumb = slider.get_by_role("slider")
     thumb.focus()
     thumb.press("Home")  # the slider's minimum: edge offload reached by 2026
-    page.wait_for_function(  # type: ignore[attr-defined]
+    page.wait_for_function(
         "old => [...document.querySelectorAll('h3')]"
         ".some(h => h.innerText.includes('2×') && h.innerText.trim() !== old)",
         arg=before,
@@ -168,30 +169,28 @@ def test_moving_a_scenario_slider_changes_the_headline(server: str, page: object
     assert after == _expected(e2e_db, TOTAL, published.with_value(ALL, "edge_year", 2026.0), threshold=2.0)
 
 
-def test_uploading_a_csv_imports_it_and_summarises(server: str, page: object, tmp_path: Path) -> None:
+def test_uploading_a_csv_imports_it_and_summarises(server: str, page: Page, tmp_path: Path) -> None:
     upload = tmp_path / "acme.csv"
     upload.write_text("period,sector,workload,spend_usd\n2026Q2,Acme,training,5000000\n2026Q2,Acme,inference,7000000\n")
-    page.goto(f"{server}/data")  # type: ignore[attr-defined]
-    page.locator('input[type="file"]').set_input_files(str(upload))  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Validate and import").click()  # type: ignore[attr-defined]
-    message = page.get_by_text("Imported acme.csv", exact=False)  # type: ignore[attr-defined]
+    page.goto(f"{server}/data")
+    page.locator('input[type="file"]').set_input_files(str(upload))
+    page.get_by_role("button", name="Validate and import").click()
+    message = page.get_by_text("Imported acme.csv", exact=False)
     message.wait_for()
     assert "2 rows read, 2 new, 0 updated, 0 unchanged" in message.inner_text()
 
 
-def _grid_rows(grid: object) -> list[list[str]]:
+def _grid_rows(grid: Locator) -> list[list[str]]:
     """The cells of a Streamlit dataframe, header first, as the grid's accessible table holds them."""
-    grid.scroll_into_view_if_needed()  # type: ignore[attr-defined]
-    table = grid.locator("table")  # type: ignore[attr-defined]
+    grid.scroll_into_view_if_needed()
+    table = grid.locator("table")
     table.wait_for(state="attached")  # drawn on a canvas; the table is its hidden, accessible copy
     rows = [row.locator("th, td").all_inner_texts() for row in table.locator("tr").all()]
-    assert int(table.get_attribute("aria-rowcount")) == len(rows), "the grid holds rows it did not render"
+    assert int(table.get_attribute("aria-rowcount") or -1) == len(rows), "the grid holds rows it did not render"
     return rows
 
 
-def test_uploading_a_bad_csv_shows_the_problems_per_row(
-    server: str, page: object, tmp_path: Path, e2e_db: Path
-) -> None:
+def test_uploading_a_bad_csv_shows_the_problems_per_row(server: str, page: Page, tmp_path: Path, e2e_db: Path) -> None:
     upload = tmp_path / "bad.csv"
     upload.write_text(
         "period,sector,workload,spend_usd\n"
@@ -202,14 +201,14 @@ def test_uploading_a_bad_csv_shows_the_problems_per_row(
         "2026Q3,Acme,training,6\n"
     )  # row 6: the same key as row 5
     before = checksums(e2e_db)
-    page.goto(f"{server}/data")  # type: ignore[attr-defined]
-    page.locator('input[type="file"]').set_input_files(str(upload))  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Validate and import").click()  # type: ignore[attr-defined]
-    error = page.get_by_text("bad.csv was not imported: 4 problem(s) found", exact=False)  # type: ignore[attr-defined]
+    page.goto(f"{server}/data")
+    page.locator('input[type="file"]').set_input_files(str(upload))
+    page.get_by_role("button", name="Validate and import").click()
+    error = page.get_by_text("bad.csv was not imported: 4 problem(s) found", exact=False)
     error.wait_for()
     assert "nothing was written" in error.inner_text()
     after_error = "xpath=//*[@data-testid='stAlert'][contains(., 'was not imported')]/following::"
-    problems = page.locator(after_error + "*[@data-testid='stDataFrame'][1]")  # type: ignore[attr-defined]
+    problems = page.locator(after_error + "*[@data-testid='stDataFrame'][1]")
     assert _grid_rows(problems) == [
         ["row", "column", "problem"],
         ["2", "spend_usd", "spend -1 is negative"],
@@ -220,12 +219,12 @@ def test_uploading_a_bad_csv_shows_the_problems_per_row(
     assert checksums(e2e_db) == before
 
 
-def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: object, e2e_db: Path) -> None:
+def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: Page, e2e_db: Path) -> None:
     run_id = vintages.latest_run_id(e2e_db)
-    page.goto(f"{server}/exports")  # type: ignore[attr-defined]
-    button = page.get_by_role("button", name="crossover.csv")  # type: ignore[attr-defined]
+    page.goto(f"{server}/exports")
+    button = page.get_by_role("button", name="crossover.csv")
     button.wait_for()
-    with page.expect_download() as info:  # type: ignore[attr-defined]
+    with page.expect_download() as info:
         button.click()
     download = info.value
     assert download.suggested_filename == f"crossover_crossover_{run_id}_baseline.csv"
@@ -236,7 +235,7 @@ def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: 
     assert all(line.startswith(f"{run_id},baseline,") for line in lines[1:])
 
 
-def test_the_quality_page_shows_how_the_crossover_call_moved(server: str, page: object, e2e_db: Path) -> None:
+def test_the_quality_page_shows_how_the_crossover_call_moved(server: str, page: Page, e2e_db: Path) -> None:
     import pandas as pd
 
     from forecasting import backtest
@@ -246,27 +245,27 @@ def test_the_quality_page_shows_how_the_crossover_call_moved(server: str, page: 
     run_replays(e2e_db, Settings(n_paths=200, backtest_origins=2, backtest_horizon=2), dates, models=["naive", "drift"])
     pooled = backtest.load(e2e_db).pooled
     coverage = pooled.loc[pooled["group"] == "all", "coverage_80"].iat[0]
-    page.goto(f"{server}/quality")  # type: ignore[attr-defined]
-    page.get_by_text("Backtest of the crossover call", exact=False).first.wait_for()  # type: ignore[attr-defined]
-    chart = page.locator(".js-plotly-plot", has_text="How the call moved")  # type: ignore[attr-defined]
+    page.goto(f"{server}/quality")
+    page.get_by_text("Backtest of the crossover call", exact=False).first.wait_for()
+    chart = page.locator(".js-plotly-plot", has_text="How the call moved")
     chart.first.wait_for()
     # The chart draws the replays' P50s and the later-published shares beside them.
     assert "P50 of the crossover date" in chart.first.inner_text()
     assert "Published share" in chart.first.inner_text()
-    caption = page.get_by_text("later figures: the 80% intervals held", exact=False).first  # type: ignore[attr-defined]
+    caption = page.get_by_text("later figures: the 80% intervals held", exact=False).first
     assert f"3 replays scored on {int(pooled.loc[pooled['group'] == 'all', 'n'].iat[0])} later figures" in (
         caption.inner_text()
     )
     assert f"held {coverage:.0%}" in caption.inner_text()
 
 
-def test_overview_shows_the_headline_and_charts(server: str, page: object, e2e_db: Path) -> None:
-    page.goto(server)  # type: ignore[attr-defined]
-    baseline = vintages.load_run(e2e_db, "latest").paths
+def test_overview_shows_the_headline_and_charts(server: str, page: Page, e2e_db: Path) -> None:
+    page.goto(server)
+    baseline = vintages.load_run(e2e_db, "latest").require_paths()
     assert _headline(page) == headline(crossover_distribution(baseline)[TOTAL])
-    page.locator(".js-plotly-plot").first.wait_for()  # type: ignore[attr-defined]
+    page.locator(".js-plotly-plot").first.wait_for()
     target = os.environ.get(SCREENSHOT_ENV)
     if target:
-        page.set_viewport_size({"width": 1280, "height": 1250})  # type: ignore[attr-defined]
-        page.wait_for_timeout(2500)  # type: ignore[attr-defined]
-        page.screenshot(path=str(ROOT / target))  # type: ignore[attr-defined]
+        page.set_viewport_size({"width": 1280, "height": 1250})
+        page.wait_for_timeout(2500)
+        page.screenshot(path=str(ROOT / target))

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from forecasting.config import REPO_ROOT, Settings
 from forecasting.errors import PublishRefusedError
 from forecasting.executors import SerialExecutor
 from forecasting.gates import restatements, validate_input
-from forecasting.refresh import refresh_lock_path, run_refresh
+from forecasting.refresh import RefreshSummary, refresh_lock_path, run_refresh
 
 from .conftest import checksums, copy_db, write_tiny_data
 
@@ -38,8 +39,8 @@ ENV = {
 }
 
 
-def refresh(db: Path, settings: Settings = SETTINGS, **kwargs: object):  # type: ignore[no-untyped-def]
-    return run_refresh(db, settings, models=MODELS, executor=SerialExecutor(), **kwargs)  # type: ignore[arg-type]
+def refresh(db: Path, settings: Settings = SETTINGS, **kwargs: Any) -> RefreshSummary:
+    return run_refresh(db, settings, models=MODELS, executor=SerialExecutor(), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def _child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, **ENV, "PYTHONPATH": str(REPO_ROOT), **extra}
 
 
-def _wait_for(path: Path, proc: subprocess.Popen, seconds: float = 60) -> None:  # type: ignore[type-arg]
+def _wait_for(path: Path, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not path.exists():
         assert proc.poll() is None, f"refresh exited early: {proc.communicate()}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,8 @@ from forecasting.scenario_store import list_scenarios, load_scenario, save_scena
 from .conftest import TINY_MODELS, TINY_SETTINGS, copy_db, read_only
 
 
-def _refresh(db: Path, **kwargs: object) -> str:
-    summary = run_refresh(db, TINY_SETTINGS, models=TINY_MODELS, executor=SerialExecutor(), **kwargs)  # type: ignore[arg-type]
+def _refresh(db: Path, **kwargs: Any) -> str:
+    summary = run_refresh(db, TINY_SETTINGS, models=TINY_MODELS, executor=SerialExecutor(), **kwargs)
     assert summary.run_id is not None
     return summary.run_id
 
