@@ -63,7 +63,6 @@ vintage_app = typer.Typer(
     cls=_Group, help="List, show and compare forecast vintages (published runs).", no_args_is_help=True
 )
 app.add_typer(vintage_app, name="vintage")
-app.add_typer(vintage_app, name="vintage")
 
 console = Console(stderr=True)
 out = Console()
