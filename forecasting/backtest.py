@@ -175,7 +175,9 @@ def widening(spreads: Sequence[tuple[np.ndarray, float]]) -> pd.DataFrame:
         c80, c95 = (float(np.mean(h)) if h else float("nan") for h in (hit80, hit95))
         rows.append({"factor": f, "coverage_80": c80, "coverage_95": c95, "error": abs(c80 - 0.8) + abs(c95 - 0.95)})
     table = pd.DataFrame(rows)
-    margin = 2 / max(len(spreads), 1)
+    if not spreads:  # nothing scored yet: nothing to learn, keep 1
+        return table.assign(chosen=table["factor"] == 1.0)
+    margin = 2 / len(spreads)
     unchanged = int(np.flatnonzero(table["factor"] == 1.0)[0])
     best = int(table["error"].idxmin())
     keep = best if table["error"].iat[unchanged] - table["error"].iat[best] > margin else unchanged

@@ -129,3 +129,9 @@ def test_the_widening_rule_keeps_one_unless_another_factor_is_clearly_better() -
     too_narrow = [(draws * 0.5, float(y)) for y in rng.standard_normal(400)]
     table = backtest.widening(too_narrow)
     assert table.loc[table["chosen"], "factor"].item() == 1.5  # the widest factor tried comes nearest
+
+
+def test_without_replays_the_backtest_is_empty_and_the_rule_keeps_one(shipped: Path) -> None:
+    result = backtest.load(shipped)
+    assert result.scores.empty and result.moves.empty
+    assert result.widening.loc[result.widening["chosen"], "factor"].item() == 1.0
