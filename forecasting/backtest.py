@@ -30,7 +30,7 @@ from scipy import special
 
 from . import quarters, store, structural, vintages
 from .config import TOTAL, Settings
-from .crossover import crossover_distribution
+from .crossover import Crossover, crossover_distribution
 from .share import Anchor, publication_date
 
 log = logging.getLogger(__name__)
@@ -208,16 +208,12 @@ def _interval_score(lo: float, hi: float, y: float, alpha: float = 0.05) -> floa
     return float((hi - lo) + 2 / alpha * max(lo - y, 0.0) + 2 / alpha * max(y - hi, 0.0))
 
 
-def _prob_crossed(run: vintages.RunData, definition: str, when: pd.Timestamp) -> float:
-    paths = run.paths_for(definition)
-    return crossover_distribution(paths)[TOTAL].probability_by(when)
-
-
 def score_rows(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anchor]) -> list[dict[str, object]]:
     """One replay's scores on every anchor published after ``as_of`` (rows of SCORE_COLUMNS)."""
     if run.structure is None:
         return []
     rows: list[dict[str, object]] = []
+    totals: dict[str, Crossover] = {}  # the total's crossover per definition, computed once per replay
     for a in anchors:
         public = publication_date(a.published)
         if public is None or public <= as_of or a.definition not in run.definitions:
@@ -227,7 +223,9 @@ def score_rows(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anc
         point = a.bound == "point"
         crossed = a.value >= 0.5 if a.bound != "upper" else False
         when = _decimal_date(a.t)
-        prob_cross = _prob_crossed(run, a.definition, when)
+        if a.definition not in totals:
+            totals[a.definition] = crossover_distribution(run.paths_for(a.definition))[TOTAL]
+        prob_cross = totals[a.definition].probability_by(when)
         rows.append(
             {
                 "as_of": as_of.date(),

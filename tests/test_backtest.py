@@ -92,7 +92,7 @@ def test_the_cli_writes_reproducible_scores(shipped: Path, tmp_path: Path) -> No
             "backtest",
             "crossover",
             "--from",
-            "2025Q3",
+            "2025Q4",
             "--models",
             "naive,drift",
             "-o",
@@ -105,7 +105,7 @@ def test_the_cli_writes_reproducible_scores(shipped: Path, tmp_path: Path) -> No
         assert "pooled scores" in result.output
         outputs.append(pd.read_csv(out).drop(columns="run_id"))
     pd.testing.assert_frame_equal(outputs[0], outputs[1])  # bit for bit from the same data
-    assert set(outputs[0]["as_of"]) == {"2025-09-30", "2025-12-31"}  # from 2026Q1 on nothing was published later
+    assert set(outputs[0]["as_of"]) == {"2025-12-31"}  # from 2026Q1 on nothing was published later
     bad = runner.invoke(app, ["backtest", "crossover", "--definition", "gpu_hours", "--db", str(shipped)])
     assert bad.exit_code == 2 and "unknown definition" in bad.output
 
