@@ -219,7 +219,7 @@ def share_anchors(db: str, data_stamp: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
 def history_frames(db: str, run_id: str) -> pd.DataFrame:
-    """Observed ``sector, ds, training, inference, share`` behind a run, per sector and for the total."""
+    """Modelled history ``sector, ds, training, inference, share`` behind a run, per sector and for the total."""
     paths = run(db, run_id).paths
     if paths is None:
         return pd.DataFrame(columns=["sector", *figures.HISTORY_WIDE_COLUMNS])

@@ -11,7 +11,7 @@ from forecasting.ui import widgets, words
 DESCRIPTIONS = {
     "history": "the spend history the run was fitted on, one row per series and quarter (USD)",
     "forecasts": "forecast median with 80% and 95% intervals per series and quarter (USD), under the scenario",
-    "crossover": "crossover state, observed date and P10/P50/P90 per sector and the total, under the scenario",
+    "crossover": "crossover state, date if in the modelled history, P10/P50/P90 per sector and definition",
     "backtests": "backtest MASE, sMAPE, interval coverage and score per series and model; the chosen model",
     "scenarios": "the scenario's value of every driver, for all sectors and each sector override",
     "sensitivity": "tornado data: P50 crossover at each driver's range ends, per sector (takes a few seconds)",

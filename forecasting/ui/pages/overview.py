@@ -38,7 +38,7 @@ with widgets.guarded():
     st.caption(
         f"Inference share of **{DEFINITIONS[definition]}** (change it in the sidebar). "
         + widgets.history_words(ctx)
-        + f" Scenario **{scn.name}**: {scn.description or 'no description'}."
+        + f" Scenario **{scn.name}**: {(scn.description or 'no description').rstrip('.')}."
     )
     note = words.curves_text(total, out.p50_curves.get(TOTAL))
     if note:

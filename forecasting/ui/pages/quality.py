@@ -80,7 +80,7 @@ with widgets.guarded():
     )
 
     # --- Residuals of earlier runs ---------------------------------------------------------------------------
-    st.subheader("Residuals: earlier forecasts against what was observed since")
+    st.subheader("Residuals: earlier forecasts against the history recorded since")
     runs = data.runs(ctx.db_text, ctx.stamp)
     earlier = [r for r in runs["run_id"] if r != ctx.run_id]
     observed = figures.observed_series(data.spend(ctx.db_text, ctx.stamp))
