@@ -61,18 +61,9 @@ SCORE_COLUMNS = [
     "crossed",
     "prob_crossed_event",
 ]
-POOLED_COLUMNS = [
-    "group",
-    "definition",
-    "kind",
-    "n",
-    "coverage_80",
-    "coverage_95",
-    "interval_score_95",
-    "crps",
-    "prob_true",
-    "prob_crossed_event",
-]
+#: The pooled scores (each a mean over the group's scored figures).
+POOLED_SCORES = ["coverage_80", "coverage_95", "interval_score_95", "crps", "prob_true", "prob_crossed_event"]
+POOLED_COLUMNS = ["group", "definition", "kind", "n", *POOLED_SCORES]
 MOVE_COLUMNS = ["as_of", "run_id", "definition", "sector", "state", "p10", "p50", "p90", "anchors_known"]
 #: Factors tried on the replays' predictive intervals (spread around the median, in logit).
 WIDENING_GRID = (0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5)

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from . import paths as sample_paths
-from . import store
+from . import store, structural
 from .frames import DS, FORECAST_COLUMNS, UID, Y
 
 if TYPE_CHECKING:
     from .engine import ForecastResult
+    from .structural import Structure
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,17 @@ def remove_stale_temporaries(db: Path) -> None:
 
 
 def run_tables(
-    run_id: str, result: ForecastResult, crossovers: pd.DataFrame, history: pd.DataFrame, scenarios: pd.DataFrame
+    run_id: str,
+    result: ForecastResult,
+    structure: Structure | None,
+    crossovers: pd.DataFrame,
+    history: pd.DataFrame,
+    scenarios: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
-    """The rows of every per-run table for one run (``crossovers`` has a scenario column)."""
+    """The rows of every per-run table for one run (``crossovers`` has a scenario column).
+
+    ``structure`` (the share model's draws and the sector split) is stored when the run has one.
+    """
     forecasts = result.forecasts[FORECAST_COLUMNS].assign(run_id=run_id)
     forecasts[DS] = forecasts[DS].dt.date
     paths = pd.DataFrame(
@@ -72,7 +81,7 @@ def run_tables(
         cross[col] = pd.to_datetime(cross[col]).dt.date
     hist = history[[UID, DS, Y]].assign(run_id=run_id)
     hist[DS] = hist[DS].dt.date
-    return {
+    tables = {
         "series_status": status,
         "forecasts": forecasts,
         "sample_paths": paths,
@@ -85,6 +94,10 @@ def run_tables(
             ["run_id", "scenario", "params_json"]
         ],
     }
+    if structure is not None:
+        meta, blob = structural.to_store(structure)
+        tables["run_structural"] = pd.DataFrame([{"run_id": run_id, "meta_json": meta, "draws": blob}])
+    return tables
 
 
 def publish(

@@ -379,10 +379,7 @@ def _publish_run(
     t = time.perf_counter()
     timings["total_before_publish"] = t - started
     run_row = publish.run_row(run_id, now, inputs.fingerprint, inputs.config, version, settings.seed, timings, report)
-    tables = publish.run_tables(run_id, result, crossovers, inputs.history, inputs.scenarios)
-    if structure is not None:
-        meta, blob = structural.to_store(structure)
-        tables["run_structural"] = pd.DataFrame([{"run_id": run_id, "meta_json": meta, "draws": blob}])
+    tables = publish.run_tables(run_id, result, structure, crossovers, inputs.history, inputs.scenarios)
     pruned = publish.publish(db, run_row, tables, settings.retention, lambda: _pause("publish"))
     timings["publish"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
@@ -469,10 +466,8 @@ def run_replays(
             rows.append(
                 publish.run_row(run_id, now, inputs.fingerprint, inputs.config, version, settings.seed, {}, note)
             )
-            frames = publish.run_tables(run_id, result, crossovers, inputs.history, inputs.scenarios.iloc[:0])
-            if structure is not None:
-                meta, blob = structural.to_store(structure)
-                frames["run_structural"] = pd.DataFrame([{"run_id": run_id, "meta_json": meta, "draws": blob}])
+            no_scenarios = inputs.scenarios.iloc[:0]
+            frames = publish.run_tables(run_id, result, structure, crossovers, inputs.history, no_scenarios)
             frames["run_kinds"] = pd.DataFrame(
                 [{"run_id": run_id, "kind": "replay", "as_of": pd.Timestamp(date).date()}]
             )

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecasting import paths as sample_paths
-from forecasting import store, vintages
+from forecasting import publish, store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.cli import app
 from forecasting.config import REPO_ROOT, Settings
@@ -140,14 +140,7 @@ def test_retention_prunes_old_runs_and_all_their_rows_in_the_same_transaction(rd
     ids = [refresh(rdb, keep2, force=True).run_id for _ in range(3)]
     assert vintages.list_runs(rdb)["run_id"].tolist() == [ids[2], ids[1]]
     with store.reader(rdb) as s:
-        for table in (
-            "series_status",
-            "forecasts",
-            "sample_paths",
-            "backtest_metrics",
-            "crossover_estimates",
-            "run_history",
-        ):
+        for table in publish.RUN_TABLES:
             assert s.frame("run_history", run_id=ids[0]).empty
             assert len(s._con.execute(f"select * from {table} where run_id = $r", {"r": ids[0]}).fetchall()) == 0
 

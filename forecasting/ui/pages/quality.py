@@ -6,6 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from forecasting.backtest import POOLED_SCORES
 from forecasting.config import TOTAL
 from forecasting.reports import figures
 from forecasting.scenario import BASELINE
@@ -189,15 +190,7 @@ with widgets.guarded():
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    c: st.column_config.NumberColumn(c.replace("_", " "), format="%.2f")
-                    for c in (
-                        "coverage_80",
-                        "coverage_95",
-                        "interval_score_95",
-                        "crps",
-                        "prob_true",
-                        "prob_crossed_event",
-                    )
+                    c: st.column_config.NumberColumn(c.replace("_", " "), format="%.2f") for c in POOLED_SCORES
                 },
             )
             overall = pooled[pooled["group"] == "all"].iloc[0]
