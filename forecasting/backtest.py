@@ -124,8 +124,9 @@ def load(db: Path, definition: str | None = None) -> Backtest:
     for r in replays.itertuples(index=False):
         run = vintages.load_run(db, str(r.run_id))
         as_of = pd.Timestamp(r.as_of)
-        scores += score_rows(run, as_of, anchors)
-        moves += call(run, as_of, anchors).to_dict("records")
+        crossings = crossovers_of(run)
+        scores += score_rows(run, as_of, anchors, crossings)
+        moves += call(run, as_of, anchors, crossings).to_dict("records")
         spreads += _logit_spreads(run, as_of, anchors, definition)
     score_frame = pd.DataFrame(scores, columns=SCORE_COLUMNS)
     move_frame = pd.DataFrame(moves, columns=MOVE_COLUMNS)
@@ -199,12 +200,26 @@ def _interval_score(lo: float, hi: float, y: float, alpha: float = 0.05) -> floa
     return float((hi - lo) + 2 / alpha * max(lo - y, 0.0) + 2 / alpha * max(y - hi, 0.0))
 
 
-def score_rows(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anchor]) -> list[dict[str, object]]:
-    """One replay's scores on every anchor published after ``as_of`` (rows of SCORE_COLUMNS)."""
+def crossovers_of(run: vintages.RunData) -> dict[str, dict[str, Crossover]]:
+    """A replay's crossover distribution per definition, then per sector and the total (none without paths)."""
+    if run.paths is None:
+        return {}
+    return {d: crossover_distribution(run.paths_for(d)) for d in run.definitions}
+
+
+def score_rows(
+    run: vintages.RunData,
+    as_of: pd.Timestamp,
+    anchors: Sequence[Anchor],
+    crossings: dict[str, dict[str, Crossover]],
+) -> list[dict[str, object]]:
+    """One replay's scores on every anchor published after ``as_of`` (rows of SCORE_COLUMNS).
+
+    ``crossings`` is the replay's ``crossovers_of``: the crossing-event score reads the total's.
+    """
     if run.structure is None:
         return []
     rows: list[dict[str, object]] = []
-    totals: dict[str, Crossover] = {}  # the total's crossover per definition, computed once per replay
     for a in anchors:
         public = publication_date(a.published)
         if public is None or public <= as_of or a.definition not in run.definitions:
@@ -214,9 +229,7 @@ def score_rows(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anc
         point = a.bound == "point"
         crossed = a.value >= 0.5 if a.bound != "upper" else False
         when = _decimal_date(a.t)
-        if a.definition not in totals:
-            totals[a.definition] = crossover_distribution(run.paths_for(a.definition))[TOTAL]
-        prob_cross = totals[a.definition].probability_by(when)
+        prob_cross = crossings[a.definition][TOTAL].probability_by(when)
         rows.append(
             {
                 "as_of": as_of.date(),
@@ -279,14 +292,22 @@ def pool(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=POOLED_COLUMNS)
 
 
-def call(run: vintages.RunData, as_of: pd.Timestamp, anchors: Sequence[Anchor]) -> pd.DataFrame:
-    """How the call stood at one replay: the crossover per definition and sector (MOVE_COLUMNS)."""
-    if run.paths is None:
+def call(
+    run: vintages.RunData,
+    as_of: pd.Timestamp,
+    anchors: Sequence[Anchor],
+    crossings: dict[str, dict[str, Crossover]],
+) -> pd.DataFrame:
+    """How the call stood at one replay: the crossover per definition and sector (MOVE_COLUMNS).
+
+    ``crossings`` is the replay's ``crossovers_of``.
+    """
+    if not crossings:
         return pd.DataFrame(columns=MOVE_COLUMNS)
     known = sum(1 for a in anchors if (d := publication_date(a.published)) is not None and d <= as_of)
     rows = []
-    for d in run.definitions:
-        for sector, c in crossover_distribution(run.paths_for(d)).items():
+    for d, by_sector in crossings.items():
+        for sector, c in by_sector.items():
             rows.append(
                 {
                     "as_of": as_of.date(),

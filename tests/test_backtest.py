@@ -32,7 +32,7 @@ def _replay_draws(db: Path, as_of: pd.Timestamp) -> tuple[np.ndarray, pd.DataFra
     (run_id,) = run_replays(db, FAST, [as_of], models=MODELS)
     run = vintages.load_run(db, run_id)
     assert run.structure is not None
-    crossovers = backtest.call(run, as_of, [])
+    crossovers = backtest.call(run, as_of, [], backtest.crossovers_of(run))
     return run.structure.draws.t0, crossovers[["definition", "sector", "p10", "p50", "p90"]]
 
 
