@@ -68,7 +68,7 @@ def tornado_chart(frame: pd.DataFrame, origin: pd.Timestamp, title: str | None =
     f = frame.iloc[::-1]
 
     def offset(d: pd.Series) -> list[float | None]:
-        return [None if pd.isna(x) else round((pd.Timestamp(x) - origin).days / (365.25 / 4), 2) for x in d]
+        return [quarters.shift(origin, x) for x in d]
 
     fig = go.Figure()
     fig.add_trace(
