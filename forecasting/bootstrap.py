@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from . import quarters, store
+from .errors import DatabaseExistsError
 from .frames import SPEND_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -23,6 +26,7 @@ class InitSummary:
     estimates: int
     history_rows: int
     scenarios: int
+    backup: Path | None = None  # where ``force`` kept the file it replaced
 
 
 def read_shipped(data_dir: Path = store.DATA_DIR) -> dict[str, pd.DataFrame]:
@@ -55,12 +59,32 @@ def read_reference(data_dir: Path = store.DATA_DIR) -> dict[str, pd.DataFrame]:
     return out
 
 
-def init_db(db: Path, data_dir: Path = store.DATA_DIR) -> InitSummary:
-    """Build a new database file at ``db`` from ``data_dir`` (replacing any file there, atomically)."""
+def backup_path(db: Path, now: datetime | None = None) -> Path:
+    """Where ``init --force`` keeps the file it replaces: ``<db>.backup-<UTC time>``."""
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    return Path(db).with_name(f"{Path(db).name}.backup-{stamp}")
+
+
+def init_db(db: Path, data_dir: Path = store.DATA_DIR, *, force: bool = False) -> InitSummary:
+    """Build a new database file at ``db`` from ``data_dir``, atomically.
+
+    An existing file is refused (:class:`DatabaseExistsError`) unless ``force``; then it is copied to
+    :func:`backup_path` first, under the write lock, so no run, scenario or import is lost for good.
+    """
     from .scenario_store import seed_presets  # deferred: keeps bootstrap importable on its own
 
     frames = read_shipped(data_dir)
+    backup = None
     with store.writer(db, fresh=True) as s:
+        if Path(db).exists():
+            if not force:
+                raise DatabaseExistsError(
+                    f"database {db} exists already; `forecasting init --force` rebuilds it from the shipped "
+                    "data and keeps the current file as a backup (its runs, scenarios and imports)"
+                )
+            backup = backup_path(db)
+            shutil.copy2(db, backup)
+            log.info("kept the previous database as %s", backup)
         for table, df in frames.items():
             s.insert(table, df)
         n_scenarios = seed_presets(s)
@@ -71,6 +95,7 @@ def init_db(db: Path, data_dir: Path = store.DATA_DIR) -> InitSummary:
         estimates=len(frames["published_estimates"]),
         history_rows=len(frames["spend_history"]),
         scenarios=n_scenarios,
+        backup=backup,
     )
 
 

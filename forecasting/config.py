@@ -106,3 +106,16 @@ class Settings:
                 values[f.name] = kind(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+#: Smallest and largest value of each numeric setting that a bundle manifest may carry (a manifest
+#: asking for 10^12 paths is refused with the field's name instead of exhausting memory).
+SETTING_LIMITS: dict[str, tuple[float, float]] = {
+    "horizon": (1, 400),
+    "n_paths": (10, 100_000),
+    "seed": (0, 2**63 - 1),
+    "backtest_origins": (1, 100),
+    "backtest_horizon": (1, 100),
+    "retention": (1, 100_000),
+    "restatement_threshold": (1e-9, 1e9),
+}

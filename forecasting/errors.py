@@ -65,3 +65,31 @@ class NotFoundError(ForecastingError):
     """A named object (scenario, run, series) does not exist."""
 
     exit_code = 66  # EX_NOINPUT
+
+
+class DatabaseDamagedError(ForecastingError):
+    """The database file is damaged, truncated or not a Crossover (DuckDB) database; nothing was written."""
+
+    exit_code = 65  # EX_DATAERR
+
+
+class DatabaseExistsError(ForecastingError):
+    """``init`` found a database at the path and was not told to replace it (``--force``)."""
+
+    exit_code = 1
+
+
+class FileSystemError(ForecastingError):
+    """A file or folder could not be read or written (missing, full, read-only); the message names the path.
+
+    Exit 66 when the file or folder does not exist, 1 otherwise (full disk, permissions, a read-only
+    file system, a damaged medium).
+    """
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+#: Exit status of a command interrupted by Ctrl-C (SIGINT) or stopped by SIGTERM: 128 + the signal.
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143

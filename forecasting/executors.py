@@ -2,12 +2,21 @@
 
 An executor only needs ``map(fn, items)`` returning results in the order of ``items``;
 ``fn`` is a top-level function of plain picklable data, so any backend can ship it.
+
+The local pool's workers die with the process that started them: on Linux each asks the kernel
+for SIGKILL when its parent dies (``PR_SET_PDEATHSIG``), so a refresh killed with SIGKILL or
+SIGTERM leaves no worker behind holding memory (or, before the store closed inherited lock
+descriptors, the refresh lock).  When the caller stops early (an error, Ctrl-C), the pool is shut
+down without waiting for the fits still queued.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Protocol, TypeVar
@@ -34,6 +43,23 @@ class SerialExecutor:
         return (fn(item) for item in items)
 
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent(parent: int) -> None:
+    """Pool-worker initializer: ask for SIGKILL when the parent dies, and exit if it already has.
+
+    Only Linux has ``PR_SET_PDEATHSIG``; elsewhere the workers still exit when the pool's pipe
+    closes, only later.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.warning("could not ask to die with the parent (errno %d)", ctypes.get_errno())
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 class LocalExecutor:
     """A process pool of ``workers`` processes; runs serially when there are fewer than ``min_items`` items."""
 
@@ -50,5 +76,10 @@ class LocalExecutor:
             yield from (fn(item) for item in batch)
             return
         log.debug("fitting %d items on %d processes", len(batch), self.workers)
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent, initargs=(os.getpid(),))
+        try:
             yield from pool.map(fn, batch, chunksize=1)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)

@@ -124,3 +124,52 @@ def check_output(forecasts: pd.DataFrame, status: pd.DataFrame, horizon: int) ->
         bad.append(f"series without {horizon} forecast periods: {sorted(counts[counts != horizon].index)}")
     if bad:
         raise PublishRefusedError("refusing to publish: the forecasts failed validation: " + "; ".join(bad))
+
+
+def _spans(history: pd.DataFrame) -> pd.DataFrame:
+    """Per series: quarters held, first and last quarter."""
+    return history.groupby(UID)[DS].agg(n="count", first="min", last="max")
+
+
+def coverage_losses(
+    previous_series: set[str],
+    previous_history: pd.DataFrame,
+    previous_sectors: set[str],
+    series: set[str],
+    history: pd.DataFrame,
+    sectors: set[str],
+) -> list[str]:
+    """What a new run would lose against the previous one: series, crossover sectors, quarters of history.
+
+    Args:
+        previous_series, series: the series ids each run forecasts (``series_status``).
+        previous_sectors, sectors: the sectors (and ``total``) of each run's baseline crossover table.
+    """
+    losses = [f"sector '{s}' would leave the crossover table" for s in sorted(previous_sectors - sectors)]
+    losses += [f"series '{u}' would no longer be forecast" for u in sorted(previous_series - series)]
+    before, after = _spans(previous_history), _spans(history)
+    for uid, b in before.iterrows():
+        if uid not in after.index:
+            losses.append(f"series '{uid}' would have no history ({b.n} quarters before)")
+            continue
+        a = after.loc[uid]
+        if a.n < b.n or a["last"] < b["last"] or a["first"] > b["first"]:
+            losses.append(
+                f"series '{uid}' history would shrink from {b.n} quarters ({b['first']:%Y-%m-%d} to "
+                f"{b['last']:%Y-%m-%d}) to {a.n} ({a['first']:%Y-%m-%d} to {a['last']:%Y-%m-%d})"
+            )
+    return losses
+
+
+def check_coverage(previous: RunInfo | None, losses: list[str]) -> None:
+    """Refuse a run that drops or shrinks what the previous vintage had (``previous`` None: accepted)."""
+    if previous is None or not losses:
+        return
+    lines = "\n".join(f"  - {loss}" for loss in losses[:SHOWN])
+    more = f"\n  ... and {len(losses) - SHOWN} more" if len(losses) > SHOWN else ""
+    raise PublishRefusedError(
+        f"refusing to publish: the new run would drop or shrink {len(losses)} thing(s) vintage "
+        f"{previous.run_id} had:\n{lines}{more}\n"
+        "Check the imported data (a sector needs both workloads over the same quarters); if the loss is "
+        "intended, rerun with --accept-drop."
+    )

@@ -6,9 +6,9 @@ crossover backtest stores its replays (replacing the previous replays, publishin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +20,7 @@ import pandas as pd
 from . import paths as sample_paths
 from . import store, structural
 from .frames import DS, FORECAST_COLUMNS, UID, Y
+from .integrity import require_complete, require_sound
 
 if TYPE_CHECKING:
     from .engine import ForecastResult
@@ -41,16 +42,8 @@ RUN_TABLES = (
 
 
 def new_run_id(now: datetime) -> str:
+    """A run id: the UTC time it was made, and six random hex digits."""
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
-def remove_stale_temporaries(db: Path) -> None:
-    """Drop copies left by writers that were killed (only call while holding the write lock)."""
-    mine = f".{db.name}.{os.getpid()}.tmp"
-    for path in db.parent.glob(f".{db.name}.*.tmp*"):
-        if not path.name.startswith(mine):
-            log.info("refresh event=stale_temporary_removed path=%s", path)
-            path.unlink(missing_ok=True)
 
 
 def run_tables(
@@ -69,10 +62,11 @@ def run_tables(
     forecasts[DS] = forecasts[DS].dt.date
     paths = pd.DataFrame(
         [
-            (run_id, uid, int(p.shape[0]), int(p.shape[1]), result.future_ds[uid][0].date(), sample_paths.to_bytes(p))
+            (run_id, uid, int(p.shape[0]), int(p.shape[1]), result.future_ds[uid][0].date(), blob, checksum(blob))
             for uid, p in sorted(result.paths.items())
+            for blob in [sample_paths.to_bytes(p)]
         ],
-        columns=["run_id", "unique_id", "n_paths", "horizon", "first_ds", "paths"],
+        columns=["run_id", "unique_id", "n_paths", "horizon", "first_ds", "paths", "checksum"],
     )
     status = result.status.assign(run_id=run_id)
     status["message"] = status["message"].fillna("")
@@ -96,7 +90,9 @@ def run_tables(
     }
     if structure is not None:
         meta, blob = structural.to_store(structure)
-        tables["run_structural"] = pd.DataFrame([{"run_id": run_id, "meta_json": meta, "draws": blob}])
+        tables["run_structural"] = pd.DataFrame(
+            [{"run_id": run_id, "meta_json": meta, "draws": blob, "checksum": checksum(blob)}]
+        )
     return tables
 
 
@@ -107,20 +103,31 @@ def publish(
     retention: int,
     before_commit: Callable[[], None] = lambda: None,
 ) -> tuple[str, ...]:
-    """One copy-on-write transaction: insert the run, supersede the previous one, prune old runs."""
+    """One copy-on-write transaction: insert the run, supersede the previous one, prune old runs.
+
+    The file is checked first (:func:`integrity.require_sound`: nothing is published on a damaged
+    file), the new run is checked complete before the commit, and it is
+    never pruned, even when the clock went back and it looks older than the runs it supersedes.
+    """
     run_id = str(run_row["run_id"].iat[0])
     with store.writer(db) as s:
-        remove_stale_temporaries(Path(db))
+        require_sound(s, db)
         s.insert("forecast_runs", run_row)
         for table, frame in tables.items():
             s.insert(table, frame)
         s.run("run_supersede", run_id=run_id)
-        pruned = tuple(str(r) for r in s.frame("run_prune_ids", keep=retention)["run_id"])
+        pruned = tuple(str(r) for r in s.frame("run_prune_ids", keep=retention, run_id=run_id)["run_id"])
         for old in pruned:
             for table in (*RUN_TABLES, "forecast_runs"):
                 s.delete_run(table, old)
+        require_complete(s, run_id)
         before_commit()
     return pruned
+
+
+def checksum(blob: bytes) -> str:
+    """The SHA-256 hex digest stored beside a blob (DuckDB's ``sha256`` of the same bytes agrees)."""
+    return hashlib.sha256(blob).hexdigest()
 
 
 def run_row(
@@ -151,7 +158,6 @@ def run_row(
 def store_replays(db: Path, rows: list[pd.DataFrame], tables: list[dict[str, pd.DataFrame]]) -> None:
     """One transaction: drop the previous replays, insert the new ones (status superseded, never published)."""
     with store.writer(db) as s:
-        remove_stale_temporaries(Path(db))
         for old in s.frame("replay_runs")["run_id"]:
             for table in (*RUN_TABLES, "run_kinds", "forecast_runs"):
                 s.delete_run(table, str(old))

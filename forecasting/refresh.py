@@ -20,6 +20,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from functools import cache
@@ -30,12 +31,12 @@ import pandas as pd
 
 from . import __version__, publish, quarters, share, store, structural
 from . import paths as sample_paths
-from .config import Settings
+from .config import SETTING_LIMITS, Settings
 from .crossover import CROSSOVER_COLUMNS, crossover_distribution, crossover_frame
-from .errors import DatabaseBusyError, PublishRefusedError, RefreshInProgressError
+from .errors import Problem, PublishRefusedError, RefreshInProgressError, ValidationError
 from .executors import Executor
 from .frames import DS, UID, Y
-from .gates import check_input, check_output, validate_input
+from .gates import check_coverage, check_input, check_output, coverage_losses, validate_input
 from .paths import SamplePaths
 from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
@@ -89,6 +90,7 @@ class _Inputs:
     anchors: pd.DataFrame  # share_anchors_all: the share model's inputs
     user_sectors: set[str]  # sectors with imported rows: the statistical engine keeps them
     structural: bool = True  # the database holds share anchors (a replay may know none of them yet)
+    previous_series: frozenset[str] = frozenset()  # the series the previous vintage forecast
 
 
 def refresh_lock_path(db: Path) -> Path:
@@ -156,6 +158,7 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
         scenarios = s.frame("scenario_all")
         anchors = s.frame("share_anchors_all")
         user_sectors = set(s.frame("history_user_sectors")["sector"])
+        prev_series = frozenset(s.frame("run_status", run_id=prev.run_id if prev else "")[UID])
     if manifest is not None:
         history = pd.DataFrame(manifest["history"]["rows"], columns=manifest["history"]["columns"])
         fingerprint = str(manifest["data_fingerprint"])
@@ -175,6 +178,7 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
         anchors,
         user_sectors,
         not anchors.empty,
+        prev_series,
     )
 
 
@@ -198,15 +202,61 @@ def _scenario_crossovers(paths: SamplePaths | None, scenarios: pd.DataFrame) -> 
 
 
 def read_manifest(path: Path) -> dict:
-    """A bundle's ``manifest.json`` (written by ``export.write_bundle``); ValueError if it is not one."""
+    """A bundle's ``manifest.json`` (written by ``export.write_bundle``), checked whole.
+
+    Raises :class:`ValidationError` (65) naming every field that is missing, of the wrong type or out
+    of :data:`~forecasting.config.SETTING_LIMITS`; a file that cannot be read is an ``OSError``.
+    """
+    text = Path(path).read_text(encoding="utf-8")
     try:
-        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"cannot read manifest {path}: {exc}") from exc
-    for key in ("run_id", "data_fingerprint", "settings", "history"):
-        if key not in manifest:
-            raise ValueError(f"{path} is not a Crossover bundle manifest (no '{key}')")
+        manifest = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValidationError([Problem(None, None, f"not JSON: {exc}")], f"manifest {path}") from None
+    problems = _manifest_problems(manifest)
+    if problems:
+        raise ValidationError(problems, f"manifest {path}")
     return manifest
+
+
+def _manifest_problems(manifest: object) -> list[Problem]:
+    """Every reason ``manifest`` is not a usable bundle manifest (empty when it is one)."""
+    if not isinstance(manifest, dict):
+        return [Problem(None, None, f"a manifest is a JSON object, not {type(manifest).__name__}")]
+    problems = [
+        Problem(None, key, "missing or not text")
+        for key in ("run_id", "data_fingerprint")
+        if not isinstance(manifest.get(key), str)
+    ]
+    settings = manifest.get("settings")
+    if not isinstance(settings, dict):
+        problems.append(Problem(None, "settings", "missing or not an object of setting: value"))
+    else:
+        problems += _setting_problems(settings)
+    models = manifest.get("models")
+    if models is not None and not (isinstance(models, list) and all(isinstance(m, str) for m in models)):
+        problems.append(Problem(None, "models", "must be a list of model names or null"))
+    history = manifest.get("history")
+    columns = history.get("columns") if isinstance(history, dict) else None
+    rows = history.get("rows") if isinstance(history, dict) else None
+    if columns != [UID, DS, Y] or not isinstance(rows, list):
+        problems.append(Problem(None, "history", f"must hold columns {[UID, DS, Y]} and a list of rows"))
+    elif not all(isinstance(r, list) and len(r) == 3 for r in rows):
+        problems.append(Problem(None, "history", "every row must be [unique_id, ds, y]"))
+    return problems
+
+
+def _setting_problems(settings: dict) -> list[Problem]:
+    problems = []
+    for f in fields(Settings):
+        if f.name not in settings:
+            continue
+        value, (low, high) = settings[f.name], SETTING_LIMITS[f.name]
+        kinds = (int,) if isinstance(f.default, int) else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            problems.append(Problem(None, f"settings.{f.name}", f"must be a number, got {value!r:.40}"))
+        elif not low <= value <= high:
+            problems.append(Problem(None, f"settings.{f.name}", f"{value} is outside {low:g} to {high:g}"))
+    return problems
 
 
 def _settings_from(manifest: dict) -> Settings:
@@ -224,6 +274,7 @@ def run_refresh(
     from_manifest: Path | None = None,
     models: Sequence[str] | None = None,
     accept_restatement: bool = False,
+    accept_drop: bool = False,
 ) -> RefreshSummary:
     """Fit, backtest and simulate every series, then publish the vintage atomically (or explain why not).
 
@@ -233,18 +284,27 @@ def run_refresh(
             database's history and ``settings``/``models``.
         models: engine model names to choose from (None: the engine's default set).
         accept_restatement: publish even if past values changed beyond the restatement threshold.
+        accept_drop: publish even if the run drops a series or crossover sector the previous vintage
+            had, or holds a shorter history of one.
     """
     db = Path(db)
-    try:
-        with store.file_lock(refresh_lock_path(db), 0, f"the refresh lock on {db}"):
-            return _refresh(db, settings, force, executor, progress, from_manifest, models, accept_restatement)
-    except DatabaseBusyError as exc:
-        if "refresh lock" not in str(exc):
-            raise
-        pid = refresh_lock_path(db).read_text().strip() or "?"
-        raise RefreshInProgressError(
-            f"another refresh of {db} is running (process {pid}); this one exits without changing anything"
-        ) from None
+    with refresh_lock(db):
+        accepted = (accept_restatement, accept_drop)
+        return _refresh(db, settings, force, executor, progress, from_manifest, models, accepted)
+
+
+def refresh_lock(db: Path) -> AbstractContextManager[None]:
+    """The refresh lock of ``db``, taken at once or refused with :class:`RefreshInProgressError` (75).
+
+    A lock whose recorded holder has died is waited for briefly (its workers die with it), never kept.
+    """
+
+    def busy(who: str) -> RefreshInProgressError:
+        return RefreshInProgressError(
+            f"another refresh of {db} is running ({who}); this one exits without changing anything"
+        )
+
+    return store.file_lock(refresh_lock_path(db), 0, f"the refresh lock on {db}", busy)
 
 
 def _fit(
@@ -327,8 +387,9 @@ def _refresh(
     progress: Callable[[int, int], None] | None,
     from_manifest: Path | None,
     models: Sequence[str] | None,
-    accept_restatement: bool,
+    accepted: tuple[bool, bool],
 ) -> RefreshSummary:
+    """The refresh under its lock; ``accepted``: (restatements, drops) the user accepted."""
     started = time.perf_counter()
     manifest = read_manifest(from_manifest) if from_manifest else None
     if manifest is not None:
@@ -349,7 +410,7 @@ def _refresh(
         log.info("refresh event=up_to_date run=%s", prev_id)
         message = f"up to date: run {prev_id} was fitted on the same data, settings and code"
         return RefreshSummary(False, prev_id, prev_id, inputs.fingerprint, message)
-    gated = None if accept_restatement else inputs.previous
+    gated = None if accepted[0] else inputs.previous
     check_input(inputs.history, gated, inputs.previous_history, settings.restatement_threshold)
 
     t = time.perf_counter()
@@ -357,7 +418,7 @@ def _refresh(
     timings["fit"] = time.perf_counter() - t
     log.info("refresh event=fitted series=%d seconds=%.2f", len(result.status), timings["fit"])
     check_output(result.forecasts, result.status, settings.horizon)
-    return _publish_run(db, inputs, result, structure, settings, version, timings, started)
+    return _publish_run(db, inputs, result, structure, settings, version, timings, started, accepted[1])
 
 
 def _publish_run(
@@ -369,10 +430,13 @@ def _publish_run(
     version: str,
     timings: dict[str, float],
     started: float,
+    accept_drop: bool = False,
 ) -> RefreshSummary:
     """Estimate the crossovers of a checked fit, write the run in one transaction and summarise it."""
     prev_id = inputs.previous.run_id if inputs.previous else None
     crossovers, report = _crossovers(result, structure, inputs, timings)
+    if not accept_drop:
+        check_coverage(inputs.previous, _losses(inputs, result, crossovers))
 
     now = datetime.now(timezone.utc)
     run_id = publish.new_run_id(now)
@@ -403,6 +467,19 @@ def _publish_run(
         change_report=report,
         pruned=pruned,
         **counted,
+    )
+
+
+def _losses(inputs: _Inputs, result: ForecastResult, crossovers: pd.DataFrame) -> list[str]:
+    """What the new run would drop or shrink against the previous vintage (see ``gates.coverage_losses``)."""
+    baseline = crossovers[crossovers["scenario"] == BASELINE]
+    return coverage_losses(
+        set(inputs.previous_series),
+        inputs.previous_history,
+        set(inputs.previous_crossover["sector"]),
+        set(result.status[UID]),
+        inputs.history,
+        set(baseline["sector"]),
     )
 
 
@@ -449,7 +526,7 @@ def run_replays(
     Returns the replays' run ids, in the order of ``as_of``.
     """
     db = Path(db)
-    with store.file_lock(refresh_lock_path(db), 0, f"the refresh lock on {db}"):
+    with refresh_lock(db):
         full = _snapshot(db, settings, models, None)
         version, rows, tables = code_version(), [], []
         for i, date in enumerate(as_of):

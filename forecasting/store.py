@@ -21,7 +21,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from .config import REPO_ROOT
-from .errors import DatabaseBusyError, ForecastingError, NotFoundError
+from .errors import DatabaseBusyError, DatabaseDamagedError, ForecastingError, NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     (3, "migrate_003"),
     (4, "migrate_004"),
     (5, "migrate_005"),
+    (7, "migrate_007"),
 ]
 
 #: Tables that code may name in generated statements (inserts, deletes by run, checksums).
@@ -66,6 +67,22 @@ TABLES = (
 )
 
 _BUSY_MARKERS = ("lock", "Resource temporarily unavailable")
+#: What DuckDB says about a file that is damaged or is not one of its databases.
+_DAMAGE_MARKERS = (
+    "Corrupt database file",
+    "Could not read enough bytes",
+    "not a valid DuckDB database",
+    "Extension",
+    "INTERNAL Error",
+    "invalidated",
+    "Serialization Error",
+)
+#: Every connection's configuration: no extension is installed or loaded behind the product's back
+#: (a SQLite file would otherwise make DuckDB fetch one from the network).
+CONNECT_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def _resource_dir(package: str, fallback: Path) -> Path:
@@ -180,6 +197,19 @@ class Session:
         (version,) = self._one("select coalesce(max(version), 0) from schema_version")
         return int(version)
 
+    def applied_versions(self) -> set[int]:
+        """Every migration version recorded in the file (empty for a file without a schema)."""
+        if self.schema_version() == 0:
+            return set()
+        return {int(r[0]) for r in self._con.execute("select version from schema_version").fetchall()}
+
+    def scan(self, tables: tuple[str, ...] = TABLES) -> dict[str, int]:
+        """Read every byte of every row of ``tables`` (DuckDB verifies each block's checksum); rows per table."""
+        counts = {}
+        for table in tables:
+            (counts[table], _) = self._one(f"select count(*), bit_xor(hash(t)) from {_check_table(table)} t")
+        return counts
+
     def _one(self, sql: str) -> tuple[Any, ...]:
         """The single row an aggregate query returns (fixed SQL of this module only)."""
         row = self._con.execute(sql).fetchone()
@@ -194,11 +224,15 @@ def latest_schema_version() -> int:
 
 
 def migrate(session: Session) -> list[int]:
-    """Apply pending migrations in order inside the caller's transaction; returns versions applied."""
-    current = session.schema_version()
+    """Apply pending migrations in order inside the caller's transaction; returns versions applied.
+
+    A migration is pending when its version is not recorded (not merely above the highest recorded),
+    so a numbered file that lands after a later one still runs.
+    """
+    applied_before = session.applied_versions()
     applied = []
     for version, name in MIGRATIONS:
-        if version <= current:
+        if version in applied_before:
             continue
         for statement in _statements(load_sql(name)):
             session._con.execute(statement)
@@ -219,27 +253,64 @@ def _is_busy(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and any(m in str(exc) for m in _BUSY_MARKERS)
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a DuckDB error means the file is damaged or is not a DuckDB database."""
+    return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in _DAMAGE_MARKERS)
+
+
+@contextmanager
+def _translated(db: Path) -> Iterator[None]:
+    """Turn DuckDB's errors about the file itself (damaged, foreign, busy) into one-line product errors."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if is_damage(exc):
+            raise DatabaseDamagedError(
+                f"database {db} is damaged or is not a Crossover database ({_first_line(exc)}); restore a "
+                "copy or rebuild it with `forecasting init --force` (which keeps this file as a backup)"
+            ) from exc
+        if _is_busy(exc):
+            raise DatabaseBusyError(f"database {db} is busy (being refreshed?); try again shortly") from exc
+        if isinstance(exc, duckdb.IOException):
+            raise ForecastingError(f"cannot read or write database {db}: {_first_line(exc)}") from exc
+        raise
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection with :data:`CONNECT_CONFIG` whose clock is UTC (``now()`` is stored as UTC)."""
+    con = duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 @contextmanager
 def reader(db: Path, timeout: float = 5.0) -> Iterator[Session]:
     """A short-lived read-only session; retries while the file is locked, then raises DatabaseBusyError."""
     db = Path(db)
     if not db.exists():
-        raise NotFoundError(f"database {db} does not exist; run `forecasting init --db {db}` first")
+        raise NotFoundError(f"no database at {db}; run `forecasting init --db {db}` first")
     deadline = time.monotonic() + timeout
-    while True:
+    with _translated(db):
+        while True:
+            try:
+                con = _connect(db, read_only=True)
+                break
+            except duckdb.IOException as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
         try:
-            con = duckdb.connect(str(db), read_only=True)
-            break
-        except duckdb.IOException as exc:
-            if not _is_busy(exc) or time.monotonic() >= deadline:
-                if _is_busy(exc):
-                    raise DatabaseBusyError(f"database {db} is busy (being refreshed?); try again shortly") from exc
-                raise ForecastingError(f"cannot open database {db}: {exc}") from exc
-            time.sleep(0.05)
-    try:
-        yield Session(con, read_only=True)
-    finally:
-        con.close()
+            yield Session(con, read_only=True)
+        finally:
+            con.close()
 
 
 def lock_path(db: Path) -> Path:
@@ -247,28 +318,99 @@ def lock_path(db: Path) -> Path:
     return Path(db).with_name(Path(db).name + ".lock")
 
 
+#: Descriptors of the locks this process holds; a forked child closes them at once (see below).
+_HELD_LOCKS: set[int] = set()
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child (a pool worker): close the parent's lock descriptors.
+
+    A flock belongs to the open file description, which a fork shares: a worker that kept the
+    descriptor would keep the lock after its parent died.  Closing (not unlocking) leaves the
+    parent's lock in place.  Exec'd children never get them (``os.open`` is close-on-exec).
+    """
+    for fd in _HELD_LOCKS:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a process of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lock_holder(path: Path) -> int | None:
+    """The process id a lock file records (its last holder), or None if it records none."""
+    try:
+        text = Path(path).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+#: How long a lock whose recorded holder is dead may stay held (by that holder's dying children).
+DEAD_HOLDER_GRACE = 5.0
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+            raise
+        return False
+
+
 @contextmanager
-def file_lock(path: Path, timeout: float | None, what: str) -> Iterator[None]:
-    """Hold an exclusive flock on ``path``; ``timeout=0`` fails at once, ``None`` waits forever."""
+def file_lock(
+    path: Path, timeout: float | None, what: str, busy: Callable[[str], ForecastingError] | None = None
+) -> Iterator[None]:
+    """Hold an exclusive flock on ``path``; ``timeout=0`` fails at once, ``None`` waits forever.
+
+    When the process the file names is dead, the lock can only be held by its children on their way
+    out, so the wait is extended by :data:`DEAD_HOLDER_GRACE`.  ``busy`` builds the error raised on
+    timeout from the holder's description (default :class:`DatabaseBusyError`).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    _HELD_LOCKS.add(fd)
     try:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise DatabaseBusyError(f"{what} is held by another process; try again shortly") from exc
-                time.sleep(0.05)
+        extended = False
+        while not _try_lock(fd):
+            if deadline is not None and time.monotonic() >= deadline:
+                holder = lock_holder(path)
+                if holder is not None and not pid_alive(holder) and not extended:
+                    deadline, extended = time.monotonic() + DEAD_HOLDER_GRACE, True
+                    continue
+                who = f"process {holder}" if holder else "process ?"
+                if holder is not None and not pid_alive(holder):
+                    who += f", which has exited; a leftover child of it still holds {path}"
+                raise (busy or _busy_default(what))(who)
+            time.sleep(0.05)
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         yield
     finally:
+        _HELD_LOCKS.discard(fd)
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def _busy_default(what: str) -> Callable[[str], ForecastingError]:
+    return lambda who: DatabaseBusyError(f"{what} is held by another process ({who}); try again shortly")
 
 
 def _fsync_path(path: Path) -> None:
@@ -287,36 +429,72 @@ def _remove_quietly(*paths: Path) -> None:
             pass
 
 
+def _temporary(db: Path, pid: int) -> Path:
+    return db.with_name(f".{db.name}.{pid}.tmp")
+
+
+def remove_stale_temporaries(db: Path) -> list[Path]:
+    """Remove the copies (and their WAL files) that writers of ``db`` left when they died; returns them.
+
+    Call while holding the write lock: a copy whose owner is this process or is still alive stays.
+    """
+    removed = []
+    for path in Path(db).parent.glob(f".{Path(db).name}.*.tmp*"):
+        owner = path.name[len(f".{Path(db).name}.") :].split(".", 1)[0]
+        if owner.isdigit() and (int(owner) == os.getpid() or pid_alive(int(owner))):
+            continue
+        log.info("store event=stale_temporary_removed path=%s", path)
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
 @contextmanager
 def writer(db: Path, *, fresh: bool = False, timeout: float = 60.0) -> Iterator[Session]:
     """Copy-on-write transaction on ``db``: all of the block's changes land atomically, or none do.
 
-    ``fresh`` starts from an empty file instead of a copy (used by ``init``).  Migrations run first.
+    ``fresh`` starts from an empty file instead of a copy (used by ``init``).  Before the block runs,
+    stale copies of dead writers are removed, every table of the copy is read whole (a damaged file
+    raises :class:`DatabaseDamagedError` and nothing is written) and pending migrations run.  A copy
+    that fails half-way (a full disk, an interrupt) is removed.
     """
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(lock_path(db), timeout, f"the write lock on {db}"):
-        tmp = db.with_name(f".{db.name}.{os.getpid()}.tmp")
+        remove_stale_temporaries(db)
+        tmp = _temporary(db, os.getpid())
         wal = tmp.with_name(tmp.name + ".wal")
         _remove_quietly(tmp, wal)
-        if db.exists() and not fresh:
-            shutil.copyfile(db, tmp)
-        con = duckdb.connect(str(tmp))
         try:
-            session = Session(con, read_only=False)
-            con.execute("begin transaction")
-            migrate(session)
-            yield session
-            con.execute("commit")
-            con.execute("checkpoint")
+            with _translated(db):
+                if db.exists() and not fresh:
+                    shutil.copyfile(db, tmp)
+                con = _connect(tmp, read_only=False)
+                try:
+                    yield from _transaction(con)
+                finally:
+                    con.close()
+            _fsync_path(tmp)
+            os.replace(tmp, db)
         except BaseException:
-            con.close()
             _remove_quietly(tmp, wal)
             raise
-        con.close()
-        _fsync_path(tmp)
-        os.replace(tmp, db)
         _fsync_path(db.parent)
+
+
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[Session]:
+    """Check the copy, migrate it and hand it to the writer's block inside one committed transaction."""
+    session = Session(con, read_only=False)
+    session.scan(tuple(t for t in TABLES if t in _existing_tables(con)))
+    con.execute("begin transaction")
+    migrate(session)
+    yield session
+    con.execute("commit")
+    con.execute("checkpoint")
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
 
 
 def file_digest(db: Path) -> str:

@@ -105,12 +105,14 @@ def test_init_builds_the_database_from_data_files(tmp_path: Path, tiny_data: Pat
         assert len(s.frame("history_spend", provenance=None)) == 48
 
 
-def test_commands_build_the_database_on_first_use(tmp_path: Path, monkeypatch) -> None:
-    target = tmp_path / "first-use.duckdb"
+def test_a_read_command_on_a_missing_database_exits_66_and_creates_nothing(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "typo.duckdb"
     monkeypatch.setenv("CROSSOVER_DB", str(target))
-    result = runner.invoke(app, ["scenario", "list"])
-    assert result.exit_code == 0, result.output
-    assert target.exists()
+    for command in (["scenario", "list"], ["vintage", "list"], ["check"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 66, result.output
+        assert f"no database at {target}" in " ".join(result.output.split())
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_python_dash_m_forecasting_prints_help() -> None:

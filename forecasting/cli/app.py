@@ -8,12 +8,16 @@ database or the refresh lock is busy).
 
 from __future__ import annotations
 
+import errno
 import logging
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol
 
+import click
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -24,24 +28,74 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..config import DB_ENV, default_db_path
-from ..errors import ForecastingError
+from ..errors import EXIT_INTERRUPTED, EXIT_TERMINATED, FileSystemError, ForecastingError, NotFoundError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every ``finally`` (temporary copies, the pool) runs."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 class _Group(TyperGroup):
-    """Turns the package's own errors into a message and an exit code, without a traceback."""
+    """Turns every failure a user can meet into one line and an exit code; a traceback only with ``-v``.
+
+    The package's own errors carry their code; a file-system error names its path (66 when a file or
+    folder does not exist, else 1); Ctrl-C exits 130 and SIGTERM 143, after writers removed their
+    temporary copies (the database stays as it was); anything else is an internal error (1).
+    """
 
     def invoke(self, ctx: Any) -> Any:  # click's Context, which typer re-exports or vendors by version
+        previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
         try:
             return super().invoke(ctx)
         except ForecastingError as exc:
-            _print_error(exc)
-            raise typer.Exit(exc.exit_code) from None
+            _fail(exc, exc.exit_code)
         except ValueError as exc:  # a pure function refused an argument the user gave
-            _print_error(exc)
-            raise typer.Exit(2) from None
+            _fail(exc, 2)
+        except OSError as exc:
+            error = file_system_error(exc)
+            _fail(error, error.exit_code)
+        except RecursionError as exc:
+            _fail(ValueError(f"the input is nested too deeply to read ({exc})"), 65)
+        except KeyboardInterrupt:
+            _fail(RuntimeError("interrupted; nothing was changed by the unfinished step"), EXIT_INTERRUPTED)
+        except _Terminated:
+            _fail(RuntimeError("terminated (SIGTERM); nothing was changed by the unfinished step"), EXIT_TERMINATED)
+        except (click.exceptions.Exit, click.ClickException, typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001  (the last line of defence: one line, the traceback on -v)
+            _fail(RuntimeError(f"internal error: {type(exc).__name__}: {exc}; rerun with -v for the traceback"), 1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _fail(exc: Exception, code: int) -> NoReturn:
+    """Print ``exc`` as one error line (with the traceback when logging is at -v) and exit with ``code``."""
+    if logging.getLogger().isEnabledFor(logging.INFO):
+        logging.getLogger("forecasting.cli").error("traceback of the error below", exc_info=True)
+    _print_error(exc)
+    raise typer.Exit(code) from None
+
+
+def file_system_error(exc: OSError) -> FileSystemError:
+    """An OSError as a one-line :class:`FileSystemError` naming the path (exit 66 if it does not exist)."""
+    missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return FileSystemError(f"a file could not be read or written: {reason}", 66 if missing else 1)
+    also = f" -> {exc.filename2}" if exc.filename2 is not None else ""
+    return FileSystemError(f"cannot use {exc.filename}{also}: {reason}", 66 if missing else 1)
 
 
 def _print_error(exc: Exception) -> None:
@@ -78,12 +132,22 @@ DbOption = Annotated[
 ]
 
 
-def resolve_db(db: Path | None, *, bootstrap: bool = True) -> Path:
-    """Resolve the database path, building it from the shipped data on first use."""
+def resolve_db(db: Path | None, *, bootstrap: bool = True, create: bool = False) -> Path:
+    """Resolve the database path (``--db``, else ``$CROSSOVER_DB``, else the default) and make it usable.
+
+    ``create``: build a missing file from the shipped data (only ``refresh`` and ``schedule`` ask;
+    ``init`` builds it itself).  Every other command refuses a missing file with exit 66, so a
+    mistyped ``--db`` never leaves a new database behind.  ``bootstrap=False`` only resolves the path.
+    An existing file of an older schema is migrated.
+    """
     from ..bootstrap import ensure_db
 
     path = db or default_db_path()
-    return ensure_db(path) if bootstrap else path
+    if not bootstrap:
+        return path
+    if not path.exists() and not create:
+        raise NotFoundError(f"no database at {path}; check --db (or ${DB_ENV}), or build one with `forecasting init`")
+    return ensure_db(path)
 
 
 def _version(value: bool) -> None:

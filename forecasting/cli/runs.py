@@ -1,4 +1,4 @@
-"""Commands on forecast runs: refresh, export, schedule, and ``forecasting vintage ...``."""
+"""Commands on the database and its forecast runs: init, check, refresh, export, schedule, ``vintage ...``."""
 
 from __future__ import annotations
 
@@ -53,6 +53,53 @@ RestatementOption = Annotated[
         "--accept-restatement", help="Publish even though past values changed beyond the restatement threshold."
     ),
 ]
+DropOption = Annotated[
+    bool,
+    typer.Option(
+        "--accept-drop",
+        help="Publish even though the run drops a series or sector the previous vintage had, or shortens its history.",
+    ),
+]
+
+# `init` lives here (it refuses an existing database unless --force); an older registration of the
+# same name (cli/data.py) is dropped so that the command does not depend on the order of imports.
+app.registered_commands[:] = [
+    c for c in app.registered_commands if (c.name or getattr(c.callback, "__name__", "")) != "init"
+]
+
+
+@app.command()
+def init(
+    db: DbOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing database, keeping it as <db>.backup-<time>.")
+    ] = False,
+) -> None:
+    """Build the database from the shipped data/ files (an existing one only with --force, kept as a backup)."""
+    from ..bootstrap import init_db
+
+    summary = init_db(resolve_db(db, bootstrap=False), force=force)
+    out.print(
+        f"built {summary.db}: {summary.history_rows} history rows, {summary.estimates} published figures "
+        f"from {summary.sources} sources, {summary.scenarios} preset scenarios"
+        + (f"; the previous file is kept as {summary.backup}" if summary.backup else "")
+    )
+
+
+@app.command()
+def check(db: DbOption = None) -> None:
+    """Check the database: every table readable, every stored blob as written, every run complete.
+
+    Exit codes: 0 sound; 65 damaged (each finding is printed); 66 no database.
+    """
+    from ..errors import DatabaseDamagedError
+    from ..integrity import check as check_db
+
+    report = check_db(resolve_db(db, bootstrap=False))
+    for finding in report.findings:
+        out.print(f"{'ok' if finding.ok else 'FAILED'}  {finding.check}: {finding.detail}", soft_wrap=True)
+    if not report.ok:
+        raise DatabaseDamagedError(f"database {report.db} failed {len(report.problems())} integrity check(s)")
 
 
 def _executor(executor: str, scheduler: str | None) -> DaskExecutor | None:
@@ -77,11 +124,13 @@ def refresh(
     from_manifest: ManifestOption = None,
     models: ModelsOption = None,
     accept_restatement: RestatementOption = False,
+    accept_drop: DropOption = False,
 ) -> None:
     """Fit and backtest every series, draw joint paths and crossovers, and publish a new vintage atomically.
 
-    Exit codes: 0 published or up to date; 65 refused (invalid or restated history); 66 no database;
-    75 another refresh (or writer) holds the lock; 1 any other error.
+    Builds the database from the shipped data when the file does not exist yet.  Exit codes: 0
+    published or up to date; 65 refused (invalid, restated or shrinking history, a damaged database);
+    75 another refresh (or writer) holds the lock; 130/143 interrupted; 1 any other error.
     """
     from ..config import Settings
     from ..refresh import run_refresh
@@ -92,7 +141,7 @@ def refresh(
     try:
         with progress_bar("fitting") as advance:
             summary = run_refresh(
-                resolve_db(db),
+                resolve_db(db, create=True),
                 Settings.from_env(),
                 force=force,
                 executor=pool,
@@ -100,6 +149,7 @@ def refresh(
                 from_manifest=from_manifest,
                 models=model_list(models),
                 accept_restatement=accept_restatement,
+                accept_drop=accept_drop,
             )
     finally:
         if pool is not None:
@@ -155,14 +205,28 @@ def export_(
     """Export a run as tidy CSV (formula-safe), or a reproducible bundle with --bundle."""
     from .. import export
 
-    if bundle is not None:
-        written = export.write_bundle(resolve_db(db), bundle, run, scenario, threshold)
-        out.print(f"wrote {len(written)} files to {bundle}")
-        return
-    if output is None:
-        raise ValueError("give --output FILE.csv (or --bundle DIR)")
-    rows = export.write_export(resolve_db(db), kind, output, run, scenario, threshold, definition)
+    target = bundle if bundle is not None else output
+    _folder_exists(target.parent if target is not None else None)
+    try:
+        if bundle is not None:
+            written = export.write_bundle(resolve_db(db), bundle, run, scenario, threshold)
+            out.print(f"wrote {len(written)} files to {bundle}")
+            return
+        if output is None:
+            raise ValueError("give --output FILE.csv (or --bundle DIR)")
+        rows = export.write_export(resolve_db(db), kind, output, run, scenario, threshold, definition)
+    except OSError as exc:  # a failed write (a full disk) may not name its file: name the target
+        exc.filename = str(target) if exc.filename is None else exc.filename
+        raise
     out.print(f"wrote {rows} {kind} rows to {output}")
+
+
+def _folder_exists(folder: Path | None) -> None:
+    """Refuse (exit 66) to write into a folder that does not exist: an export never creates folders."""
+    if folder is not None and not folder.is_dir():
+        from ..errors import FileSystemError
+
+        raise FileSystemError(f"cannot write into {folder}: no such folder; create it first", 66)
 
 
 @app.command()
@@ -179,7 +243,7 @@ def schedule(
     from ..schedule import run_schedule
 
     out.print(f"scheduling refreshes of {db or resolve_db(db, bootstrap=False)} at '{cron}'; Ctrl-C stops")
-    run_schedule(resolve_db(db), cron, Settings.from_env(), run_now=run_now, models=model_list(models))
+    run_schedule(resolve_db(db, create=True), cron, Settings.from_env(), run_now=run_now, models=model_list(models))
 
 
 @vintage_app.command("list")
