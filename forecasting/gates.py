@@ -1,4 +1,4 @@
-"""What a refresh refuses to publish: invalid history, restated history, broken forecasts.
+"""What a refresh refuses: invalid, restated or shrinking history, broken forecasts, a malformed manifest.
 
 Each gate raises :class:`~forecasting.errors.PublishRefusedError` (exit 65) with every reason,
 before anything is written, so the previous vintage stays published.
@@ -6,11 +6,15 @@ before anything is written, so the previous vintage stays published.
 
 from __future__ import annotations
 
+import json
+from dataclasses import fields
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from .config import TOTAL, WORKLOADS, split_series_id
-from .errors import Problem, PublishRefusedError
+from .config import SETTING_LIMITS, TOTAL, WORKLOADS, Settings, split_series_id
+from .errors import Problem, PublishRefusedError, ValidationError
 from .frames import DS, HI80, HI95, LO80, LO95, UID, YHAT, Y
 from .vintages import RunInfo
 
@@ -173,3 +177,64 @@ def check_coverage(previous: RunInfo | None, losses: list[str]) -> None:
         "Check the imported data (a sector needs both workloads over the same quarters); if the loss is "
         "intended, rerun with --accept-drop."
     )
+
+
+# --------------------------------------------------------------------------- bundle manifests (--from-manifest)
+
+
+def read_manifest(path: Path) -> dict:
+    """A bundle's ``manifest.json`` (written by ``export.write_bundle``), checked whole.
+
+    Raises :class:`ValidationError` (65) naming every field that is missing, of the wrong type or out
+    of :data:`~forecasting.config.SETTING_LIMITS`; a file that cannot be read is an ``OSError``.
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        manifest = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValidationError([Problem(None, None, f"not JSON: {exc}")], f"manifest {path}") from None
+    problems = _manifest_problems(manifest)
+    if problems:
+        raise ValidationError(problems, f"manifest {path}")
+    return manifest
+
+
+def _manifest_problems(manifest: object) -> list[Problem]:
+    """Every reason ``manifest`` is not a usable bundle manifest (empty when it is one)."""
+    if not isinstance(manifest, dict):
+        return [Problem(None, None, f"a manifest is a JSON object, not {type(manifest).__name__}")]
+    problems = [
+        Problem(None, key, "missing or not text")
+        for key in ("run_id", "data_fingerprint")
+        if not isinstance(manifest.get(key), str)
+    ]
+    settings = manifest.get("settings")
+    if not isinstance(settings, dict):
+        problems.append(Problem(None, "settings", "missing or not an object of setting: value"))
+    else:
+        problems += _setting_problems(settings)
+    models = manifest.get("models")
+    if models is not None and not (isinstance(models, list) and all(isinstance(m, str) for m in models)):
+        problems.append(Problem(None, "models", "must be a list of model names or null"))
+    history = manifest.get("history")
+    columns = history.get("columns") if isinstance(history, dict) else None
+    rows = history.get("rows") if isinstance(history, dict) else None
+    if columns != [UID, DS, Y] or not isinstance(rows, list):
+        problems.append(Problem(None, "history", f"must hold columns {[UID, DS, Y]} and a list of rows"))
+    elif not all(isinstance(r, list) and len(r) == 3 for r in rows):
+        problems.append(Problem(None, "history", "every row must be [unique_id, ds, y]"))
+    return problems
+
+
+def _setting_problems(settings: dict) -> list[Problem]:
+    problems = []
+    for f in fields(Settings):
+        if f.name not in settings:
+            continue
+        value, (low, high) = settings[f.name], SETTING_LIMITS[f.name]
+        kinds = (int,) if isinstance(f.default, int) else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            problems.append(Problem(None, f"settings.{f.name}", f"must be a number, got {value!r:.40}"))
+        elif not low <= value <= high:
+            problems.append(Problem(None, f"settings.{f.name}", f"{value} is outside {low:g} to {high:g}"))
+    return problems

@@ -31,12 +31,12 @@ import pandas as pd
 
 from . import __version__, publish, quarters, share, store, structural
 from . import paths as sample_paths
-from .config import SETTING_LIMITS, Settings
+from .config import Settings
 from .crossover import CROSSOVER_COLUMNS, crossover_distribution, crossover_frame
-from .errors import Problem, PublishRefusedError, RefreshInProgressError, ValidationError
+from .errors import PublishRefusedError, RefreshInProgressError
 from .executors import Executor
 from .frames import DS, UID, Y
-from .gates import check_coverage, check_input, check_output, coverage_losses, validate_input
+from .gates import check_coverage, check_input, check_output, coverage_losses, read_manifest, validate_input
 from .paths import SamplePaths
 from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
@@ -199,64 +199,6 @@ def _scenario_crossovers(paths: SamplePaths | None, scenarios: pd.DataFrame) -> 
         if paths is not None and r.name != BASELINE
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", *CROSSOVER_COLUMNS])
-
-
-def read_manifest(path: Path) -> dict:
-    """A bundle's ``manifest.json`` (written by ``export.write_bundle``), checked whole.
-
-    Raises :class:`ValidationError` (65) naming every field that is missing, of the wrong type or out
-    of :data:`~forecasting.config.SETTING_LIMITS`; a file that cannot be read is an ``OSError``.
-    """
-    text = Path(path).read_text(encoding="utf-8")
-    try:
-        manifest = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise ValidationError([Problem(None, None, f"not JSON: {exc}")], f"manifest {path}") from None
-    problems = _manifest_problems(manifest)
-    if problems:
-        raise ValidationError(problems, f"manifest {path}")
-    return manifest
-
-
-def _manifest_problems(manifest: object) -> list[Problem]:
-    """Every reason ``manifest`` is not a usable bundle manifest (empty when it is one)."""
-    if not isinstance(manifest, dict):
-        return [Problem(None, None, f"a manifest is a JSON object, not {type(manifest).__name__}")]
-    problems = [
-        Problem(None, key, "missing or not text")
-        for key in ("run_id", "data_fingerprint")
-        if not isinstance(manifest.get(key), str)
-    ]
-    settings = manifest.get("settings")
-    if not isinstance(settings, dict):
-        problems.append(Problem(None, "settings", "missing or not an object of setting: value"))
-    else:
-        problems += _setting_problems(settings)
-    models = manifest.get("models")
-    if models is not None and not (isinstance(models, list) and all(isinstance(m, str) for m in models)):
-        problems.append(Problem(None, "models", "must be a list of model names or null"))
-    history = manifest.get("history")
-    columns = history.get("columns") if isinstance(history, dict) else None
-    rows = history.get("rows") if isinstance(history, dict) else None
-    if columns != [UID, DS, Y] or not isinstance(rows, list):
-        problems.append(Problem(None, "history", f"must hold columns {[UID, DS, Y]} and a list of rows"))
-    elif not all(isinstance(r, list) and len(r) == 3 for r in rows):
-        problems.append(Problem(None, "history", "every row must be [unique_id, ds, y]"))
-    return problems
-
-
-def _setting_problems(settings: dict) -> list[Problem]:
-    problems = []
-    for f in fields(Settings):
-        if f.name not in settings:
-            continue
-        value, (low, high) = settings[f.name], SETTING_LIMITS[f.name]
-        kinds = (int,) if isinstance(f.default, int) else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            problems.append(Problem(None, f"settings.{f.name}", f"must be a number, got {value!r:.40}"))
-        elif not low <= value <= high:
-            problems.append(Problem(None, f"settings.{f.name}", f"{value} is outside {low:g} to {high:g}"))
-    return problems
 
 
 def _settings_from(manifest: dict) -> Settings:

@@ -24,7 +24,7 @@ import pytest
 from typer.testing import CliRunner
 
 import forecasting.refresh as refresh_module
-from forecasting import integrity, store, vintages
+from forecasting import integrity, locks, store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.cli import app
 from forecasting.config import REPO_ROOT, Settings
@@ -109,13 +109,13 @@ def test_a_lock_recorded_by_a_dead_process_is_named_as_such(tmp_path: Path) -> N
 
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.write(fd, str(dead.pid).encode())
-        store_grace, store.DEAD_HOLDER_GRACE = store.DEAD_HOLDER_GRACE, 0.2
+        grace, locks.DEAD_HOLDER_GRACE = locks.DEAD_HOLDER_GRACE, 0.2
         try:
             with pytest.raises(Exception, match=f"process {dead.pid}, which has exited"):
                 with store.file_lock(path, 0, "the test lock"):
                     pass
         finally:
-            store.DEAD_HOLDER_GRACE = store_grace
+            locks.DEAD_HOLDER_GRACE = grace
     finally:
         os.close(fd)
 
