@@ -35,6 +35,7 @@ from forecasting.scenario import Scenario
 from forecasting.scenario_store import save_scenario
 
 from .conftest import TINY_MODELS, TINY_SETTINGS, checksums, copy_db, write_tiny_data
+from .test_refresh import _set_spend
 
 runner = CliRunner()
 
@@ -60,24 +61,6 @@ def _one_line(output: str) -> str:
 
 def _temporaries(db: Path) -> list[Path]:
     return sorted(db.parent.glob(f".{db.name}.*.tmp*"))
-
-
-def _insert_spend(db: Path, rows: list[tuple[str, str, str, float]]) -> None:
-    frame = pd.DataFrame(
-        [
-            {
-                "period": pd.Timestamp(p).date(),
-                "sector": sector,
-                "region": "worldwide",
-                "workload": workload,
-                "spend_usd": value,
-                "provenance": "user",
-            }
-            for p, sector, workload, value in rows
-        ]
-    )
-    with store.writer(db) as s:
-        s.insert("spend_history", frame, replace=True)
 
 
 # --------------------------------------------------------------------------- finding 1: the lock dies with its holder
@@ -129,7 +112,7 @@ def published(tmp_path: Path, tiny_published_template: Path) -> Path:
 
 
 def test_a_run_that_loses_a_crossover_sector_is_refused_unless_accepted(published: Path) -> None:
-    _insert_spend(published, [("2025-01-01", "retail", "training", 2e9)])  # one row, one workload
+    _set_spend(published, "2025-01-01", "retail", "training", 2e9)  # one row, one workload
     before = checksums(published)
     with pytest.raises(PublishRefusedError, match="sector 'retail' would leave the crossover table") as caught:
         _refresh(published, force=True)
@@ -148,7 +131,7 @@ def test_a_shorter_history_is_refused_even_when_the_restatement_is_accepted(publ
 
 
 def test_the_cli_exits_65_on_a_drop_and_names_it(published: Path) -> None:
-    _insert_spend(published, [("2025-01-01", "retail", "training", 2e9)])
+    _set_spend(published, "2025-01-01", "retail", "training", 2e9)
     env = {"CROSSOVER_N_PATHS": "50", "CROSSOVER_HORIZON": "8", "CROSSOVER_BACKTEST_ORIGINS": "2"}
     result = runner.invoke(
         app, ["refresh", "--force", "--db", str(published), "--models", ",".join(TINY_MODELS)], env=env
