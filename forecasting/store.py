@@ -71,7 +71,6 @@ _DAMAGE_MARKERS = (
     "Corrupt database file",
     "Could not read enough bytes",
     "not a valid DuckDB database",
-    "Extension",
     "INTERNAL Error",
     "invalidated",
     "Serialization Error",
@@ -261,17 +260,21 @@ def is_damage(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in _DAMAGE_MARKERS)
 
 
+def _damaged(db: Path, exc: BaseException) -> DatabaseDamagedError:
+    return DatabaseDamagedError(
+        f"database {db} is damaged or is not a Crossover database ({_first_line(exc)}); restore a copy or "
+        "rebuild it with `forecasting init --force` (which keeps this file as a backup)"
+    )
+
+
 @contextmanager
 def _translated(db: Path) -> Iterator[None]:
-    """Turn DuckDB's errors about the file itself (damaged, foreign, busy) into one-line product errors."""
+    """Turn DuckDB's errors about the file itself (damaged, busy, unreadable) into one-line product errors."""
     try:
         yield
     except duckdb.Error as exc:
         if is_damage(exc):
-            raise DatabaseDamagedError(
-                f"database {db} is damaged or is not a Crossover database ({_first_line(exc)}); restore a "
-                "copy or rebuild it with `forecasting init --force` (which keeps this file as a backup)"
-            ) from exc
+            raise _damaged(db, exc) from exc
         if _is_busy(exc):
             raise DatabaseBusyError(f"database {db} is busy (being refreshed?); try again shortly") from exc
         if isinstance(exc, duckdb.IOException):
@@ -279,9 +282,21 @@ def _translated(db: Path) -> Iterator[None]:
         raise
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A connection with :data:`CONNECT_CONFIG` whose clock is UTC (``now()`` is stored as UTC)."""
-    con = duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
+def _connect(path: Path, read_only: bool, db: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to ``path`` (``db`` or a copy of it) with :data:`CONNECT_CONFIG`, its clock in UTC.
+
+    A file DuckDB cannot open as a database (random bytes, a SQLite file: with autoloading off it
+    asks for an extension instead of fetching one) is :class:`DatabaseDamagedError`; a busy file
+    raises DuckDB's own error, which the reader retries.
+    """
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=CONNECT_CONFIG)
+    except duckdb.Error as exc:
+        if _is_busy(exc):
+            raise
+        if is_damage(exc) or "xtension" in str(exc):  # a foreign file makes DuckDB ask for an extension
+            raise _damaged(db, exc) from exc
+        raise ForecastingError(f"cannot open database {db}: {_first_line(exc)}") from exc
     try:
         con.execute("set TimeZone = 'UTC'")
     except BaseException:
@@ -300,7 +315,7 @@ def reader(db: Path, timeout: float = 5.0) -> Iterator[Session]:
     with _translated(db):
         while True:
             try:
-                con = _connect(db, read_only=True)
+                con = _connect(db, read_only=True, db=db)
                 break
             except duckdb.IOException as exc:
                 if not _is_busy(exc) or time.monotonic() >= deadline:
@@ -373,7 +388,7 @@ def writer(db: Path, *, fresh: bool = False, timeout: float = 60.0) -> Iterator[
             with _translated(db):
                 if db.exists() and not fresh:
                     shutil.copyfile(db, tmp)
-                con = _connect(tmp, read_only=False)
+                con = _connect(tmp, read_only=False, db=db)
                 try:
                     yield from _transaction(con)
                 finally:
