@@ -341,6 +341,23 @@ def _start(db: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
+def _left_in_session(sid: int, seconds: float = 5.0) -> list[int]:
+    """Processes still in session ``sid`` (the killed refresh's workers) after waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = []
+        for entry in Path("/proc").iterdir():
+            try:
+                zombie = entry.name.isdigit() and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+                if entry.name.isdigit() and not zombie and os.getsid(int(entry.name)) == sid:
+                    left.append(int(entry.name))
+            except OSError:
+                continue
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
 @pytest.mark.faults
 def test_a_refresh_killed_at_random_moments_never_blocks_or_damages_the_next(tmp_path: Path) -> None:
     db = tmp_path / "crossover.duckdb"
@@ -359,6 +376,7 @@ def test_a_refresh_killed_at_random_moments_never_blocks_or_damages_the_next(tmp
         (os.killpg if group else os.kill)(victim.pid, sig)
         victim.wait(timeout=60)
         what = f"kill {i}: {sig.name} to the {'group' if group else 'parent'}"
+        assert _left_in_session(victim.pid) == [], f"{what}: its workers outlived it"
         after_kill = vintages.latest_run_id(db)  # the old run, or the victim's if it got as far as the rename
         assert integrity.check(db).ok, what
         following = _start(db)
