@@ -2,8 +2,9 @@
 
 Each command gathers its arguments, calls one package function and reports the result.  Errors
 the package raises on purpose (:class:`ForecastingError`) are printed without a traceback and
-exit with the error's code (1 by default, 2 for a bad argument, 65 for invalid data, 75 when the
-database or the refresh lock is busy).
+exit with the error's code (1 by default, 2 for a bad argument, 65 for invalid data or a damaged
+database, 66 for a missing run, database, file or folder, 75 when the database or the refresh lock
+is busy); ``_Group.invoke`` maps every other failure the same way (see its docstring).
 """
 
 from __future__ import annotations
