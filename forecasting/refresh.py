@@ -149,6 +149,7 @@ def _pause(stage: str) -> None:
 def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manifest: dict | None) -> _Inputs:
     """Read history, fingerprint and the published vintage from one read-only view of the file."""
     with store.reader(db) as s:
+        s.scan(tuple(t for t in store.TABLES if s.columns(t)))  # a damaged file fails here, before any fitting
         history = s.frame("history_series")
         fingerprint = str(s.scalar("data_fingerprint"))
         prev_row = s.frame("run_latest")

@@ -67,7 +67,13 @@ def test_a_truncated_file_is_reported_damaged_on_reads_and_writes(published: Pat
     digest = store.file_digest(published)
     upload = tmp_path / "mine.csv"
     upload.write_text("period,sector,workload,spend_usd\n2025Q1,acme,training,1\n2025Q1,acme,inference,1\n")
-    for command in (["vintage", "list"], ["scenario", "set", "x", "edge_share", "0.4"], ["import", str(upload)]):
+    commands = (
+        ["vintage", "list"],
+        ["scenario", "set", "x", "edge_share", "0.4"],
+        ["import", str(upload)],
+        ["refresh", "--force", "--models", "naive"],
+    )
+    for command in commands:
         result = runner.invoke(app, [*command, "--db", str(published)])
         assert result.exit_code == 65, (command, result.output)
         assert f"database {published} is damaged" in _error_line(result)
