@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 from .app import (
     DbOption,
     DefinitionOption,
+    FormatOption,
     ModelsOption,
     app,
     console,
@@ -127,7 +128,22 @@ def export_(
         ),
     ] = "forecasts",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="CSV file to write.", dir_okay=False, show_default=False)
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (- for stdout); its extension picks the format.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, parquet, xlsx or json (default: by the file's extension, else csv).",
+            show_default=False,
+        ),
     ] = None,
     bundle: Annotated[
         Path | None,
@@ -152,17 +168,19 @@ def export_(
     definition: DefinitionOption = "all",
     db: DbOption = None,
 ) -> None:
-    """Export a run as tidy CSV (formula-safe), or a reproducible bundle with --bundle."""
+    """Export a run as tidy CSV or Excel (formula-safe), Parquet or JSON, or a reproducible bundle with --bundle."""
     from .. import export
+    from .output import note, write_bytes
 
     if bundle is not None:
-        written = export.write_bundle(resolve_db(db), bundle, run, scenario, threshold)
+        written = export.write_bundle(resolve_db(db), bundle, run, scenario, threshold, export.format_for(None, fmt))
         out.print(f"wrote {len(written)} files to {bundle}")
         return
     if output is None:
-        raise ValueError("give --output FILE.csv (or --bundle DIR)")
-    rows = export.write_export(resolve_db(db), kind, output, run, scenario, threshold, definition)
-    out.print(f"wrote {rows} {kind} rows to {output}")
+        raise ValueError("give --output FILE.csv (or - for stdout, or --bundle DIR)")
+    table = export.export_table(resolve_db(db), kind, run, scenario, threshold, definition)
+    write_bytes(output, export.frame_bytes(table, export.format_for(output, fmt)))
+    note(f"wrote {len(table)} {kind} rows to {output}", output)
 
 
 @app.command()
@@ -179,11 +197,13 @@ def schedule(
     from ..schedule import run_schedule
 
     out.print(f"scheduling refreshes of {db or resolve_db(db, bootstrap=False)} at '{cron}'; Ctrl-C stops")
+    if logging.getLogger().level > logging.INFO and logging.getLogger().level < logging.ERROR:  # not -q
+        logging.getLogger("forecasting.schedule").setLevel(logging.INFO)  # one line per run, even without -v
     run_schedule(resolve_db(db), cron, Settings.from_env(), run_now=run_now, models=model_list(models))
 
 
 @vintage_app.command("list")
-def vintage_list(db: DbOption = None) -> None:
+def vintage_list(db: DbOption = None, fmt: FormatOption = None) -> None:
     """List the stored runs, newest first."""
     from ..vintages import list_runs
 
@@ -191,7 +211,8 @@ def vintage_list(db: DbOption = None) -> None:
     runs["created_at"] = runs["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
     runs["data_fingerprint"] = runs["data_fingerprint"].str[:12]
     print_table(
-        runs[["run_id", "created_at", "status", "data_fingerprint", "n_series", "n_ok", "n_fallback", "n_failed"]]
+        runs[["run_id", "created_at", "status", "data_fingerprint", "n_series", "n_ok", "n_fallback", "n_failed"]],
+        fmt=fmt,
     )
 
 
@@ -199,25 +220,33 @@ def vintage_list(db: DbOption = None) -> None:
 def vintage_show(
     run: Annotated[str, typer.Argument(help="Run id, or latest.")] = "latest",
     db: DbOption = None,
+    fmt: FormatOption = None,
 ) -> None:
-    """Show one run: settings, per-series status and model, and its baseline crossovers."""
+    """Show one run: settings, per-series status and model, and its baseline crossovers.
+
+    With --format only the crossover table goes to stdout (the rest to stderr).
+    """
     from ..vintages import load_run
+    from .output import STDIO, note
 
     data = load_run(resolve_db(db), run)
     info = data.info
-    out.print(
+    where = STDIO if fmt else None
+    note(
         f"run {info.run_id} ({info.status}), created {info.created_at:%Y-%m-%d %H:%M:%S} UTC, data "
-        f"{info.data_fingerprint[:12]}, code {info.code_version}, seed {info.seed}"
+        f"{info.data_fingerprint[:12]}, code {info.code_version}, seed {info.seed}",
+        where,
     )
-    out.print("settings: " + ", ".join(f"{k}={v}" for k, v in sorted(info.config.items())))
-    print_table(data.status, title="series")
+    note("settings: " + ", ".join(f"{k}={v}" for k, v in sorted(info.config.items())), where)
+    if not fmt:
+        print_table(data.status, title="series")
     table = data.crossover.copy()
     for col in ("crossed_at", "p10", "p50", "p90"):
         table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
     table["prob_within_horizon"] = table["prob_within_horizon"].map("{:.0%}".format)
-    print_table(table, title="crossover (baseline)")
+    print_table(table, title="crossover (baseline)", fmt=fmt)
     if info.change_report:
-        out.print(info.change_report)
+        note(info.change_report, where)
 
 
 @vintage_app.command("compare")
@@ -228,6 +257,7 @@ def vintage_compare(
         str, typer.Option("--scenario", help="Compare under this saved scenario, each run with its own assumptions.")
     ] = "baseline",
     db: DbOption = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Which crossover P50 dates moved between two runs: data, model, settings, code or assumptions."""
     from ..reports import compare_runs
@@ -236,4 +266,4 @@ def vintage_compare(
     for col in ("p50_a", "p50_b"):
         table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
     table["shift_quarters"] = table["shift_quarters"].map(lambda q: "" if q != q else f"{q:+.1f}")
-    print_table(table)
+    print_table(table, fmt=fmt)

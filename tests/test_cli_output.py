@@ -1,0 +1,132 @@
+"""Command-line output: ``-`` for stdout and stdin, ``--format``, tables off a terminal, and log lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecasting import export, reports
+from forecasting.cli import app, output
+from forecasting.drivers import DRIVERS
+
+from .conftest import copy_db
+
+
+@pytest.fixture(scope="module")
+def published(tiny_published_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with one published run, this module's copy."""
+    return copy_db(tiny_published_template, tmp_path_factory.mktemp("output") / "crossover.duckdb")
+
+
+def invoke(*args: str, stdin: str | bytes | None = None):  # noqa: ANN201 (click's Result)
+    """Run the CLI with stdout and stderr apart."""
+    return CliRunner().invoke(app, list(args), input=stdin)
+
+
+def test_dash_as_output_writes_the_export_to_stdout_and_no_file_named_dash(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("export", "crossover", "-o", "-", "--db", str(published))
+    assert result.exit_code == 0, result.output
+    table = reports.table("crossover", reports.open_view(published, definition="all"))
+    assert result.stdout_bytes == export.to_csv(table)
+    assert "wrote" in result.stderr and not (tmp_path / "-").exists()
+
+
+def test_tables_in_a_pipe_are_tab_separated_lines_that_never_wrap(published: Path) -> None:
+    result = invoke("scenario", "drivers")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "key\tdriver\tunit\trange\tdefault\tneutral"
+    assert len(lines) == len(DRIVERS) + 1 and all(line.count("\t") == 5 for line in lines)
+    assert lines[1].split("\t")[0] == DRIVERS[0].key and max(map(len, lines)) > 80  # long rows stay whole
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_format_prints_the_table_as_csv_json_or_parquet(fmt: str) -> None:
+    result = invoke("scenario", "drivers", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    data = result.stdout_bytes
+    if fmt == "csv":
+        frame = pd.read_csv(io.BytesIO(data), dtype=str)
+    elif fmt == "json":
+        frame = pd.DataFrame(json.loads(data))
+    else:
+        frame = pd.read_parquet(io.BytesIO(data))
+    assert frame["key"].tolist() == [d.key for d in DRIVERS]
+    assert frame.columns.tolist() == ["key", "driver", "unit", "range", "default", "neutral"]
+
+
+def test_parquet_is_refused_on_a_terminal_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "_stdout_is_terminal", lambda: True)
+    result = invoke("scenario", "drivers", "--format", "parquet")
+    assert result.exit_code == 2
+    assert result.stdout_bytes == b"" and result.stderr.strip().count("\n") == 0
+    assert "redirect stdout" in result.stderr
+
+
+def test_an_unknown_format_is_a_bad_argument() -> None:
+    result = invoke("scenario", "drivers", "--format", "xml")
+    assert result.exit_code == 2 and "--format must be one of csv, json, parquet" in result.stderr
+
+
+def test_vintage_commands_take_a_format(published: Path) -> None:
+    result = invoke("vintage", "list", "--db", str(published), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [r["status"] for r in json.loads(result.stdout)] == ["published"]
+    shown = invoke("vintage", "show", "--db", str(published), "--format", "csv")
+    assert shown.exit_code == 0, shown.output
+    assert pd.read_csv(io.StringIO(shown.stdout))["sector"].tolist()[-1] == "total"
+    assert shown.stderr.startswith("run ")  # the summary lines keep stdout clean
+
+
+def test_dash_as_input_reads_a_scenario_from_stdin(published: Path, tmp_path: Path) -> None:
+    db = copy_db(published, tmp_path / "x.duckdb")
+    scenario = {"name": "piped", "description": "from stdin", "values": {"all": {"edge_share": 0.5}}}
+    result = invoke("scenario", "save", "-", "--db", str(db), stdin=json.dumps(scenario))
+    assert result.exit_code == 0, result.output
+    shown = invoke("scenario", "show", "piped", "--db", str(db))
+    assert json.loads(shown.stdout)["values"] == {"all": {"edge_share": 0.5}}
+
+
+def _record(message: str) -> logging.LogRecord:
+    record = logging.LogRecord("forecasting.refresh", logging.INFO, __file__, 1, message, (), None)
+    record.created = 1796153400.25  # 2026-12-01T19:30:00.250Z
+    return record
+
+
+def test_json_log_lines_are_one_object_with_utc_time_level_logger_and_message() -> None:
+    line = output.JsonFormatter().format(_record("refresh event=done\nsecond line"))
+    assert "\n" not in line
+    assert json.loads(line) == {
+        "time": "2026-12-01T19:30:00.250+00:00",
+        "level": "INFO",
+        "logger": "forecasting.refresh",
+        "message": "refresh event=done\nsecond line",
+    }
+
+
+def test_text_log_lines_start_with_a_utc_timestamp() -> None:
+    line = output.TextFormatter().format(_record("refresh event=done"))
+    assert line == "2026-12-01T19:30:00.250Z INFO forecasting.refresh: refresh event=done"
+
+
+def test_log_format_json_reaches_stderr_off_a_terminal(published: Path) -> None:
+    result = invoke("--log-format", "json", "-v", "refresh", "--db", str(published))
+    assert result.exit_code == 0, result.output
+    entries = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert entries and all(re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", e["time"]) for e in entries)
+    assert {"forecasting.refresh"} <= {e["logger"] for e in entries}
+
+
+def test_an_unknown_log_format_is_a_bad_argument() -> None:
+    result = invoke("--log-format", "xml", "scenario", "drivers")
+    assert result.exit_code == 2 and "--log-format must be one of text, json" in result.stderr
