@@ -65,3 +65,9 @@ class NotFoundError(ForecastingError):
     """A named object (scenario, run, series) does not exist."""
 
     exit_code = 66  # EX_NOINPUT
+
+
+class UnsupportedFrequencyError(ForecastingError):
+    """The data's dates are at a frequency the forecast engine cannot fit (daily, weekly), or not the one asked for."""
+
+    exit_code = 65  # EX_DATAERR

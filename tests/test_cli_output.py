@@ -8,6 +8,7 @@ import logging
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -130,3 +131,74 @@ def test_log_format_json_reaches_stderr_off_a_terminal(published: Path) -> None:
 def test_an_unknown_log_format_is_a_bad_argument() -> None:
     result = invoke("--log-format", "xml", "scenario", "drivers")
     assert result.exit_code == 2 and "--log-format must be one of text, json" in result.stderr
+
+
+# --------------------------------------------------------------------------- forecast input
+
+
+def _series_file(path: Path, freq: str, n: int = 24) -> pd.DataFrame:
+    """Two trending series at ``freq`` written to ``path`` (CSV or Parquet by its extension)."""
+    ds = pd.date_range("2020-01-01", periods=n, freq=freq)
+    rng = np.random.default_rng(1)
+    frame = pd.concat(
+        [pd.DataFrame({"unique_id": u, "ds": ds, "y": 100 + 2 * np.arange(n) + rng.normal(0, 1, n)}) for u in "ab"]
+    )
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return frame
+
+
+@pytest.mark.parametrize(("freq", "word", "season"), [("W-MON", "weekly", 52), ("D", "daily", 7)])
+def test_forecast_refuses_weekly_and_daily_data_naming_the_seasonal_period(
+    tmp_path: Path, freq: str, word: str, season: int
+) -> None:
+    _series_file(tmp_path / "in.csv", freq, n=30)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 65, result.output
+    assert f"the dates are {word} (seasonal period {season})" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.csv").exists()
+
+
+def test_forecast_refuses_non_numeric_and_missing_values_with_row_numbers(tmp_path: Path) -> None:
+    frame = _series_file(tmp_path / "in.csv", "MS").astype({"y": object})
+    frame.iloc[3, 2], frame.iloc[47, 2] = "12a", ""  # data rows 4 and 48: spreadsheet rows 5 and 49 (trailing)
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 65
+    assert "row 5, column 'y': '12a' is not a number" in result.stderr
+    assert "row 49, column 'y': missing value" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_forecast_of_monthly_data_starts_the_month_after_the_last_observation(tmp_path: Path) -> None:
+    _series_file(tmp_path / "in.csv", "MS")
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", "-", "-h", "3")
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(io.StringIO(result.stdout), parse_dates=["ds"])
+    assert out.loc[out["unique_id"] == "a", "ds"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2022-01-01",
+        "2022-02-01",
+        "2022-03-01",
+    ]
+
+
+def test_forecast_reads_parquet_and_stdin_and_gives_the_same_numbers_as_csv(tmp_path: Path) -> None:
+    _series_file(tmp_path / "in.parquet", "QS", n=20)
+    pd.read_parquet(tmp_path / "in.parquet").to_csv(tmp_path / "in.csv", index=False)
+    from_parquet = invoke("forecast", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "p.parquet"), "-h", "2")
+    assert from_parquet.exit_code == 0, from_parquet.output
+    piped = invoke(
+        "forecast", "-", "-o", str(tmp_path / "c.parquet"), "-h", "2", stdin=(tmp_path / "in.csv").read_bytes()
+    )
+    assert piped.exit_code == 0, piped.output
+    got = pd.read_parquet(tmp_path / "p.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "c.parquet"))
+    assert got["ds"].min() == pd.Timestamp("2025-01-01") and len(got) == 4
+
+
+def test_forecast_refuses_a_frequency_the_dates_contradict(tmp_path: Path) -> None:
+    _series_file(tmp_path / "in.csv", "MS")
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "--freq", "Q")
+    assert result.exit_code == 65 and "the dates are monthly but the frequency asked for is 'Q'" in result.stderr
