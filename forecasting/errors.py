@@ -71,3 +71,9 @@ class UnsupportedFrequencyError(ForecastingError):
     """The data's dates are at a frequency the forecast engine cannot fit (daily, weekly), or not the one asked for."""
 
     exit_code = 65  # EX_DATAERR
+
+
+class ClusterError(ForecastingError):
+    """The Dask cluster cannot run the fits: its scheduler is unreachable or its machines lack the package."""
+
+    exit_code = 69  # EX_UNAVAILABLE
