@@ -162,24 +162,12 @@ def write_export(
 
     ``fmt`` is one of :data:`FORMATS`; by default the extension of ``output`` decides (CSV for any other).
     """
-    df = export_table(db, kind, run_id, scenario, threshold, definition)
+    if kind not in KINDS:
+        raise ValueError(f"unknown export kind '{kind}'; choose one of {list(KINDS)}")
+    df = reports.table(kind, reports.open_view(Path(db), run_id, scenario, threshold, definition))
     Path(output).write_bytes(frame_bytes(df, format_for(output, fmt)))
     log.info("export event=written kind=%s rows=%d path=%s", kind, len(df), output)
     return len(df)
-
-
-def export_table(
-    db: Path,
-    kind: str,
-    run_id: str = vintages.LATEST,
-    scenario: str = BASELINE,
-    threshold: float = 1.0,
-    definition: str = DEFAULT_DEFINITION,
-) -> pd.DataFrame:
-    """The table ``kind`` (one of :data:`KINDS`) of a run under a saved scenario, as an export writes it."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown export kind '{kind}'; choose one of {list(KINDS)}")
-    return reports.table(kind, reports.open_view(Path(db), run_id, scenario, threshold, definition))
 
 
 def _versions() -> dict[str, str]:

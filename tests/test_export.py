@@ -400,8 +400,8 @@ def test_a_bundle_re_runs_whole_under_the_user_scenarios_it_recorded(published: 
     init_db(fresh, write_tiny_data(tmp_path / "other", ("manufacturing", "other")))
     summary = run_refresh(fresh, TINY_SETTINGS, from_manifest=written["manifest"], executor=SerialExecutor())
     assert summary.published, summary.message
-    again = export.export_table(fresh, "crossover", scenario="edge push").drop(columns="run_id")
-    assert_frame_equal(again, export.export_table(source, "crossover", scenario="edge push").drop(columns="run_id"))
+    again = frame(fresh, "crossover", scenario="edge push").drop(columns="run_id")
+    assert_frame_equal(again, frame(source, "crossover", scenario="edge push").drop(columns="run_id"))
 
 
 def test_a_bundle_refuses_to_re_run_over_a_different_scenario_of_the_same_name(published: Path, tmp_path: Path) -> None:

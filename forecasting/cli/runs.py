@@ -169,7 +169,7 @@ def export_(
     db: DbOption = None,
 ) -> None:
     """Export a run as tidy CSV or Excel (formula-safe), Parquet or JSON, or a reproducible bundle with --bundle."""
-    from .. import export
+    from .. import export, reports
     from .output import note, write_bytes
 
     if bundle is not None:
@@ -178,7 +178,7 @@ def export_(
         return
     if output is None:
         raise ValueError("give --output FILE.csv (or - for stdout, or --bundle DIR)")
-    table = export.export_table(resolve_db(db), kind, run, scenario, threshold, definition)
+    table = reports.table(kind, reports.open_view(resolve_db(db), run, scenario, threshold, definition))
     write_bytes(output, export.frame_bytes(table, export.format_for(output, fmt)))
     note(f"wrote {len(table)} {kind} rows to {output}", output)
 
