@@ -202,3 +202,10 @@ def test_forecast_refuses_a_frequency_the_dates_contradict(tmp_path: Path) -> No
     _series_file(tmp_path / "in.csv", "MS")
     result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "--freq", "Q")
     assert result.exit_code == 65 and "the dates are monthly but the frequency asked for is 'Q'" in result.stderr
+
+
+def test_a_table_title_goes_to_stderr_in_a_pipe(published: Path) -> None:
+    result = invoke("vintage", "show", "--db", str(published))
+    assert result.exit_code == 0, result.output
+    assert "crossover (baseline)" in result.stderr and "crossover (baseline)" not in result.stdout
+    assert "sector\tstate\t" in result.stdout

@@ -111,7 +111,10 @@ def _plain(df: pd.DataFrame) -> str:
 
 
 def print_table(df: pd.DataFrame, title: str | None = None, fmt: str | None = None) -> None:
-    """Print a frame: ``fmt`` if given, else a rich table on a terminal or tab-separated text off one."""
+    """Print a frame: ``fmt`` if given, else a rich table on a terminal or tab-separated text off one.
+
+    Off a terminal the title goes to stderr, so stdout holds only the header and the rows.
+    """
     fmt = check_format(fmt)
     if fmt == "parquet" and _stdout_is_terminal():
         raise ValueError("--format parquet writes bytes; redirect stdout to a file or a pipe")
@@ -119,6 +122,8 @@ def print_table(df: pd.DataFrame, title: str | None = None, fmt: str | None = No
         write_bytes(STDIO, table_bytes(df, fmt))
         return
     if not _stdout_is_terminal():
+        if title:
+            note(title, STDIO)  # the data stays plain; the title still reaches the person at the pipe
         sys.stdout.write(_plain(df))
         sys.stdout.flush()
         return
