@@ -74,6 +74,13 @@ def test_parquet_is_refused_on_a_terminal_with_one_line(monkeypatch: pytest.Monk
     assert "redirect stdout" in result.stderr
 
 
+def test_an_excel_export_to_a_terminal_is_refused(published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "_stdout_is_terminal", lambda: True)
+    result = invoke("export", "crossover", "-o", "-", "--format", "xlsx", "--db", str(published))
+    assert result.exit_code == 2 and result.stdout_bytes == b""
+    assert "--format xlsx writes bytes" in result.stderr
+
+
 def test_an_unknown_format_is_a_bad_argument() -> None:
     result = invoke("scenario", "drivers", "--format", "xml")
     assert result.exit_code == 2 and "--format must be one of csv, json, parquet" in result.stderr

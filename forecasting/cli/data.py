@@ -106,14 +106,16 @@ def forecast(
     from .. import export
     from ..api import forecast_frame
     from ..frames import read_history, read_table
-    from .output import note, read_bytes, write_bytes
+    from .output import note, read_bytes, refuse_binary_on_terminal, write_bytes
 
+    chosen = export.format_for(output, fmt)
+    refuse_binary_on_terminal(chosen, output)
     raw, first_row = read_table(read_bytes(input), str(input))
     history = read_history(raw, first_row, (id_col, date_col, value_col))
     n_series = history["unique_id"].nunique()
     with progress_bar("fitting", n_series) as advance:
         result = forecast_frame(history, horizon, freq, seed, progress=advance)
-    write_bytes(output, export.frame_bytes(result.forecasts, export.format_for(output, fmt)))
+    write_bytes(output, export.frame_bytes(result.forecasts, chosen))
     fallbacks = result.status[result.status["status"] != "ok"]
     note(
         f"wrote {len(result.forecasts)} rows for {n_series} series to {output}"

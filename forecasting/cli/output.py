@@ -67,6 +67,16 @@ def _stdout_is_terminal() -> bool:
     return out.is_terminal
 
 
+#: Formats that are bytes, not text: never written to a terminal.
+BINARY_FORMATS = ("parquet", "xlsx")
+
+
+def refuse_binary_on_terminal(fmt: str, path: Path | str = STDIO) -> None:
+    """``ValueError`` when ``fmt`` is a binary format bound for stdout and stdout is a terminal."""
+    if fmt in BINARY_FORMATS and is_stdio(path) and _stdout_is_terminal():
+        raise ValueError(f"--format {fmt} writes bytes; redirect stdout to a file or a pipe")
+
+
 def write_bytes(path: Path | str, data: bytes) -> None:
     """Write ``data`` to the file ``path``, or to stdout when ``path`` is ``-``."""
     if is_stdio(path):
@@ -116,9 +126,8 @@ def print_table(df: pd.DataFrame, title: str | None = None, fmt: str | None = No
     Off a terminal the title goes to stderr, so stdout holds only the header and the rows.
     """
     fmt = check_format(fmt)
-    if fmt == "parquet" and _stdout_is_terminal():
-        raise ValueError("--format parquet writes bytes; redirect stdout to a file or a pipe")
     if fmt is not None:
+        refuse_binary_on_terminal(fmt)
         write_bytes(STDIO, table_bytes(df, fmt))
         return
     if not _stdout_is_terminal():

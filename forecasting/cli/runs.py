@@ -170,7 +170,7 @@ def export_(
 ) -> None:
     """Export a run as tidy CSV or Excel (formula-safe), Parquet or JSON, or a reproducible bundle with --bundle."""
     from .. import export, reports
-    from .output import note, write_bytes
+    from .output import note, refuse_binary_on_terminal, write_bytes
 
     if bundle is not None:
         written = export.write_bundle(resolve_db(db), bundle, run, scenario, threshold, export.format_for(None, fmt))
@@ -178,8 +178,10 @@ def export_(
         return
     if output is None:
         raise ValueError("give --output FILE.csv (or - for stdout, or --bundle DIR)")
+    chosen = export.format_for(output, fmt)
+    refuse_binary_on_terminal(chosen, output)
     table = reports.table(kind, reports.open_view(resolve_db(db), run, scenario, threshold, definition))
-    write_bytes(output, export.frame_bytes(table, export.format_for(output, fmt)))
+    write_bytes(output, export.frame_bytes(table, chosen))
     note(f"wrote {len(table)} {kind} rows to {output}", output)
 
 
