@@ -93,8 +93,13 @@ def to_parquet(df: pd.DataFrame) -> bytes:
 
 
 def to_json(df: pd.DataFrame) -> bytes:
-    """A JSON array of one object per row, ISO dates, ``null`` for missing values."""
-    records = json.loads(df.to_json(orient="records", date_format="iso", date_unit="s") or "[]")
+    """A JSON array of one object per row: ISO dates (``2025-03-31`` for a column of days), ``null`` when missing."""
+    days = {
+        c: df[c].dt.strftime("%Y-%m-%d")
+        for c in df.select_dtypes(include=["datetime"]).columns
+        if (df[c].dropna() == df[c].dropna().dt.normalize()).all()
+    }
+    records = json.loads(df.assign(**days).to_json(orient="records", date_format="iso", date_unit="s") or "[]")
     return json.dumps(records, ensure_ascii=False).encode("utf-8") + b"\n"  # re-dumped: pandas escapes every slash
 
 

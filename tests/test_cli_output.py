@@ -92,7 +92,9 @@ def test_vintage_commands_take_a_format(published: Path) -> None:
     assert [r["status"] for r in json.loads(result.stdout)] == ["published"]
     shown = invoke("vintage", "show", "--db", str(published), "--format", "csv")
     assert shown.exit_code == 0, shown.output
-    assert pd.read_csv(io.StringIO(shown.stdout))["sector"].tolist()[-1] == "total"
+    crossover = pd.read_csv(io.StringIO(shown.stdout))
+    assert crossover["sector"].tolist()[-1] == "total"
+    assert crossover["prob_within_horizon"].between(0, 1).all()  # data, not "85%"
     assert shown.stderr.startswith("run ")  # the summary lines keep stdout clean
 
 

@@ -61,9 +61,9 @@ def crossover(
         write_bytes(moves, export.to_csv(result.moves))
     stdout_taken = is_stdio(output) or is_stdio(moves)  # stdout carries a file; the table would corrupt it
     pooled = result.pooled.copy()
-    for col in ("coverage_80", "coverage_95", "prob_true", "prob_crossed_event"):
+    for col in ("coverage_80", "coverage_95", "prob_true", "prob_crossed_event") if not fmt else ():
         pooled[col] = pooled[col].map(lambda v: "" if v != v else f"{v:.2f}")
-    for col in ("interval_score_95", "crps"):
+    for col in ("interval_score_95", "crps") if not fmt else ():
         pooled[col] = pooled[col].map(lambda v: "" if v != v else f"{v:.3f}")
     if not stdout_taken:
         print_table(

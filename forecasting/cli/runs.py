@@ -243,9 +243,10 @@ def vintage_show(
     if not fmt:
         print_table(data.status, title="series")
     table = data.crossover.copy()
-    for col in ("crossed_at", "p10", "p50", "p90"):
-        table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
-    table["prob_within_horizon"] = table["prob_within_horizon"].map("{:.0%}".format)
+    if not fmt:  # for reading; --format keeps dates and fractions as data
+        for col in ("crossed_at", "p10", "p50", "p90"):
+            table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
+        table["prob_within_horizon"] = table["prob_within_horizon"].map("{:.0%}".format)
     print_table(table, title="crossover (baseline)", fmt=fmt)
     if info.change_report:
         note(info.change_report, where)
@@ -265,7 +266,8 @@ def vintage_compare(
     from ..reports import compare_runs
 
     table = compare_runs(resolve_db(db), run_a, run_b, scenario)
-    for col in ("p50_a", "p50_b"):
-        table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
-    table["shift_quarters"] = table["shift_quarters"].map(lambda q: "" if q != q else f"{q:+.1f}")
+    if not fmt:  # for reading; --format keeps dates and numbers as data
+        for col in ("p50_a", "p50_b"):
+            table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
+        table["shift_quarters"] = table["shift_quarters"].map(lambda q: "" if q != q else f"{q:+.1f}")
     print_table(table, fmt=fmt)
