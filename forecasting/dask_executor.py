@@ -46,7 +46,8 @@ class DaskExecutor:
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
 
-    def _connect(self) -> Client:
+    def connect(self) -> Client:
+        """Connect once: to the scheduler at ``address`` (each machine must have the package), else a LocalCluster."""
         if self._client is not None:
             return self._client
         try:
@@ -79,7 +80,7 @@ class DaskExecutor:
         batch = list(items)
         if not batch:
             return
-        client = self._connect()
+        client = self.connect()
         # pure=False: equal tasks are still separate fits (and keys never collide across runs).
         futures = client.map(fn, batch, pure=False)
         try:

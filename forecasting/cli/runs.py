@@ -66,7 +66,10 @@ def _executor(executor: str, scheduler: str | None) -> DaskExecutor | None:
         return None
     from ..dask_executor import DaskExecutor
 
-    return DaskExecutor(scheduler)
+    pool = DaskExecutor(scheduler)
+    if scheduler:
+        pool.connect()  # fail fast on an unreachable scheduler or one without the package, before any work
+    return pool
 
 
 @app.command()
