@@ -73,6 +73,12 @@ class DatabaseDamagedError(ForecastingError):
     exit_code = 65  # EX_DATAERR
 
 
+class UnsupportedFrequencyError(ForecastingError):
+    """The data's dates are at a frequency the forecast engine cannot fit, or not the one asked for."""
+
+    exit_code = 65  # EX_DATAERR
+
+
 class DatabaseExistsError(ForecastingError):
     """``init`` found a database at the path and was not told to replace it (``--force``)."""
 
@@ -89,6 +95,12 @@ class FileSystemError(ForecastingError):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class ClusterError(ForecastingError):
+    """The Dask cluster cannot run the fits: its scheduler is unreachable or its machines lack the package."""
+
+    exit_code = 69  # EX_UNAVAILABLE
 
 
 #: Exit status of a command interrupted by Ctrl-C (SIGINT) or stopped by SIGTERM: 128 + the signal.

@@ -1,10 +1,11 @@
-"""Writing reports as files: formula-safe CSV, file names, and reproducible bundles.
+"""Writing reports as files: formula-safe CSV and Excel, Parquet, JSON, file names, and reproducible bundles.
 
 The tables themselves are computed by :mod:`forecasting.reports` (the dashboard shows the same
-ones); this module only writes them.  :func:`to_csv` neutralises text cells that a spreadsheet
-would run as a formula (OWASP CSV injection): a leading ``=``, ``+``, ``-``, ``@``, tab, CR, LF or NUL
-gets a single quote in front; numbers stay numbers.  A bundle holds every export plus a
-``manifest.json`` from which ``forecasting refresh --from-manifest`` reproduces the run's numbers.
+ones); this module only writes them.  :func:`to_csv` and :func:`to_xlsx` neutralise text cells that
+a spreadsheet would run as a formula (OWASP CSV injection): a leading ``=``, ``+``, ``-``, ``@``, tab,
+CR, LF or NUL gets a single quote in front; numbers stay numbers.  A bundle holds every export plus a
+``manifest.json`` (with the saved scenarios the run recorded) from which ``forecasting refresh
+--from-manifest`` reproduces the run's numbers under every one of them.
 """
 
 from __future__ import annotations
@@ -69,20 +70,87 @@ def to_csv(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+#: File formats an export is written in, chosen by ``--format`` or the output file's extension.
+FORMATS = ("csv", "parquet", "xlsx", "json")
+_EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".json": "json"}
+
+
+def format_for(path: Path | str | None, fmt: str | None = None) -> str:
+    """The format to write: ``fmt`` when given, else by the extension of ``path`` (CSV for any other)."""
+    if fmt is not None:
+        value = fmt.strip().lower()
+        if value not in FORMATS:
+            raise ValueError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
+        return value
+    return _EXTENSIONS.get(Path(str(path)).suffix.lower(), "csv") if path is not None else "csv"
+
+
+def to_parquet(df: pd.DataFrame) -> bytes:
+    """Parquet bytes of ``df`` (no index; types kept)."""
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def to_json(df: pd.DataFrame) -> bytes:
+    """A JSON array of one object per row: ISO dates (``2025-03-31`` for a column of days), ``null`` when missing."""
+    days = {
+        c: df[c].dt.strftime("%Y-%m-%d")
+        for c in df.select_dtypes(include=["datetime"]).columns
+        if (df[c].dropna() == df[c].dropna().dt.normalize()).all()
+    }
+    records = json.loads(df.assign(**days).to_json(orient="records", date_format="iso", date_unit="s") or "[]")
+    return json.dumps(records, ensure_ascii=False).encode("utf-8") + b"\n"  # re-dumped: pandas escapes every slash
+
+
+def _xlsx_cell(value: object) -> object:
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))  # a NUL could not be stored at all
+    if isinstance(value, pd.Timestamp) and value.tzinfo is not None:
+        return value.tz_convert("UTC").tz_localize(None)  # Excel has no time zones
+    return value
+
+
+def to_xlsx(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    """An Excel workbook of ``df`` on one sheet, text cells formula-neutralised as in :func:`to_csv`."""
+    try:
+        import openpyxl  # noqa: F401  (pandas' xlsx writer)
+    except ImportError as exc:
+        raise ValueError("Excel export needs openpyxl: pip install openpyxl (or the package's [excel] extra)") from exc
+    safe = df.rename(columns=lambda c: _xlsx_cell(str(c)))
+    for col in safe.select_dtypes(include=["object", "string"]).columns:
+        safe[col] = safe[col].map(_xlsx_cell)
+    for col in safe.select_dtypes(include=["datetimetz"]).columns:
+        safe[col] = safe[col].dt.tz_convert("UTC").dt.tz_localize(None)
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        safe.to_excel(writer, index=False, sheet_name=sheet)
+    return buf.getvalue()
+
+
+def frame_bytes(df: pd.DataFrame, fmt: str = "csv") -> bytes:
+    """``df`` in one of :data:`FORMATS` (CSV and Excel formula-safe)."""
+    writers = {"csv": to_csv, "parquet": to_parquet, "xlsx": to_xlsx, "json": to_json}
+    return writers[format_for(None, fmt)](df)
+
+
 def threshold_suffix(threshold: float = 1.0) -> str:
     """``''`` for the crossover itself (threshold 1), else ``_x<threshold>`` (``_x2``, ``_x1.5``) for file names."""
     value = check_threshold(threshold)
     return "" if value == 1.0 else f"_x{value:g}"
 
 
-def filename(kind: str, run_id: str, scenario: str, threshold: float = 1.0) -> str:
-    """``crossover_<kind>_<run id>_<scenario>[_x<threshold>].csv`` from safe characters only, at most 100 characters.
+def filename(kind: str, run_id: str, scenario: str, threshold: float = 1.0, fmt: str = "csv") -> str:
+    """``crossover_<kind>_<run id>_<scenario>[_x<threshold>].<fmt>`` from safe characters only, at most 100 characters.
 
     The threshold suffix appears only when ``threshold`` is not 1.
     """
     suffix = threshold_suffix(threshold)
+    ext = "." + format_for(None, fmt)
     stem = "_".join(_SAFE_NAME.sub("-", part).strip(".-") or "x" for part in ("crossover", kind, run_id, scenario))
-    return stem[: 96 - len(suffix)] + suffix + ".csv"
+    return stem[: 100 - len(ext) - len(suffix)] + suffix + ext
 
 
 def write_export(
@@ -93,12 +161,16 @@ def write_export(
     scenario: str = BASELINE,
     threshold: float = 1.0,
     definition: str = DEFAULT_DEFINITION,
+    fmt: str | None = None,
 ) -> int:
-    """Write the table ``kind`` of a run under a saved scenario to ``output``; returns the number of data rows."""
+    """Write the table ``kind`` of a run under a saved scenario to ``output``; returns the number of data rows.
+
+    ``fmt`` is one of :data:`FORMATS`; by default the extension of ``output`` decides (CSV for any other).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown export kind '{kind}'; choose one of {list(KINDS)}")
     df = reports.table(kind, reports.open_view(Path(db), run_id, scenario, threshold, definition))
-    Path(output).write_bytes(to_csv(df))
+    Path(output).write_bytes(frame_bytes(df, format_for(output, fmt)))
     log.info("export event=written kind=%s rows=%d path=%s", kind, len(df), output)
     return len(df)
 
@@ -131,6 +203,7 @@ def manifest(run: vintages.RunData, scenario: str, threshold: float = 1.0) -> di
         "settings": {k: v for k, v in config.items() if k not in ("models", "freq")},
         "models": config.get("models"),
         "packages": _versions(),
+        "scenarios": [run.scenarios[name].to_dict() for name in sorted(run.scenarios)],
         "history": {
             "columns": [UID, DS, Y],
             "rows": [
@@ -141,9 +214,14 @@ def manifest(run: vintages.RunData, scenario: str, threshold: float = 1.0) -> di
 
 
 def write_bundle(
-    db: Path, directory: Path, run_id: str = vintages.LATEST, scenario: str = BASELINE, threshold: float = 1.0
+    db: Path,
+    directory: Path,
+    run_id: str = vintages.LATEST,
+    scenario: str = BASELINE,
+    threshold: float = 1.0,
+    fmt: str = "csv",
 ) -> dict[str, Path]:
-    """Write every export of a run plus ``manifest.json`` into ``directory``; returns kind -> path.
+    """Write every export of a run (in ``fmt``) plus ``manifest.json`` into ``directory``; returns kind -> path.
 
     ``threshold`` applies to the crossover and sensitivity files, whose names then carry it.
     """
@@ -154,8 +232,8 @@ def write_bundle(
     written: dict[str, Path] = {}
     for kind in KINDS:
         kind_view = view if kind in reports.THRESHOLD_KINDS else reports.View(run, view.scenario)
-        path = directory / filename(kind, run.run_id, scenario, kind_view.threshold)
-        path.write_bytes(to_csv(reports.table(kind, kind_view)))
+        path = directory / filename(kind, run.run_id, scenario, kind_view.threshold, fmt)
+        path.write_bytes(frame_bytes(reports.table(kind, kind_view), fmt))
         written[kind] = path
     written["manifest"] = directory / "manifest.json"
     written["manifest"].write_text(json.dumps(manifest(run, scenario, threshold), indent=1) + "\n", encoding="utf-8")

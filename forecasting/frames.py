@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
+
+from .errors import Problem, ValidationError
 
 UID, DS, Y = "unique_id", "ds", "y"
 MODEL, YHAT = "model", "yhat"
@@ -44,3 +47,119 @@ def validate_history(df: pd.DataFrame) -> pd.DataFrame:
     if out.duplicated([UID, DS]).any():
         raise ValueError(f"history has duplicate ({UID}, {DS}) pairs")
     return out.sort_values([UID, DS], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- series files
+
+#: Calendar frequencies by the usual gap in days between consecutive dates of a series: code, word,
+#: periods per seasonal cycle.
+FREQUENCIES = {
+    "D": ("daily", 7, (1, 1)),
+    "W": ("weekly", 52, (7, 7)),
+    "M": ("monthly", 12, (28, 31)),
+    "Q": ("quarterly", 4, (89, 92)),
+    "Y": ("yearly", 1, (365, 366)),
+}
+_MISSING_WORDS = ("", "na", "nan", "n/a", "null", "none", "-")
+PARQUET_MAGIC = b"PAR1"
+
+
+def read_table(data: bytes, name: str = "input") -> tuple[pd.DataFrame, int]:
+    """A CSV (UTF-8) or Parquet file's rows as a frame, and the row number of its first data row.
+
+    CSV cells stay text (so a value like ``12a`` can be reported, not coerced); CSV rows are numbered
+    as a spreadsheet numbers them (the header is row 1), Parquet rows from 1. ``ValueError`` when the
+    bytes are neither.
+    """
+    import io
+
+    if data[:4] == PARQUET_MAGIC:
+        try:
+            return pd.read_parquet(io.BytesIO(data)), 1
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{name}: cannot read it as Parquet: {exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{name} is neither UTF-8 CSV nor Parquet (byte {exc.start} is not UTF-8)") from exc
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), 2
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{name}: cannot read it as CSV: {exc}") from exc
+
+
+def _value_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.Series, list[Problem]]:
+    """Values as floats, and a problem for each missing, non-numeric or infinite one."""
+    text = values.astype("string").str.strip()
+    missing = values.isna() | text.str.lower().isin(_MISSING_WORDS).fillna(True)
+    numbers = pd.to_numeric(values if pd.api.types.is_numeric_dtype(values) else text, errors="coerce")
+    numbers = numbers.astype(float)
+    problems = []
+    for row, is_missing, number, raw in zip(rows, missing, numbers, text, strict=True):
+        if is_missing:
+            problems.append(Problem(int(row), column, "missing value; fill it or drop the row"))
+        elif np.isnan(number):
+            problems.append(Problem(int(row), column, f"'{raw}' is not a number"))
+        elif np.isinf(number):
+            problems.append(Problem(int(row), column, f"'{raw}' is not a finite number"))
+    return numbers, problems
+
+
+def _date_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.Series, list[Problem]]:
+    """Dates parsed, and a problem for each empty or unparseable one."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        dates = values
+    else:
+        dates = pd.to_datetime(values.astype("string").str.strip(), errors="coerce", format="mixed")
+    problems = [
+        Problem(int(row), column, f"cannot read '{raw}' as a date (use e.g. 2024-03-31)")
+        for row, date, raw in zip(rows, dates, values, strict=True)
+        if pd.isna(date)
+    ]
+    return dates, problems
+
+
+def read_history(raw: pd.DataFrame, first_row: int, columns: tuple[str, str, str] = (UID, DS, Y)) -> pd.DataFrame:
+    """A long history frame (unique_id, ds, y) from a file's rows, refusing every bad row at once.
+
+    ``columns`` names the file's id, date and value columns. Raises :class:`ValidationError` listing
+    every missing column, missing or non-numeric value, unreadable date and duplicate (id, date),
+    each with its row number (``first_row`` is the first data row's); nothing is dropped silently.
+    """
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise ValidationError([Problem(None, c, f"no such column; the file has {list(raw.columns)}") for c in missing])
+    if raw.empty:
+        raise ValidationError([Problem(None, None, "no data rows")])
+    id_col, date_col, value_col = columns
+    rows = pd.RangeIndex(first_row, first_row + len(raw))
+    dates, problems = _date_problems(raw[date_col].reset_index(drop=True), rows, date_col)
+    values, value_problems = _value_problems(raw[value_col].reset_index(drop=True), rows, value_col)
+    history = pd.DataFrame({UID: raw[id_col].astype(str).str.strip().to_numpy(), DS: dates, Y: values})
+    dup = history.duplicated([UID, DS], keep=False) & history[DS].notna()
+    problems += value_problems
+    problems += [
+        Problem(int(r), date_col, f"second row for series '{u}' on {d:%Y-%m-%d}")
+        for r, u, d in zip(rows[dup.to_numpy()], history.loc[dup, UID], history.loc[dup, DS], strict=True)
+    ]
+    if problems:
+        raise ValidationError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")), "history")
+    return history.sort_values([UID, DS], ignore_index=True)
+
+
+def detect_frequency(history: pd.DataFrame) -> str:
+    """'D', 'W', 'M', 'Q' or 'Y' (:data:`FREQUENCIES`) from the most common gap between a series' dates.
+
+    ``ValueError`` when no series has two dates or the usual gap matches no calendar frequency.
+    """
+    gaps = history.sort_values([UID, DS]).groupby(UID)[DS].diff().dt.days.dropna()
+    gaps = gaps[gaps > 0]
+    if gaps.empty:
+        raise ValueError("cannot tell the frequency: no series has two dates; pass --freq")
+    gap = int(gaps.mode().iloc[0])
+    for code, (_, _, (low, high)) in FREQUENCIES.items():
+        if low <= gap <= high:
+            return code
+    raise ValueError(
+        f"dates are usually {gap} days apart, which is no daily, weekly, monthly, quarterly or yearly grid"
+    )

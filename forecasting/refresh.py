@@ -40,6 +40,7 @@ from .gates import check_coverage, check_input, check_output, coverage_losses, r
 from .paths import SamplePaths
 from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
+from .scenario_store import restore_scenarios
 from .structural import Structure
 from .vintages import RunInfo
 
@@ -337,6 +338,7 @@ def _refresh(
     manifest = read_manifest(from_manifest) if from_manifest else None
     if manifest is not None:
         settings, models = _settings_from(manifest), manifest.get("models")
+        restore_scenarios(db, manifest.get("scenarios", []))  # a bundle re-runs under its own scenarios
     inputs = _snapshot(db, settings, models, manifest)
     timings = {"snapshot": time.perf_counter() - started}
     version = code_version()

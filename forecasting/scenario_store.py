@@ -80,3 +80,27 @@ def delete_scenario(db: Path, name: str) -> None:
         if bool(existing["is_preset"].iloc[0]):
             raise ForecastingError(f"'{name}' is a shipped preset and cannot be deleted")
         s.run("scenario_delete", name=name)
+
+
+def restore_scenarios(db: Path, saved: list[dict]) -> list[str]:
+    """Save the scenarios a bundle manifest recorded that ``db`` lacks, in one write; returns their names.
+
+    A scenario saved here under the same name with other values is refused (ForecastingError), so a
+    re-run bundle never silently computes under different assumptions.
+    """
+    wanted = [Scenario.from_dict(raw) for raw in saved]
+    with store.writer(db) as s:
+        added = []
+        for scenario in wanted:
+            rows = s.frame("scenario_get", name=scenario.name)
+            if rows.empty:
+                _upsert(s, scenario, is_preset=False)
+                added.append(scenario.name)
+            elif rows["is_preset"].iloc[0]:
+                continue  # presets come with the code (the manifest records its version)
+            elif Scenario.from_dict(json.loads(rows["params_json"].iloc[0])).values != scenario.values:
+                raise ForecastingError(
+                    f"scenario '{scenario.name}' exists here with other values than the bundle's; "
+                    "rename or delete it, then re-run"
+                )
+    return added

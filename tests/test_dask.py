@@ -84,3 +84,66 @@ def test_refresh_with_the_dask_executor_publishes_the_same_forecasts_as_a_local_
         outputs[executor] = vintages.load_run(db, "latest")
     assert_frame_equal(outputs["dask"].forecasts, outputs["local"].forecasts)
     assert_frame_equal(outputs["dask"].crossover, outputs["local"].crossover)
+
+
+# --------------------------------------------------------------------------- cluster problems
+
+BLOCK_PACKAGE = '''
+"""Dask worker preload: the worker behaves as one without the forecasting package installed."""
+import sys
+
+
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "forecasting":
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _Block())
+for _name in [m for m in sys.modules if m.split(".")[0] == "forecasting"]:
+    del sys.modules[_name]
+'''
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error_naming_it(
+    history: pd.DataFrame, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from forecasting import dask_executor
+    from forecasting.errors import ClusterError
+
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT_SECONDS", 2)
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match=f"cannot reach the Dask scheduler at {address} within 2 s"):
+        _run(history, DaskExecutor(address))
+    assert time.monotonic() - started < 15
+    result = CliRunner().invoke(app, ["refresh", "--db", str(db), "--executor", "dask", "--scheduler", address])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 69 and len(errors) == 1 and address in errors[0], result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_worker_without_the_package_is_named_in_one_line(history: pd.DataFrame, tmp_path: Path) -> None:
+    from dask.distributed import LocalCluster
+
+    from forecasting.errors import ClusterError
+
+    preload = tmp_path / "block_forecasting.py"
+    preload.write_text(BLOCK_PACKAGE)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, preload=[str(preload)]
+    ) as cluster:
+        with DaskExecutor(cluster.scheduler_address) as executor:
+            with pytest.raises(ClusterError, match="workers need the forecasting package installed"):
+                _run(history, executor)

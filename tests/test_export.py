@@ -20,8 +20,13 @@ from forecasting import export, reports, vintages
 from forecasting.bootstrap import init_db
 from forecasting.cli import app
 from forecasting.config import REPO_ROOT
+from forecasting.errors import ForecastingError
+from forecasting.executors import SerialExecutor
+from forecasting.refresh import run_refresh
+from forecasting.scenario import Scenario
+from forecasting.scenario_store import save_scenario
 
-from .conftest import copy_db, write_tiny_data
+from .conftest import TINY_MODELS, TINY_SETTINGS, copy_db, write_tiny_data
 
 
 @pytest.fixture(scope="module")
@@ -303,3 +308,113 @@ def test_a_bundle_reproduces_the_same_numbers_in_a_fresh_database(published: Pat
     assert_frame_equal(copy.crossover, original.crossover)
     assert copy.paths is not None and original.paths is not None
     assert np.array_equal(copy.paths.paths, original.paths.paths)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("x")', "+1", "-1+1", "@x", "\tx", "\rx", "\nx"])
+def test_excel_cells_are_neutralised_like_csv_and_stay_text(text: str) -> None:
+    from openpyxl import load_workbook
+
+    data = export.to_xlsx(pd.DataFrame({"=cmd": [text], "v": [-3.25], "ds": pd.to_datetime(["2025-03-31"])}))
+    sheet = load_workbook(io.BytesIO(data)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["'=cmd", "v", "ds"]
+    text = text.replace("\r", "\n")  # XML reads a carriage return back as a line feed
+    assert rows[1][:2] == ["'" + text, -3.25] and rows[1][2].date().isoformat() == "2025-03-31"
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)  # not one formula
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "expected"),
+    [
+        ("x.csv", None, "csv"),
+        ("x.parquet", None, "parquet"),
+        ("x.PQ", None, "parquet"),
+        ("x.xlsx", None, "xlsx"),
+        ("x.json", None, "json"),
+        ("x.txt", None, "csv"),
+        ("x.csv", "xlsx", "xlsx"),
+        ("-", "parquet", "parquet"),
+    ],
+)
+def test_the_format_comes_from_the_option_else_the_extension(name: str, fmt: str | None, expected: str) -> None:
+    assert export.format_for(name, fmt) == expected
+
+
+def test_an_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown format 'ods'"):
+        export.format_for("x.csv", "ods")
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx", "json"])
+def test_the_cli_writes_parquet_excel_and_json_with_the_same_rows_as_csv(
+    published: Path, tmp_path: Path, suffix: str
+) -> None:
+    target = tmp_path / f"forecasts.{suffix}"
+    result = CliRunner().invoke(app, ["export", "forecasts", "-o", str(target), "--db", str(published)])
+    assert result.exit_code == 0, result.output
+    expected = frame(published, "forecasts")
+    if suffix == "parquet":
+        got = pd.read_parquet(target)
+        assert_frame_equal(got, expected)
+    elif suffix == "xlsx":
+        got = pd.read_excel(target)
+        assert got.columns.tolist() == expected.columns.tolist() and len(got) == len(expected)
+        assert np.allclose(got["yhat_usd"], expected["yhat_usd"])
+    else:
+        got = pd.DataFrame(json.loads(target.read_text()))
+        assert got["ds"].str[:10].tolist() == expected["ds"].dt.strftime("%Y-%m-%d").tolist()
+        assert np.allclose(got["yhat_usd"], expected["yhat_usd"])
+
+
+def test_a_bundle_can_be_written_in_parquet(published: Path, tmp_path: Path) -> None:
+    written = export.write_bundle(published, tmp_path / "b", fmt="parquet")
+    assert written["crossover"].suffix == ".parquet"
+    assert_frame_equal(pd.read_parquet(written["crossover"]), frame(published, "crossover"))
+
+
+def test_the_probability_export_is_per_quarter_for_every_sector_and_the_total(published: Path) -> None:
+    view = reports.open_view(published)
+    table = frame(published, "probability")
+    assert set(table["sector"]) == {"healthcare", "retail", "total"}
+    for sector, rows in table.groupby("sector"):
+        crossover = view.crossovers[sector]
+        assert rows["crossed_by"].tolist() == list(crossover.quarter_ends)
+        assert rows["probability"].is_monotonic_increasing
+        # By the quarter's end: the instant the next quarter starts (probability_by of the last day is a day short).
+        expected = [crossover.probability_by(d + pd.Timedelta(days=1)) for d in rows["crossed_by"]]
+        assert np.allclose(rows["probability"], expected)
+
+
+def test_a_bundle_re_runs_whole_under_the_user_scenarios_it_recorded(published: Path, tmp_path: Path) -> None:
+    source = copy_db(published, tmp_path / "source.duckdb")
+    edge = Scenario.from_dict({"name": "edge push", "description": "", "values": {"all": {"edge_share": 0.6}}})
+    save_scenario(source, edge)
+    assert run_refresh(source, TINY_SETTINGS, models=TINY_MODELS, force=True, executor=SerialExecutor()).published
+    written = export.write_bundle(source, tmp_path / "bundle", scenario="edge push")
+    recorded = json.loads(written["manifest"].read_text())["scenarios"]
+    assert edge.to_dict() in recorded
+    fresh = tmp_path / "fresh.duckdb"
+    init_db(fresh, write_tiny_data(tmp_path / "other", ("manufacturing", "other")))
+    summary = run_refresh(fresh, TINY_SETTINGS, from_manifest=written["manifest"], executor=SerialExecutor())
+    assert summary.published, summary.message
+    again = frame(fresh, "crossover", scenario="edge push").drop(columns="run_id")
+    assert_frame_equal(again, frame(source, "crossover", scenario="edge push").drop(columns="run_id"))
+
+
+def test_a_bundle_refuses_to_re_run_over_a_different_scenario_of_the_same_name(published: Path, tmp_path: Path) -> None:
+    source = copy_db(published, tmp_path / "source.duckdb")
+    save_scenario(
+        source, Scenario.from_dict({"name": "mine", "description": "", "values": {"all": {"edge_share": 0.6}}})
+    )
+    assert run_refresh(source, TINY_SETTINGS, models=TINY_MODELS, force=True, executor=SerialExecutor()).published
+    written = export.write_bundle(source, tmp_path / "bundle")
+    other = copy_db(published, tmp_path / "other.duckdb")
+    save_scenario(
+        other, Scenario.from_dict({"name": "mine", "description": "", "values": {"all": {"edge_share": 0.2}}})
+    )
+    with pytest.raises(ForecastingError, match="scenario 'mine' exists here with other values"):
+        run_refresh(other, TINY_SETTINGS, from_manifest=written["manifest"], executor=SerialExecutor())
+    assert vintages.list_runs(other)["run_id"].tolist() == vintages.list_runs(published)["run_id"].tolist()

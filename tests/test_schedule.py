@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import logging
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,55 @@ def test_a_weekly_cron_expression_fires_on_mondays_at_six_utc() -> None:
     assert trigger.get_next_fire_time(None, after) == datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)
 
 
+SATURDAY_NOON = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+
+
+def fire_days(expression: str, n: int) -> list[str]:
+    """The next ``n`` fire times after a Saturday noon, as ``Mon 30`` (weekday, day of month)."""
+    trigger, after, days = parse_cron(expression), SATURDAY_NOON, []
+    for _ in range(n):
+        after = trigger.get_next_fire_time(None, after)
+        days.append(f"{after:%a %d %H:%M}")
+        after += timedelta(minutes=1)
+    return days
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("0 6 * * 1", ["Mon 30 06:00", "Mon 07 06:00"]),
+        ("0 6 * * mon", ["Mon 30 06:00", "Mon 07 06:00"]),
+        ("0 6 * * 0", ["Sun 29 06:00", "Sun 06 06:00"]),
+        ("0 6 * * 7", ["Sun 29 06:00", "Sun 06 06:00"]),
+        ("0 6 * * SUN", ["Sun 29 06:00", "Sun 06 06:00"]),
+        ("0 6 * * 6", ["Sat 05 06:00", "Sat 12 06:00"]),
+        (
+            "0 6 * * 1-5",
+            ["Mon 30 06:00", "Tue 01 06:00", "Wed 02 06:00", "Thu 03 06:00", "Fri 04 06:00", "Mon 07 06:00"],
+        ),
+        (
+            "0 6 * * mon-fri",
+            ["Mon 30 06:00", "Tue 01 06:00", "Wed 02 06:00", "Thu 03 06:00", "Fri 04 06:00", "Mon 07 06:00"],
+        ),
+        ("0 6 * * 5-7", ["Sun 29 06:00", "Fri 04 06:00", "Sat 05 06:00", "Sun 06 06:00"]),
+        ("0 6 * * 0,3", ["Sun 29 06:00", "Wed 02 06:00", "Sun 06 06:00"]),
+        ("0 6 * * sun,wed", ["Sun 29 06:00", "Wed 02 06:00", "Sun 06 06:00"]),
+        ("0 6 * * */2", ["Sun 29 06:00", "Tue 01 06:00", "Thu 03 06:00", "Sat 05 06:00", "Sun 06 06:00"]),
+        ("0 6 * * 1-5/2", ["Mon 30 06:00", "Wed 02 06:00", "Fri 04 06:00", "Mon 07 06:00"]),
+        ("30 7 * 12 1", ["Mon 07 07:30", "Mon 14 07:30"]),
+    ],
+)
+def test_weekdays_mean_what_cron_means(expression: str, expected: list[str]) -> None:
+    assert fire_days(expression, len(expected)) == expected
+
+
+def test_a_restricted_day_of_month_and_weekday_fire_on_either_as_cron_does() -> None:
+    # The 1st of the month (a Tuesday here) or any Monday.
+    assert fire_days("0 6 1 * 1", 3) == ["Mon 30 06:00", "Tue 01 06:00", "Mon 07 06:00"]
+    # A day of month with an unrestricted weekday keeps cron's plain meaning.
+    assert fire_days("0 6 1 * *", 2) == ["Tue 01 06:00", "Fri 01 06:00"]
+
+
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
@@ -35,6 +86,10 @@ def test_a_weekly_cron_expression_fires_on_mondays_at_six_utc() -> None:
         ("0 6 * * MON 2026", "must have 5 fields"),
         ("61 6 * * MON", "invalid cron expression"),
         ("0 6 * * FUNDAY", "invalid cron expression"),
+        ("0 6 * * 8", "weekday '8' is not 0-7"),
+        ("0 6 * * 5-1", "runs backwards"),
+        ("0 6 * * */0", "bad step"),
+        ("0 25 * * 1", "invalid cron expression"),
     ],
 )
 def test_a_bad_cron_expression_is_a_value_error(expression: str, message: str) -> None:
@@ -79,3 +134,30 @@ def test_the_schedule_command_rejects_a_bad_cron_expression_with_exit_2(rdb: Pat
 
     result = CliRunner().invoke(app, ["schedule", "--cron", "0 6 * *", "--db", str(rdb)])
     assert result.exit_code == 2 and "must have 5 fields" in result.output
+
+
+def test_every_scheduled_run_logs_a_start_and_an_end_line_naming_the_run(
+    rdb: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="forecasting.schedule"):
+        refresh_job(rdb, SETTINGS, ["naive"])
+    lines = [r for r in caplog.records if r.name == "forecasting.schedule"]
+    run_id = vintages.latest_run_id(rdb)
+    assert [r.getMessage().split()[1] for r in lines] == ["event=run_start", "event=run_end"]
+    assert f"outcome=published run={run_id}" in lines[1].getMessage()
+
+
+def test_the_schedule_command_logs_each_run_without_verbose(rdb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from forecasting import schedule
+    from forecasting.cli import app
+
+    real = schedule.run_schedule
+    monkeypatch.setattr(schedule, "run_schedule", lambda *a, **k: real(*a, **k, max_runs=1))
+    result = CliRunner().invoke(
+        app, ["schedule", "--cron", "0 6 * * 1", "--run-now", "--models", "naive", "--db", str(rdb)]
+    )
+    assert result.exit_code == 0, result.output
+    ends = [line for line in result.stderr.splitlines() if "event=run_end" in line]
+    assert len(ends) == 1 and "outcome=published" in ends[0] and re.match(r"\d{4}-\d\d-\d\dT", ends[0])

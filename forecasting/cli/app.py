@@ -16,23 +16,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol
+from typing import Annotated, Any, NoReturn, Protocol
 
 import click
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
 from .. import __version__
 from ..config import DB_ENV, default_db_path
 from ..errors import EXIT_INTERRUPTED, EXIT_TERMINATED, FileSystemError, ForecastingError, NotFoundError
+from .output import FormatOption, configure_logging, console, out, print_table
 
-if TYPE_CHECKING:
-    import pandas as pd
+__all__ = ["FormatOption", "app", "console", "out", "print_table", "progress_bar", "resolve_db"]
 
 
 class _Terminated(BaseException):
@@ -119,9 +116,6 @@ vintage_app = typer.Typer(
 )
 app.add_typer(vintage_app, name="vintage")
 
-console = Console(stderr=True)
-out = Console()
-
 DbOption = Annotated[
     Path | None,
     typer.Option(
@@ -166,15 +160,18 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option("--log-format", help="Log lines as text (UTC timestamps) or json (one object per line)."),
+    ] = "text",
 ) -> None:
     """Forecast cloud AI spend by workload and sector; estimate when inference overtakes training."""
     level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=console, show_path=False, show_time=False)],
-        force=True,
-    )
+    try:
+        configure_logging(level, log_format)
+    except ValueError as exc:
+        _print_error(exc)
+        raise typer.Exit(2) from None
     for noisy in ("cmdstanpy", "prophet", "distributed", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
 
@@ -203,16 +200,6 @@ def progress_bar(description: str, total: int | None = None) -> Iterator[Advance
             bar.update(task, completed=done, total=total)  # rich keeps the total when given None
 
         yield advance
-
-
-def print_table(df: pd.DataFrame, title: str | None = None) -> None:
-    """Print a frame as a rich table; cells fold on a narrow terminal, never cut."""
-    table = Table(title=title, show_lines=False)
-    for col in df.columns:
-        table.add_column(str(col), overflow="fold")  # a narrow terminal wraps cells, never cuts them
-    for row in df.itertuples(index=False):
-        table.add_row(*("" if v is None else str(v) for v in row))
-    out.print(table)
 
 
 ThresholdOption = Annotated[

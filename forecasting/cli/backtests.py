@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import DbOption, ModelsOption, app, model_list, out, print_table, progress_bar, resolve_db
+from .app import DbOption, FormatOption, ModelsOption, app, model_list, print_table, progress_bar, resolve_db
 
 backtest_app = typer.Typer(
     help="Backtests of the crossover estimate against figures published later.", no_args_is_help=True
@@ -19,12 +19,16 @@ app.add_typer(backtest_app, name="backtest")
 def crossover(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="CSV of every replay's score on every later figure.", dir_okay=False),
+        typer.Option(
+            "--output", "-o", help="CSV of every replay's score on every later figure (- for stdout).", dir_okay=False
+        ),
     ] = None,
     moves: Annotated[
         Path | None,
         typer.Option(
-            "--moves", help="CSV of the crossover P10/P50/P90 per replay, definition and sector.", dir_okay=False
+            "--moves",
+            help="CSV of the crossover P10/P50/P90 per replay, definition and sector (- for stdout).",
+            dir_okay=False,
         ),
     ] = None,
     definition: Annotated[
@@ -33,6 +37,7 @@ def crossover(
     first: Annotated[str, typer.Option("--from", help="First as-of quarter, e.g. 2022Q4.")] = "2022Q4",
     models: ModelsOption = None,
     db: DbOption = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Re-run the estimate as of every quarter end since --from with the figures public then, and score it.
 
@@ -42,6 +47,7 @@ def crossover(
     from .. import backtest, export
     from ..config import Settings
     from ..share import DEFINITIONS
+    from .output import STDIO, is_stdio, note, write_bytes
 
     if definition is not None and definition not in DEFINITIONS:
         raise ValueError(f"unknown definition '{definition}'; choose one of {list(DEFINITIONS)}")
@@ -50,19 +56,24 @@ def crossover(
         backtest.run(path, Settings.from_env(), first, models=model_list(models), progress=advance)
     result = backtest.load(path, definition)
     if output is not None:
-        output.write_bytes(export.to_csv(result.scores))
+        write_bytes(output, export.to_csv(result.scores))
     if moves is not None:
-        moves.write_bytes(export.to_csv(result.moves))
+        write_bytes(moves, export.to_csv(result.moves))
+    stdout_taken = is_stdio(output) or is_stdio(moves)  # stdout carries a file; the table would corrupt it
     pooled = result.pooled.copy()
-    for col in ("coverage_80", "coverage_95", "prob_true", "prob_crossed_event"):
+    for col in ("coverage_80", "coverage_95", "prob_true", "prob_crossed_event") if not fmt else ():
         pooled[col] = pooled[col].map(lambda v: "" if v != v else f"{v:.2f}")
-    for col in ("interval_score_95", "crps"):
+    for col in ("interval_score_95", "crps") if not fmt else ():
         pooled[col] = pooled[col].map(lambda v: "" if v != v else f"{v:.3f}")
-    print_table(pooled, title=f"Crossover backtest: {result.scores['as_of'].nunique()} replays, pooled scores")
+    if not stdout_taken:
+        print_table(
+            pooled, title=f"Crossover backtest: {result.scores['as_of'].nunique()} replays, pooled scores", fmt=fmt
+        )
     kept = result.widening[result.widening["chosen"]].iloc[0]
-    out.print(
+    note(
         f"scored {len(result.scores)} later figures"
         + (f"; wrote {output}" if output else "")
         + f". Interval rule (docs/data.md section 5): factor {kept['factor']:g} kept "
-        f"(80% coverage {kept['coverage_80']:.2f}, 95% {kept['coverage_95']:.2f})."
+        f"(80% coverage {kept['coverage_80']:.2f}, 95% {kept['coverage_95']:.2f}).",
+        STDIO if fmt or stdout_taken else None,
     )

@@ -63,15 +63,20 @@ def forecast(
     input: Annotated[
         Path,
         typer.Argument(
-            help="CSV file in long format, one row per series and period.",
+            help="CSV or Parquet file in long format, one row per series and period (- reads stdin).",
             show_default=False,
-            exists=True,
             dir_okay=False,
         ),
     ],
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="CSV file to write the forecasts to.", show_default=False, dir_okay=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write the forecasts to (- for stdout); .parquet, .xlsx or .json pick the format, else CSV.",
+            show_default=False,
+            dir_okay=False,
+        ),
     ],
     horizon: Annotated[int, typer.Option("--horizon", "-h", min=1, help="Periods to forecast.")] = 8,
     id_col: Annotated[str, typer.Option("--id-col", help="Column naming the series.")] = "unique_id",
@@ -79,32 +84,41 @@ def forecast(
     value_col: Annotated[str, typer.Option("--value-col", help="Column with the value.")] = "y",
     freq: Annotated[
         str | None,
-        typer.Option("--freq", help="Y, Q or M (pandas aliases accepted); inferred from the dates when omitted."),
+        typer.Option(
+            "--freq",
+            help="Y, Q or M (pandas aliases accepted); read from the dates when omitted, and checked against them.",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the sample paths.")] = 0,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="csv, parquet, xlsx or json (default: by the output's extension).", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Forecast any series file with the dashboard's engine: backtest, pick, calibrate intervals.
 
-    Writes unique_id, ds, model, yhat and the 80% and 95% bounds for each series and period.
+    Writes unique_id, ds, model, yhat and the 80% and 95% bounds for each series and period. Monthly,
+    quarterly and yearly dates are read from the file; daily or weekly data, missing or non-numeric
+    values are refused with their row numbers (exit 65).
     """
-    from ..engine import ForecastOptions, forecast_file
+    from .. import export
+    from ..api import forecast_frame
+    from ..frames import read_history, read_table
+    from .output import note, read_bytes, refuse_binary_on_terminal, write_bytes
 
-    n_series = _count_series(input, id_col)
+    chosen = export.format_for(output, fmt)
+    refuse_binary_on_terminal(chosen, output)
+    raw, first_row = read_table(read_bytes(input), str(input))
+    history = read_history(raw, first_row, (id_col, date_col, value_col))
+    n_series = history["unique_id"].nunique()
     with progress_bar("fitting", n_series) as advance:
-        options = ForecastOptions(freq=freq, seed=seed)
-        result = forecast_file(input, output, horizon, options, columns=(id_col, date_col, value_col), progress=advance)
+        result = forecast_frame(history, horizon, freq, seed, progress=advance)
+    write_bytes(output, export.frame_bytes(result.forecasts, chosen))
     fallbacks = result.status[result.status["status"] != "ok"]
-    out.print(
+    note(
         f"wrote {len(result.forecasts)} rows for {n_series} series to {output}"
-        + (f" ({len(fallbacks)} on a fallback model; see the log)" if len(fallbacks) else "")
+        + (f" ({len(fallbacks)} on a fallback model; see the log)" if len(fallbacks) else ""),
+        output,
     )
-
-
-def _count_series(path: Path, id_col: str) -> int | None:
-    """Number of distinct series ids in a CSV file (None if the column is absent)."""
-    import pandas as pd
-
-    try:
-        return int(pd.read_csv(path, usecols=[id_col])[id_col].nunique())
-    except ValueError:
-        return None

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 from .app import (
     DbOption,
     DefinitionOption,
+    FormatOption,
     ModelsOption,
     app,
     console,
@@ -112,7 +113,10 @@ def _executor(executor: str, scheduler: str | None) -> DaskExecutor | None:
         return None
     from ..dask_executor import DaskExecutor
 
-    return DaskExecutor(scheduler)
+    pool = DaskExecutor(scheduler)
+    if scheduler:
+        pool.connect()  # fail fast on an unreachable scheduler or one without the package, before any work
+    return pool
 
 
 @app.command()
@@ -177,7 +181,22 @@ def export_(
         ),
     ] = "forecasts",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="CSV file to write.", dir_okay=False, show_default=False)
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write (- for stdout); its extension picks the format.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, parquet, xlsx or json (default: by the file's extension, else csv).",
+            show_default=False,
+        ),
     ] = None,
     bundle: Annotated[
         Path | None,
@@ -202,23 +221,29 @@ def export_(
     definition: DefinitionOption = "all",
     db: DbOption = None,
 ) -> None:
-    """Export a run as tidy CSV (formula-safe), or a reproducible bundle with --bundle."""
-    from .. import export
+    """Export a run as tidy CSV or Excel (formula-safe), Parquet or JSON, or a reproducible bundle with --bundle."""
+    from .. import export, reports
+    from .output import note, refuse_binary_on_terminal, write_bytes
 
     target = bundle if bundle is not None else output
-    _folder_exists(target.parent if target is not None else None)
+    _folder_exists(target.parent if target is not None and str(target) != "-" else None)
     try:
         if bundle is not None:
-            written = export.write_bundle(resolve_db(db), bundle, run, scenario, threshold)
+            written = export.write_bundle(
+                resolve_db(db), bundle, run, scenario, threshold, export.format_for(None, fmt)
+            )
             out.print(f"wrote {len(written)} files to {bundle}")
             return
         if output is None:
-            raise ValueError("give --output FILE.csv (or --bundle DIR)")
-        rows = export.write_export(resolve_db(db), kind, output, run, scenario, threshold, definition)
+            raise ValueError("give --output FILE.csv (or - for stdout, or --bundle DIR)")
+        chosen = export.format_for(output, fmt)
+        refuse_binary_on_terminal(chosen, output)
+        table = reports.table(kind, reports.open_view(resolve_db(db), run, scenario, threshold, definition))
+        write_bytes(output, export.frame_bytes(table, chosen))
     except OSError as exc:  # a failed write (a full disk) may not name its file: name the target
         exc.filename = str(target) if exc.filename is None else exc.filename
         raise
-    out.print(f"wrote {rows} {kind} rows to {output}")
+    note(f"wrote {len(table)} {kind} rows to {output}", output)
 
 
 def _folder_exists(folder: Path | None) -> None:
@@ -243,11 +268,13 @@ def schedule(
     from ..schedule import run_schedule
 
     out.print(f"scheduling refreshes of {db or resolve_db(db, bootstrap=False)} at '{cron}'; Ctrl-C stops")
+    if logging.getLogger().level > logging.INFO and logging.getLogger().level < logging.ERROR:  # not -q
+        logging.getLogger("forecasting.schedule").setLevel(logging.INFO)  # one line per run, even without -v
     run_schedule(resolve_db(db, create=True), cron, Settings.from_env(), run_now=run_now, models=model_list(models))
 
 
 @vintage_app.command("list")
-def vintage_list(db: DbOption = None) -> None:
+def vintage_list(db: DbOption = None, fmt: FormatOption = None) -> None:
     """List the stored runs, newest first."""
     from ..vintages import list_runs
 
@@ -255,7 +282,8 @@ def vintage_list(db: DbOption = None) -> None:
     runs["created_at"] = runs["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
     runs["data_fingerprint"] = runs["data_fingerprint"].str[:12]
     print_table(
-        runs[["run_id", "created_at", "status", "data_fingerprint", "n_series", "n_ok", "n_fallback", "n_failed"]]
+        runs[["run_id", "created_at", "status", "data_fingerprint", "n_series", "n_ok", "n_fallback", "n_failed"]],
+        fmt=fmt,
     )
 
 
@@ -263,25 +291,34 @@ def vintage_list(db: DbOption = None) -> None:
 def vintage_show(
     run: Annotated[str, typer.Argument(help="Run id, or latest.")] = "latest",
     db: DbOption = None,
+    fmt: FormatOption = None,
 ) -> None:
-    """Show one run: settings, per-series status and model, and its baseline crossovers."""
+    """Show one run: settings, per-series status and model, and its baseline crossovers.
+
+    With --format only the crossover table goes to stdout (the rest to stderr).
+    """
     from ..vintages import load_run
+    from .output import STDIO, note
 
     data = load_run(resolve_db(db), run)
     info = data.info
-    out.print(
+    where = STDIO if fmt else None
+    note(
         f"run {info.run_id} ({info.status}), created {info.created_at:%Y-%m-%d %H:%M:%S} UTC, data "
-        f"{info.data_fingerprint[:12]}, code {info.code_version}, seed {info.seed}"
+        f"{info.data_fingerprint[:12]}, code {info.code_version}, seed {info.seed}",
+        where,
     )
-    out.print("settings: " + ", ".join(f"{k}={v}" for k, v in sorted(info.config.items())))
-    print_table(data.status, title="series")
+    note("settings: " + ", ".join(f"{k}={v}" for k, v in sorted(info.config.items())), where)
+    if not fmt:
+        print_table(data.status, title="series")
     table = data.crossover.copy()
-    for col in ("crossed_at", "p10", "p50", "p90"):
-        table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
-    table["prob_within_horizon"] = table["prob_within_horizon"].map("{:.0%}".format)
-    print_table(table, title="crossover (baseline)")
+    if not fmt:  # for reading; --format keeps dates and fractions as data
+        for col in ("crossed_at", "p10", "p50", "p90"):
+            table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
+        table["prob_within_horizon"] = table["prob_within_horizon"].map("{:.0%}".format)
+    print_table(table, title="crossover (baseline)", fmt=fmt)
     if info.change_report:
-        out.print(info.change_report)
+        note(info.change_report, where)
 
 
 @vintage_app.command("compare")
@@ -292,12 +329,14 @@ def vintage_compare(
         str, typer.Option("--scenario", help="Compare under this saved scenario, each run with its own assumptions.")
     ] = "baseline",
     db: DbOption = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Which crossover P50 dates moved between two runs: data, model, settings, code or assumptions."""
     from ..reports import compare_runs
 
     table = compare_runs(resolve_db(db), run_a, run_b, scenario)
-    for col in ("p50_a", "p50_b"):
-        table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
-    table["shift_quarters"] = table["shift_quarters"].map(lambda q: "" if q != q else f"{q:+.1f}")
-    print_table(table)
+    if not fmt:  # for reading; --format keeps dates and numbers as data
+        for col in ("p50_a", "p50_b"):
+            table[col] = table[col].dt.strftime("%Y-%m-%d").fillna("")
+        table["shift_quarters"] = table["shift_quarters"].map(lambda q: "" if q != q else f"{q:+.1f}")
+    print_table(table, fmt=fmt)

@@ -7,18 +7,18 @@ from typing import Annotated
 
 import typer
 
-from .app import DbOption, RunOption, ThresholdOption, out, print_table, resolve_db, scenario_app
+from .app import DbOption, FormatOption, RunOption, ThresholdOption, out, print_table, resolve_db, scenario_app
 
 
 @scenario_app.command("list")
-def scenario_list(db: DbOption = None) -> None:
+def scenario_list(db: DbOption = None, fmt: FormatOption = None) -> None:
     """List saved scenarios (presets first)."""
     from ..scenario_store import list_scenarios
 
     table = list_scenarios(resolve_db(db))
     table["updated_at"] = table["updated_at"].dt.strftime("%Y-%m-%d %H:%M")
     table["description"] = table["description"].map(lambda d: d if len(d) <= 70 else d[:69] + "…")
-    print_table(table[["name", "is_preset", "author", "updated_at", "description"]])
+    print_table(table[["name", "is_preset", "author", "updated_at", "description"]], fmt=fmt)
 
 
 @scenario_app.command("show")
@@ -39,9 +39,8 @@ def scenario_save(
     file: Annotated[
         Path,
         typer.Argument(
-            help="JSON file with the scenario (as `scenario show` prints it).",
+            help="JSON file with the scenario (as `scenario show` prints it); - reads stdin.",
             show_default=False,
-            exists=True,
             dir_okay=False,
         ),
     ],
@@ -53,8 +52,12 @@ def scenario_save(
 
     from ..scenario import Scenario
     from ..scenario_store import save_scenario
+    from .output import read_bytes
 
-    data = json.loads(file.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(read_bytes(file).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{file} is not a scenario JSON file: {exc}") from exc
     if name:
         data["name"] = name
     scenario = Scenario.from_dict(data)
@@ -98,14 +101,14 @@ def scenario_set(
 
 
 @scenario_app.command("drivers")
-def scenario_drivers() -> None:
+def scenario_drivers(fmt: FormatOption = None) -> None:
     """List the scenario drivers with their units, ranges, defaults and reasons."""
     import pandas as pd
 
     from ..drivers import DRIVERS
 
     rows = [(d.key, d.label, d.unit, f"{d.min:g}..{d.max:g}", f"{d.default:g}", f"{d.neutral:g}") for d in DRIVERS]
-    print_table(pd.DataFrame(rows, columns=["key", "driver", "unit", "range", "default", "neutral"]))
+    print_table(pd.DataFrame(rows, columns=["key", "driver", "unit", "range", "default", "neutral"]), fmt=fmt)
 
 
 @scenario_app.command("compare")
@@ -116,6 +119,7 @@ def scenario_compare(
     run: RunOption = "latest",
     threshold: ThresholdOption = 1.0,
     db: DbOption = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Compare the crossover of every sector under several scenarios, side by side."""
     import pandas as pd
@@ -137,7 +141,9 @@ def scenario_compare(
     ]
     wide = table.pivot(index="sector", columns="scenario", values="p50 (shift in quarters)")
     order = list(dict.fromkeys(table["sector"]))
-    print_table(wide.loc[order, list(dict.fromkeys(names))].reset_index(), title="P50 crossover (shift vs first)")
+    print_table(
+        wide.loc[order, list(dict.fromkeys(names))].reset_index(), title="P50 crossover (shift vs first)", fmt=fmt
+    )
 
 
 @scenario_app.command("goal-seek")

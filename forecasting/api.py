@@ -1,0 +1,122 @@
+"""The public Python API for notebooks: a few stable functions over the package (``from forecasting import ...``).
+
+Everything here is a thin call into the module that owns the concept (``vintages``, ``reports``,
+``engine``, ``frames``); ``docs/api.md`` documents it with an example the tests run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import default_db_path
+from .errors import NotFoundError, UnsupportedFrequencyError
+from .frames import FREQUENCIES, UID, detect_frequency, validate_history
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .crossover import Crossover
+    from .engine import ForecastResult
+    from .reports.view import View
+    from .vintages import RunData
+
+#: The frequencies the forecast engine fits (codes of :data:`forecasting.frames.FREQUENCIES`).
+ENGINE_FREQUENCIES = ("M", "Q", "Y")
+
+
+def open_db(path: str | Path | None = None) -> Path:
+    """The database file to read: ``path``, else ``$CROSSOVER_DB`` or the default; ``NotFoundError`` if missing.
+
+    Nothing is created: build a database with ``forecasting init`` or ``forecasting refresh``.
+    """
+    db = Path(path).expanduser() if path is not None else default_db_path()
+    if not db.is_file():
+        raise NotFoundError(f"no database at {db}; build one with `forecasting refresh --db {db}`")
+    return db
+
+
+def latest_run(db: str | Path | None = None) -> RunData:
+    """The latest published run (forecasts, history, status, crossovers, sample paths) of the database."""
+    from .vintages import LATEST, load_run
+
+    return load_run(open_db(db), LATEST)
+
+
+def view(
+    db: str | Path | None = None,
+    scenario: str = "baseline",
+    run: str = "latest",
+    threshold: float = 1.0,
+    definition: str | None = None,
+) -> View:
+    """A run read under a saved scenario at a threshold (the object every table is computed from)."""
+    from .reports import open_view
+    from .share import DEFAULT_DEFINITION
+
+    return open_view(open_db(db), run, scenario, threshold, definition or DEFAULT_DEFINITION)
+
+
+def crossover_distribution(
+    db: str | Path | None = None, scenario: str = "baseline", run: str = "latest", threshold: float = 1.0
+) -> dict[str, Crossover]:
+    """Each sector's (and the total's) crossover distribution under ``scenario``, keyed by sector.
+
+    A :class:`~forecasting.crossover.Crossover` has ``p10``/``p50``/``p90``, ``probability_by(date)``
+    and ``prob_by_quarter``.
+    """
+    return view(db, scenario, run, threshold).crossovers
+
+
+def table(kind: str, db: str | Path | None = None, scenario: str = "baseline", run: str = "latest") -> pd.DataFrame:
+    """One of the export tables (``forecasting export KIND``): history, forecasts, crossover, probability, ..."""
+    from .reports import table as report_table
+
+    return report_table(kind, view(db, scenario, run))
+
+
+def engine_frequency(history: pd.DataFrame, freq: str | None = None) -> str:
+    """The engine's frequency code for ``history`` ('M', 'Q' or 'Y'), checked against its dates.
+
+    Raises :class:`UnsupportedFrequencyError` (exit code 65) for daily or weekly dates, which the engine cannot
+    fit with their seasonal period, or when ``freq`` contradicts the dates.
+    """
+    from .engine.prepare import normalize_freq
+
+    detected = detect_frequency(history)
+    word, season, _ = FREQUENCIES[detected]
+    if detected not in ENGINE_FREQUENCIES:
+        message = (
+            f"the dates are {word} (seasonal period {season}); the engine forecasts monthly, quarterly or "
+            "yearly data only: aggregate the series to months, quarters or years first"
+        )
+        raise UnsupportedFrequencyError(message)
+    if freq is not None and normalize_freq(freq) != detected:
+        raise UnsupportedFrequencyError(f"the dates are {word} but the frequency asked for is '{freq}'")
+    return detected
+
+
+def forecast_frame(
+    history: pd.DataFrame,
+    horizon: int,
+    freq: str | None = None,
+    seed: int = 0,
+    models: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ForecastResult:
+    """Forecast every series of a long frame (``unique_id``, ``ds``, ``y``) ``horizon`` periods ahead.
+
+    The engine backtests its models per series, picks one (or a combination) and calibrates the 80%
+    and 95% intervals; ``result.forecasts`` has ``unique_id, ds, model, yhat`` and the bounds. Missing
+    values are refused (``ValueError``), as are daily and weekly data (:func:`engine_frequency`).
+    ``progress`` is called with the number of series done so far.
+    """
+    from .engine import ForecastOptions, forecast
+
+    checked = validate_history(history)
+    gaps = checked[checked["y"].isna()]
+    if not gaps.empty:
+        raise ValueError(f"history has {len(gaps)} missing value(s), first in series '{gaps[UID].iloc[0]}'")
+    code = engine_frequency(checked, freq)
+    return forecast(checked, horizon, ForecastOptions(freq=code, seed=seed, models=models), progress=progress)

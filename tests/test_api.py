@@ -1,0 +1,86 @@
+"""The public API: ``from forecasting import ...`` works as docs/api.md says, and its example runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import forecasting
+from forecasting import crossover_distribution, engine_frequency, forecast_frame, latest_run, open_db, table
+from forecasting.config import DB_ENV, REPO_ROOT
+from forecasting.crossover import Crossover
+from forecasting.engine import ForecastResult
+from forecasting.errors import NotFoundError, UnsupportedFrequencyError
+from forecasting.vintages import RunData, latest_run_id
+
+from .conftest import copy_db
+
+API_DOC = REPO_ROOT / "docs" / "api.md"
+
+
+@pytest.fixture(scope="module")
+def published(tiny_published_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with one published run, this module's copy."""
+    return copy_db(tiny_published_template, tmp_path_factory.mktemp("api") / "crossover.duckdb")
+
+
+def _code_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", API_DOC.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_documented_example_runs_and_gives_the_packages_answers(
+    published: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(DB_ENV, str(published))
+    blocks = _code_blocks()
+    assert len(blocks) == 4
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, str(API_DOC), "exec"), namespace)  # noqa: S102 (the documentation's own example)
+    total = namespace["total"]
+    assert isinstance(total, Crossover) and total.sector == "total"
+    run, result = namespace["run"], namespace["result"]
+    assert isinstance(run, RunData) and run.run_id == latest_run_id(published)
+    assert isinstance(result, ForecastResult)
+    forecasts = result.forecasts
+    assert forecasts["ds"].dt.strftime("%Y-%m-%d").tolist()[:2] == ["2021-01-01", "2021-02-01"] and len(forecasts) == 6
+    printed = capsys.readouterr().out
+    assert f"P50 {total.p50}" in printed and "crossed by the end of 2030:" in printed
+
+
+def test_every_documented_name_is_importable_from_the_package() -> None:
+    documented = set(re.findall(r"^\| `(\w+)\(", API_DOC.read_text(encoding="utf-8"), flags=re.M))
+    assert documented == set(forecasting.API)
+    assert all(callable(getattr(forecasting, name)) for name in forecasting.API)
+    with pytest.raises(AttributeError):
+        forecasting.no_such_function  # noqa: B018
+
+
+def test_open_db_never_creates_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.duckdb"
+    with pytest.raises(NotFoundError, match="no database at"):
+        open_db(missing)
+    assert not missing.exists()
+
+
+def test_the_api_reads_what_the_exports_write(published: Path) -> None:
+    run = latest_run(published)
+    crossovers = crossover_distribution(published)
+    assert set(crossovers) == set(run.crossover["sector"])
+    probability = table("probability", published)
+    total = probability[probability["sector"] == "total"]
+    assert np.allclose(total["probability"], crossovers["total"].prob_by_quarter.to_numpy())
+
+
+def test_forecast_frame_refuses_weekly_data_and_missing_values() -> None:
+    weekly = pd.DataFrame({"unique_id": "w", "ds": pd.date_range("2024-01-01", periods=30, freq="W"), "y": 1.0})
+    with pytest.raises(UnsupportedFrequencyError, match="weekly"):
+        engine_frequency(weekly)
+    monthly = weekly.assign(ds=pd.date_range("2020-01-01", periods=30, freq="MS"))
+    assert engine_frequency(monthly) == "M"
+    with pytest.raises(ValueError, match="1 missing value"):
+        forecast_frame(monthly.assign(y=[*range(29), np.nan]), 3)

@@ -1,0 +1,220 @@
+"""Command-line output: ``-`` for stdout and stdin, ``--format``, tables off a terminal, and log lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecasting import export, reports
+from forecasting.cli import app, output
+from forecasting.drivers import DRIVERS
+
+from .conftest import copy_db
+
+
+@pytest.fixture(scope="module")
+def published(tiny_published_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with one published run, this module's copy."""
+    return copy_db(tiny_published_template, tmp_path_factory.mktemp("output") / "crossover.duckdb")
+
+
+def invoke(*args: str, stdin: str | bytes | None = None):  # noqa: ANN201 (click's Result)
+    """Run the CLI with stdout and stderr apart."""
+    return CliRunner().invoke(app, list(args), input=stdin)
+
+
+def test_dash_as_output_writes_the_export_to_stdout_and_no_file_named_dash(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("export", "crossover", "-o", "-", "--db", str(published))
+    assert result.exit_code == 0, result.output
+    table = reports.table("crossover", reports.open_view(published, definition="all"))
+    assert result.stdout_bytes == export.to_csv(table)
+    assert "wrote" in result.stderr and not (tmp_path / "-").exists()
+
+
+def test_tables_in_a_pipe_are_tab_separated_lines_that_never_wrap(published: Path) -> None:
+    result = invoke("scenario", "drivers")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "key\tdriver\tunit\trange\tdefault\tneutral"
+    assert len(lines) == len(DRIVERS) + 1 and all(line.count("\t") == 5 for line in lines)
+    assert lines[1].split("\t")[0] == DRIVERS[0].key and max(map(len, lines)) > 80  # long rows stay whole
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_format_prints_the_table_as_csv_json_or_parquet(fmt: str) -> None:
+    result = invoke("scenario", "drivers", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    data = result.stdout_bytes
+    if fmt == "csv":
+        frame = pd.read_csv(io.BytesIO(data), dtype=str)
+    elif fmt == "json":
+        frame = pd.DataFrame(json.loads(data))
+    else:
+        frame = pd.read_parquet(io.BytesIO(data))
+    assert frame["key"].tolist() == [d.key for d in DRIVERS]
+    assert frame.columns.tolist() == ["key", "driver", "unit", "range", "default", "neutral"]
+
+
+def test_parquet_is_refused_on_a_terminal_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "_stdout_is_terminal", lambda: True)
+    result = invoke("scenario", "drivers", "--format", "parquet")
+    assert result.exit_code == 2
+    assert result.stdout_bytes == b"" and result.stderr.strip().count("\n") == 0
+    assert "redirect stdout" in result.stderr
+
+
+def test_an_excel_export_to_a_terminal_is_refused(published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "_stdout_is_terminal", lambda: True)
+    result = invoke("export", "crossover", "-o", "-", "--format", "xlsx", "--db", str(published))
+    assert result.exit_code == 2 and result.stdout_bytes == b""
+    assert "--format xlsx writes bytes" in result.stderr
+
+
+def test_an_unknown_format_is_a_bad_argument() -> None:
+    result = invoke("scenario", "drivers", "--format", "xml")
+    assert result.exit_code == 2 and "--format must be one of csv, json, parquet" in result.stderr
+
+
+def test_vintage_commands_take_a_format(published: Path) -> None:
+    result = invoke("vintage", "list", "--db", str(published), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [r["status"] for r in json.loads(result.stdout)] == ["published"]
+    shown = invoke("vintage", "show", "--db", str(published), "--format", "csv")
+    assert shown.exit_code == 0, shown.output
+    crossover = pd.read_csv(io.StringIO(shown.stdout))
+    assert crossover["sector"].tolist()[-1] == "total"
+    assert crossover["prob_within_horizon"].between(0, 1).all()  # data, not "85%"
+    assert shown.stderr.startswith("run ")  # the summary lines keep stdout clean
+
+
+def test_dash_as_input_reads_a_scenario_from_stdin(published: Path, tmp_path: Path) -> None:
+    db = copy_db(published, tmp_path / "x.duckdb")
+    scenario = {"name": "piped", "description": "from stdin", "values": {"all": {"edge_share": 0.5}}}
+    result = invoke("scenario", "save", "-", "--db", str(db), stdin=json.dumps(scenario))
+    assert result.exit_code == 0, result.output
+    shown = invoke("scenario", "show", "piped", "--db", str(db))
+    assert json.loads(shown.stdout)["values"] == {"all": {"edge_share": 0.5}}
+
+
+def _record(message: str) -> logging.LogRecord:
+    record = logging.LogRecord("forecasting.refresh", logging.INFO, __file__, 1, message, (), None)
+    record.created = 1796153400.25  # 2026-12-01T19:30:00.250Z
+    return record
+
+
+def test_json_log_lines_are_one_object_with_utc_time_level_logger_and_message() -> None:
+    line = output.JsonFormatter().format(_record("refresh event=done\nsecond line"))
+    assert "\n" not in line
+    assert json.loads(line) == {
+        "time": "2026-12-01T19:30:00.250+00:00",
+        "level": "INFO",
+        "logger": "forecasting.refresh",
+        "message": "refresh event=done\nsecond line",
+    }
+
+
+def test_text_log_lines_start_with_a_utc_timestamp() -> None:
+    line = output.TextFormatter().format(_record("refresh event=done"))
+    assert line == "2026-12-01T19:30:00.250Z INFO forecasting.refresh: refresh event=done"
+
+
+def test_log_format_json_reaches_stderr_off_a_terminal(published: Path) -> None:
+    result = invoke("--log-format", "json", "-v", "refresh", "--db", str(published))
+    assert result.exit_code == 0, result.output
+    entries = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert entries and all(re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", e["time"]) for e in entries)
+    assert {"forecasting.refresh"} <= {e["logger"] for e in entries}
+
+
+def test_an_unknown_log_format_is_a_bad_argument() -> None:
+    result = invoke("--log-format", "xml", "scenario", "drivers")
+    assert result.exit_code == 2 and "--log-format must be one of text, json" in result.stderr
+
+
+# --------------------------------------------------------------------------- forecast input
+
+
+def _series_file(path: Path, freq: str, n: int = 24) -> pd.DataFrame:
+    """Two trending series at ``freq`` written to ``path`` (CSV or Parquet by its extension)."""
+    ds = pd.date_range("2020-01-01", periods=n, freq=freq)
+    rng = np.random.default_rng(1)
+    frame = pd.concat(
+        [pd.DataFrame({"unique_id": u, "ds": ds, "y": 100 + 2 * np.arange(n) + rng.normal(0, 1, n)}) for u in "ab"]
+    )
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    return frame
+
+
+@pytest.mark.parametrize(("freq", "word", "season"), [("W-MON", "weekly", 52), ("D", "daily", 7)])
+def test_forecast_refuses_weekly_and_daily_data_naming_the_seasonal_period(
+    tmp_path: Path, freq: str, word: str, season: int
+) -> None:
+    _series_file(tmp_path / "in.csv", freq, n=30)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 65, result.output
+    assert f"the dates are {word} (seasonal period {season})" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.csv").exists()
+
+
+def test_forecast_refuses_non_numeric_and_missing_values_with_row_numbers(tmp_path: Path) -> None:
+    frame = _series_file(tmp_path / "in.csv", "MS").astype({"y": object})
+    frame.iloc[3, 2], frame.iloc[47, 2] = "12a", ""  # data rows 4 and 48: spreadsheet rows 5 and 49 (trailing)
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 65
+    assert "row 5, column 'y': '12a' is not a number" in result.stderr
+    assert "row 49, column 'y': missing value" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_forecast_of_monthly_data_starts_the_month_after_the_last_observation(tmp_path: Path) -> None:
+    _series_file(tmp_path / "in.csv", "MS")
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", "-", "-h", "3")
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(io.StringIO(result.stdout), parse_dates=["ds"])
+    assert out.loc[out["unique_id"] == "a", "ds"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2022-01-01",
+        "2022-02-01",
+        "2022-03-01",
+    ]
+
+
+def test_forecast_reads_parquet_and_stdin_and_gives_the_same_numbers_as_csv(tmp_path: Path) -> None:
+    _series_file(tmp_path / "in.parquet", "QS", n=20)
+    pd.read_parquet(tmp_path / "in.parquet").to_csv(tmp_path / "in.csv", index=False)
+    from_parquet = invoke("forecast", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "p.parquet"), "-h", "2")
+    assert from_parquet.exit_code == 0, from_parquet.output
+    piped = invoke(
+        "forecast", "-", "-o", str(tmp_path / "c.parquet"), "-h", "2", stdin=(tmp_path / "in.csv").read_bytes()
+    )
+    assert piped.exit_code == 0, piped.output
+    got = pd.read_parquet(tmp_path / "p.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_parquet(tmp_path / "c.parquet"))
+    assert got["ds"].min() == pd.Timestamp("2025-01-01") and len(got) == 4
+
+
+def test_forecast_refuses_a_frequency_the_dates_contradict(tmp_path: Path) -> None:
+    _series_file(tmp_path / "in.csv", "MS")
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "--freq", "Q")
+    assert result.exit_code == 65 and "the dates are monthly but the frequency asked for is 'Q'" in result.stderr
+
+
+def test_a_table_title_goes_to_stderr_in_a_pipe(published: Path) -> None:
+    result = invoke("vintage", "show", "--db", str(published))
+    assert result.exit_code == 0, result.output
+    assert "crossover (baseline)" in result.stderr and "crossover (baseline)" not in result.stdout
+    assert "sector\tstate\t" in result.stdout
