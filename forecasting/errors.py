@@ -65,3 +65,22 @@ class NotFoundError(ForecastingError):
     """A named object (scenario, run, series) does not exist."""
 
     exit_code = 66  # EX_NOINPUT
+
+
+class ImportRefusedError(ValidationError):
+    """An import was refused; ``problems`` holds the first ones by row and ``total`` counts every one."""
+
+    def __init__(self, problems: list[Problem], what: str = "input", total: int | None = None) -> None:
+        super().__init__(problems, what)
+        self.total = len(problems) if total is None else total
+        if self.total > len(problems):
+            shown = "\n".join(f"  - {p}" for p in problems)
+            self.args = (
+                f"{what} failed validation with {self.total:,} problems; the first {len(problems):,} by row:\n{shown}",
+            )
+
+
+class ImportUndoError(ForecastingError):
+    """An import cannot be undone (already undone, a later import changed its rows, or a sector would break)."""
+
+    exit_code = 65

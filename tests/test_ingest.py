@@ -129,7 +129,8 @@ def test_a_good_file_lands_with_user_provenance_and_a_summary(db: Path, tmp_path
     result = runner.invoke(app, ["import", str(_write(tmp_path, GOOD)), "--db", str(db)])
     assert result.exit_code == 0, result.output
     message = " ".join(result.output.split())
-    assert "imported 2 rows from upload.csv (2025Q1 to 2025Q1, sectors: acme_corp): 2 new, 0 updated" in message
+    expected = "imported 2 rows from upload.csv as import 1 (2025Q1 to 2025Q1, sectors: acme_corp): 2 new, 0 updated"
+    assert expected in message
     with store.reader(db) as s:
         rows = s.frame("history_spend", provenance="user")
     assert rows[["sector", "workload", "spend_usd", "provenance", "source_ids"]].to_dict("records") == [
@@ -183,9 +184,9 @@ def test_parquet_files_import_like_csv(db: Path, tmp_path: Path) -> None:
     path = tmp_path / "upload.parquet"
     pd.DataFrame(
         {
-            "period": ["2025Q1", "2025Q2"],
+            "period": ["2025Q1", "2025Q1"],
             "sector": ["retail x", "retail x"],
-            "workload": ["training"] * 2,
+            "workload": ["training", "inference"],
             "spend_usd": [1.5, 2.5],
             "region": ["emea", "emea"],
         }
