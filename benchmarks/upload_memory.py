@@ -29,9 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MB = 300
 
-#: Every line holds several problems: a bad quarter, a name folded onto a shipped sector, an unknown
-#: workload, a locale-formatted number. Lines vary so nothing is trivially deduplicated.
-_BAD_LINE = '2025Q{q},Retail!!{i},gpu{i},"1.234,{c}",emea,survey {i}\n'
+#: Invalid lines of two kinds, alternating: nothing parses (a bad quarter, a name folded onto a shipped
+#: sector, an unknown workload, a locale-formatted number); or the key parses (so the row is kept for the
+#: duplicate check, and keys repeat) but the amount is locale-formatted. Lines vary so nothing is cached.
+_BAD_LINES = (
+    '2025Q{q},Retail!!{i},gpu{i},"1.234,{c}",emea,survey {i}\n',
+    '{y}Q{k},Sector {s},training,"1.234,{c}",region {g},survey {i}\n',
+)
 
 _CHILD = r"""
 import gc, json, sys, time
@@ -74,6 +78,10 @@ print(json.dumps({"idle": idle, "peak": peak, "after": after, "seconds": seconds
 """
 
 
+def _line(i: int) -> str:
+    return _BAD_LINES[i % 2].format(q=5 + i % 4, i=i, c=i % 100, y=1990 + i % 100, k=1 + i % 4, s=i % 700, g=i % 40)
+
+
 def write_invalid_csv(path: Path, megabytes: float) -> int:
     """Write an invalid import file of about ``megabytes`` MB; returns its data rows."""
     target = int(megabytes * 1e6)
@@ -82,7 +90,7 @@ def write_invalid_csv(path: Path, megabytes: float) -> int:
         fh.write("period,sector,workload,spend_usd,region,source\n")
         written = 0
         while written < target:
-            block = "".join(_BAD_LINE.format(q=5 + i % 4, i=rows + i, c=i % 100) for i in range(10_000))
+            block = "".join(_line(rows + i) for i in range(10_000))
             fh.write(block)
             written += len(block.encode())
             rows += 10_000

@@ -146,7 +146,8 @@ def undo_import(db: Path, import_id: int, actor: str) -> UndoSummary:
             raise NotFoundError(f"no import with id {import_id}; `forecasting import --list` shows them")
         rec = found.iloc[0]
         if pd.notna(rec["undone_at"]):
-            raise ImportUndoError(f"import {import_id} ({rec['file_name']}) was undone already, at {rec['undone_at']}")
+            when = f"{pd.Timestamp(rec['undone_at']):%Y-%m-%d %H:%M:%S} UTC"
+            raise ImportUndoError(f"import {import_id} ({rec['file_name']}) was undone already, at {when}")
         blockers = s.frame("import_blockers", import_id=int(import_id))
         if not blockers.empty:
             later = ", ".join(f"{b.import_id} ({b.file_name}, {b.row_count} rows)" for b in blockers.itertuples())

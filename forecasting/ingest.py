@@ -14,6 +14,7 @@ import csv
 import logging
 import math
 import unicodedata
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import replace as replace_
@@ -42,8 +43,8 @@ OPTIONAL = ("region", "source")
 KEY = ("period", "sector", "region", "workload")
 #: Problems a report keeps (the first ones by row); the rest are only counted.
 MAX_PROBLEMS = 1000
-#: Distinct sectors one file may hold.
-MAX_SECTORS = 1000
+#: Distinct sectors, and distinct regions, one file may hold.
+MAX_NAMES = 1000
 _FIRST_DATA_ROW = 2
 _CACHE = 4096
 
@@ -104,7 +105,7 @@ def _records(path: Path, problems: _Problems) -> Iterator[tuple[int, list[str]]]
     n = 0
     try:
         with open(path, encoding="utf-8-sig", newline="", errors="strict") as fh:
-            for n, record in enumerate(csv.reader(fh), start=1):
+            for n, record in enumerate(csv.reader(fh, strict=True), start=1):
                 yield n, record
     except UnicodeDecodeError:
         offset, line = _first_bad_utf8(path)
@@ -176,31 +177,39 @@ class _Rows:
     """The parsed rows, column by column in compact arrays (codes for repeated text)."""
 
     def __init__(self) -> None:
-        self.row: list[int] = []
-        self.period: list[int] = []  # nanoseconds since the epoch
-        self.sector: list[int] = []
-        self.region: list[int] = []
-        self.workload: list[int] = []
-        self.spend: list[float] = []
-        self.source: list[int] = []
+        self.row = array("q")
+        self.period = array("q")  # nanoseconds since the epoch
+        self.sector = array("q")
+        self.region = array("q")
+        self.workload = array("q")
+        self.spend = array("d")
+        self.source = array("q")
         self.codes: dict[str, dict[str, int]] = {"sector": {}, "region": {}, "source": {}}
         self.freqs: dict[str, list[int]] = {}
 
-    def code(self, kind: str, text: str) -> int:
-        return self.codes[kind].setdefault(text, len(self.codes[kind]))
+    def code(self, kind: str, text: str) -> int | None:
+        """The code of ``text`` among ``kind``; None once a sector or region would exceed :data:`MAX_NAMES`."""
+        codes = self.codes[kind]
+        if text not in codes and kind != "source" and len(codes) >= MAX_NAMES:
+            return None
+        return codes.setdefault(text, len(codes))
 
     def frame(self) -> pd.DataFrame:
         """The rows typed for ``spend_history`` (row, period, sector, region, workload, spend_usd, source)."""
         names = {k: np.array(list(v), dtype=object) for k, v in self.codes.items()}
+
+        def ints(a: array) -> np.ndarray:
+            return np.frombuffer(a, dtype=np.int64) if len(a) else np.zeros(0, dtype=np.int64)
+
         return pd.DataFrame(
             {
-                "row": np.array(self.row, dtype=np.int64),
-                "period": pd.to_datetime(np.array(self.period, dtype="datetime64[ns]")),
-                "sector": names["sector"][np.array(self.sector, dtype=np.int64)] if self.row else [],
-                "region": names["region"][np.array(self.region, dtype=np.int64)] if self.row else [],
-                "workload": np.array(WORKLOADS, dtype=object)[np.array(self.workload, dtype=np.int64)],
-                "spend_usd": np.array(self.spend, dtype=float),
-                "source": names["source"][np.array(self.source, dtype=np.int64)] if self.row else [],
+                "row": ints(self.row),
+                "period": pd.to_datetime(ints(self.period).astype("datetime64[ns]")),
+                "sector": names["sector"][ints(self.sector)] if len(self.row) else [],
+                "region": names["region"][ints(self.region)] if len(self.row) else [],
+                "workload": np.array(WORKLOADS, dtype=object)[ints(self.workload)],
+                "spend_usd": np.frombuffer(self.spend, dtype=float) if len(self.spend) else np.zeros(0),
+                "source": names["source"][ints(self.source)] if len(self.row) else [],
             }
         )
 
@@ -241,13 +250,18 @@ class _Checker:
         if period is None or sector is None or region is None or workload not in WORKLOADS:
             return
         r = self.rows
+        codes = (r.code("sector", sector), r.code("region", region))
+        if codes[0] is None or codes[1] is None:
+            what = "sectors" if codes[0] is None else "regions"
+            self.problems.add(n, what[:-1], f"more than {MAX_NAMES} distinct {what} in one file")
+            return
         r.row.append(n)
         r.period.append(period.value)
-        r.sector.append(r.code("sector", sector))
-        r.region.append(r.code("region", region))
+        r.sector.append(codes[0])
+        r.region.append(codes[1])
         r.workload.append(WORKLOADS.index(workload))
         r.spend.append(spend if isinstance(spend, float) else math.nan)
-        r.source.append(r.code("source", source) if not self.problems.total else 0)
+        r.source.append(r.code("source", source) or 0 if not self.problems.total else 0)
 
     def _control(self, n: int, column: str, value: str) -> bool:
         """False (with a problem) when a cell holds a control character."""
@@ -285,12 +299,9 @@ class _Checker:
             return None
         spelling = " ".join(unicodedata.normalize("NFKC", raw).casefold().split())
         first = self._spellings.get(found)
-        if first is None:
-            if len(self._spellings) >= MAX_SECTORS:
-                self.problems.add(n, "sector", f"more than {MAX_SECTORS} distinct sectors in one file")
-                return None
+        if first is None and len(self._spellings) < MAX_NAMES:
             self._spellings[found] = (spelling, n)
-        elif first[0] != spelling and found not in SECTORS:
+        elif first is not None and first[0] != spelling and found not in SECTORS:
             self.problems.add(
                 n, "sector", f"'{raw.strip()}' and '{first[0]}' (row {first[1]}) would both be sector '{found}'"
             )
