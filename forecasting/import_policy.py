@@ -67,6 +67,8 @@ def period_problem(text: str) -> str:
 def spend_value(text: str) -> float | str:
     """The amount a cell holds, or why it is refused (see the number policy in docs/data.md)."""
     t = text.strip()
+    if not t:
+        return "spend is missing"
     if _NUMBER.match(t):
         value = float(t)
         if math.isinf(value):
