@@ -414,16 +414,8 @@ def import_file(
         existing = s.frame("import_history_rows").rename(columns=lambda c: c if c in KEY else f"before_{c}")
         existing["period"] = existing["period"].astype("datetime64[ns]")
         merged = incoming.merge(existing, on=list(KEY), how="left")
-        shipped = merged[merged["before_provenance"].notna() & (merged["before_provenance"] != "user")]
-        if len(shipped) and not replace:
-            raise ImportRefusedError(
-                [
-                    Problem(int(r.row), None, f"would overwrite a shipped {r.before_provenance} value; use --replace")
-                    for r in shipped.head(MAX_PROBLEMS).itertuples()
-                ],
-                what=name,
-                total=len(shipped),
-            )
+        if not replace:
+            _refuse_overwrites(merged, name)
         same = (
             (merged["before_provenance"] == "user")
             & (merged["before_spend_usd"] == merged["spend_usd"])
@@ -443,22 +435,40 @@ def import_file(
         if problems:
             raise ImportRefusedError(problems, what=name)
         written = changed[[*KEY, "spend_usd", "source_ids", *[c for c in merged.columns if c.startswith("before_")]]]
-        meta = {
-            "file_name": name,
-            "row_count": summary.rows,
-            "inserted": summary.inserted,
-            "updated": summary.updated,
-            "unchanged": summary.unchanged,
-            "actor": actor or imports.os_user(),
-            "sectors": ";".join(summary.sectors),
-            "first_period": typed["period"].min(),
-            "last_period": typed["period"].max(),
-        }
-        import_id = imports.record(s, written, meta)
+        import_id = imports.record(s, written, _record_of(summary, name, actor or imports.os_user(), typed))
         notes = imports.span_notes(s, sectors)
     summary = replace_(summary, import_id=import_id, notes=notes)
     log.info("imported %s as import %d: %s", name, import_id, summary)
     return summary
+
+
+def _refuse_overwrites(merged: pd.DataFrame, name: str) -> None:
+    """Refuse rows whose key holds a shipped (non-user) value (``--replace`` allows them)."""
+    shipped = merged[merged["before_provenance"].notna() & (merged["before_provenance"] != "user")]
+    if len(shipped):
+        raise ImportRefusedError(
+            [
+                Problem(int(r.row), None, f"would overwrite a shipped {r.before_provenance} value; use --replace")
+                for r in shipped.head(MAX_PROBLEMS).itertuples()
+            ],
+            what=name,
+            total=len(shipped),
+        )
+
+
+def _record_of(summary: ImportSummary, name: str, actor: str, typed: pd.DataFrame) -> dict[str, object]:
+    """The ``imports`` row of an import (its id and time are added when it is stored)."""
+    return {
+        "file_name": name,
+        "row_count": summary.rows,
+        "inserted": summary.inserted,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+        "actor": actor,
+        "sectors": ";".join(summary.sectors),
+        "first_period": typed["period"].min(),
+        "last_period": typed["period"].max(),
+    }
 
 
 def _summary(path: Path, typed: pd.DataFrame, changed: pd.DataFrame, unchanged: int) -> ImportSummary:

@@ -82,7 +82,14 @@ def _list_imports(db: Path) -> None:
             sectors=frame["sectors"].str.replace(";", ", "),
             status=undone.where(undone != "", "active"),
         ).rename(
-            columns={"import_id": "id", "imported_at": "imported (UTC)", "file_name": "file", "row_count": "rows"}
+            columns={
+                "import_id": "id",
+                "imported_at": "imported (UTC)",
+                "file_name": "file",
+                "row_count": "rows",
+                "inserted": "new",
+                "actor": "by",
+            }
         ),
         title="Imports",
     )
