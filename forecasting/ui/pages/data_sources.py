@@ -285,7 +285,7 @@ with widgets.guarded():
         "listed below, where it can be undone."
     )
     _notice()
-    with st.form("import_form", clear_on_submit=True):
+    with st.form("import_form", clear_on_submit=False):
         upload = st.file_uploader("File", type=list(data.UPLOAD_TYPES), key="import_file")
         replace = st.checkbox(
             "Replace shipped values that have the same quarter, sector, region and workload", key="import_replace"
