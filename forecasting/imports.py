@@ -68,9 +68,7 @@ def unbalanced(session: store.Session, sectors: set[str]) -> list[Problem]:
             what = f"has {w} but no {other} rows" if not have[other] else f"has {w} but no {other} for {shown}{more}"
             problems.append(
                 Problem(
-                    None,
-                    "sector",
-                    f"sector '{sector}' {what}: the refresh needs both workloads over the same quarters",
+                    None, None, f"sector '{sector}' {what}: the refresh needs both workloads over the same quarters"
                 )
             )
     return problems

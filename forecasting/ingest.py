@@ -161,6 +161,8 @@ def _header(records: Iterator[tuple[int, list[str]]], problems: _Problems) -> li
                 if c not in names:
                     problems.add(None, c, "required column is missing")
             for c in dict.fromkeys(names):
+                if c == "":
+                    continue  # an unnamed column (a spreadsheet's trailing one) may stay empty
                 if c not in REQUIRED + OPTIONAL:
                     problems.add(None, c, f"unknown column; expected {', '.join(REQUIRED + OPTIONAL)}")
                 elif names.count(c) > 1:
@@ -219,7 +221,8 @@ class _Checker:
 
     def __init__(self, header: list[str], problems: _Problems) -> None:
         self.header = header
-        self.at = {c: header.index(c) for c in header}
+        self.at = {c: header.index(c) for c in header if c}
+        self.unnamed = [i for i, c in enumerate(header) if not c]
         self.problems = problems
         self.rows = _Rows()
         self._sectors: dict[str, str | ValueError] = {}
@@ -233,6 +236,8 @@ class _Checker:
         if len(record) != len(self.header):
             self.problems.add(n, None, f"row has {len(record)} fields; the header has {len(self.header)}")
             return
+        if any(record[i].strip() for i in self.unnamed):
+            self.problems.add(n, None, "a value in a column without a name in the header; name the column or clear it")
         get = {c: record[i] for c, i in self.at.items()}
         clean = {c: self._control(n, c, v) for c, v in get.items()}
         period = self._period(n, get["period"]) if clean["period"] else None

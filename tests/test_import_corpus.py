@@ -61,6 +61,11 @@ BAD: dict[str, tuple[str | bytes, str, str]] = {
     "spreadsheet file": (b"PK\x03\x04", "unsupported file type '.xlsx'", "f.xlsx"),
     "no extension": (_pair(), "unsupported file type ''", "data"),
     "text as parquet": (_pair(), "not a readable Parquet file", "f.parquet"),
+    "value in an unnamed column": (
+        HEAD.strip() + ",\n2025Q1,Acme,training,1,x\n2025Q1,Acme,inference,1,\n",
+        "row 2: a value in a column without a name in the header",
+        "f.csv",
+    ),
     "too many fields": (_rows("2025Q1,Acme,training,1,extra"), "row 2: row has 5 fields; the header has 4", "f.csv"),
     "too few fields": (_rows("2025Q1,Acme,training"), "row 2: row has 3 fields; the header has 4", "f.csv"),
     "unterminated quote": (_rows('2025Q1,Acme,training,"5'), "row 2: not a readable CSV row", "f.csv"),
@@ -233,6 +238,7 @@ UNUSUAL: dict[str, bytes] = {
     "spaces and case": (
         b" Period , SECTOR ,Workload, spend_usd \n 2025Q1 ,  ACME ,Training , 10 \n2025-q1,acme,INFERENCE,4.5e0\n"
     ),
+    "empty unnamed columns": (HEAD.strip() + ",,\n2025Q1,Acme,training,10,,\n2025Q1,Acme,inference,4.5,,\n").encode(),
     "no final newline": _rows("2025Q1,Acme,training,10", "2025Q1,Acme,inference,4.5").rstrip("\n").encode(),
     "other period forms": _rows("Q1 2025,Acme,training,10", "2025-01-01,Acme,inference,4.5").encode(),
     "plus sign and exponent": _rows("2025Q1,Acme,training,+1e1", "2025Q1,Acme,inference,.45E1").encode(),
