@@ -139,3 +139,8 @@ def control_problem(column: str, value: str) -> str | None:
     ch = found.group()
     name = "NUL" if ch == "\x00" else unicodedata.name(ch, "control character")
     return f"contains the control character U+{ord(ch):04X} ({name}); remove it"
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds any control character at all (a quick test before the per-cell one)."""
+    return _CONTROL.search(text) is not None

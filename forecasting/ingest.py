@@ -15,10 +15,11 @@ import logging
 import math
 import unicodedata
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import replace as replace_
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from .import_policy import (
     TEXT_MAX,
     clean_name,
     control_problem,
+    has_control,
     parse_period,
     period_problem,
     sector_id,
@@ -216,6 +218,36 @@ class _Rows:
         )
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _cached(cache: dict[_K, _V], key: _K, compute: Callable[[_K], _V]) -> _V:
+    """``compute(key)`` through a bounded cache (cleared when full: files repeat a few values many times)."""
+    if key not in cache:
+        if len(cache) >= _CACHE:
+            cache.clear()
+        cache[key] = compute(key)
+    return cache[key]
+
+
+def _sector_and_spelling(raw: str) -> tuple[str | ValueError, str]:
+    """A name's sector id (or why it is refused) and its spelling folded for comparison."""
+    spelling = " ".join(unicodedata.normalize("NFKC", raw).casefold().split())
+    try:
+        return sector_id(raw), spelling
+    except ValueError as exc:
+        return exc, spelling
+
+
+def _region_name(raw: str) -> str | ValueError:
+    """A region as kept (``worldwide`` when empty), or why it is refused."""
+    try:
+        return clean_name(raw).lower() or "worldwide"
+    except ValueError as exc:
+        return exc
+
+
 class _Checker:
     """Checks one record at a time against the column contract and the number and text policy."""
 
@@ -225,7 +257,8 @@ class _Checker:
         self.unnamed = [i for i, c in enumerate(header) if not c]
         self.problems = problems
         self.rows = _Rows()
-        self._sectors: dict[str, str | ValueError] = {}
+        self._sectors: dict[str, tuple[str | ValueError, str]] = {}
+        self._regions: dict[str, str | ValueError] = {}
         self._spellings: dict[str, tuple[str, int]] = {}  # sector id -> first spelling and its row
         self._periods: dict[str, tuple[str, pd.Timestamp] | None] = {}
         self._freq_counts: dict[str, int] = {}
@@ -239,7 +272,10 @@ class _Checker:
         if any(record[i].strip() for i in self.unnamed):
             self.problems.add(n, None, "a value in a column without a name in the header; name the column or clear it")
         get = {c: record[i] for c, i in self.at.items()}
-        clean = {c: self._control(n, c, v) for c, v in get.items()}
+        if has_control("".join(record)):
+            clean = {c: self._control(n, c, v) for c, v in get.items()}
+        else:
+            clean = dict.fromkeys(get, True)
         period = self._period(n, get["period"]) if clean["period"] else None
         sector = self._sector(n, get["sector"]) if clean["sector"] else None
         region = self._region(n, get.get("region", "")) if clean.get("region", True) else None
@@ -276,11 +312,7 @@ class _Checker:
         return problem is None
 
     def _period(self, n: int, raw: str) -> pd.Timestamp | None:
-        if raw not in self._periods:
-            if len(self._periods) > _CACHE:
-                self._periods.clear()
-            self._periods[raw] = parse_period(raw)
-        parsed = self._periods[raw]
+        parsed = _cached(self._periods, raw, parse_period)
         if parsed is None:
             self.problems.add(n, "period", period_problem(raw.strip()))
             return None
@@ -291,18 +323,10 @@ class _Checker:
         return parsed[1]
 
     def _sector(self, n: int, raw: str) -> str | None:
-        if raw not in self._sectors:
-            if len(self._sectors) > _CACHE:
-                self._sectors.clear()
-            try:
-                self._sectors[raw] = sector_id(raw)
-            except ValueError as exc:
-                self._sectors[raw] = exc
-        found = self._sectors[raw]
+        found, spelling = _cached(self._sectors, raw, _sector_and_spelling)
         if isinstance(found, ValueError):
             self.problems.add(n, "sector", str(found))
             return None
-        spelling = " ".join(unicodedata.normalize("NFKC", raw).casefold().split())
         first = self._spellings.get(found)
         if first is None and len(self._spellings) < MAX_NAMES:
             self._spellings[found] = (spelling, n)
@@ -314,11 +338,11 @@ class _Checker:
         return found
 
     def _region(self, n: int, raw: str) -> str | None:
-        try:
-            return clean_name(raw).lower() or "worldwide"
-        except ValueError as exc:
-            self.problems.add(n, "region", str(exc))
+        found = _cached(self._regions, raw, _region_name)
+        if isinstance(found, ValueError):
+            self.problems.add(n, "region", str(found))
             return None
+        return found
 
     def finish(self) -> None:
         """File-level checks after the last row: one frequency, quarterly, no duplicate keys."""
