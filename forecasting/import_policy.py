@@ -144,3 +144,20 @@ def control_problem(column: str, value: str) -> str | None:
 def has_control(text: str) -> bool:
     """Whether ``text`` holds any control character at all (a quick test before the per-cell one)."""
     return _CONTROL.search(text) is not None
+
+
+def sector_and_spelling(raw: str) -> tuple[str | ValueError, str]:
+    """A name's sector id (or why it is refused) and its spelling folded for comparison."""
+    spelling = " ".join(unicodedata.normalize("NFKC", raw).casefold().split())
+    try:
+        return sector_id(raw), spelling
+    except ValueError as exc:
+        return exc, spelling
+
+
+def region_name(raw: str) -> str | ValueError:
+    """A region as kept (``worldwide`` when empty), or why it is refused."""
+    try:
+        return clean_name(raw).lower() or "worldwide"
+    except ValueError as exc:
+        return exc

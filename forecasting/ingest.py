@@ -29,12 +29,12 @@ from .config import IMPORT_MAX_MB, SECTORS, WORKLOADS
 from .errors import ImportRefusedError, Problem
 from .import_policy import (
     TEXT_MAX,
-    clean_name,
     control_problem,
     has_control,
     parse_period,
     period_problem,
-    sector_id,
+    region_name,
+    sector_and_spelling,
     spend_value,
 )
 
@@ -231,23 +231,6 @@ def _cached(cache: dict[_K, _V], key: _K, compute: Callable[[_K], _V]) -> _V:
     return cache[key]
 
 
-def _sector_and_spelling(raw: str) -> tuple[str | ValueError, str]:
-    """A name's sector id (or why it is refused) and its spelling folded for comparison."""
-    spelling = " ".join(unicodedata.normalize("NFKC", raw).casefold().split())
-    try:
-        return sector_id(raw), spelling
-    except ValueError as exc:
-        return exc, spelling
-
-
-def _region_name(raw: str) -> str | ValueError:
-    """A region as kept (``worldwide`` when empty), or why it is refused."""
-    try:
-        return clean_name(raw).lower() or "worldwide"
-    except ValueError as exc:
-        return exc
-
-
 class _Checker:
     """Checks one record at a time against the column contract and the number and text policy."""
 
@@ -323,7 +306,7 @@ class _Checker:
         return parsed[1]
 
     def _sector(self, n: int, raw: str) -> str | None:
-        found, spelling = _cached(self._sectors, raw, _sector_and_spelling)
+        found, spelling = _cached(self._sectors, raw, sector_and_spelling)
         if isinstance(found, ValueError):
             self.problems.add(n, "sector", str(found))
             return None
@@ -338,7 +321,7 @@ class _Checker:
         return found
 
     def _region(self, n: int, raw: str) -> str | None:
-        found = _cached(self._regions, raw, _region_name)
+        found = _cached(self._regions, raw, region_name)
         if isinstance(found, ValueError):
             self.problems.add(n, "region", str(found))
             return None
