@@ -332,3 +332,13 @@ def ingest_user() -> str:
 def test_import_needs_exactly_one_of_a_file_list_or_undo(db: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["import", "--db", str(db)]).exit_code == 2
     assert runner.invoke(app, ["import", str(_write(tmp_path, GOOD)), "--list", "--db", str(db)]).exit_code == 2
+
+
+def test_a_sector_ending_in_another_quarter_imports_with_a_note_naming_it(db: Path, tmp_path: Path) -> None:
+    # The tiny history ends in 2024Q4; a sector ending in 2025Q1 would be left out of the crossovers.
+    result = runner.invoke(app, ["import", str(_write(tmp_path, GOOD)), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.output.split())
+    assert "note: sector 'acme_corp' ends in 2025Q1 while the history ends in 2024Q4" in message
+    ending_with_the_rest = GOOD.replace("2025Q1", "2024Q4").replace("Acme Corp", "Beta")
+    assert import_file(db, _write(tmp_path, ending_with_the_rest, "beta.csv")).notes == ()
