@@ -72,7 +72,7 @@ def test_an_import_is_listed_and_undone_from_the_page_with_a_confirmation_that_r
     at.button(key="undo_button").click().run()
     assert not at.exception, at.exception
     assert _user_rows(page_db) == 0
-    assert any("Undid import 1 (acme.csv): 2 rows removed, 0 restored" in s.value for s in at.success)
+    assert any(r"Undid import 1 (acme\.csv): 2 rows removed, 0 restored" in s.value for s in at.success)
     # The counts are current at once, and nothing is left to undo (so no confirmation box is ticked).
     assert "user" in at.multiselect(key="data_provenance").options[3].lower()
     assert "(0 rows)" in at.multiselect(key="data_provenance").options[3]
@@ -100,3 +100,16 @@ def test_after_a_write_the_page_offers_a_refresh_and_starts_it(page_db: Path, mo
     at.button(key="data_start_refresh").click().run()
     assert started == [page_db]
     assert any("Refresh running (process 4242)" in i.value for i in at.info)
+
+
+def test_a_file_name_is_shown_as_written_never_as_markdown(page_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from forecasting import ingest
+
+    path = page_db.parent / "plain.csv"
+    path.write_bytes(ACME.replace(b"Acme", b"Gamma"))
+    ingest.import_file(page_db, path, actor="ana", file_name="![x](https://example.org/x.png).csv")
+    at = _page(page_db, monkeypatch)
+    at.checkbox(key="undo_sure_0").check().run()
+    at.button(key="undo_button").click().run()
+    (message,) = [s.value for s in at.success if "Undid import" in s.value]
+    assert r"(\!\[x\]\(https://example\.org/x\.png\)\.csv)" in message

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +23,11 @@ log = logging.getLogger(__name__)
 
 #: Session-state keys: the last write's message, the refresh started here, the undo confirmation's round.
 NOTICE_KEY, REFRESH_KEY, UNDO_ROUND_KEY = "data_notice", "data_refresh", "data_undo_round"
+
+
+def _plain(text: str) -> str:
+    """User text (a file name) escaped for Markdown, so it shows as written and links or images never render."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
 
 
 def _actor() -> str:
@@ -104,7 +110,7 @@ def _run_import(name: str, content: bytes, replace: bool) -> None:
         total = getattr(exc, "total", len(exc.problems))
         shown = f" (the first {len(exc.problems):,} are listed)" if total > len(exc.problems) else ""
         st.error(
-            f"**{name}** was not imported: {total:,} problem(s) found{shown}. "
+            f"**{_plain(name)}** was not imported: {total:,} problem(s) found{shown}. "
             "Fix them and upload again; nothing was written.",
             icon=":material/block:",
         )
@@ -116,7 +122,7 @@ def _run_import(name: str, content: bytes, replace: bool) -> None:
     recorded = f"as import {summary.import_id}" if summary.import_id is not None else "(nothing changed)"
     _after_write(
         "ok",
-        f"Imported **{name}** {recorded}: {summary.rows} rows read, {summary.inserted} new, "
+        f"Imported **{_plain(name)}** {recorded}: {summary.rows} rows read, {summary.inserted} new, "
         f"{summary.updated} updated, {summary.unchanged} unchanged; sectors "
         f"{', '.join(theme.sector_label(s) for s in summary.sectors)}; {summary.first_period} to "
         f"{summary.last_period}. Start a refresh to forecast with them.",
@@ -151,7 +157,7 @@ def _imports_section() -> None:
         st.session_state.pop(REFRESH_KEY, None)
         _after_write(
             "ok",
-            f"Undid import {done.import_id} ({done.file_name}): {done.removed} rows removed, "
+            f"Undid import {done.import_id} ({_plain(done.file_name)}): {done.removed} rows removed, "
             f"{done.restored} restored. Start a refresh to forecast without them.",
         )
 
