@@ -280,7 +280,8 @@ with widgets.guarded():
     )
     widgets.download(view, "estimates", ctx, label="Download these estimates", key="dl_estimates")
 
-    # --- Import ------------------------------------------------------------------------------------------
+    # --- Imports: what was imported (undo one), then a new import; its report comes last on the page ----------
+    _imports_section()
     st.subheader("Import your own data")
     st.markdown(
         "A long file with columns `period, sector, workload, spend_usd` and optionally `region, source`: "
@@ -288,7 +289,7 @@ with widgets.guarded():
         "written with `.` as the decimal point and no separators. "
         f"CSV or Parquet, up to {IMPORT_MAX_MB} MB. Nothing is written unless every row is valid and each sector "
         "has both workloads on the same quarters; imported rows get provenance **user**, and each import is "
-        "listed below, where it can be undone."
+        "listed above, where it can be undone."
     )
     _notice()
     with st.form("import_form", clear_on_submit=False):
@@ -301,4 +302,3 @@ with widgets.guarded():
         st.warning("Choose a file first.")
     elif submitted and upload is not None:
         _run_import(upload.name, upload.getvalue(), replace)
-    _imports_section()
