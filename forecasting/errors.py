@@ -105,3 +105,22 @@ class ClusterError(ForecastingError):
 
 #: Exit status of a command interrupted by Ctrl-C (SIGINT) or stopped by SIGTERM: 128 + the signal.
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class ImportRefusedError(ValidationError):
+    """An import was refused; ``problems`` holds the first ones by row and ``total`` counts every one."""
+
+    def __init__(self, problems: list[Problem], what: str = "input", total: int | None = None) -> None:
+        super().__init__(problems, what)
+        self.total = len(problems) if total is None else total
+        if self.total > len(problems):
+            shown = "\n".join(f"  - {p}" for p in problems)
+            self.args = (
+                f"{what} failed validation with {self.total:,} problems; the first {len(problems):,} by row:\n{shown}",
+            )
+
+
+class ImportUndoError(ForecastingError):
+    """An import cannot be undone (already undone, a later import changed its rows, or a sector would break)."""
+
+    exit_code = 65

@@ -41,6 +41,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     (3, "migrate_003"),
     (4, "migrate_004"),
     (5, "migrate_005"),
+    (6, "migrate_006"),
     (7, "migrate_007"),
 ]
 
@@ -63,6 +64,8 @@ TABLES = (
     "crossover_claims",
     "run_structural",
     "run_kinds",
+    "imports",
+    "import_rows",
 )
 
 _BUSY_MARKERS = ("lock", "Resource temporarily unavailable")

@@ -129,7 +129,8 @@ def test_a_good_file_lands_with_user_provenance_and_a_summary(db: Path, tmp_path
     result = runner.invoke(app, ["import", str(_write(tmp_path, GOOD)), "--db", str(db)])
     assert result.exit_code == 0, result.output
     message = " ".join(result.output.split())
-    assert "imported 2 rows from upload.csv (2025Q1 to 2025Q1, sectors: acme_corp): 2 new, 0 updated" in message
+    expected = "imported 2 rows from upload.csv as import 1 (2025Q1 to 2025Q1, sectors: acme_corp): 2 new, 0 updated"
+    assert expected in message
     with store.reader(db) as s:
         rows = s.frame("history_spend", provenance="user")
     assert rows[["sector", "workload", "spend_usd", "provenance", "source_ids"]].to_dict("records") == [
@@ -183,9 +184,9 @@ def test_parquet_files_import_like_csv(db: Path, tmp_path: Path) -> None:
     path = tmp_path / "upload.parquet"
     pd.DataFrame(
         {
-            "period": ["2025Q1", "2025Q2"],
+            "period": ["2025Q1", "2025Q1"],
             "sector": ["retail x", "retail x"],
-            "workload": ["training"] * 2,
+            "workload": ["training", "inference"],
             "spend_usd": [1.5, 2.5],
             "region": ["emea", "emea"],
         }
@@ -211,3 +212,133 @@ def test_parquet_files_import_like_csv(db: Path, tmp_path: Path) -> None:
 def test_periods_parse_as_quarters_months_or_years(text: str, expected: tuple[str, str] | None) -> None:
     parsed = parse_period(text)
     assert (parsed and (parsed[0], f"{parsed[1]:%Y-%m-%d}")) == expected
+
+
+# --- imports as units: recorded, listed, undone ----------------------------------------------------------------
+
+ACME_Q2 = "period,sector,workload,spend_usd\n2025Q2,Acme Corp,training,110\n2025Q2,Acme Corp,inference,60\n"
+
+
+def test_an_import_is_recorded_with_its_id_time_file_rows_and_actor(db: Path, tmp_path: Path) -> None:
+    from forecasting.imports import list_imports
+
+    before = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    summary = import_file(db, _write(tmp_path, GOOD), actor="ana")
+    listed = list_imports(db)
+    assert summary.import_id == 1
+    row = listed.iloc[0]
+    assert (row["import_id"], row["file_name"], row["row_count"], row["inserted"], row["actor"]) == (
+        1,
+        "upload.csv",
+        2,
+        2,
+        "ana",
+    )
+    assert before - pd.Timedelta(seconds=1) <= row["imported_at"] <= pd.Timestamp.now(tz="UTC").tz_localize(None)
+    assert pd.isna(row["undone_at"])
+
+
+def test_an_import_that_changes_nothing_is_not_recorded(db: Path, tmp_path: Path) -> None:
+    from forecasting.imports import list_imports
+
+    import_file(db, _write(tmp_path, GOOD))
+    assert import_file(db, _write(tmp_path, GOOD)).import_id is None
+    assert list_imports(db)["import_id"].tolist() == [1]
+
+
+def test_undo_removes_exactly_that_imports_rows(db: Path, tmp_path: Path) -> None:
+    from forecasting.imports import undo_import
+
+    import_file(db, _write(tmp_path, GOOD, "first.csv"))
+    with store.reader(db) as s:
+        history_before = s.frame("history_spend", provenance=None)
+    second = import_file(db, _write(tmp_path, ACME_Q2, "second.csv"))
+    done = undo_import(db, second.import_id or 0, actor="ana")
+    assert (done.removed, done.restored) == (2, 0)
+    with store.reader(db) as s:
+        pd.testing.assert_frame_equal(s.frame("history_spend", provenance=None), history_before)
+
+
+def test_undo_of_a_replacing_import_puts_the_shipped_values_back(db: Path, tmp_path: Path) -> None:
+    from forecasting.imports import undo_import
+
+    with store.reader(db) as s:
+        shipped = s.frame("import_history_rows") if s.schema_version() >= 6 else s.frame("history_keys")
+    text = "period,sector,workload,spend_usd\n2023Q1,Healthcare,training,7\n2023Q1,Healthcare,inference,8\n"
+    summary = import_file(db, _write(tmp_path, text), replace=True)
+    assert summary.updated == 2
+    undo_import(db, summary.import_id or 0, actor="ana")
+    with store.reader(db) as s:
+        now = s.frame("history_keys")
+    cols = ["period", "sector", "region", "workload", "provenance", "spend_usd", "source_ids"]
+    key = ["period", "sector", "region", "workload"]
+    pd.testing.assert_frame_equal(
+        now[cols].sort_values(key, ignore_index=True), shipped[cols].sort_values(key, ignore_index=True)
+    )
+
+
+def test_undo_refuses_an_unknown_id_a_second_undo_and_an_earlier_import_a_later_one_changed(
+    db: Path, tmp_path: Path
+) -> None:
+    first = import_file(db, _write(tmp_path, GOOD, "first.csv"))
+    import_file(db, _write(tmp_path, GOOD.replace(",100", ",120"), "second.csv"))
+    result = runner.invoke(app, ["import", "--undo", "99", "--db", str(db)])
+    assert result.exit_code == 66 and "no import with id 99" in result.output
+    result = runner.invoke(app, ["import", "--undo", str(first.import_id), "--db", str(db)])
+    assert result.exit_code == 65
+    assert "cannot be undone before the later imports 2 (second.csv, 2 rows): undo those first" in result.output
+    assert runner.invoke(app, ["import", "--undo", "2", "--db", str(db)]).exit_code == 0
+    result = runner.invoke(app, ["import", "--undo", "2", "--db", str(db)])
+    assert result.exit_code == 65 and "import 2 (second.csv) was undone already" in result.output
+
+
+def test_undo_refuses_to_leave_a_sector_with_one_workload(db: Path, tmp_path: Path) -> None:
+    from forecasting.errors import ImportRefusedError
+    from forecasting.imports import undo_import
+
+    head = "period,sector,workload,spend_usd,region\n"
+    first = import_file(db, _write(tmp_path, head + "2025Q1,Acme,training,1,emea\n2025Q1,Acme,inference,1,apac\n"))
+    import_file(db, _write(tmp_path, head + "2025Q1,Acme,training,1,apac\n", "more.csv"))
+    before = checksums(db)
+    with pytest.raises(ImportRefusedError, match="sector 'acme' has training but no inference rows"):
+        undo_import(db, first.import_id or 0, actor="ana")
+    assert checksums(db) == before
+
+
+def test_the_cli_lists_imports_in_a_table_and_undoes_one(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("forecasting.cli.app").out, "width", 200)  # one line per import
+    assert runner.invoke(app, ["import", "--list", "--db", str(db)]).output.strip() == "no imports recorded"
+    assert runner.invoke(app, ["import", str(_write(tmp_path, GOOD)), "--db", str(db)]).exit_code == 0
+    listed = runner.invoke(app, ["import", "--list", "--db", str(db)])
+    assert listed.exit_code == 0
+    line = next(ln for ln in listed.output.splitlines() if "upload.csv" in ln)
+    cells = [c.strip() for c in line.strip("│ ").split("│")]
+    assert cells[0] == "1" and cells[2:] == ["upload.csv", "2", "2", "0", ingest_user(), "acme_corp", "active"]
+    undone = runner.invoke(app, ["import", "--undo", "1", "--db", str(db)])
+    assert undone.exit_code == 0 and "undid import 1 (upload.csv): 2 rows removed, 0 restored" in undone.output
+    assert "undone 20" in runner.invoke(app, ["import", "--list", "--db", str(db)]).output
+
+
+def ingest_user() -> str:
+    from forecasting.imports import os_user
+
+    return os_user()
+
+
+def test_import_needs_exactly_one_of_a_file_list_or_undo(db: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["import", "--db", str(db)]).exit_code == 2
+    assert runner.invoke(app, ["import", str(_write(tmp_path, GOOD)), "--list", "--db", str(db)]).exit_code == 2
+
+
+def test_a_sector_ending_in_another_quarter_imports_with_a_note_naming_it(db: Path, tmp_path: Path) -> None:
+    # The tiny history ends in 2024Q4; a sector ending in 2025Q1 would be left out of the crossovers.
+    result = runner.invoke(app, ["import", str(_write(tmp_path, GOOD)), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.output.split())
+    assert "note: sector 'acme_corp' ends in 2025Q1 while the history ends in 2024Q4" in message
+    ending_with_the_rest = GOOD.replace("2025Q1", "2024Q4").replace("Acme Corp", "Beta")
+    assert import_file(db, _write(tmp_path, ending_with_the_rest, "beta.csv")).notes == ()

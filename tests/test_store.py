@@ -31,6 +31,9 @@ SAMPLE_PARAMS = {
     "sector": "healthcare",
     "keep": 5,
     "limit": 10,
+    "import_id": 999,
+    "undone_at": pd.Timestamp("2026-01-01"),
+    "undone_by": "test",
 }
 
 

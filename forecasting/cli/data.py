@@ -1,4 +1,4 @@
-"""Commands on data: build the database, import a file, regenerate data/, forecast any series file."""
+"""Commands on data: import a file, regenerate data/, forecast any series file."""
 
 from __future__ import annotations
 
@@ -7,41 +7,89 @@ from typing import Annotated
 
 import typer
 
-from .app import DbOption, app, out, progress_bar, resolve_db
-
-
-@app.command()
-def init(db: DbOption = None) -> None:
-    """Build the database from the shipped data/ files (replaces an existing file atomically)."""
-    from ..bootstrap import init_db
-
-    summary = init_db(resolve_db(db, bootstrap=False))
-    out.print(
-        f"built {summary.db}: {summary.history_rows} history rows, {summary.estimates} published figures "
-        f"from {summary.sources} sources, {summary.scenarios} preset scenarios"
-    )
+from .app import DbOption, app, out, print_table, progress_bar, resolve_db
 
 
 @app.command("import")
 def import_(
     file: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             help="CSV or Parquet file in long format: period, sector, workload, spend_usd (optional region, source).",
             show_default=False,
         ),
-    ],
+    ] = None,
     db: DbOption = None,
     replace: Annotated[bool, typer.Option("--replace", help="Let imported rows overwrite shipped rows.")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the recorded imports, newest first.")] = False,
+    undo: Annotated[
+        int | None,
+        typer.Option("--undo", metavar="ID", help="Undo import ID: remove its rows, put back what they replaced."),
+    ] = None,
 ) -> None:
-    """Import your own spend data: every row lands, or (on any problem) none does."""
+    """Import your own spend data (every row lands, or none does); list or undo earlier imports."""
+    if sum((file is not None, list_, undo is not None)) != 1:
+        raise typer.BadParameter("give a FILE to import, or --list, or --undo ID (one of them)")
+    if list_:
+        _list_imports(resolve_db(db))
+    elif undo is not None:
+        _undo_import(resolve_db(db), undo)
+    elif file is not None:
+        _import_file(resolve_db(db), file, replace)
+
+
+def _import_file(db: Path, file: Path, replace: bool) -> None:
+    from ..imports import os_user
     from ..ingest import import_file
 
-    summary = import_file(resolve_db(db), file, replace=replace)
+    summary = import_file(db, file, replace=replace, actor=os_user())
+    recorded = (
+        f" as import {summary.import_id}" if summary.import_id is not None else " (nothing changed; not recorded)"
+    )
     out.print(
-        f"imported {summary.rows} rows from {file.name} ({summary.first_period} to {summary.last_period}, "
+        f"imported {summary.rows} rows from {file.name}{recorded} ({summary.first_period} to {summary.last_period}, "
         f"sectors: {', '.join(summary.sectors)}): {summary.inserted} new, {summary.updated} updated, "
         f"{summary.unchanged} unchanged"
+    )
+    for note in summary.notes:
+        out.print(f"note: {note}")
+
+
+def _list_imports(db: Path) -> None:
+    from ..imports import list_imports
+
+    frame = list_imports(db)
+    if frame.empty:
+        out.print("no imports recorded")
+        return
+    shown = frame[["import_id", "imported_at", "file_name", "row_count", "inserted", "updated", "actor", "sectors"]]
+    undone = frame["undone_at"].map(lambda t: "" if t is None or t != t else f"undone {t:%Y-%m-%d %H:%M:%S}")
+    print_table(
+        shown.assign(
+            imported_at=frame["imported_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M:%S}"),
+            sectors=frame["sectors"].str.replace(";", ", "),
+            status=undone.where(undone != "", "active"),
+        ).rename(
+            columns={
+                "import_id": "id",
+                "imported_at": "imported (UTC)",
+                "file_name": "file",
+                "row_count": "rows",
+                "inserted": "new",
+                "actor": "by",
+            }
+        ),
+        title="Imports",
+    )
+
+
+def _undo_import(db: Path, import_id: int) -> None:
+    from ..imports import os_user, undo_import
+
+    summary = undo_import(db, import_id, actor=os_user())
+    out.print(
+        f"undid import {summary.import_id} ({summary.file_name}): {summary.removed} rows removed, "
+        f"{summary.restored} restored"
     )
 
 

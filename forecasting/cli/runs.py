@@ -62,12 +62,6 @@ DropOption = Annotated[
     ),
 ]
 
-# `init` lives here (it refuses an existing database unless --force); an older registration of the
-# same name (cli/data.py) is dropped so that the command does not depend on the order of imports.
-app.registered_commands[:] = [
-    c for c in app.registered_commands if (c.name or getattr(c.callback, "__name__", "")) != "init"
-]
-
 
 @app.command()
 def init(

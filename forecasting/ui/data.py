@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import backtest, history, ingest, reports, scenario_store, vintages
+from .. import backtest, history, imports, ingest, reports, scenario_store, vintages
 from ..bootstrap import ensure_db
 from ..config import TOTAL, default_db_path
 from ..crossover import Crossover, crossover_frame, median_curve_crossing
@@ -280,10 +280,13 @@ def start_refresh(db: Path, log_path: Path) -> int:
 UPLOAD_TYPES = ("csv", "parquet")
 
 
-def import_upload(db: Path, file_name: str, content: bytes, *, replace: bool = False) -> ingest.ImportSummary:
+def import_upload(
+    db: Path, file_name: str, content: bytes, *, replace: bool = False, actor: str = "dashboard"
+) -> ingest.ImportSummary:
     """Import uploaded bytes as a user file: saved under a safe temporary name, then ``ingest.import_file``.
 
-    Raises ``ValidationError`` (with every problem) for a bad file, before anything is written.
+    The import is recorded under the upload's own (base) name and ``actor``.  Raises ``ValidationError``
+    (with the first problems and their count) for a bad file, before anything is written.
     """
     suffix = Path(file_name).suffix.lower()
     if suffix.lstrip(".") not in UPLOAD_TYPES:
@@ -294,7 +297,54 @@ def import_upload(db: Path, file_name: str, content: bytes, *, replace: bool = F
     with tempfile.TemporaryDirectory(prefix="crossover-upload-") as tmp:
         path = Path(tmp) / f"{stem}{suffix}"
         path.write_bytes(content)
-        return ingest.import_file(db, path, replace=replace)
+        return ingest.import_file(db, path, replace=replace, actor=actor, file_name=path.name)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def imports_list(db: str, data_stamp: str) -> pd.DataFrame:
+    """Every recorded import, newest first (``imports.list_imports``)."""
+    return imports.list_imports(Path(db))
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=8, show_spinner=False)
+def cited_sources(db: str, data_stamp: str) -> pd.DataFrame:
+    """Per distinct ``source_ids`` of the spend history: ``cited`` (publishers and titles) and ``link`` (a URL).
+
+    Ids are ``;``-separated source ids; text that is not an id (an imported row's file name or source)
+    is shown as it is.
+    """
+    known = sources(db, data_stamp).set_index("source_id")
+    rows = []
+    for ids in spend(db, data_stamp)["source_ids"].fillna("").unique():
+        parts = [p for p in str(ids).split(";") if p]
+        found = known.loc[[p for p in parts if p in known.index]]
+        other = [p for p in parts if p not in known.index]
+        if len(found) == 1 and not other:
+            cited = f"{found['publisher'].iloc[0]}: {found['title'].iloc[0]}"
+        elif len(found):
+            publishers = list(dict.fromkeys(found["publisher"]))
+            cited = f"{len(found)} sources: " + ", ".join(publishers[:4]) + (", ..." if len(publishers) > 4 else "")
+        else:
+            cited = str(ids)
+        link = next((u for u in found["url"] if isinstance(u, str) and u), None)
+        rows.append({"source_ids": ids, "cited": cited, "link": link})
+    return pd.DataFrame(rows, columns=["source_ids", "cited", "link"])
+
+
+def sources_of(db: str, data_stamp: str, source_ids: pd.Series) -> pd.DataFrame:
+    """The sources (publisher, title, source_date, url) the given ``source_ids`` cite, with how many rows cite each."""
+    counts = source_ids.fillna("").str.split(";").explode().value_counts()
+    known = sources(db, data_stamp)
+    cited = known[known["source_id"].isin(counts.index)]
+    return cited.assign(rows=cited["source_id"].map(counts).astype(int)).sort_values(
+        ["rows", "publisher"], ascending=[False, True], ignore_index=True
+    )
+
+
+def forget_data() -> None:
+    """Drop the cached readers a write changes (history, sources cited, imports), so counts update at once."""
+    for loader in (spend, cited_sources, imports_list, latest_run_id, runs):
+        loader.clear()
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

@@ -1,14 +1,61 @@
-"""Data page: the spend history by provenance, the published estimates with their sources, and imports."""
+"""Data page: the spend history by provenance with its sources, the published estimates, and imports.
+
+Every write this page makes (an import, an undo, starting a refresh) goes through one small function
+below (``_import``, ``_undo``, ``_start_refresh``), so a permission check can guard each in one place.
+"""
 
 from __future__ import annotations
+
+import logging
+import os
+import re
 
 import pandas as pd
 import streamlit as st
 
-from forecasting import quarters
+from forecasting import imports, quarters, vintages
 from forecasting.config import IMPORT_MAX_MB, PROVENANCE, SECTORS
-from forecasting.errors import ValidationError
+from forecasting.errors import DatabaseBusyError, ForecastingError, ValidationError
+from forecasting.ingest import ImportSummary
 from forecasting.ui import data, theme, widgets
+
+log = logging.getLogger(__name__)
+
+#: Session-state keys: the last write's message, the refresh started here, the undo confirmation's round.
+NOTICE_KEY, REFRESH_KEY, UNDO_ROUND_KEY = "data_notice", "data_refresh", "data_undo_round"
+
+
+def _plain(text: str) -> str:
+    """User text (a file name) escaped for Markdown, so it shows as written and links or images never render."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
+
+
+def _actor() -> str:
+    """Who the dashboard records as making a change (a sign-in module, when there is one, names the user)."""
+    return "dashboard"
+
+
+def _import(ctx: widgets.Context, name: str, content: bytes, replace: bool) -> ImportSummary:
+    """Write: import an uploaded file as one recorded import."""
+    return data.import_upload(ctx.db, name, content, replace=replace, actor=_actor())
+
+
+def _undo(ctx: widgets.Context, import_id: int) -> imports.UndoSummary:
+    """Write: undo one recorded import (its rows removed, what they replaced put back)."""
+    return imports.undo_import(ctx.db, import_id, actor=_actor())
+
+
+def _start_refresh(ctx: widgets.Context) -> int:
+    """Write: start ``forecasting refresh`` as its own process; returns its pid."""
+    return data.start_refresh(ctx.db, ctx.db.with_name(ctx.db.name + ".refresh.log"))
+
+
+def _after_write(kind: str, message: str, notes: tuple[str, ...] = ()) -> None:
+    """Forget the cached readers the write changed and rerun, so every count on the page is current."""
+    data.forget_data()
+    st.session_state[NOTICE_KEY] = (kind, message, notes)
+    st.rerun()
+
 
 ctx = widgets.context()
 st.title("Data")
@@ -16,6 +63,122 @@ st.caption(
     "Every history row says where it comes from: **published** as its source states it, **derived** by "
     "arithmetic on published figures, **modelled** by interpolation or a statistical model, or **user**-imported."
 )
+
+
+def _notice() -> None:
+    """The outcome of the last write (kept across the rerun that refreshed the counts), then the refresh offer."""
+    notice = st.session_state.get(NOTICE_KEY)
+    if notice is not None:
+        kind, message, notes = notice
+        (st.success if kind == "ok" else st.info)(message, icon=":material/check_circle:")
+        for note in notes:
+            st.warning(note, icon=":material/warning:")
+    pid = st.session_state.get(REFRESH_KEY)
+    if pid is not None:
+        _refresh_status(ctx.db_text, *pid)
+    elif notice is not None and st.button("Start a refresh now", key="data_start_refresh", type="primary"):
+        st.session_state[REFRESH_KEY] = (_start_refresh(ctx), ctx.run_id or "")
+        st.rerun()
+
+
+@st.fragment(run_every=3)
+def _refresh_status(db: str, pid: int, before: str) -> None:
+    """While a refresh started here runs, poll for a new published run; say where its log is."""
+    try:
+        latest = vintages.latest_run_id(ctx.db)
+    except DatabaseBusyError:  # the refresh is publishing right now
+        latest = None
+    if latest is not None and latest != (before or None):
+        st.session_state.pop(REFRESH_KEY, None)
+        st.session_state.pop(NOTICE_KEY, None)
+        data.forget_data()
+        st.success(f"Refresh published run {latest}.", icon=":material/check_circle:")
+        return
+    log_file = os.path.basename(db) + ".refresh.log"
+    st.info(
+        f"Refresh running (process {pid}); the forecast pages show the new run when it is published. "
+        f"If it stops without publishing, its reason is in `{log_file}` next to the database.",
+        icon=":material/autorenew:",
+    )
+
+
+def _run_import(name: str, content: bytes, replace: bool) -> None:
+    """Import the upload; on success rerun with a summary, on failure show the validation report."""
+    try:
+        summary = _import(ctx, name, content, replace)
+    except ValidationError as exc:
+        total = getattr(exc, "total", len(exc.problems))
+        shown = f" (the first {len(exc.problems):,} are listed)" if total > len(exc.problems) else ""
+        st.error(
+            f"**{_plain(name)}** was not imported: {total:,} problem(s) found{shown}. "
+            "Fix them and upload again; nothing was written.",
+            icon=":material/block:",
+        )
+        report = data.problems_frame(exc.problems)
+        st.dataframe(report, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(report)))
+        widgets.download(report, "import-problems", ctx, label="Download the validation report", key="dl_problems")
+        return
+    st.session_state.pop(REFRESH_KEY, None)
+    recorded = f"as import {summary.import_id}" if summary.import_id is not None else "(nothing changed)"
+    _after_write(
+        "ok",
+        f"Imported **{_plain(name)}** {recorded}: {summary.rows} rows read, {summary.inserted} new, "
+        f"{summary.updated} updated, {summary.unchanged} unchanged; sectors "
+        f"{', '.join(theme.sector_label(s) for s in summary.sectors)}; {summary.first_period} to "
+        f"{summary.last_period}. Start a refresh to forecast with them.",
+        summary.notes,
+    )
+
+
+def _imports_section() -> None:
+    """The recorded imports, and undoing one (with a confirmation that resets after each use)."""
+    st.subheader("Imports")
+    listed = data.imports_list(ctx.db_text, ctx.stamp)
+    if listed.empty:
+        st.markdown("No imports yet.")
+        return
+    st.dataframe(_imports_table(listed), hide_index=True, width="stretch")
+    active = listed[listed["undone_at"].isna()]
+    if active.empty:
+        return
+    labels = {int(r.import_id): f"{r.import_id}: {r.file_name} ({r.row_count} rows)" for r in active.itertuples()}
+    chosen = st.selectbox("Import to undo", list(labels), format_func=labels.__getitem__, key="undo_choice")
+    round_ = st.session_state.get(UNDO_ROUND_KEY, 0)
+    sure = st.checkbox(
+        f"Yes, undo import {chosen}: remove its rows and put back what they replaced", key=f"undo_sure_{round_}"
+    )
+    if st.button("Undo import", key="undo_button", disabled=not sure) and chosen is not None:
+        st.session_state[UNDO_ROUND_KEY] = round_ + 1  # the next confirmation starts unticked
+        try:
+            done = _undo(ctx, chosen)
+        except ForecastingError as exc:
+            st.error(str(exc), icon=":material/block:")
+            return
+        st.session_state.pop(REFRESH_KEY, None)
+        _after_write(
+            "ok",
+            f"Undid import {done.import_id} ({_plain(done.file_name)}): {done.removed} rows removed, "
+            f"{done.restored} restored. Start a refresh to forecast without them.",
+        )
+
+
+def _imports_table(listed: pd.DataFrame) -> pd.DataFrame:
+    """The imports as shown: id, time (UTC), file, rows, new, updated, by, sectors, status."""
+    status = listed["undone_at"].map(lambda t: "active" if pd.isna(t) else f"undone {t:%Y-%m-%d %H:%M} UTC")
+    return pd.DataFrame(
+        {
+            "id": listed["import_id"],
+            "imported (UTC)": listed["imported_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M}"),
+            "file": listed["file_name"],
+            "rows": listed["row_count"],
+            "new": listed["inserted"],
+            "updated": listed["updated"],
+            "by": listed["actor"],
+            "sectors": listed["sectors"].map(lambda v: ", ".join(theme.sector_label(x) for x in v.split(";") if x)),
+            "status": status,
+        }
+    )
+
 
 with widgets.guarded():
     # --- Spend history -------------------------------------------------------------------------------------
@@ -37,6 +200,7 @@ with widgets.guarded():
         format_func=lambda s: s if s.startswith("(") else theme.sector_label(s),
         key="data_sector",
     )
+    cited = data.cited_sources(ctx.db_text, ctx.stamp).set_index("source_ids")
     shown = spend[spend["provenance"].isin(chosen)]
     if not sector.startswith("("):
         shown = shown[shown["sector"] == sector]
@@ -48,7 +212,8 @@ with widgets.guarded():
             "workload": shown["workload"],
             "spend_usd_m": shown["spend_usd"] / 1e6,
             "provenance": shown["provenance"],
-            "sources": shown["source_ids"],
+            "sources": shown["source_ids"].map(cited["cited"]),
+            "link": shown["source_ids"].map(cited["link"]),
             "method": shown["method"],
         }
     )
@@ -58,9 +223,22 @@ with widgets.guarded():
         hide_index=True,
         width="stretch",
         height=320,
-        column_config={"spend_usd_m": st.column_config.NumberColumn("spend (USD m)", format="%.1f")},
+        column_config={
+            "spend_usd_m": st.column_config.NumberColumn("spend (USD m)", format="%.1f"),
+            "sources": st.column_config.TextColumn("sources", help="Publisher and title of each source cited"),
+            "link": st.column_config.LinkColumn("link", display_text="open", help="The first cited source"),
+        },
     )
     widgets.download(shown, "history", ctx, label="Download these history rows", key="dl_history")
+    with st.expander("Sources cited by these rows"):
+        st.dataframe(
+            data.sources_of(ctx.db_text, ctx.stamp, shown["source_ids"])[
+                ["publisher", "title", "source_date", "url", "rows"]
+            ],
+            hide_index=True,
+            width="stretch",
+            column_config={"url": st.column_config.LinkColumn("source", display_text="open")},
+        )
 
     # --- Published estimates ----------------------------------------------------------------------------
     st.subheader("Published estimates")
@@ -102,14 +280,18 @@ with widgets.guarded():
     )
     widgets.download(view, "estimates", ctx, label="Download these estimates", key="dl_estimates")
 
-    # --- Import ------------------------------------------------------------------------------------------
+    # --- Imports: what was imported (undo one), then a new import; its report comes last on the page ----------
+    _imports_section()
     st.subheader("Import your own data")
     st.markdown(
         "A long file with columns `period, sector, workload, spend_usd` and optionally `region, source`: "
-        "one row per quarter (`2024Q3`), sector and workload (`training` or `inference`), spend in US dollars. "
-        f"CSV or Parquet, up to {IMPORT_MAX_MB} MB. Nothing is written unless every row is valid; imported rows "
-        "get provenance **user** and are used by the next `forecasting refresh`."
+        "one row per quarter (`2024Q3`), sector and workload (`training` or `inference`), spend in US dollars "
+        "written with `.` as the decimal point and no separators. "
+        f"CSV or Parquet, up to {IMPORT_MAX_MB} MB. Nothing is written unless every row is valid and each sector "
+        "has both workloads on the same quarters; imported rows get provenance **user**, and each import is "
+        "listed above, where it can be undone."
     )
+    _notice()
     with st.form("import_form", clear_on_submit=False):
         upload = st.file_uploader("File", type=list(data.UPLOAD_TYPES), key="import_file")
         replace = st.checkbox(
@@ -119,22 +301,4 @@ with widgets.guarded():
     if submitted and upload is None:
         st.warning("Choose a file first.")
     elif submitted and upload is not None:
-        try:
-            summary = data.import_upload(ctx.db, upload.name, upload.getvalue(), replace=replace)
-        except ValidationError as exc:
-            st.error(
-                f"**{upload.name}** was not imported: {len(exc.problems)} problem(s) found. "
-                "Fix them and upload again; nothing was written.",
-                icon=":material/block:",
-            )
-            report = data.problems_frame(exc.problems)
-            st.dataframe(report, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(report)))
-            widgets.download(report, "import-problems", ctx, label="Download the validation report", key="dl_problems")
-        else:
-            st.success(
-                f"Imported **{upload.name}**: {summary.rows} rows read, {summary.inserted} new, "
-                f"{summary.updated} updated, {summary.unchanged} unchanged; sectors "
-                f"{', '.join(theme.sector_label(s) for s in summary.sectors)}; {summary.first_period} to "
-                f"{summary.last_period}. Run `forecasting refresh` to forecast with them.",
-                icon=":material/check_circle:",
-            )
+        _run_import(upload.name, upload.getvalue(), replace)
