@@ -65,3 +65,13 @@ class NotFoundError(ForecastingError):
     """A named object (scenario, run, series) does not exist."""
 
     exit_code = 66  # EX_NOINPUT
+
+
+class PermissionDeniedError(ForecastingError):
+    """The signed-in user's role does not allow this change (the dashboard's write guard)."""
+
+    exit_code = 77  # EX_NOPERM
+
+
+class MissingExtraError(ForecastingError):
+    """A feature needs an optional extra that is not installed; the message names the pip command."""

@@ -42,6 +42,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     (3, "migrate_003"),
     (4, "migrate_004"),
     (5, "migrate_005"),
+    (8, "migrate_008"),
 ]
 
 #: Tables that code may name in generated statements (inserts, deletes by run, checksums).

@@ -19,7 +19,7 @@ def test_a_built_wheel_contains_every_query_the_data_and_the_pages(tmp_path: Pat
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    (wheel,) = tmp_path.glob("crossover-*.whl")
+    (wheel,) = tmp_path.glob("crossover_forecasting-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"forecasting/sql/{q}.sql" for q in store.query_names()} <= names
     assert {f"forecasting/data/{p.name}" for p in store.DATA_DIR.glob("*.csv")} <= names

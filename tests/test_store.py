@@ -31,6 +31,10 @@ SAMPLE_PARAMS = {
     "sector": "healthcare",
     "keep": 5,
     "limit": 10,
+    "at_utc": "2026-01-01 00:00:00",
+    "actor": "a",
+    "action": "scenario.save",
+    "detail": "d",
 }
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from .. import audit
 from .app import DbOption, app, out, progress_bar, resolve_db
 
 
@@ -16,6 +17,7 @@ def init(db: DbOption = None) -> None:
     from ..bootstrap import init_db
 
     summary = init_db(resolve_db(db, bootstrap=False))
+    audit.record(summary.db, "init", f"{summary.history_rows} history rows")
     out.print(
         f"built {summary.db}: {summary.history_rows} history rows, {summary.estimates} published figures "
         f"from {summary.sources} sources, {summary.scenarios} preset scenarios"
@@ -38,6 +40,7 @@ def import_(
     from ..ingest import import_file
 
     summary = import_file(resolve_db(db), file, replace=replace)
+    audit.record(resolve_db(db), "import", f"{file.name}: {summary.inserted} new, {summary.updated} updated")
     out.print(
         f"imported {summary.rows} rows from {file.name} ({summary.first_period} to {summary.last_period}, "
         f"sectors: {', '.join(summary.sectors)}): {summary.inserted} new, {summary.updated} updated, "

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .. import audit
+
 if TYPE_CHECKING:
     from ..dask_executor import DaskExecutor
 
@@ -107,6 +109,7 @@ def refresh(
     if not summary.published:
         out.print(summary.message)
         return
+    audit.record(resolve_db(db), "refresh", f"published {summary.run_id}")
     out.print(
         f"{summary.message}: {summary.n_series} series ({summary.n_ok} ok, {summary.n_fallback} fallback, "
         f"{summary.n_failed} failed) in {summary.timings.get('total', 0):.1f}s"

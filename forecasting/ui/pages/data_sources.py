@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from forecasting import quarters
+from forecasting import auth, quarters
 from forecasting.config import IMPORT_MAX_MB, PROVENANCE, SECTORS
 from forecasting.errors import ValidationError
 from forecasting.ui import data, theme, widgets
@@ -120,7 +120,8 @@ with widgets.guarded():
         st.warning("Choose a file first.")
     elif submitted and upload is not None:
         try:
-            summary = data.import_upload(ctx.db, upload.name, upload.getvalue(), replace=replace)
+            with auth.write(ctx.db, "import", upload.name):
+                summary = data.import_upload(ctx.db, upload.name, upload.getvalue(), replace=replace)
         except ValidationError as exc:
             st.error(
                 f"**{upload.name}** was not imported: {len(exc.problems)} problem(s) found. "
