@@ -74,39 +74,49 @@ def login_db(shipped_published_template: Path, tmp_path_factory: pytest.TempPath
     return copy_db(shipped_published_template, tmp_path_factory.mktemp("login") / "crossover.duckdb")
 
 
-@pytest.fixture(scope="module")
-def dashboard(provider: str, login_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``forecasting dashboard`` in OIDC mode against the provider; yields the URL users open."""
+def start_dashboard(db: Path, folder: Path, settings: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``forecasting dashboard`` on a free port with these login settings; returns the process and its URL."""
     port = free_port()
-    workdir = tmp_path_factory.mktemp("dash")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "CROSSOVER_AUTH": "oidc",
-        "CROSSOVER_ROLES": "bob@x.org=editor",
-        "CROSSOVER_OIDC_CLIENT_ID": "crossover-test",
-        "CROSSOVER_OIDC_CLIENT_SECRET": "test-secret",
-        "CROSSOVER_OIDC_METADATA_URL": f"{provider}/.well-known/openid-configuration",
-    }
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CROSSOVER_ROLES": "bob@x.org=editor", **settings}
     env.pop("CROSSOVER_DEFAULT_ROLE", None)
-    log = (workdir / "dashboard.log").open("wb")
+    log = (folder / "dashboard.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "forecasting", "dashboard", "--port", str(port), "--db", str(login_db)],
-        cwd=workdir,
+        [sys.executable, "-m", "forecasting", "dashboard", "--port", str(port), "--db", str(db)],
+        cwd=folder,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    log.close()  # the child has its own descriptor
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=90)
-        yield f"http://localhost:{port}"  # the host of the generated redirect URI, so the login cookie matches
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc, f"http://localhost:{port}"  # the host of the generated redirect URI, so the login cookie matches
+
+
+@pytest.fixture(scope="module")
+def dashboard(provider: str, login_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``forecasting dashboard`` in OIDC mode against the provider; yields the URL users open."""
+    proc, url = start_dashboard(
+        login_db,
+        tmp_path_factory.mktemp("dash"),
+        {
+            "CROSSOVER_AUTH": "oidc",
+            "CROSSOVER_OIDC_CLIENT_ID": "crossover-test",
+            "CROSSOVER_OIDC_CLIENT_SECRET": "test-secret",
+            "CROSSOVER_OIDC_METADATA_URL": f"{provider}/.well-known/openid-configuration",
+        },
+    )
+    try:
+        yield url
     finally:
         _stop(proc)
-        log.close()
 
 
-def new_page(browser: object) -> object:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+def new_page(browser: object, headers: dict[str, str] | None = None) -> object:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, extra_http_headers=headers)  # type: ignore[attr-defined]
     page = context.new_page()
     page.set_default_timeout(60_000)
     return page
@@ -137,7 +147,7 @@ def import_file(page: object, url: str, path: Path) -> None:
 
 
 def test_a_request_without_login_sees_only_the_login_page(dashboard: str, browser: object) -> None:
-    page = new_page(browser)
+    page = new_page(browser, {"X-Forwarded-Email": "bob@x.org"})  # a proxy header counts only in proxy mode
     for path in ("", "/scenarios", "/data"):
         page.goto(f"{dashboard}{path}")
         page.get_by_role("button", name="Log in").wait_for()
@@ -185,3 +195,21 @@ def test_an_editor_saves_and_imports_and_the_audit_table_records_it(
         ["bob@x.org", "import", "acme.csv"],
         ["bob@x.org", "scenario.save", "bob plan"],
     ]
+
+
+def test_proxy_mode_takes_the_user_from_the_trusted_header_only(
+    login_db: Path, browser: object, tmp_path: Path
+) -> None:
+    proc, url = start_dashboard(login_db, tmp_path, {"CROSSOVER_AUTH": "proxy"})
+    try:
+        page = new_page(browser, {"X-Forwarded-Email": "bob@x.org"})
+        page.goto(url)
+        page.get_by_text("Signed in as bob@x.org (editor)").wait_for()
+        page.context.close()
+        page = new_page(browser)
+        page.goto(f"{url}/scenarios")
+        page.get_by_text("no X-Forwarded-Email header reached the app").wait_for()
+        assert "Save the edited scenario" not in page.inner_text("body")
+        page.context.close()
+    finally:
+        _stop(proc)

@@ -104,6 +104,7 @@ def elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("elsewhere")
 
 
+@pytest.mark.slow
 def test_the_installed_package_checks_its_shipped_data_and_refreshes(installed: Path, elsewhere: Path) -> None:
     check = run_installed(installed, "build-data", "--check", cwd=elsewhere)
     assert check.returncode == 0, check.stderr
