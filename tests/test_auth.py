@@ -261,6 +261,7 @@ def test_the_runtime_folder_carries_the_packaged_config_and_private_secrets(
     serve.prepare_run_dir(tmp_path, AuthSettings(mode="oidc"), oidc_env, "127.0.0.1", 8600)
     config = tmp_path / ".streamlit" / "config.toml"
     assert config.read_text() == (ROOT / ".streamlit" / "config.toml").read_text()
+    assert tomllib.loads(config.read_text())["server"]["address"] == "127.0.0.1"  # localhost unless --host
     assert (tmp_path / ".streamlit" / "secrets.toml").stat().st_mode & 0o077 == 0
     assert serve.streamlit_command("127.0.0.1", 8600)[-4:] == ["--server.address", "127.0.0.1", "--server.port", "8600"]
 
