@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ import pytest
 from forecasting import audit, scenario_store, store
 from tests import test_e2e
 from tests.conftest import copy_db
-from tests.test_e2e import free_port, wait_healthy
+from tests.servers import stop, streamlit_server
+from tests.test_e2e import free_port
 
 pytestmark = pytest.mark.e2e
 browser = test_e2e.browser  # Debian's headless Chromium, the fixture the other browser tests use
@@ -31,14 +33,6 @@ pytest.importorskip("oidc_provider_mock")
 ROOT = Path(__file__).resolve().parent.parent
 USERS = {"bob": '{"sub": "bob@x.org", "email": "bob@x.org"}', "carol": '{"sub": "carol@x.org", "email": "carol@x.org"}'}
 UPLOAD = "period,sector,workload,spend_usd\n2026Q2,Acme,training,5000000\n2026Q2,Acme,inference,7000000\n"
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +59,7 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.3)
         yield issuer
     finally:
-        _stop(proc)
+        stop(proc)
         log.close()
 
 
@@ -74,45 +68,28 @@ def login_db(shipped_published_template: Path, tmp_path_factory: pytest.TempPath
     return copy_db(shipped_published_template, tmp_path_factory.mktemp("login") / "crossover.duckdb")
 
 
-def start_dashboard(db: Path, folder: Path, settings: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """``forecasting dashboard`` on a free port with these login settings; returns the process and its URL."""
+@contextmanager
+def dashboard_server(db: Path, folder: Path, settings: dict[str, str]) -> Iterator[str]:
+    """``forecasting dashboard`` on a free port with these login settings; yields the URL users open."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CROSSOVER_ROLES": "bob@x.org=editor", **settings}
     env.pop("CROSSOVER_DEFAULT_ROLE", None)
-    log = (folder / "dashboard.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "forecasting", "dashboard", "--port", str(port), "--db", str(db)],
-        cwd=folder,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()  # the child has its own descriptor
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=90)
-    except BaseException:
-        _stop(proc)
-        raise
-    return proc, f"http://localhost:{port}"  # the host of the generated redirect URI, so the login cookie matches
+    command = [sys.executable, "-m", "forecasting", "dashboard", "--port", str(port), "--db", str(db)]
+    with streamlit_server(command, folder, env, port):
+        yield f"http://localhost:{port}"  # the host of the generated redirect URI, so the login cookie matches
 
 
 @pytest.fixture(scope="module")
 def dashboard(provider: str, login_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``forecasting dashboard`` in OIDC mode against the provider; yields the URL users open."""
-    proc, url = start_dashboard(
-        login_db,
-        tmp_path_factory.mktemp("dash"),
-        {
-            "CROSSOVER_AUTH": "oidc",
-            "CROSSOVER_OIDC_CLIENT_ID": "crossover-test",
-            "CROSSOVER_OIDC_CLIENT_SECRET": "test-secret",
-            "CROSSOVER_OIDC_METADATA_URL": f"{provider}/.well-known/openid-configuration",
-        },
-    )
-    try:
+    settings = {
+        "CROSSOVER_AUTH": "oidc",
+        "CROSSOVER_OIDC_CLIENT_ID": "crossover-test",
+        "CROSSOVER_OIDC_CLIENT_SECRET": "test-secret",
+        "CROSSOVER_OIDC_METADATA_URL": f"{provider}/.well-known/openid-configuration",
+    }
+    with dashboard_server(login_db, tmp_path_factory.mktemp("dash"), settings) as url:
         yield url
-    finally:
-        _stop(proc)
 
 
 def new_page(browser: object, headers: dict[str, str] | None = None) -> object:
@@ -200,8 +177,7 @@ def test_an_editor_saves_and_imports_and_the_audit_table_records_it(
 def test_proxy_mode_takes_the_user_from_the_trusted_header_only(
     login_db: Path, browser: object, tmp_path: Path
 ) -> None:
-    proc, url = start_dashboard(login_db, tmp_path, {"CROSSOVER_AUTH": "proxy"})
-    try:
+    with dashboard_server(login_db, tmp_path, {"CROSSOVER_AUTH": "proxy"}) as url:
         page = new_page(browser, {"X-Forwarded-Email": "bob@x.org"})
         page.goto(url)
         page.get_by_text("Signed in as bob@x.org (editor)").wait_for()
@@ -211,5 +187,3 @@ def test_proxy_mode_takes_the_user_from_the_trusted_header_only(
         page.get_by_text("no X-Forwarded-Email header reached the app").wait_for()
         assert "Save the edited scenario" not in page.inner_text("body")
         page.context.close()
-    finally:
-        _stop(proc)

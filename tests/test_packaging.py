@@ -20,7 +20,8 @@ import pytest
 from forecasting import store
 from forecasting.config import REPO_ROOT
 from forecasting.errors import MissingExtraError
-from tests.test_e2e import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
+from tests.servers import streamlit_server
+from tests.test_e2e import CHROMIUM, CHROMIUM_ARGS, free_port
 
 
 @pytest.fixture(scope="module")
@@ -124,26 +125,9 @@ def test_the_installed_package_checks_its_shipped_data_and_refreshes(installed: 
 def served(installed: Path, elsewhere: Path) -> Iterator[str]:
     """``forecasting dashboard --port P`` of the installed package, started from a directory outside the repo."""
     port = free_port()
-    env = outside_env()
-    log = (elsewhere / "dashboard.log").open("wb")
-    proc = subprocess.Popen(
-        [str(installed / "forecasting"), "dashboard", "--port", str(port), "--db", "team.duckdb"],
-        cwd=elsewhere,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, timeout=90)
+    command = [str(installed / "forecasting"), "dashboard", "--port", str(port), "--db", "team.duckdb"]
+    with streamlit_server(command, elsewhere, outside_env(), port) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.mark.e2e
@@ -165,4 +149,4 @@ def test_the_installed_wheel_serves_the_dashboard_from_another_directory(
             browser.close()
     assert "Crossover" in body or "crossover" in body
     assert "Traceback" not in body and "error" not in body.lower().split("data through")[0]
-    assert (elsewhere / "team.duckdb").exists() and not list(elsewhere.glob("*.streamlit*"))
+    assert (elsewhere / "team.duckdb").exists() and not (elsewhere / ".streamlit").exists()
