@@ -16,6 +16,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from . import audit
 from .config import Settings
 from .errors import ForecastingError
 
@@ -46,6 +47,8 @@ def refresh_job(db: Path, settings: Settings, models: Sequence[str] | None = Non
         log.error("schedule event=refresh_failed exit_code=%d reason=%s", exc.exit_code, exc)
         return f"failed ({exc.exit_code})"
     log.info("schedule event=refresh_done published=%s run=%s", summary.published, summary.run_id)
+    if summary.published:
+        audit.record(db, "refresh", f"published {summary.run_id} (scheduled)")
     return summary.message
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import tomllib
@@ -274,3 +275,24 @@ def test_the_dashboard_command_refuses_bad_login_settings_in_one_line(
     assert result.exit_code == 2
     assert "CROSSOVER_AUTH must be one of local, oidc, proxy" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_scheduled_refresh_that_publishes_is_audited_as_the_os_user(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    from forecasting import refresh, schedule
+    from forecasting.config import Settings
+
+    published = SimpleNamespace(published=True, run_id="r1", message="published run r1")
+    monkeypatch.setattr(refresh, "run_refresh", lambda *args, **kwargs: published)
+    assert schedule.refresh_job(db, Settings()) == "published run r1"
+    monkeypatch.setattr(
+        refresh,
+        "run_refresh",
+        lambda *args, **kwargs: SimpleNamespace(**{**vars(published), "published": False, "message": "up to date"}),
+    )
+    schedule.refresh_job(db, Settings())  # nothing published, nothing written, nothing recorded
+    rows = audit.entries(db)
+    assert rows[["actor", "action", "detail"]].values.tolist() == [
+        [audit.os_user(), "refresh", "published r1 (scheduled)"]
+    ]
