@@ -119,3 +119,62 @@ SETTING_LIMITS: dict[str, tuple[float, float]] = {
     "retention": (1, 100_000),
     "restatement_threshold": (1e-9, 1e9),
 }
+
+
+#: Who may use a shared dashboard: ``local`` (one user, every change allowed), ``oidc`` (Streamlit's
+#: own login against an OpenID Connect provider) or ``proxy`` (a trusted reverse proxy's header).
+AUTH_MODES = ("local", "oidc", "proxy")
+#: Roles from least to most: viewers read; editors also save, copy and delete scenarios and import
+#: or undo imports; admins also start a refresh (forecasting.auth.ACTIONS says which role each change needs).
+ROLES = ("viewer", "editor", "admin")
+
+
+def _role_map(text: str) -> tuple[tuple[str, str], ...]:
+    """Parse ``alice@x=admin,bob@x=editor`` into (lower-cased user, role) pairs; ValueError on bad entries."""
+    pairs = []
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        user, sep, role = (part.strip() for part in entry.partition("="))
+        if not sep or not user or role not in ROLES:
+            raise ValueError(f"CROSSOVER_ROLES entry '{entry}' must be USER=ROLE with ROLE one of {', '.join(ROLES)}")
+        pairs.append((user.lower(), role))
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Login settings of the dashboard; each field's ``metadata['help']`` is its one-line description."""
+
+    mode: str = field(default="local", metadata={"help": "CROSSOVER_AUTH: local, oidc or proxy."})
+    roles: tuple[tuple[str, str], ...] = field(
+        default=(), metadata={"help": "CROSSOVER_ROLES: USER=ROLE pairs, comma-separated (users are e-mails)."}
+    )
+    default_role: str = field(
+        default="viewer", metadata={"help": "CROSSOVER_DEFAULT_ROLE: the role of a signed-in user not listed."}
+    )
+    proxy_header: str = field(
+        default="X-Forwarded-Email",
+        metadata={"help": "CROSSOVER_PROXY_HEADER: the header a trusted proxy puts the user's e-mail in."},
+    )
+
+    def __post_init__(self) -> None:
+        if self.mode not in AUTH_MODES:
+            raise ValueError(f"CROSSOVER_AUTH must be one of {', '.join(AUTH_MODES)}, got '{self.mode}'")
+        if self.default_role not in ROLES:
+            raise ValueError(f"CROSSOVER_DEFAULT_ROLE must be one of {', '.join(ROLES)}, got '{self.default_role}'")
+        if not self.proxy_header.strip():
+            raise ValueError("CROSSOVER_PROXY_HEADER must name a header")
+
+    @classmethod
+    def from_env(cls) -> AuthSettings:
+        """Defaults, then the ``CROSSOVER_AUTH``, ``_ROLES``, ``_DEFAULT_ROLE`` and ``_PROXY_HEADER`` variables."""
+        env = os.environ
+        return cls(
+            mode=env.get("CROSSOVER_AUTH", "local").strip().lower() or "local",
+            roles=_role_map(env.get("CROSSOVER_ROLES", "")),
+            default_role=env.get("CROSSOVER_DEFAULT_ROLE", "viewer").strip().lower(),
+            proxy_header=env.get("CROSSOVER_PROXY_HEADER", "X-Forwarded-Email"),
+        )
+
+    def role_of(self, user: str) -> str:
+        """The role of a signed-in user: the one listed for them (case-insensitive), else the default."""
+        return dict(self.roles).get(user.strip().lower(), self.default_role)

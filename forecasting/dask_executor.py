@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
-from .errors import ClusterError
+from .errors import ClusterError, MissingExtraError
 
 if TYPE_CHECKING:
     from dask.distributed import Client, Future, LocalCluster
@@ -52,8 +52,10 @@ class DaskExecutor:
             return self._client
         try:
             from dask.distributed import Client, LocalCluster
-        except ImportError as exc:  # pragma: no cover - dask is a declared dependency
-            raise ValueError("the dask executor needs `pip install 'dask[distributed]'`") from exc
+        except ImportError as exc:  # dask is the optional [dask] extra
+            raise MissingExtraError(
+                "the dask executor needs the dask extra: pip install 'crossover-forecasting[dask]'"
+            ) from exc
         if self.address:
             log.info("dask event=connect scheduler=%s", self.address)
             try:

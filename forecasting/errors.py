@@ -124,3 +124,13 @@ class ImportUndoError(ForecastingError):
     """An import cannot be undone (already undone, a later import changed its rows, or a sector would break)."""
 
     exit_code = 65
+
+
+class PermissionDeniedError(ForecastingError):
+    """The signed-in user's role does not allow this change (the dashboard's write guard)."""
+
+    exit_code = 77  # EX_NOPERM
+
+
+class MissingExtraError(ForecastingError):
+    """A feature needs an optional extra that is not installed; the message names the pip command."""

@@ -9,9 +9,7 @@ could not fit it, or would leave the sector out of the crossovers.
 
 from __future__ import annotations
 
-import getpass
 import logging
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,14 +35,6 @@ class UndoSummary:
     removed: int
     restored: int
     sectors: tuple[str, ...]
-
-
-def os_user() -> str:
-    """The operating-system user running this process (who a command-line import is recorded as)."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name and no passwd entry (containers)
-        return f"uid {os.getuid()}"
 
 
 def now_utc() -> pd.Timestamp:

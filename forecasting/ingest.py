@@ -24,7 +24,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from . import imports, quarters, store
+from . import audit, imports, quarters, store
 from .config import IMPORT_MAX_MB, SECTORS, WORKLOADS
 from .errors import ImportRefusedError, Problem
 from .import_policy import (
@@ -447,7 +447,7 @@ def import_file(
         if problems:
             raise ImportRefusedError(problems, what=name)
         written = changed[[*KEY, "spend_usd", "source_ids", *[c for c in merged.columns if c.startswith("before_")]]]
-        import_id = imports.record(s, written, _record_of(summary, name, actor or imports.os_user(), typed))
+        import_id = imports.record(s, written, _record_of(summary, name, actor or audit.os_user(), typed))
         notes = imports.span_notes(s, sectors)
     summary = replace_(summary, import_id=import_id, notes=notes)
     log.info("imported %s as import %d: %s", name, import_id, summary)

@@ -19,6 +19,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from . import audit
 from .config import Settings
 from .errors import ForecastingError
 
@@ -118,6 +119,8 @@ def refresh_job(db: Path, settings: Settings, models: Sequence[str] | None = Non
     log.info(
         "schedule event=run_end outcome=%s run=%s seconds=%.1f", outcome, summary.run_id, time.monotonic() - started
     )
+    if summary.published:
+        audit.record(db, "refresh", f"published {summary.run_id} (scheduled)")
     return summary.message
 
 

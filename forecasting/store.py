@@ -43,6 +43,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     (5, "migrate_005"),
     (6, "migrate_006"),
     (7, "migrate_007"),
+    (8, "migrate_008"),
 ]
 
 #: Tables that code may name in generated statements (inserts, deletes by run, checksums).

@@ -12,7 +12,7 @@ import pytest
 import tomllib
 from streamlit.testing.v1 import AppTest
 
-from forecasting import engine, quarters, scenario_store, store, vintages
+from forecasting import audit, engine, quarters, scenario_store, store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.config import IMPORT_MAX_MB, TOTAL
 from forecasting.crossover import Crossover, crossover_distribution, median_curve_crossing
@@ -332,10 +332,10 @@ def test_save_copy_and_delete_a_scenario_from_the_page(
     at = app(db, monkeypatch, "scenarios")
     next(s for s in at.slider if s.key.endswith(".all.price_decline.pt")).set_value(0.6).run()
     at.text_input(key="save_name").input("edge sixty")
-    at.text_input(key="save_author").input("analyst")
     at.form_submit_button[0].click().run()
     saved = scenario_store.load_scenario(db, "edge sixty")
-    assert (saved.author, saved.value_for(TOTAL, "price_decline").mode) == ("analyst", 0.6)
+    # The author is the signed-in user (locally: the OS user), not free text.
+    assert (saved.author, saved.value_for(TOTAL, "price_decline").mode) == (audit.os_user(), 0.6)
     at.selectbox(key="copy_from").select("edge sixty")
     at.text_input(key="copy_name").input("edge copy")
     at.form_submit_button[1].click().run()

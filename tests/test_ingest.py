@@ -324,7 +324,7 @@ def test_the_cli_lists_imports_in_a_table_and_undoes_one(
 
 
 def ingest_user() -> str:
-    from forecasting.imports import os_user
+    from forecasting.audit import os_user
 
     return os_user()
 

@@ -34,6 +34,10 @@ SAMPLE_PARAMS = {
     "import_id": 999,
     "undone_at": pd.Timestamp("2026-01-01"),
     "undone_by": "test",
+    "at_utc": "2026-01-01 00:00:00",
+    "actor": "a",
+    "action": "scenario.save",
+    "detail": "d",
 }
 
 

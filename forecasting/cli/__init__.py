@@ -9,7 +9,7 @@ one group of commands.
 
 from __future__ import annotations
 
-from . import backtests, data, runs, scenarios  # noqa: F401  (importing registers the commands)
+from . import backtests, data, runs, scenarios, serve  # noqa: F401  (importing registers the commands)
 from .app import app, console, out, progress_bar
 
 __all__ = ["app", "console", "main", "out", "progress_bar"]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from .. import audit
 from .app import DbOption, app, out, print_table, progress_bar, resolve_db
 
 
@@ -39,13 +40,13 @@ def import_(
 
 
 def _import_file(db: Path, file: Path, replace: bool) -> None:
-    from ..imports import os_user
     from ..ingest import import_file
 
-    summary = import_file(db, file, replace=replace, actor=os_user())
+    summary = import_file(db, file, replace=replace, actor=audit.os_user())
     recorded = (
         f" as import {summary.import_id}" if summary.import_id is not None else " (nothing changed; not recorded)"
     )
+    audit.record(db, "import", f"{file.name}: {summary.inserted} new, {summary.updated} updated{recorded}")
     out.print(
         f"imported {summary.rows} rows from {file.name}{recorded} ({summary.first_period} to {summary.last_period}, "
         f"sectors: {', '.join(summary.sectors)}): {summary.inserted} new, {summary.updated} updated, "
@@ -84,13 +85,14 @@ def _list_imports(db: Path) -> None:
 
 
 def _undo_import(db: Path, import_id: int) -> None:
-    from ..imports import os_user, undo_import
+    from ..imports import undo_import
 
-    summary = undo_import(db, import_id, actor=os_user())
+    summary = undo_import(db, import_id, actor=audit.os_user())
     out.print(
         f"undid import {summary.import_id} ({summary.file_name}): {summary.removed} rows removed, "
         f"{summary.restored} restored"
     )
+    audit.record(db, "import.undo", f"import {summary.import_id} ({summary.file_name})")
 
 
 @app.command("build-data")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .. import audit
+
 if TYPE_CHECKING:
     from ..dask_executor import DaskExecutor
 
@@ -74,6 +76,7 @@ def init(
     from ..bootstrap import init_db
 
     summary = init_db(resolve_db(db, bootstrap=False), force=force)
+    audit.record(summary.db, "init", f"{summary.history_rows} history rows" + (" (forced)" if force else ""))
     out.print(
         f"built {summary.db}: {summary.history_rows} history rows, {summary.estimates} published figures "
         f"from {summary.sources} sources, {summary.scenarios} preset scenarios"
@@ -155,6 +158,7 @@ def refresh(
     if not summary.published:
         out.print(summary.message)
         return
+    audit.record(resolve_db(db), "refresh", f"published {summary.run_id}")
     out.print(
         f"{summary.message}: {summary.n_series} series ({summary.n_ok} ok, {summary.n_fallback} fallback, "
         f"{summary.n_failed} failed) in {summary.timings.get('total', 0):.1f}s"

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from .. import audit
 from .app import DbOption, FormatOption, RunOption, ThresholdOption, out, print_table, resolve_db, scenario_app
 
 
@@ -62,6 +63,7 @@ def scenario_save(
         data["name"] = name
     scenario = Scenario.from_dict(data)
     save_scenario(resolve_db(db), scenario)
+    audit.record(resolve_db(db), "scenario.save", scenario.name)
     out.print(f"saved scenario '{scenario.name}'")
 
 
@@ -97,6 +99,7 @@ def scenario_set(
     raw: object = parts[0] if len(parts) == 1 else {"uniform" if len(parts) == 2 else "triangular": parts}
     updated = scenario.with_value(sector, driver, DriverValue.from_json(raw))
     save_scenario(path, updated)
+    audit.record(path, "scenario.save", f"{name}: {sector}/{driver} = {value}")
     out.print(f"{name}: {sector}/{driver} = {value}")
 
 
@@ -177,6 +180,7 @@ def scenario_copy(
     from ..scenario_store import copy_scenario
 
     copy_scenario(resolve_db(db), name, new_name)
+    audit.record(resolve_db(db), "scenario.copy", f"{name} -> {new_name}")
     out.print(f"copied '{name}' to '{new_name}'")
 
 
@@ -189,4 +193,5 @@ def scenario_delete(
     from ..scenario_store import delete_scenario
 
     delete_scenario(resolve_db(db), name)
+    audit.record(resolve_db(db), "scenario.delete", name)
     out.print(f"deleted scenario '{name}'")

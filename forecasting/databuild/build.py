@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from forecasting import share
-from forecasting.config import REPO_ROOT
 from forecasting.databuild.anchors import ANCHOR_COLUMNS, anchor_rows
 from forecasting.databuild.curate import Curated, Estimate, curate, format_value, read_raw
 from forecasting.databuild.derive import derive, history_crossovers, spend_rows
 from forecasting.frames import SPEND_COLUMNS
+from forecasting.store import DATA_DIR
 
 logger = logging.getLogger(__name__)
 
-DATA_DIR = REPO_ROOT / "data"
+# DATA_DIR (from store): data/ in a checkout, the packaged copy when installed, so --check works in both.
 RAW = DATA_DIR / "raw" / "public_estimates.csv"
 #: Published crossover claims, copied verbatim from the research folder (``docs/data.md`` section 4).
 CLAIMS = DATA_DIR / "raw" / "crossover_claims.csv"

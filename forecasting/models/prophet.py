@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import MissingExtraError
 from forecasting.models.base import Model, PointForecast, residual_sd
 
 _FREQ_BY_SEASON = {1: "YS", 4: "QS", 12: "MS"}
@@ -17,7 +18,9 @@ def _import_prophet() -> Any:
     try:
         from prophet import Prophet
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("the 'prophet' model needs the prophet package: pip install 'prophet>=1.1'") from exc
+        raise MissingExtraError(
+            "the 'prophet' model needs the prophet extra: pip install 'crossover-forecasting[prophet]'"
+        ) from exc
     # cmdstanpy logs every optimisation at INFO; keep the run quiet.
     for name in ("cmdstanpy", "prophet", "prophet.models"):
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from .. import auth
 from . import widgets
 
 PAGES = Path(__file__).parent / "pages"
@@ -24,6 +25,7 @@ def run() -> None:
         layout="wide",
         initial_sidebar_state="auto",
     )
+    auth.gate()  # shared modes: a request without a signed-in user sees the login page only
     page = st.navigation(
         [
             st.Page(

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from .. import export, quarters, reports, vintages
+from .. import auth, export, quarters, reports, vintages
 from ..errors import DatabaseBusyError, ForecastingError
 from ..scenario import BASELINE, Scenario
 from ..share import DEFAULT_DEFINITION, DEFINITIONS
@@ -85,7 +85,8 @@ def no_run_notice(ctx: Context) -> None:
     if pid is None:
         if st.button("Run `forecasting refresh` now", key="start_refresh", type="primary"):
             log_path = ctx.db.with_name(ctx.db.name + ".refresh.log")
-            st.session_state["refresh_pid"] = data.start_refresh(ctx.db, log_path)
+            with auth.write(ctx.db, "refresh.start", "from the dashboard"):
+                st.session_state["refresh_pid"] = data.start_refresh(ctx.db, log_path)
             st.rerun()
     else:
         _refresh_progress(ctx.db_text)

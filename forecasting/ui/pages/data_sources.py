@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from forecasting import imports, quarters, vintages
+from forecasting import auth, imports, quarters, vintages
 from forecasting.config import IMPORT_MAX_MB, PROVENANCE, SECTORS
 from forecasting.errors import DatabaseBusyError, ForecastingError, ValidationError
 from forecasting.ingest import ImportSummary
@@ -30,24 +30,22 @@ def _plain(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
 
 
-def _actor() -> str:
-    """Who the dashboard records as making a change (a sign-in module, when there is one, names the user)."""
-    return "dashboard"
-
-
 def _import(ctx: widgets.Context, name: str, content: bytes, replace: bool) -> ImportSummary:
-    """Write: import an uploaded file as one recorded import."""
-    return data.import_upload(ctx.db, name, content, replace=replace, actor=_actor())
+    """Write (editors): import an uploaded file as one recorded import."""
+    with auth.write(ctx.db, "import", name):
+        return data.import_upload(ctx.db, name, content, replace=replace, actor=auth.user_name())
 
 
 def _undo(ctx: widgets.Context, import_id: int) -> imports.UndoSummary:
-    """Write: undo one recorded import (its rows removed, what they replaced put back)."""
-    return imports.undo_import(ctx.db, import_id, actor=_actor())
+    """Write (editors): undo one recorded import (its rows removed, what they replaced put back)."""
+    with auth.write(ctx.db, "import.undo", f"import {import_id}"):
+        return imports.undo_import(ctx.db, import_id, actor=auth.user_name())
 
 
 def _start_refresh(ctx: widgets.Context) -> int:
-    """Write: start ``forecasting refresh`` as its own process; returns its pid."""
-    return data.start_refresh(ctx.db, ctx.db.with_name(ctx.db.name + ".refresh.log"))
+    """Write (admins): start ``forecasting refresh`` as its own process; returns its pid."""
+    with auth.write(ctx.db, "refresh.start", "from the Data page"):
+        return data.start_refresh(ctx.db, ctx.db.with_name(ctx.db.name + ".refresh.log"))
 
 
 def _after_write(kind: str, message: str, notes: tuple[str, ...] = ()) -> None:

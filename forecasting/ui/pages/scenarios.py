@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from forecasting import quarters, scenario_store
+from forecasting import auth, quarters, scenario_store
 from forecasting.config import ALL, TOTAL
 from forecasting.crossover import CROSSED_IN_HISTORY
 from forecasting.drivers import DRIVER_BY_KEY, DRIVERS
@@ -125,14 +125,17 @@ with widgets.guarded():
     st.subheader("Save, copy and delete")
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
+    owners = dict(zip(saved["name"], saved["author"], strict=True))  # editors change only their own scenarios
     s1, s2, s3 = st.columns(3)
     with s1, st.form("scenario_save"):
         new_name = st.text_input("Name", value="" if scn.name in names else scn.name, key="save_name")
         desc = st.text_input("Description", value=scn.description, key="save_desc")
-        author = st.text_input("Author", value=scn.author, key="save_author")
+        author = auth.user_name()  # the signed-in user, not free text
+        st.caption(f"Saved as **{author}**")
         if st.form_submit_button("Save the edited scenario"):
             try:
-                scenario_store.save_scenario(ctx.db, Scenario(new_name.strip() or "-", desc, author, scn.values))
+                with auth.write(ctx.db, "scenario.save", new_name.strip(), owner=owners.get(new_name.strip())):
+                    scenario_store.save_scenario(ctx.db, Scenario(new_name.strip() or "-", desc, author, scn.values))
             except (ForecastingError, ValueError) as exc:
                 st.error(str(exc))
             else:
@@ -144,7 +147,8 @@ with widgets.guarded():
         copy_name = st.text_input("as", key="copy_name")
         if st.form_submit_button("Copy"):
             try:
-                scenario_store.copy_scenario(ctx.db, source, copy_name.strip())
+                with auth.write(ctx.db, "scenario.copy", f"{source} -> {copy_name.strip()}"):
+                    scenario_store.copy_scenario(ctx.db, source, copy_name.strip())
             except (ForecastingError, ValueError) as exc:
                 st.error(str(exc))
             else:
@@ -159,7 +163,8 @@ with widgets.guarded():
                 st.warning("Tick the box to confirm.")
             else:
                 try:
-                    scenario_store.delete_scenario(ctx.db, victim)
+                    with auth.write(ctx.db, "scenario.delete", str(victim), owner=owners.get(victim)):
+                        scenario_store.delete_scenario(ctx.db, victim)
                 except ForecastingError as exc:
                     st.error(str(exc))
                 else:
