@@ -40,6 +40,16 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
 
 
+#: click's own exceptions, from the installed click and from the copy that typer (0.2x) vendors.
+_CLICK_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    click.exceptions.Exit,
+    click.ClickException,
+    typer.Exit,
+    typer.Abort,
+    next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
+
+
 class _Group(TyperGroup):
     """Turns every failure a user can meet into one line and an exit code; a traceback only with ``-v``.
 
@@ -65,7 +75,7 @@ class _Group(TyperGroup):
             _fail(RuntimeError("interrupted; nothing was changed by the unfinished step"), EXIT_INTERRUPTED)
         except _Terminated:
             _fail(RuntimeError("terminated (SIGTERM); nothing was changed by the unfinished step"), EXIT_TERMINATED)
-        except (click.exceptions.Exit, click.ClickException, typer.Exit, typer.Abort):
+        except _CLICK_EXCEPTIONS:  # usage errors and exits: click prints them and sets the code
             raise
         except Exception as exc:  # noqa: BLE001  (the last line of defence: one line, the traceback on -v)
             _fail(RuntimeError(f"internal error: {type(exc).__name__}: {exc}; rerun with -v for the traceback"), 1)
