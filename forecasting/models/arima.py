@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -15,13 +15,19 @@ from forecasting.models.base import Model, PointForecast
 
 @dataclass(frozen=True)
 class ArimaSpec:
-    """Orders (p, d, q), seasonal differencing D at the season, and the trend term."""
+    """Orders (p, d, q), seasonal differencing D at the season, and the trend term.
+
+    ``start`` holds the coefficients these orders reached on the whole series (set by
+    :meth:`ARIMA.select`); refits on a shorter series start their search there. Not part of the
+    orders: two specs that differ only in it compare equal.
+    """
 
     p: int
     d: int
     q: int
     seasonal_d: int
     trend: str
+    start: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
 
 
 def _nonstationary(z: np.ndarray) -> bool:
@@ -48,7 +54,9 @@ def _fit(y: np.ndarray, spec: ArimaSpec, season: int) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = _StatsARIMA(y, order=(spec.p, spec.d, spec.q), seasonal_order=seasonal_order, trend=spec.trend)
-        return model.fit()
+        start = np.asarray(spec.start) if spec.start is not None and np.all(np.isfinite(spec.start)) else None
+        # No parameter covariance: neither AICc nor the forecast variance needs it.
+        return model.fit(start_params=start, cov_type="none")
 
 
 class ARIMA(Model):
@@ -73,7 +81,7 @@ class ARIMA(Model):
                 continue
             ic = res.aicc if np.isfinite(res.aicc) else res.aic
             if np.isfinite(ic) and ic < best_ic:
-                best, best_ic = spec, ic
+                best, best_ic = replace(spec, start=tuple(float(v) for v in res.params)), ic
         return best
 
     def fit_predict(self, y: np.ndarray, horizon: int, season: int, spec: Any = None) -> PointForecast:
