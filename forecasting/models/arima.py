@@ -10,7 +10,7 @@ import numpy as np
 from statsmodels.tsa.arima.model import ARIMA as _StatsARIMA
 from statsmodels.tsa.stattools import kpss
 
-from forecasting.models.base import Model, PointForecast
+from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def _nonstationary(z: np.ndarray) -> bool:
 def _seasonal_diff_needed(y: np.ndarray, season: int) -> bool:
     # Seasonal strength as in Wang, Smith & Hyndman: seasonal differencing when the
     # seasonal differences vary clearly less than the plain ones.
-    if season <= 1 or len(y) < 3 * season:
+    if season <= 1 or season > MAX_STATE_SEASON or len(y) < 3 * season:
         return False
     d1 = np.diff(y)
     ds = y[season:] - y[:-season]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from forecasting.models.base import Model, PointForecast, residual_sd, seasonal_strength
+from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast, residual_sd, seasonal_strength
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def _candidates(y: np.ndarray, season: int) -> list[EtsSpec]:
     trends: list[tuple[str | None, bool]] = [(None, False)]
     trends.append(("add", True) if len(y) >= 8 else ("add", False))
     seasonals: list[str | None] = [None]
-    if season > 1 and len(y) >= 3 * season and seasonal_strength(y, season) > 0.3:
+    if 1 < season <= MAX_STATE_SEASON and len(y) >= 3 * season and seasonal_strength(y, season) > 0.3:
         seasonals.append("add")
     return [EtsSpec(e, t, d, s) for e in errors for t, d in trends for s in seasonals]
 
