@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,9 +17,8 @@ from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast
 class ArimaSpec:
     """Orders (p, d, q), seasonal differencing D at the season, and the trend term.
 
-    ``start`` holds the coefficients these orders reached on the whole series (set by
-    :meth:`ARIMA.select`); refits on a shorter series start their search there. Not part of the
-    orders: two specs that differ only in it compare equal.
+    No warm start, unlike ETS: starting the refits from the whole series' coefficients saved no
+    time and moved some fits to other optima (Tourism yearly, 80 series: MASE 2.637 -> 2.667).
     """
 
     p: int
@@ -27,7 +26,6 @@ class ArimaSpec:
     q: int
     seasonal_d: int
     trend: str
-    start: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
 
 
 def _nonstationary(z: np.ndarray) -> bool:
@@ -54,9 +52,8 @@ def _fit(y: np.ndarray, spec: ArimaSpec, season: int) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = _StatsARIMA(y, order=(spec.p, spec.d, spec.q), seasonal_order=seasonal_order, trend=spec.trend)
-        start = np.asarray(spec.start) if spec.start is not None and np.all(np.isfinite(spec.start)) else None
         # No parameter covariance: neither AICc nor the forecast variance needs it.
-        return model.fit(start_params=start, cov_type="none")
+        return model.fit(cov_type="none")
 
 
 class ARIMA(Model):
@@ -81,7 +78,7 @@ class ARIMA(Model):
                 continue
             ic = res.aicc if np.isfinite(res.aicc) else res.aic
             if np.isfinite(ic) and ic < best_ic:
-                best, best_ic = replace(spec, start=tuple(float(v) for v in res.params)), ic
+                best, best_ic = spec, ic
         return best
 
     def fit_predict(self, y: np.ndarray, horizon: int, season: int, spec: Any = None) -> PointForecast:
