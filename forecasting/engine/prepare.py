@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.frames import DS, UID, Y, validate_history
+from forecasting.models.theta import ses_fit
 
 #: Fewer observations than this get the naive fallback instead of model selection.
 MIN_OBS = 6
@@ -239,12 +240,7 @@ def theta_probe(x: np.ndarray, steps: int) -> np.ndarray:
     """
     n = len(x)
     drift = np.polyfit(np.arange(n), x, 1)[0] if n > 1 else 0.0
-    level = np.full(len(PROBE_ALPHAS), float(x[0]))
-    sse = np.zeros(len(PROBE_ALPHAS))
-    for v in x[1:]:
-        err = v - level
-        sse += err * err
-        level += PROBE_ALPHAS * err
+    sse, level = ses_fit(x, PROBE_ALPHAS)
     best = int(np.argmin(sse))
     a, k = PROBE_ALPHAS[best], np.arange(1, steps + 1)
     return level[best] + 0.5 * drift * ((k - 1) + 1 / a - (1 - a) ** n / a)

@@ -43,15 +43,20 @@ def _additive(y: np.ndarray, season: int) -> np.ndarray:
     return np.asarray(seasonal_decompose(y, model="add", period=season).seasonal)[:season]
 
 
-def ses_sse(y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """One-step squared error sums of SES started at the first value, for each weight in ``alphas``."""
+def ses_fit(y: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SES started at the first value, for each weight in ``alphas``: one-step squared error sums and final levels."""
     level = np.full(len(alphas), float(y[0]))
     sse = np.zeros(len(alphas))
     for v in y[1:]:
         err = v - level
         sse += err * err
         level += alphas * err
-    return sse
+    return sse, level
+
+
+def ses_sse(y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """One-step squared error sums of SES started at the first value, for each weight in ``alphas``."""
+    return ses_fit(y, alphas)[0]
 
 
 def ses_weight(y: np.ndarray) -> float:
@@ -85,9 +90,7 @@ class Theta(Model):
         t = np.arange(n, dtype=float)
         b0 = float(np.polyfit(t, smoothed, 1)[0]) if n > 1 else 0.0
         alpha = ses_weight(smoothed)
-        level = float(smoothed[0])
-        for v in smoothed[1:]:
-            level += alpha * (v - level)
+        level = float(ses_fit(smoothed, np.array([alpha]))[1][0])
         k = np.arange(horizon, dtype=float)
         if alpha > 0:
             k += 1 / alpha - (1 - alpha) ** n / alpha
