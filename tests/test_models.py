@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import fields, replace
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -13,11 +13,10 @@ from forecasting.engine import ForecastOptions, forecast
 from forecasting.executors import SerialExecutor
 from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, YHAT
 from forecasting.models import MODELS, get_model
-from forecasting.models import ets as ets_module
 from forecasting.models.arima import ArimaSpec
 from forecasting.models.base import Z80, Z95, PointForecast, single_threaded
 from forecasting.models.dotm import dynamic_ols, fit_dotm
-from forecasting.models.ets import ETS, EtsSpec
+from forecasting.models.ets import EtsSpec
 from tests.conftest import make_series
 
 _T = np.arange(24)
@@ -186,21 +185,6 @@ def test_dynamic_theta_residuals_match_the_model_recursion() -> None:
         trend = (1 - alpha) ** (t - 1) * intercept[t - 1] + (1 - (1 - alpha) ** t) / alpha * slope[t - 1]
         assert y[t - 1] - (level + c * trend) == pytest.approx(resid[t - 1])
         level = alpha * y[t - 1] + (1 - alpha) * level
-
-
-def test_warm_started_ets_refits_fit_at_least_as_well_as_cold_ones() -> None:
-    """``select`` hands its optimum to the refits (the backtest origins start there). A warm start
-    saves optimiser steps; it must not land on a worse optimum than statsmodels' own start."""
-    module, model = ets_module, ETS()
-    rng = np.random.default_rng(3)
-    for y in (_Y, _Y + np.cumsum(rng.normal(0, 0.05, len(_Y))), np.log(np.arange(30.0) + 50) + rng.normal(0, 0.02, 30)):
-        with single_threaded():
-            spec = model.select(y, 4)
-            assert spec.start is not None and np.all(np.isfinite(spec.start))
-            cold_spec = replace(spec, start=None)
-            assert cold_spec == spec  # the start is not part of the form
-            warm, cold = module._fit(y[:-4], spec, 4), module._fit(y[:-4], cold_spec, 4)
-        assert warm.llf >= cold.llf - 1e-3 * abs(cold.llf)
 
 
 def test_numpy_theta_forecasts_as_statsmodels_theta_model_does() -> None:

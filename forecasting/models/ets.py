@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,17 +16,15 @@ from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast, resi
 class EtsSpec:
     """One ETS form: error ('add'|'mul'), trend (None|'add'), damping, seasonal (None|'add').
 
-    ``start`` holds the parameters this form reached on the whole series (set by :meth:`ETS.select`);
-    refits of the same form on a shorter series (the backtest origins) start their search there,
-    which cuts the optimiser's work by about half and lands on the same optimum. It is not part of
-    the form: two specs that differ only in it compare equal.
+    The backtest refits start cold: warm-started from the whole series' optimum they took half the
+    optimiser's work with the same benchmark accuracy, but landed elsewhere on the shipped total
+    series (its ETS backtest MASE 0.77 -> 2.03, its calibrated 80% interval 30% wider).
     """
 
     error: str
     trend: str | None
     damped: bool
     seasonal: str | None
-    start: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
 
 
 def _fit(y: np.ndarray, spec: EtsSpec, season: int) -> Any:
@@ -40,8 +38,7 @@ def _fit(y: np.ndarray, spec: EtsSpec, season: int) -> Any:
             seasonal=spec.seasonal,
             seasonal_periods=season if spec.seasonal else None,
         )
-        start = np.asarray(spec.start) if spec.start is not None and np.all(np.isfinite(spec.start)) else None
-        return model.fit(start_params=start, disp=False, maxiter=200)
+        return model.fit(disp=False, maxiter=200)
 
 
 def _candidates(y: np.ndarray, season: int) -> list[EtsSpec]:
@@ -72,7 +69,7 @@ class ETS(Model):
                 continue
             ic = res.aicc if np.isfinite(res.aicc) else res.aic
             if np.isfinite(ic) and ic < best_ic and np.all(np.isfinite(res.fittedvalues)):
-                best, best_ic = replace(spec, start=tuple(float(v) for v in res.params)), ic
+                best, best_ic = spec, ic
         return best
 
     def fit_predict(self, y: np.ndarray, horizon: int, season: int, spec: Any = None) -> PointForecast:
