@@ -214,8 +214,9 @@ def test_progress_counts_every_series_once() -> None:
 
 def test_frequency_words_and_aliases_normalise_and_bad_ones_are_rejected() -> None:
     assert [normalize_freq(f) for f in ("QS-DEC", "quarterly", "A", "ME", "Y")] == ["Q", "Q", "Y", "M", "Y"]
-    with pytest.raises(ValueError, match="unsupported freq 'W'"):
-        normalize_freq("W")
+    assert [normalize_freq(f) for f in ("W-SUN", "weekly", "D", "daily")] == ["W", "W", "D", "D"]
+    with pytest.raises(ValueError, match="unsupported freq 'H'"):
+        normalize_freq("H")
     with pytest.raises(ValueError, match="dates are 2 months apart"):
         infer_freq(pd.date_range("2020-01-01", periods=5, freq="2MS"))
 
@@ -334,3 +335,42 @@ def test_a_candidate_replaces_the_core_combination_only_when_it_beats_it_by_the_
         np.testing.assert_array_equal(choice.mean, fit.final["naive"].mean)
     else:
         np.testing.assert_allclose(choice.mean, np.mean([fit.final[m].mean for m in ("ets", "arima", "theta")], axis=0))
+
+
+def _seasonal_days(n: int, step: str, season: int, seed: int = 0) -> pd.DataFrame:
+    """A positive series of ``n`` periods ``step`` apart with a strong pattern ``season`` periods long."""
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    y = 100 + 0.1 * t + 10 * np.sin(2 * np.pi * t / season) + rng.normal(0, 1, n)
+    return pd.DataFrame({UID: "w", DS: pd.date_range("2021-01-03", periods=n, freq=step), Y: y})
+
+
+@pytest.mark.parametrize(("step", "code", "season", "n"), [("W-SUN", "W", 52, 220), ("D", "D", 7, 70)])
+def test_weekly_and_daily_data_forecast_their_season(step: str, code: str, season: int, n: int) -> None:
+    hist = _seasonal_days(n, step, season)
+    assert infer_freq(hist[DS]) == code
+    horizon = season if season < 20 else 13
+    res = forecast(hist, horizon, ForecastOptions(n_paths=50), executor=SerialExecutor())
+    fc = res.forecasts
+    days = 7 if code == "W" else 1
+    expected = pd.date_range(hist[DS].iloc[-1], periods=horizon + 1, freq=f"{days}D")[1:]
+    assert list(fc[DS]) == list(expected)
+    assert (res.status["status"] == "ok").all()
+    truth = 100 + 0.1 * np.arange(n, n + horizon) + 10 * np.sin(2 * np.pi * np.arange(n, n + horizon) / season)
+    # The season is carried into the forecast: far closer to the pattern than a flat line would be.
+    assert np.mean(np.abs(fc[YHAT].to_numpy() - truth)) < 0.6 * np.mean(np.abs(truth - truth.mean()))
+    assert np.all(fc[LO95] <= fc[YHAT]) and np.all(fc[YHAT] <= fc[HI95])
+
+
+def test_weekly_data_with_fewer_than_three_cycles_and_a_season_override() -> None:
+    """52-week data with 1.5 cycles: the seasonal models fall back to their plain forms and it still forecasts;
+    a caller's season length replaces the frequency's, and an impossible one is refused."""
+    hist = _seasonal_days(80, "W-SUN", 52)
+    res = forecast(hist, 8, ForecastOptions(n_paths=20), executor=SerialExecutor())
+    assert (res.status["status"] == "ok").all() and np.isfinite(res.forecasts[YHAT]).all()
+    short_cycle = _seasonal_days(60, "W-SUN", 4)
+    fc = forecast(short_cycle, 8, ForecastOptions(n_paths=20, season=4), executor=SerialExecutor()).forecasts
+    truth = 100 + 0.1 * np.arange(60, 68) + 10 * np.sin(2 * np.pi * np.arange(60, 68) / 4)
+    assert np.mean(np.abs(fc[YHAT].to_numpy() - truth)) < 3
+    with pytest.raises(ValueError, match="season length must be between 1 and 366"):
+        forecast(hist, 8, ForecastOptions(season=0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import fields
 
 import numpy as np
@@ -184,3 +185,31 @@ def test_dynamic_theta_residuals_match_the_model_recursion() -> None:
         trend = (1 - alpha) ** (t - 1) * intercept[t - 1] + (1 - (1 - alpha) ** t) / alpha * slope[t - 1]
         assert y[t - 1] - (level + c * trend) == pytest.approx(resid[t - 1])
         level = alpha * y[t - 1] + (1 - alpha) * level
+
+
+def test_numpy_theta_forecasts_as_statsmodels_theta_model_does() -> None:
+    """The NumPy Theta is statsmodels' ThetaModel (default fit) written out: the same seasonality test,
+    decomposition, drift and SES weight, so the same forecasts; and its weight is never a worse
+    least-squares fit than statsmodels' (whose optimiser can stop short)."""
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    from forecasting.models.theta import ses_sse, ses_weight
+
+    rng = np.random.default_rng(5)
+    t = np.arange(40)
+    cases = [
+        (100 + 2 * t + 10 * np.sin(np.pi * t / 2) + rng.normal(0, 1, 40), 4),
+        (np.exp(3 + 0.02 * t + rng.normal(0, 0.05, 40)), 1),
+        (50 + np.cumsum(rng.normal(0.5, 2, 40)), 4),
+        (_Y, 4),
+    ]
+    for y, season in cases:
+        seasonal = season > 1
+        method = "multiplicative" if seasonal and np.all(y > 0) else "additive"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = ThetaModel(y, period=season, deseasonalize=seasonal, method=method).fit()
+        ours = MODELS["theta"]().fit_predict(y, 8, season)
+        np.testing.assert_allclose(ours.mean, np.asarray(res.forecast(8)), rtol=1e-4)
+        theirs = np.array([float(res.params["alpha"])])
+        assert ses_sse(y, np.array([ses_weight(y)]))[0] <= ses_sse(y, theirs)[0] * (1 + 1e-9)

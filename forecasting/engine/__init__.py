@@ -93,7 +93,8 @@ class ForecastOptions:
     """The tuning knobs of a :func:`forecast` run, with its defaults.
 
     Attributes:
-        freq: 'Y', 'Q' or 'M' (or a pandas alias); inferred from the dates when None.
+        freq: 'Y', 'Q', 'M', 'W' or 'D' (or a pandas alias); inferred from the dates when None.
+        season: season length in periods (None: 1, 4, 12, 52 or 7 by the frequency); 1 for none.
         models: registered model names to choose from (None: :data:`DEFAULT_MODELS`).
         n_paths: sample paths per series.
         seed: run seed of the sample paths (each group's draws are seeded from it and the group key).
@@ -107,6 +108,7 @@ class ForecastOptions:
     seed: int = 0
     backtest_origins: int = 4
     backtest_horizon: int | None = None
+    season: int | None = None
 
     def __post_init__(self) -> None:
         if self.models is not None:  # a tuple, so that options compare and hash by value
@@ -205,7 +207,7 @@ def forecast(
     columns or duplicate dates, or of an unsupported frequency.
     """
     names = _check_arguments(horizon, options)
-    calendar, series = prepare_history(history, options.freq)
+    calendar, series = prepare_history(history, options.freq, options.season)
     run = _Run(horizon)
     to_fit = run.settle_without_fits(series)
     if progress and run.done:

@@ -18,6 +18,7 @@ import numpy as np
 
 from forecasting.engine.backtest import Scores, SeriesFit, score_candidate
 from forecasting.engine.prepare import MIN_OBS, to_model_scale
+from forecasting.models.base import MAX_STATE_SEASON
 
 #: Largest number of models in an equal-weight combination.
 MAX_COMBO = 3
@@ -27,6 +28,10 @@ CORE = ("ets", "arima", "theta", "prophet")
 #: M3 and Tourism, the median of these five beat the mean of ``CORE`` on all three; on the quarterly
 #: sets the same change lost accuracy (docs/engine.md).
 CORE_YEARLY = ("ets", "arima", "theta", "dotm", "drift", "prophet")
+#: Models whose mean is the default for seasons longer than MAX_STATE_SEASON (weekly data's 52): ETS
+#: and ARIMA model no season that long, so in the seasonal core they would flatten the pattern that
+#: Theta and DOTM carry by classical decomposition. A design choice for such data, not tuned on any set.
+CORE_LONG_SEASON = ("theta", "dotm")
 #: A candidate replaces the core combination only when its backtest MASE is this much lower
 #: (tuned on M3: selecting on a few noisy origins loses accuracy, see docs/engine.md).
 SELECT_MARGIN = 0.75
@@ -80,7 +85,7 @@ def choose_forecaster(fit: SeriesFit) -> tuple[Choice, list[Scores]]:
         if len(members) == k and name not in cands:
             add(name, members, np.mean)
     yearly = fit.season == 1
-    core = [m for m in order if m in (CORE_YEARLY if yearly else CORE)]
+    core = [m for m in order if m in core_models(fit.season)]
     default = core[0] if len(core) == 1 else None
     if len(core) >= 2:
         default = f"{'median' if yearly else 'combo'}({','.join(core)})"
@@ -90,6 +95,13 @@ def choose_forecaster(fit: SeriesFit) -> tuple[Choice, list[Scores]]:
     rows = [replace(r, chosen=r.model == chosen) for r in rows]
     best = cands[chosen]
     return Choice(chosen, fit.transform, best.mean, best.sigma, standardised_errors(fit, best)), rows
+
+
+def core_models(season: int) -> tuple[str, ...]:
+    """The members of the default combination for data of this season length."""
+    if season == 1:
+        return CORE_YEARLY
+    return CORE_LONG_SEASON if season > MAX_STATE_SEASON else CORE
 
 
 def combine(members: list[Candidate], centre: Centre) -> Candidate:

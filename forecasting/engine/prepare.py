@@ -1,6 +1,7 @@
 """Stage 1, preparation: the data's frequency, per-series cleaning, and the log or raw scale.
 
-A history frame is validated and split into one :class:`PreparedSeries` per id: missing values
+Yearly, quarterly and monthly dates step by months; weekly and daily dates by days (seasons of 52 and
+7 periods). A history frame is validated and split into one :class:`PreparedSeries` per id: missing values
 dropped, missing periods filled by (log-)linear interpolation, or the series set aside as an
 :class:`UnusableSeries` when nothing can be forecast from it. :func:`choose_transform` decides,
 per series, whether the models fit the log or the raw values (a Theta probe backtested on both).
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.frames import DS, UID, Y, validate_history
+from forecasting.models.theta import ses_fit
 
 #: Fewer observations than this get the naive fallback instead of model selection.
 MIN_OBS = 6
@@ -23,9 +25,13 @@ LOG_MARGIN = 0.3
 #: Smoothing weights the transform probe's simple exponential smoothing chooses from.
 PROBE_ALPHAS = np.linspace(0.05, 1.0, 20)
 #: Seasonal period of each frequency code.
-SEASON = {"Y": 1, "Q": 4, "M": 12}
-#: Months per step of each frequency code.
+SEASON = {"Y": 1, "Q": 4, "M": 12, "W": 52, "D": 7}
+#: Months per step of the frequencies whose dates step by months.
 STEP_MONTHS = {"Y": 12, "Q": 3, "M": 1}
+#: Days per step of the frequencies whose dates step by days.
+STEP_DAYS = {"W": 7, "D": 1}
+#: Longest season length a caller may set (a year of days in a weekly cycle's terms: 366 periods).
+MAX_SEASON = 366
 _FREQ_ALIASES = {
     "Y": "Y",
     "A": "Y",
@@ -42,25 +48,43 @@ _FREQ_ALIASES = {
     "MS": "M",
     "ME": "M",
     "MONTHLY": "M",
+    "W": "W",
+    "WEEKLY": "W",
+    "D": "D",
+    "DAILY": "D",
 }
 
 
 @dataclass(frozen=True)
 class Calendar:
-    """The frequency of a run's series and whether their dates fall on month ends."""
+    """The frequency of a run's series, whether their dates fall on month ends, and the season length.
+
+    ``season_length`` overrides the frequency's usual season (:data:`SEASON`), e.g. 7 for weekly
+    data with a cycle of seven weeks; None keeps it.
+    """
 
     code: str
     month_end: bool
+    season_length: int | None = None
 
     @property
     def season(self) -> int:
         """Periods per seasonal cycle (1 for yearly data)."""
-        return SEASON[self.code]
+        return self.season_length or SEASON[self.code]
 
-    @property
-    def step_months(self) -> int:
-        """Months between consecutive periods."""
-        return STEP_MONTHS[self.code]
+    def ordinals(self, ds: pd.DatetimeIndex) -> np.ndarray:
+        """Dates as integers that grow by one step per period (months or days since year 1970, / step)."""
+        if self.code in STEP_DAYS:
+            return ds.to_numpy().astype("datetime64[D]").astype(np.int64) // STEP_DAYS[self.code]
+        return np.asarray(ds.year * 12 + ds.month - 1, dtype=np.int64) // STEP_MONTHS[self.code]
+
+    def exact(self, ds: pd.DatetimeIndex) -> np.ndarray:
+        """Whether each date lies on the frequency's grid (ordinals are then exact, not rounded down)."""
+        if self.code in STEP_DAYS:
+            days = ds.to_numpy().astype("datetime64[D]").astype(np.int64)
+            return np.ones(len(ds), dtype=bool) if len(days) == 0 else (days - days[0]) % STEP_DAYS[self.code] == 0
+        months = np.asarray(ds.year * 12 + ds.month, dtype=np.int64)
+        return (months - months[0]) % STEP_MONTHS[self.code] == 0 if len(months) else np.ones(0, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -89,16 +113,23 @@ class UnusableSeries:
 
 
 def normalize_freq(freq: str) -> str:
-    """'Y', 'Q' or 'M' from a pandas alias or a word ('quarterly'); ``ValueError`` otherwise."""
+    """'Y', 'Q', 'M', 'W' or 'D' from a pandas alias or a word ('quarterly'); ``ValueError`` otherwise."""
     code = _FREQ_ALIASES.get(freq.strip().upper().split("-")[0])
     if code is None:
-        raise ValueError(f"unsupported freq '{freq}'; use yearly (Y), quarterly (Q) or monthly (M)")
+        raise ValueError(
+            f"unsupported freq '{freq}'; use yearly (Y), quarterly (Q), monthly (M), weekly (W) or daily (D)"
+        )
     return code
 
 
 def infer_freq(ds: pd.Series | pd.DatetimeIndex) -> str:
-    """'Y', 'Q' or 'M' from the most common month step between consecutive dates of each series."""
+    """'Y', 'Q', 'M', 'W' or 'D' from the most common step between consecutive dates (in days, then months)."""
     idx = pd.DatetimeIndex(ds).sort_values().unique()
+    days = np.diff(idx.to_numpy().astype("datetime64[D]").astype(np.int64))
+    if len(days):
+        day_step = int(pd.Series(days).mode().iloc[0])
+        if day_step in (1, 7):
+            return {1: "D", 7: "W"}[day_step]
     months = np.diff(idx.year * 12 + idx.month)
     months = months[months > 0]
     if len(months) == 0:
@@ -106,13 +137,17 @@ def infer_freq(ds: pd.Series | pd.DatetimeIndex) -> str:
     step = int(pd.Series(months).mode().iloc[0])
     code = {12: "Y", 3: "Q", 1: "M"}.get(step)
     if code is None:
-        raise ValueError(f"dates are {step} months apart; only yearly, quarterly or monthly data is supported")
+        raise ValueError(
+            f"dates are {step} months apart; only yearly, quarterly, monthly, weekly or daily data is supported"
+        )
     return code
 
 
 def future_dates(last: pd.Timestamp, horizon: int, calendar: Calendar) -> pd.DatetimeIndex:
     """The ``horizon`` dates after ``last``, on month ends when the history's dates all were."""
-    step = calendar.step_months
+    if calendar.code in STEP_DAYS:
+        return pd.DatetimeIndex([last + pd.Timedelta(days=STEP_DAYS[calendar.code] * k) for k in range(1, horizon + 1)])
+    step = STEP_MONTHS[calendar.code]
     if calendar.month_end:
         return pd.DatetimeIndex([last + pd.offsets.MonthEnd(step * k) for k in range(1, horizon + 1)])
     return pd.DatetimeIndex([last + pd.DateOffset(months=step * k) for k in range(1, horizon + 1)])
@@ -121,46 +156,49 @@ def future_dates(last: pd.Timestamp, horizon: int, calendar: Calendar) -> pd.Dat
 # --------------------------------------------------------------------------- per series
 
 
-def prepare_history(history: pd.DataFrame, freq: str | None) -> tuple[Calendar, list[PreparedSeries | UnusableSeries]]:
+def prepare_history(
+    history: pd.DataFrame, freq: str | None, season: int | None = None
+) -> tuple[Calendar, list[PreparedSeries | UnusableSeries]]:
     """Validate a long history frame and prepare each of its series, in id order.
 
-    ``freq`` is a frequency alias or word; None infers it from the dates. Raises ``ValueError`` on
-    a frame without rows or with bad columns, duplicate dates or an unsupported frequency.
+    ``freq`` is a frequency alias or word; None infers it from the dates. ``season`` overrides the
+    frequency's season length (None keeps it). Raises ``ValueError`` on a frame without rows or with
+    bad columns, duplicate dates, an unsupported frequency or a season length outside 1..MAX_SEASON.
     """
+    if season is not None and not 1 <= season <= MAX_SEASON:
+        raise ValueError(f"season length must be between 1 and {MAX_SEASON}, got {season}")
     hist = validate_history(history)
     if hist.empty:
         raise ValueError("history has no rows")
     code = normalize_freq(freq) if freq else infer_freq(hist[DS])
-    calendar = Calendar(code, bool(hist[DS].dt.is_month_end.all()))
+    calendar = Calendar(code, bool(hist[DS].dt.is_month_end.all()), season)
     hist = hist.assign(**{UID: hist[UID].astype(str)}).sort_values([UID, DS], ignore_index=True)
     ids = hist[UID].to_numpy()
-    dates = hist[DS].to_numpy()
-    months = (hist[DS].dt.year * 12 + hist[DS].dt.month).to_numpy()
+    dates = pd.DatetimeIndex(hist[DS])
     values = hist[Y].to_numpy(dtype=float)
     uids, starts = np.unique(ids, return_index=True)
     bounds = [*starts[1:], len(ids)]
     series = [
-        prepare_series(uid, dates[a:b], months[a:b], values[a:b], code)
-        for uid, a, b in zip(uids, starts, bounds, strict=True)
+        prepare_series(uid, dates[a:b], values[a:b], calendar) for uid, a, b in zip(uids, starts, bounds, strict=True)
     ]
     return calendar, series
 
 
 def prepare_series(
-    uid: str, ds: np.ndarray, months: np.ndarray, y: np.ndarray, code: str
+    uid: str, ds: pd.DatetimeIndex, y: np.ndarray, calendar: Calendar
 ) -> PreparedSeries | UnusableSeries:
     """Drop missing values, fill missing periods by (log-)linear interpolation, flag unusable series.
 
-    ``ds``, ``months`` (year * 12 + month) and ``y`` are one series' rows in date order.
+    ``ds`` and ``y`` are one series' rows in date order.
     """
     finite = np.isfinite(y)
-    ds, months, y = ds[finite], months[finite], y[finite]
+    ds, y = ds[finite], y[finite]
     if len(y) == 0:
         return UnusableSeries(uid, "no finite values")
-    pos = (months - months[0]) / STEP_MONTHS[code]
-    if np.any(pos != np.round(pos)):
-        return UnusableSeries(uid, f"dates are not on a regular {code} grid")
-    pos = pos.astype(int)
+    if not np.all(calendar.exact(ds)):
+        return UnusableSeries(uid, f"dates are not on a regular {calendar.code} grid")
+    ordinals = calendar.ordinals(ds)
+    pos = ordinals - ordinals[0]
     last = pd.Timestamp(ds[-1])
     full = np.arange(pos[-1] + 1)
     status, notes = "ok", []
@@ -202,12 +240,7 @@ def theta_probe(x: np.ndarray, steps: int) -> np.ndarray:
     """
     n = len(x)
     drift = np.polyfit(np.arange(n), x, 1)[0] if n > 1 else 0.0
-    level = np.full(len(PROBE_ALPHAS), float(x[0]))
-    sse = np.zeros(len(PROBE_ALPHAS))
-    for v in x[1:]:
-        err = v - level
-        sse += err * err
-        level += PROBE_ALPHAS * err
+    sse, level = ses_fit(x, PROBE_ALPHAS)
     best = int(np.argmin(sse))
     a, k = PROBE_ALPHAS[best], np.arange(1, steps + 1)
     return level[best] + 0.5 * drift * ((k - 1) + 1 / a - (1 - a) ** n / a)

@@ -74,9 +74,9 @@ def group_correlation(series: list[PreparedSeries], transforms: list[str], calen
     resid = {}
     for p, transform in zip(series, transforms, strict=True):
         r = innovations(p.y, transform, calendar.season)
-        # Aligned on months since year 0: the series of a group share the frequency.
-        months = p.last.year * 12 + p.last.month + calendar.step_months * np.arange(-len(r) + 1, 1)
-        resid[p.uid] = pd.Series(r, index=months)
+        # Aligned on the periods' ordinals: the series of a group share the frequency.
+        last = int(calendar.ordinals(pd.DatetimeIndex([p.last]))[0])
+        resid[p.uid] = pd.Series(r, index=last + np.arange(-len(r) + 1, 1))
     return residual_correlation(resid)
 
 

@@ -10,12 +10,16 @@ import numpy as np
 from statsmodels.tsa.arima.model import ARIMA as _StatsARIMA
 from statsmodels.tsa.stattools import kpss
 
-from forecasting.models.base import Model, PointForecast
+from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast
 
 
 @dataclass(frozen=True)
 class ArimaSpec:
-    """Orders (p, d, q), seasonal differencing D at the season, and the trend term."""
+    """Orders (p, d, q), seasonal differencing D at the season, and the trend term.
+
+    No warm start, unlike ETS: starting the refits from the whole series' coefficients saved no
+    time and moved some fits to other optima (Tourism yearly, 80 series: MASE 2.637 -> 2.667).
+    """
 
     p: int
     d: int
@@ -35,7 +39,7 @@ def _nonstationary(z: np.ndarray) -> bool:
 def _seasonal_diff_needed(y: np.ndarray, season: int) -> bool:
     # Seasonal strength as in Wang, Smith & Hyndman: seasonal differencing when the
     # seasonal differences vary clearly less than the plain ones.
-    if season <= 1 or len(y) < 3 * season:
+    if season <= 1 or season > MAX_STATE_SEASON or len(y) < 3 * season:
         return False
     d1 = np.diff(y)
     ds = y[season:] - y[:-season]
@@ -48,7 +52,8 @@ def _fit(y: np.ndarray, spec: ArimaSpec, season: int) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = _StatsARIMA(y, order=(spec.p, spec.d, spec.q), seasonal_order=seasonal_order, trend=spec.trend)
-        return model.fit()
+        # No parameter covariance: neither AICc nor the forecast variance needs it.
+        return model.fit(cov_type="none")
 
 
 class ARIMA(Model):

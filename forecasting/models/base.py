@@ -11,6 +11,11 @@ import numpy as np
 from scipy import stats
 from threadpoolctl import ThreadpoolController
 
+#: Longest season the state-space models (ETS, ARIMA) model with seasonal states: with 52 weekly or
+#: more states and a few cycles of data their fits are slow and the states poorly determined (R's
+#: ``forecast::ets`` refuses seasons over 24 for the same reason). Longer seasons are left to the
+#: models that deseasonalise by classical decomposition (Theta, DOTM) and to the seasonal naive.
+MAX_STATE_SEASON = 24
 #: Normal quantiles of the two interval levels the package reports.
 Z80 = float(stats.norm.ppf(0.9))
 Z95 = float(stats.norm.ppf(0.975))

@@ -9,12 +9,17 @@ from typing import Any
 import numpy as np
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from forecasting.models.base import Model, PointForecast, residual_sd, seasonal_strength
+from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast, residual_sd, seasonal_strength
 
 
 @dataclass(frozen=True)
 class EtsSpec:
-    """One ETS form: error ('add'|'mul'), trend (None|'add'), damping, seasonal (None|'add')."""
+    """One ETS form: error ('add'|'mul'), trend (None|'add'), damping, seasonal (None|'add').
+
+    The backtest refits start cold: warm-started from the whole series' optimum they took half the
+    optimiser's work with the same benchmark accuracy, but landed elsewhere on the shipped total
+    series (its ETS backtest MASE 0.77 -> 2.03, its calibrated 80% interval 30% wider).
+    """
 
     error: str
     trend: str | None
@@ -43,7 +48,7 @@ def _candidates(y: np.ndarray, season: int) -> list[EtsSpec]:
     trends: list[tuple[str | None, bool]] = [(None, False)]
     trends.append(("add", True) if len(y) >= 8 else ("add", False))
     seasonals: list[str | None] = [None]
-    if season > 1 and len(y) >= 3 * season and seasonal_strength(y, season) > 0.3:
+    if 1 < season <= MAX_STATE_SEASON and len(y) >= 3 * season and seasonal_strength(y, season) > 0.3:
         seasonals.append("add")
     return [EtsSpec(e, t, d, s) for e in errors for t, d in trends for s in seasonals]
 
@@ -74,6 +79,7 @@ class ETS(Model):
             spec = EtsSpec("add", spec.trend, spec.damped, spec.seasonal)
         if spec.seasonal and len(y) < 2 * season + 2:
             spec = EtsSpec(spec.error, spec.trend, spec.damped, None)
+
         res = _fit(y, spec, season)
         mean = np.asarray(res.forecast(horizon), dtype=float)
         return PointForecast(mean, _sigma(res, spec, season, horizon, mean, y))

@@ -1,4 +1,4 @@
-"""Prophet adapter for yearly, quarterly and monthly data: MAP fit, no daily/weekly terms."""
+"""Prophet adapter for yearly, quarterly, monthly, weekly and daily data: MAP fit, one seasonal term."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 from forecasting.errors import MissingExtraError
 from forecasting.models.base import Model, PointForecast, residual_sd
 
-_FREQ_BY_SEASON = {1: "YS", 4: "QS", 12: "MS"}
+_FREQ_BY_SEASON = {1: "YS", 4: "QS", 12: "MS", 52: "W", 7: "D"}
 
 
 def _import_prophet() -> Any:
@@ -44,13 +44,14 @@ class Prophet(Model):
         freq = _FREQ_BY_SEASON.get(season, "YS")
         ds = pd.date_range("2000-01-01", periods=len(y) + horizon, freq=freq)
         df = pd.DataFrame({"ds": ds[: len(y)], "y": y})
-        yearly: bool | int = 2 if season == 4 else (6 if season == 12 else False)
+        yearly: bool | int = {4: 2, 12: 6, 52: 10}.get(season, False)
+        weekly = season == 7 and len(y) >= 14
         if season > 1 and len(y) < 2 * season:
             yearly = False
         model = prophet_cls(
             growth=self.growth,
             yearly_seasonality=yearly,
-            weekly_seasonality=False,
+            weekly_seasonality=weekly,
             daily_seasonality=False,
             uncertainty_samples=0,
             mcmc_samples=0,
