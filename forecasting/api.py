@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from .reports.view import View
     from .vintages import RunData
 
-#: The frequencies the forecast engine fits (codes of :data:`forecasting.frames.FREQUENCIES`).
-ENGINE_FREQUENCIES = ("M", "Q", "Y")
-
 
 def open_db(path: str | Path | None = None) -> Path:
     """The database file to read: ``path``, else ``$CROSSOVER_DB`` or the default; ``NotFoundError`` if missing.
@@ -77,22 +74,17 @@ def table(kind: str, db: str | Path | None = None, scenario: str = "baseline", r
 
 
 def engine_frequency(history: pd.DataFrame, freq: str | None = None) -> str:
-    """The engine's frequency code for ``history`` ('M', 'Q' or 'Y'), checked against its dates.
+    """The engine's frequency code for ``history`` ('D', 'W', 'M', 'Q' or 'Y'), read from its dates.
 
-    Raises :class:`UnsupportedFrequencyError` (exit code 65) for daily or weekly dates, which the engine cannot
-    fit with their seasonal period, or when ``freq`` contradicts the dates.
+    Raises :class:`UnsupportedFrequencyError` (exit code 65) when ``freq`` contradicts the dates. The
+    seasonal period follows the frequency (:data:`forecasting.frames.FREQUENCIES`: 7 for daily, 52 for
+    weekly data).
     """
     from .engine.prepare import normalize_freq
 
     detected = detect_frequency(history)
-    word, season, _ = FREQUENCIES[detected]
-    if detected not in ENGINE_FREQUENCIES:
-        message = (
-            f"the dates are {word} (seasonal period {season}); the engine forecasts monthly, quarterly or "
-            "yearly data only: aggregate the series to months, quarters or years first"
-        )
-        raise UnsupportedFrequencyError(message)
     if freq is not None and normalize_freq(freq) != detected:
+        word = FREQUENCIES[detected][0]
         raise UnsupportedFrequencyError(f"the dates are {word} but the frequency asked for is '{freq}'")
     return detected
 
@@ -109,7 +101,7 @@ def forecast_frame(
 
     The engine backtests its models per series, picks one (or a combination) and calibrates the 80%
     and 95% intervals; ``result.forecasts`` has ``unique_id, ds, model, yhat`` and the bounds. Missing
-    values are refused (``ValueError``), as are daily and weekly data (:func:`engine_frequency`).
+    values are refused (``ValueError``); the frequency is read from the dates (:func:`engine_frequency`).
     ``progress`` is called with the number of series done so far.
     """
     from .engine import ForecastOptions, forecast

@@ -76,10 +76,11 @@ def test_the_api_reads_what_the_exports_write(published: Path) -> None:
     assert np.allclose(total["probability"], crossovers["total"].prob_by_quarter.to_numpy())
 
 
-def test_forecast_frame_refuses_weekly_data_and_missing_values() -> None:
+def test_forecast_frame_reads_weekly_data_and_refuses_missing_values() -> None:
     weekly = pd.DataFrame({"unique_id": "w", "ds": pd.date_range("2024-01-01", periods=30, freq="W"), "y": 1.0})
+    assert engine_frequency(weekly) == "W"
     with pytest.raises(UnsupportedFrequencyError, match="weekly"):
-        engine_frequency(weekly)
+        engine_frequency(weekly, freq="M")
     monthly = weekly.assign(ds=pd.date_range("2020-01-01", periods=30, freq="MS"))
     assert engine_frequency(monthly) == "M"
     with pytest.raises(ValueError, match="1 missing value"):

@@ -159,15 +159,16 @@ def _series_file(path: Path, freq: str, n: int = 24) -> pd.DataFrame:
     return frame
 
 
-@pytest.mark.parametrize(("freq", "word", "season"), [("W-MON", "weekly", 52), ("D", "daily", 7)])
-def test_forecast_refuses_weekly_and_daily_data_naming_the_seasonal_period(
-    tmp_path: Path, freq: str, word: str, season: int
+@pytest.mark.parametrize(("freq", "step"), [("W-MON", pd.Timedelta(days=7)), ("D", pd.Timedelta(days=1))])
+def test_forecast_of_weekly_and_daily_data_steps_on_from_the_last_date(
+    tmp_path: Path, freq: str, step: pd.Timedelta
 ) -> None:
-    _series_file(tmp_path / "in.csv", freq, n=30)
-    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"))
-    assert result.exit_code == 65, result.output
-    assert f"the dates are {word} (seasonal period {season})" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.csv").exists()
+    history = _series_file(tmp_path / "in.csv", freq, n=120)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "-h", "3")
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(tmp_path / "out.csv", parse_dates=["ds"])
+    last = history["ds"].max()
+    assert sorted(out["ds"].unique()) == [last + step * k for k in (1, 2, 3)]
 
 
 def test_forecast_refuses_non_numeric_and_missing_values_with_row_numbers(tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ def forecast(
         str | None,
         typer.Option(
             "--freq",
-            help="Y, Q or M (pandas aliases accepted); read from the dates when omitted, and checked against them.",
+            help="Y, Q, M, W or D (pandas aliases too); read from the dates when omitted, and checked against them.",
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the sample paths.")] = 0,
@@ -149,9 +149,9 @@ def forecast(
 ) -> None:
     """Forecast any series file with the dashboard's engine: backtest, pick, calibrate intervals.
 
-    Writes unique_id, ds, model, yhat and the 80% and 95% bounds for each series and period. Monthly,
-    quarterly and yearly dates are read from the file; daily or weekly data, missing or non-numeric
-    values are refused with their row numbers (exit 65).
+    Writes unique_id, ds, model, yhat and the 80% and 95% bounds for each series and period. The
+    frequency (daily, weekly, monthly, quarterly, yearly) is read from the dates; missing or
+    non-numeric values are refused with their row numbers (exit 65).
     """
     from .. import export
     from ..api import forecast_frame

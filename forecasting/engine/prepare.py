@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.frames import DS, UID, Y, validate_history
+from forecasting.frames import DS, FREQUENCIES, UID, Y, validate_history
 from forecasting.models.theta import ses_fit
 
 #: Fewer observations than this get the naive fallback instead of model selection.
@@ -25,7 +25,7 @@ LOG_MARGIN = 0.3
 #: Smoothing weights the transform probe's simple exponential smoothing chooses from.
 PROBE_ALPHAS = np.linspace(0.05, 1.0, 20)
 #: Seasonal period of each frequency code.
-SEASON = {"Y": 1, "Q": 4, "M": 12, "W": 52, "D": 7}
+SEASON = {code: season for code, (_, season, _) in FREQUENCIES.items()}
 #: Months per step of the frequencies whose dates step by months.
 STEP_MONTHS = {"Y": 12, "Q": 3, "M": 1}
 #: Days per step of the frequencies whose dates step by days.
