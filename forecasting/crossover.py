@@ -69,8 +69,13 @@ class Crossover:
     threshold: float = 1.0
 
     def probability_by(self, when: pd.Timestamp) -> float:
-        """Share of paths that have crossed by the date ``when`` (the one definition of "crossed by")."""
-        at = quarters.offsets(pd.DatetimeIndex([pd.Timestamp(when)]), self.origin)[0]
+        """Share of paths that have crossed by the end of the day ``when`` (the one definition of "crossed by").
+
+        By the end of a quarter's last day is by the start of the next quarter, so this agrees with
+        :attr:`prob_by_quarter` at every quarter end.
+        """
+        next_day = pd.Timestamp(when).normalize() + pd.Timedelta(days=1)
+        at = quarters.offsets(pd.DatetimeIndex([next_day]), self.origin)[0]
         return float((self.times <= at).mean())
 
     @property

@@ -383,8 +383,8 @@ def test_the_probability_export_is_per_quarter_for_every_sector_and_the_total(pu
         crossover = view.crossovers[sector]
         assert rows["crossed_by"].tolist() == list(crossover.quarter_ends)
         assert rows["probability"].is_monotonic_increasing
-        # By the quarter's end: the instant the next quarter starts (probability_by of the last day is a day short).
-        expected = [crossover.probability_by(d + pd.Timedelta(days=1)) for d in rows["crossed_by"]]
+        # By the end of the quarter's last day: one definition with probability_by.
+        expected = [crossover.probability_by(d) for d in rows["crossed_by"]]
         assert np.allclose(rows["probability"], expected)
 
 
