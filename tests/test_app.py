@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -22,7 +23,7 @@ from forecasting.paths import stack
 from forecasting.refresh import run_refresh
 from forecasting.reports import figures
 from forecasting.scenario import PRESETS, Scenario, apply_scenario
-from forecasting.ui import data, theme, widgets, words
+from forecasting.ui import controls, data, saving, theme, widgets, words
 from tests.conftest import SHIPPED_MODELS, SHIPPED_SETTINGS, copy_db, read_only, write_tiny_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -290,13 +291,15 @@ def test_a_slider_change_moves_the_headline_without_fitting_a_model(
     at = app(run_db, monkeypatch, "scenarios", threshold=2.0)
     focus = at.selectbox(key="scenario_focus").value
     before = headline(at)
-    slider = next(s for s in at.slider if s.key.endswith(".all.edge_year.pt"))
-    slider.set_value(2026.0).run()
+    # The sidebar's baseline is what the page edits: a driver that acts on its own (edge_year needs an edge share).
+    grow = DRIVER_BY_KEY["realtime_growth"]
+    slider = next(s for s in at.slider if s.key.endswith(".all.realtime_growth.pt"))
+    slider.set_value(grow.max).run()
     after = headline(at)
     assert not at.exception
     assert after != before
     working = Scenario.from_dict(at.session_state["scenario_work"])
-    assert working.value_for(focus, "edge_year").mode == 2026.0
+    assert working.value_for(focus, "realtime_growth").mode == grow.max
     baseline = vintages.load_run(run_db, "latest").paths
     moved = crossover_distribution(apply_scenario(baseline, working, seed=data.SCENARIO_SEED), threshold=2.0)[focus]
     assert after == f"{theme.sector_label(focus)}: {words.headline(moved)}"
@@ -340,11 +343,95 @@ def test_save_copy_and_delete_a_scenario_from_the_page(
     at.text_input(key="copy_name").input("edge copy")
     at.form_submit_button[1].click().run()
     assert scenario_store.load_scenario(db, "edge copy").to_dict()["values"] == saved.to_dict()["values"]
-    at.selectbox(key="delete_name").select("edge copy")
-    at.checkbox(key="delete_sure").check()
+    delete_box(at).select("edge copy")
+    sure_box(at).check()
     at.form_submit_button[2].click().run()
     assert "edge copy" not in scenario_store.list_scenarios(db)["name"].tolist()
     assert not at.exception
+
+
+def sure_box(at: AppTest) -> Any:
+    """The Delete form's confirmation box (a new key after every delete)."""
+    return next(c for c in at.checkbox if c.label == "Yes, delete it")
+
+
+def delete_box(at: AppTest) -> Any:
+    """The Delete form's scenario box (its key follows the list of the user's scenarios)."""
+    return next(s for s in at.selectbox if s.label == "Delete")
+
+
+def test_the_sidebar_scenario_is_the_one_scenarios_edits_and_every_page_shows(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(run_db, monkeypatch, threshold=2.0)
+    at.sidebar.selectbox(key=widgets.SCENARIO_KEY).select("edge_heavy").run()
+    at.switch_page("forecasting/ui/pages/scenarios.py").run()
+    edge = scenario_store.load_scenario(run_db, "edge_heavy")
+    working = Scenario.from_dict(at.session_state["scenario_work"])
+    assert working.to_dict()["values"] == controls.normalised(edge).to_dict()["values"]
+    assert not any("(edited)" in t for t in chart_titles(at)), chart_titles(at)
+    next(s for s in at.slider if s.key.endswith(".all.edge_year.pt")).set_value(2026.0).run()
+    assert any(t.endswith("under 'edge_heavy' (edited)") for t in chart_titles(at)), chart_titles(at)
+    edited = Scenario.from_dict(at.session_state["scenario_work"])
+    at.switch_page("forecasting/ui/pages/overview.py").run()
+    assert not at.exception
+    paths = vintages.load_run(run_db, "latest").paths
+    total = crossover_distribution(apply_scenario(paths, edited, seed=data.SCENARIO_SEED), threshold=2.0)[TOTAL]
+    assert headline(at) == words.headline(total)
+    assert any("unsaved edits" in c.value for c in at.sidebar.caption)
+    shifts = next(d.value for d in at.dataframe if "shift (quarters)" in d.value.columns)
+    assert shifts["sector"].iloc[0] == theme.sector_label(TOTAL)
+    moved = next(d.value for d in at.dataframe if "this scenario" in d.value.columns)
+    assert "2026" in moved["this scenario"].tolist()
+
+
+def test_saving_without_a_name_is_refused_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    at = app(db, monkeypatch, "scenarios")
+    before = scenario_store.list_scenarios(db)["name"].tolist()
+    at.text_input(key="save_name").input("   ")
+    at.form_submit_button[0].click().run()
+    assert [e.value for e in at.error] == [saving.NO_NAME]
+    assert scenario_store.list_scenarios(db)["name"].tolist() == before
+
+
+def test_after_a_save_delete_lists_it_and_each_delete_asks_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    at = app(db, monkeypatch, "scenarios")
+    for name in ("mine one", "mine two"):
+        at.text_input(key="save_name").input(name)
+        at.form_submit_button[0].click().run()
+        assert at.sidebar.selectbox(key=widgets.SCENARIO_KEY).value == name
+    assert delete_box(at).options == ["mine one", "mine two"]
+    assert delete_box(at).value == "mine one"
+    sure_box(at).check()
+    at.form_submit_button[2].click().run()
+    assert "mine one" not in scenario_store.list_scenarios(db)["name"].tolist()
+    assert sure_box(at).value is False
+    delete_box(at).select("mine two")
+    at.form_submit_button[2].click().run()
+    assert "mine two" in scenario_store.list_scenarios(db)["name"].tolist()
+    assert [w.value for w in at.warning] == ["Tick the box to confirm."]
+
+
+def test_a_scenario_name_is_never_rendered_as_markdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    name = "![x](http://example.com/p.png) **bold**"
+    scenario_store.save_scenario(db, Scenario(name, "[link](http://example.com)"))
+    at = app(db, monkeypatch)
+    at.sidebar.selectbox(key=widgets.SCENARIO_KEY).select(name).run()
+    shown = [t for t in texts(at) if "example" in t]
+    assert shown and all("\\!\\[x\\]\\(http" in t or "\\[link\\]\\(http" in t for t in shown), shown
+
+
+def test_plain_escapes_every_markdown_character() -> None:
+    assert words.plain("![a](b) *c* :red[d]") == "\\!\\[a\\]\\(b\\) \\*c\\* \\:red\\[d\\]"
 
 
 def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -419,6 +506,14 @@ def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.
     assert len(at.warning) == 1
     refused = f"not reachable within {share.min}..{share.max} {share.unit}; P50 dates reachable: "
     assert at.warning[0].value.startswith(refused), at.warning[0].value
+    assert not [b for b in at.button if b.key == "gs_apply"]  # nothing to apply
+
+    # Apply: the reachable answer becomes the shown scenario's value for retail.
+    seek("retail", grow.key, target)
+    at.button(key="gs_apply").click().run()
+    applied = Scenario.from_dict(at.session_state["scenario_work"])
+    assert applied.value_for("retail", grow.key).mode == found.value
+    assert applied.value_for("healthcare", grow.key) == working.value_for("healthcare", grow.key)
 
 
 # --- sectors, quality, data -----------------------------------------------------------------------------------
@@ -635,10 +730,16 @@ def test_file_names_carry_the_run_id_and_scenario() -> None:
     from forecasting.ui.widgets import Context, file_name
 
     ctx = Context(Path("x.duckdb"), "s", "20261128T120000Z-abc")
-    assert file_name("crossover", ctx, "edge heavy") == "crossover_crossover_20261128T120000Z-abc_edge-heavy.csv"
-    assert file_name("overview-fan", ctx, "baseline") == "crossover_overview-fan_20261128T120000Z-abc_baseline.csv"
-    assert file_name("crossover", ctx, "baseline", 2.0) == "crossover_crossover_20261128T120000Z-abc_baseline_x2.csv"
-    assert file_name("tornado", ctx, "baseline", 1.75) == "crossover_tornado_20261128T120000Z-abc_baseline_x1.75.csv"
+    assert file_name("crossover", ctx, "edge heavy") == "crossover_20261128T120000Z-abc_edge-heavy.csv"
+    assert file_name("crossover", ctx, "baseline", 2.0) == "crossover_20261128T120000Z-abc_x2.csv"
+    assert file_name("fan-total", ctx, "baseline") == "crossover_fan-total_20261128T120000Z-abc.csv"
+    assert file_name("history", ctx) == "crossover_history_20261128T120000Z-abc.csv"
+    assert file_name("import-problems", ctx) == "crossover_import-problems_20261128T120000Z-abc.csv"
+    assert (
+        file_name("tornado", ctx, "mine", 1.75, "parquet")
+        == "crossover_tornado_20261128T120000Z-abc_mine_x1.75.parquet"
+    )
+    assert len(file_name("x" * 200, ctx, "y" * 200, 2.0)) <= 100
 
 
 def test_the_headline_and_the_p50_curves_never_disagree_silently(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -648,7 +749,9 @@ def test_the_headline_and_the_p50_curves_never_disagree_silently(run_db: Path, m
     data.st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state[widgets.THRESHOLD_KEY] = 2.0
-    at.session_state["scenario_work"] = case.to_dict()
+    at.session_state["scenario_work"] = case.to_dict()  # "published", edited
+    at.session_state[controls.ORIGIN] = PRESETS["published"].to_dict()
+    at.session_state[widgets.SCENARIO_KEY] = "published"
     at.run()
     at.switch_page("forecasting/ui/pages/scenarios.py").run()
     at.selectbox(key="scenario_focus").select("retail").run()

@@ -22,9 +22,10 @@ from forecasting import store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.config import ALL, TOTAL, Settings
 from forecasting.crossover import crossover_distribution
+from forecasting.drivers import DRIVER_BY_KEY
 from forecasting.refresh import run_refresh
 from forecasting.reports.tables import CROSSOVER_COLUMNS
-from forecasting.scenario import PRESETS, Scenario, apply_scenario
+from forecasting.scenario import Scenario, apply_scenario
 from forecasting.share import DEFAULT_DEFINITION
 from forecasting.ui import data
 from forecasting.ui.theme import sector_label
@@ -152,13 +153,14 @@ def test_moving_a_scenario_slider_changes_the_headline(server: str, page: Page, 
     for _ in range(4):  # four steps of 0.25: 2x
         ratio.get_by_role("slider").press("ArrowRight")
     before = _headline(page, "2×")
-    published = PRESETS["published"]
+    # The page edits the sidebar's scenario: the baseline, every driver neutral.
+    shown = Scenario("baseline")
     # At 2x the total's crossover lies ahead, so the page shows it first.
-    assert before == _expected(e2e_db, TOTAL, published, threshold=2.0)
-    slider = page.locator('[data-testid="stSlider"]', has_text="Edge offload target year")
+    assert before == _expected(e2e_db, TOTAL, shown, threshold=2.0)
+    slider = page.locator('[data-testid="stSlider"]', has_text="Real-time processing demand")
     thumb = slider.get_by_role("slider")
     thumb.focus()
-    thumb.press("Home")  # the slider's minimum: edge offload reached by 2026
+    thumb.press("End")  # the slider's maximum
     page.wait_for_function(
         "old => [...document.querySelectorAll('h3')]"
         ".some(h => h.innerText.includes('2×') && h.innerText.trim() !== old)",
@@ -166,7 +168,8 @@ def test_moving_a_scenario_slider_changes_the_headline(server: str, page: Page, 
     )
     after = _headline(page, "2×")
     assert after != before
-    assert after == _expected(e2e_db, TOTAL, published.with_value(ALL, "edge_year", 2026.0), threshold=2.0)
+    grow = DRIVER_BY_KEY["realtime_growth"]
+    assert after == _expected(e2e_db, TOTAL, shown.with_value(ALL, grow.key, grow.max), threshold=2.0)
 
 
 def test_uploading_a_csv_imports_it_and_summarises(server: str, page: Page, tmp_path: Path) -> None:
@@ -227,7 +230,7 @@ def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: 
     with page.expect_download() as info:
         button.click()
     download = info.value
-    assert download.suggested_filename == f"crossover_crossover_{run_id}_baseline.csv"
+    assert download.suggested_filename == f"crossover_{run_id}.csv"
     lines = Path(download.path()).read_text().splitlines()
     assert lines[0] == ",".join(CROSSOVER_COLUMNS)
     # Every sector and the total under the sidebar's definition (the command line's default is every definition).

@@ -99,3 +99,16 @@ def curves_text(c: Crossover, p50_curves: object) -> str | None:
         return None
     curve_part = f"the P50 curves cross in {curves}" if curves else "the P50 curves do not cross within the horizon"
     return f"Half the paths have crossed by {dates} (the P50 of crossing dates), but {curve_part}: {why}"
+
+
+#: Characters Markdown (and Streamlit's ``:colour[...]`` and ``:material/...:`` directives) give a meaning.
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~$:=")
+
+
+def plain(text: str) -> str:
+    """``text`` escaped so that Streamlit's Markdown shows it as typed (user text: names, descriptions).
+
+    An image link in a scenario name must never make a viewer's browser fetch anything, and a name must
+    never turn into a heading, a link or a coloured span.  New lines become spaces.
+    """
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in " ".join(text.split()))

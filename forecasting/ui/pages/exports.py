@@ -21,15 +21,16 @@ ctx = widgets.context()
 st.title("Exports")
 
 with widgets.guarded():
-    name = st.session_state.get(widgets.SCENARIO_KEY, widgets.DEFAULT_SCENARIO)
+    scn = widgets.shown_scenario()
     threshold = widgets.threshold()
     if ctx.run_id is None:
         widgets.no_run_notice(ctx)
         st.stop()
     st.caption(
-        f"CSV files of the published run **`{ctx.run_id}`** under scenario **{name}** (choose another in "
-        "the sidebar); `forecasting export` writes the same files. Text cells that a spreadsheet would run "
-        "as a formula are quoted. Every chart's data can also be downloaded under the chart."
+        f"CSV files of the published run **`{ctx.run_id}`** under scenario "
+        f"**{words.plain(widgets.scenario_title(scn))}** (choose another in the sidebar, edit it on Scenarios); "
+        "`forecasting export` writes the same files. Text cells that a spreadsheet would run as a formula are "
+        "quoted. Every chart's data can also be downloaded under the chart."
         + (
             ""
             if threshold == 1.0
@@ -41,4 +42,4 @@ with widgets.guarded():
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.markdown(f"**{kind}**: {DESCRIPTIONS.get(kind, '')}")
         with right:
-            widgets.download_export(kind, ctx, name, label=f"{kind}.csv", threshold=threshold)
+            widgets.download_export(kind, ctx, scn, label=f"{kind}.csv", threshold=threshold)

@@ -38,8 +38,10 @@ with widgets.guarded():
     st.caption(
         f"Inference share of **{DEFINITIONS[definition]}** (change it in the sidebar). "
         + widgets.history_words(ctx)
-        + f" Scenario **{scn.name}**: {(scn.description or 'no description').rstrip('.')}."
+        + f" Scenario **{words.plain(widgets.scenario_title(scn))}**: "
+        + f"{words.plain((scn.description or 'no description').rstrip('.'))}."
     )
+    widgets.changes_panel(ctx, scn, out)
     note = words.curves_text(total, out.p50_curves.get(TOTAL))
     if note:
         st.info(note, icon=":material/info:")
@@ -139,9 +141,10 @@ with widgets.guarded():
         },
     )
     c1, c2, c3 = st.columns(3)
+    tag = widgets.scenario_tag(scn)
     with c1:
-        widgets.download(fan.drop(columns="sector"), "overview-fan", ctx, scn.name, label="Forecast fan data")
+        widgets.download(fan.drop(columns="sector"), "fan-total", ctx, tag, label="Forecast fan data")
     with c2:
-        widgets.download(total_hist.drop(columns="sector"), "overview-history", ctx, scn.name, label="History data")
+        widgets.download(total_hist.drop(columns="sector"), "history-total", ctx, label="History data")
     with c3:
-        widgets.download(share.drop(columns="sector"), "overview-share", ctx, scn.name, label="Share fan data")
+        widgets.download(share.drop(columns="sector"), "share-total", ctx, tag, label="Share fan data")

@@ -21,10 +21,12 @@ with widgets.guarded():
     sectors = [s for s in out.crossovers if s != TOTAL]
     widgets.vintage_line(ctx, hist["ds"].max() if len(hist) else None, widgets.run_created(ctx))
     st.caption(
-        f"Scenario **{scn.name}**, inference share of **{DEFINITIONS[out.definition]}** (choose others in the "
+        f"Scenario **{words.plain(widgets.scenario_title(scn))}**, inference share of "
+        f"**{DEFINITIONS[out.definition]}** (choose others in the "
         "sidebar). Green lines mark each sector's P50 crossover, the shaded band its P10–P90. "
         + widgets.history_words(ctx)
     )
+    widgets.changes_panel(ctx, scn, out)
 
     # --- Crossover table ------------------------------------------------------------------------------------
     st.subheader(f"When {words.rule_text(threshold)}, by sector")
@@ -139,7 +141,7 @@ with widgets.guarded():
         fan.drop(columns="sector"),
         "sector-fan",
         ctx,
-        f"{scn.name}-{sector}",
+        f"{widgets.scenario_tag(scn)}-{sector}",
         label=f"Download the {theme.sector_label(sector)} fan",
         key="dl_sector_detail",
     )
