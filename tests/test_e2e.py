@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -272,3 +273,44 @@ def test_overview_shows_the_headline_and_charts(server: str, page: Page, e2e_db:
         page.set_viewport_size({"width": 1280, "height": 1250})
         page.wait_for_timeout(2500)
         page.screenshot(path=str(ROOT / target))
+
+
+#: Every page's own URL and a heading it shows.
+PAGE_URLS = {
+    "overview": "Cloud AI spend",
+    "sectors": "Sectors",
+    "scenarios": "Scenarios",
+    "quality": "Model quality",
+    "data": "Data",
+    "exports": "Exports",
+}
+#: Streamlit's frontend first probes these under a page's own path on a direct load, then at the root
+#: (streamlit/streamlit#7074); the 404s of that probe are Streamlit's, and harmless.
+STREAMLIT_PROBES = ("/_stcore/health", "/_stcore/host-config")
+
+
+def _host(url: str) -> str:
+    """The host a request went to, or its scheme for in-page URLs (``data:``, ``blob:``)."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname or parts.scheme
+
+
+def test_every_page_opens_by_its_own_url_and_nothing_leaves_the_machine(server: str, page: Page) -> None:
+    hosts: set[str] = set()
+    missing: list[str] = []
+    page.on(
+        "request", lambda r: hosts.add(urllib.parse.urlsplit(r.url).hostname or urllib.parse.urlsplit(r.url).scheme)
+    )
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    for path, heading in PAGE_URLS.items():
+        page.goto(f"{server}/{path}")
+        page.locator("h1", has_text=heading).first.wait_for()
+        page.locator(".js-plotly-plot, [data-testid='stDataFrame'], [data-testid='stDownloadButton']").first.wait_for()
+        assert page.url.rstrip("/").endswith(f"/{path}")
+        assert page.get_by_text("Page not found").count() == 0, path
+    page.goto(server)
+    page.locator("h1", has_text=PAGE_URLS["overview"]).first.wait_for()
+    assert page.url.rstrip("/").endswith("/overview")  # the root forwards to the overview's own URL
+    assert hosts <= {"127.0.0.1", "localhost", "data", "blob"}, hosts
+    unexpected = [u for u in missing if not urllib.parse.urlsplit(u).path.endswith(STREAMLIT_PROBES)]
+    assert not unexpected, unexpected

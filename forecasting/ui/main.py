@@ -20,15 +20,17 @@ def run() -> None:
     """Set up the page, the navigation and the sidebar, then run the page the user is on."""
     st.set_page_config(
         page_title="Crossover: AI inference vs training spend",
-        page_icon=":material/insights:",
+        # An emoji favicon is drawn in the page itself; a Material icon would be fetched from a font host.
+        page_icon="📈",
         layout="wide",
         initial_sidebar_state="auto",
     )
+    overview = st.Page(PAGES / "overview.py", title="Overview", icon=":material/insights:", url_path="overview")
+    home = st.Page(_home, title="Crossover", url_path="home", default=True, visibility="hidden")
     page = st.navigation(
         [
-            st.Page(
-                PAGES / "overview.py", title="Overview", icon=":material/insights:", url_path="overview", default=True
-            ),
+            home,
+            overview,
             st.Page(PAGES / "sectors.py", title="Sectors", icon=":material/grid_view:", url_path="sectors"),
             st.Page(PAGES / "scenarios.py", title="Scenarios", icon=":material/tune:", url_path="scenarios"),
             st.Page(PAGES / "quality.py", title="Model quality", icon=":material/verified:", url_path="quality"),
@@ -36,6 +38,10 @@ def run() -> None:
             st.Page(PAGES / "exports.py", title="Exports", icon=":material/download:", url_path="exports"),
         ]
     )
+    if page is home:
+        # Streamlit serves the default page at "/" only (its url_path is ignored), so a page that should
+        # also open by its own URL cannot be the default: "/" forwards to /overview instead.
+        st.switch_page(overview)
     with widgets.guarded():
         ctx = widgets.context()
         widgets.scenario_picker(ctx)
@@ -43,3 +49,7 @@ def run() -> None:
         widgets.definition_picker(ctx)
         widgets.sidebar_status(ctx)
     page.run()
+
+
+def _home() -> None:
+    """The root URL's page: never shown, :func:`run` forwards it to the overview first."""
