@@ -124,7 +124,9 @@ def texts(at: AppTest) -> list[str]:
 def chart_titles(at: AppTest) -> list[str]:
     """The titles of the page's Plotly charts."""
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return [spec.get("layout", {}).get("title", {}).get("text", "") for spec in specs]
+    titles = [spec.get("layout", {}).get("title", {}) for spec in specs]
+    # A long title is drawn as a title and a subtitle, split at its colon (theme.style).
+    return [": ".join(filter(None, [t.get("text", ""), t.get("subtitle", {}).get("text")])) for t in titles]
 
 
 def headline(at: AppTest) -> str:
@@ -250,7 +252,12 @@ def test_a_threshold_of_2_turns_the_overview_headline_into_a_reaches_2x_sentence
     assert doubled.state == "crosses_within_horizon"
     assert headline(at) == words.headline(doubled)
     assert headline(at).startswith("Inference reaches 2× training in ")
-    assert [m.label for m in at.metric][:2] == ["Reaches 2× training (P50 of paths)", "80% range (P10 – P90)"]
+    assert [m.label for m in at.metric][:3] == ["2× training, P50", "80% range: P10", "80% range: P90"]
+    assert [m.value for m in at.metric][:3] == [
+        quarters.text(doubled.p50),
+        quarters.text(doubled.p10),
+        quarters.text(doubled.p90),
+    ]
     assert at.session_state[widgets.THRESHOLD_KEY] == 2.0
     assert fits == []
 
@@ -266,7 +273,9 @@ def test_the_sector_table_follows_the_threshold(run_db: Path, monkeypatch: pytes
     expected = crossover_distribution(apply_scenario(baseline, shown, seed=data.SCENARIO_SEED), threshold=1.5)
     table = at.dataframe[0].value
     assert table["state"].tolist() == [c.state.replace("_", " ") for c in expected.values()]
-    assert table["p50"].tolist() == pd.to_datetime(pd.Series([c.p50 for c in expected.values()])).tolist()
+    # Quarters, never days, and a dash where there is no P50.
+    assert table["p50"].tolist() == [quarters.text(c.p50) if c.p50 is not None else "—" for c in expected.values()]
+    assert "None" not in table.astype(str).to_numpy().ravel().tolist()
 
 
 def test_a_new_run_shows_without_restarting_the_app(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -777,3 +786,99 @@ def test_the_words_explain_a_p50_date_the_median_curves_do_not_reach() -> None:
     assert "the P50 curves do not cross within the horizon" in text
     later = words.curves_text(c, pd.Timestamp("2030-02-01"))
     assert later is not None and "the P50 curves cross in 2030 Q1" in later
+
+
+# --- charts ---------------------------------------------------------------------------------------------------
+
+
+def test_blue_and_orange_mean_training_and_inference_only() -> None:
+    assert theme.TRAINING not in theme.SERIES_COLOURS and theme.INFERENCE not in theme.SERIES_COLOURS
+    assert {theme.RANGE_LOW, theme.RANGE_HIGH}.isdisjoint({theme.TRAINING, theme.INFERENCE})
+    assert len(set(theme.SERIES_COLOURS)) == len(theme.SERIES_COLOURS) >= 14  # the MASE chart's series
+
+
+def _outcome(run_db: Path, threshold: float = 2.0) -> data.Outcome:
+    data.st.cache_data.clear()
+    run_id = vintages.latest_run_id(run_db)
+    assert run_id is not None
+    return data.outcome(str(run_db), run_id, data.scenario_json(Scenario("baseline")), threshold)
+
+
+def test_charts_mark_where_the_forecast_starts_and_the_crossover_on_the_annual_view(run_db: Path) -> None:
+    from forecasting.ui import charts
+
+    out = _outcome(run_db)
+    hist = figures.history_all(vintages.load_run(run_db, "latest").require_paths())
+    fan = out.fans[out.fans["sector"] == TOTAL]
+    fig = charts.spend_fan(hist[hist["sector"] == TOTAL], fan, crossover=out.crossovers[TOTAL])
+    texts_ = [a.text for a in fig.layout.annotations]
+    assert "forecast →" in texts_
+    assert any(s.x0 == fan["ds"].min() for s in fig.layout.shapes)
+    assert fig.layout.xaxis.hoverformat == "%Y Q%q" and fig.layout.xaxis.showspikes
+    paths = vintages.load_run(run_db, "latest").require_paths()
+    annual = figures.annual_frame(paths, TOTAL, hist[hist["sector"] == TOTAL].drop(columns="sector"))
+    c = out.crossovers[TOTAL]
+    yearly = charts.annual_chart(annual, crossover=c)
+    assert f"P50 crossover {quarters.text(c.p50)}" in [a.text for a in yearly.layout.annotations]
+
+
+def test_small_multiples_share_a_log_axis_and_the_total_never_hides_a_sector(run_db: Path) -> None:
+    from forecasting.ui import charts
+
+    out = _outcome(run_db)
+    hist = figures.history_all(vintages.load_run(run_db, "latest").require_paths())
+    sectors = [s for s in out.crossovers if s != TOTAL]
+    fig = charts.small_multiples(hist, out.fans, sectors, out.crossovers, y_scale="log")
+    axes = [fig.layout[k] for k in fig.layout if k.startswith("yaxis")]
+    assert axes and all(a.type == "log" for a in axes)
+    assert len({a.matches for a in axes if a.matches}) == 1 and sum(a.matches is None for a in axes) == 1
+    prob = charts.probability_chart(out.probability, {sectors[0]: "A sector", TOTAL: "Total market"})
+    assert [t.name for t in prob.data] == ["Total market", "A sector"]  # the total underneath
+    assert prob.data[0].line.color == theme.NEUTRAL
+
+
+def test_the_heat_map_shows_each_p50_quarter_and_the_range_width_on_hover(run_db: Path) -> None:
+    from forecasting.reports import compare_scenarios
+    from forecasting.reports.view import View
+    from forecasting.ui import charts
+
+    run = vintages.load_run(run_db, "latest")
+    scenarios = [Scenario("baseline"), PRESETS["published"]]
+    compared = compare_scenarios(View(run, scenarios[0], 2.0), scenarios)
+    order = [TOTAL, *run.require_paths().sectors]
+    fig = charts.crossover_heatmap(compared, order)
+    heat = fig.data[0]
+    assert list(heat.x) == ["baseline", "published"] and len(heat.y) == len(order)
+    row = compared[(compared["sector"] == TOTAL) & (compared["scenario"] == "published")].iloc[0]
+    assert heat.text[0][1] == (quarters.text(row["p50"]) if pd.notna(row["p50"]) else "—")
+    assert "80% range" in heat.customdata[0][1]
+
+
+def test_the_backtest_chart_draws_every_bar_whole_and_tells_every_model_apart(run_db: Path) -> None:
+    from forecasting.ui import charts
+
+    bt = vintages.load_run(run_db, "latest").backtests
+    fig = charts.metric_bars(bt, "mase")
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.range is None
+    looks = [(t.marker.color, t.marker.pattern.shape) for t in fig.data]
+    assert len(set(looks)) == len(looks) == bt["model"].nunique()
+    assert fig.layout.legend.yref == "container"  # under the plot, never over the title
+
+
+def test_run_history_axis_reads_as_dates_and_quarters() -> None:
+    from forecasting.ui import charts
+
+    hist = pd.DataFrame(
+        {
+            "sector": ["total", "total"],
+            "created_at": pd.to_datetime(["2026-11-28 15:56:55.2765", "2026-12-01 09:00:01.5"]),
+            "run_id": ["a", "b"],
+            "p10": pd.to_datetime(["2025-01-01", "2025-04-01"]),
+            "p50": pd.to_datetime(["2025-07-01", "2025-10-01"]),
+            "p90": pd.to_datetime(["2026-01-01", "2026-04-01"]),
+            "crossed_at": [pd.NaT, pd.NaT],
+        }
+    )
+    fig = charts.vintage_chart(hist)
+    assert fig.layout.xaxis.tickformat == "%Y-%m-%d" and fig.layout.xaxis.hoverformat == "%Y-%m-%d %H:%M"
+    assert fig.layout.yaxis.hoverformat == "%Y Q%q"

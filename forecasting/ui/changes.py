@@ -52,14 +52,15 @@ def crossover_shifts(out: data.Outcome, base: data.Outcome) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "sector": [theme.sector_label(s) for s in moves["sector"]],
-            "baseline P50": [_quarter(p) for p in moves["p50_a"]],
-            "scenario P50": [_quarter(p) for p in moves["p50_b"]],
+            "baseline P50": [quarter_or_dash(p) for p in moves["p50_a"]],
+            "scenario P50": [quarter_or_dash(p) for p in moves["p50_b"]],
             "shift (quarters)": [EMPTY if pd.isna(x) else f"{x:+.1f}" for x in moves["shift_quarters"]],
         }
     )
 
 
-def _quarter(ts: pd.Timestamp | None) -> str:
+def quarter_or_dash(ts: pd.Timestamp | None) -> str:
+    """A date as its quarter (``2026 Q2``), or ``—`` for none."""
     return EMPTY if ts is None or pd.isna(ts) else quarters.text(ts)
 
 

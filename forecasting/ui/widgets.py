@@ -363,3 +363,21 @@ def changes_panel(ctx: Context, scn: Scenario, out: data.Outcome) -> None:
     run_id = ctx.run_id or vintages.LATEST
     base = data.outcome(ctx.db_text, run_id, data.scenario_json(base_scn), threshold(), out.definition)
     changes.panel(scn, base_scn, out, base, sectors)
+
+
+#: Session-state key of the format of chart images (the camera button of every chart's toolbar).
+IMAGE_FORMAT_KEY = "chart_image_format"
+IMAGE_FORMATS = ("png", "svg")
+
+
+def chart(fig: Any, key: str) -> None:
+    """A Plotly chart whose toolbar camera saves it as PNG (twice the screen's resolution) or SVG, named by key."""
+    fmt = st.session_state.get(IMAGE_FORMAT_KEY, IMAGE_FORMATS[0])
+    st.plotly_chart(
+        fig,
+        key=key,
+        config={
+            "displaylogo": False,
+            "toImageButtonOptions": {"format": fmt, "filename": f"crossover_{key}", "scale": 2},
+        },
+    )

@@ -53,7 +53,7 @@ def axis_refs(axis: int) -> tuple[str, str]:
     return f"x{suffix}", f"y{suffix}"
 
 
-def vline(fig: go.Figure, x: pd.Timestamp, colour: str, dash: str, text: str | None, axis: int = 1) -> None:
+def vline(fig: go.Figure, x: pd.Timestamp | float, colour: str, dash: str, text: str | None, axis: int = 1) -> None:
     """A vertical line over the whole plot height, with an optional label at its top.
 
     Explicit shapes: ``add_vline`` re-checks every axis and costs ~30 ms per call.
@@ -116,6 +116,61 @@ def crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels: 
         where = " in modelled history" if c.state == CROSSED_IN_HISTORY else ""
         text = f"P50 crossover{where} {quarters.text(c.p50)} (band: P10-P90)" if labels else None
         vline(fig, c.p50, theme.CROSSOVER, "dash", text, axis)
+
+
+def forecast_starts(fig: go.Figure, fan: pd.DataFrame, axis: int = 1) -> None:
+    """A thin grey line where the forecast starts (the middle of its first quarter), labelled at the foot."""
+    if not len(fan):
+        return
+    start = pd.Timestamp(fan["ds"].min())
+    xref, yref = axis_refs(axis)
+    fig.add_shape(
+        type="line",
+        x0=start,
+        x1=start,
+        xref=xref,
+        y0=0,
+        y1=1,
+        yref=f"{yref} domain",
+        line=dict(color=theme.FORECAST_START, width=1, dash="dot"),
+    )
+    fig.add_annotation(
+        x=start,
+        xref=xref,
+        y=0,
+        yref=f"{yref} domain",
+        text="forecast →",
+        showarrow=False,
+        xanchor="left",
+        yanchor="bottom",
+        font=dict(color=theme.FORECAST_START, size=11),
+    )
+
+
+def decimal_year(when: pd.Timestamp) -> float:
+    """A date as a fractional calendar year (2027-07-01 -> about 2027.5), for charts whose x axis is the year."""
+    start = pd.Timestamp(when.year, 1, 1)
+    return when.year + (when - start).days / (pd.Timestamp(when.year + 1, 1, 1) - start).days
+
+
+def year_marks(fig: go.Figure, c: Crossover) -> None:
+    """The crossover on a calendar-year axis: its P10-P90 band and a dashed line at the P50 (or the crossing)."""
+    at = c.crossed_at if c.state == CROSSED_IN_HISTORY and c.crossed_at is not None else c.p50
+    if c.p10 is not None and c.p90 is not None:
+        fig.add_shape(
+            type="rect",
+            x0=decimal_year(c.p10) - 0.5,
+            x1=decimal_year(c.p90) - 0.5,
+            y0=0,
+            y1=1,
+            yref="y domain",
+            fillcolor=theme.rgba(theme.CROSSOVER, 0.12),
+            line_width=0,
+            layer="below",
+        )
+    if at is not None:
+        # Year y sits at the middle of its tick: a date in year y lies between y - 0.5 and y + 0.5.
+        vline(fig, decimal_year(at) - 0.5, theme.CROSSOVER, "dash", f"P50 crossover {quarters.text(at)}")
 
 
 def marker_frame(estimates: pd.DataFrame) -> pd.DataFrame:

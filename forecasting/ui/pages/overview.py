@@ -21,7 +21,7 @@ with widgets.guarded():
         widgets.vintage_line(ctx, total_hist["ds"].max() if len(total_hist) else None, None)
         widgets.no_run_notice(ctx)
         if len(total_hist):
-            st.plotly_chart(
+            widgets.chart(
                 charts.spend_fan(total_hist, figures.empty_fan(), markers=markers, title="Total market, history"),
                 key="overview_history",
             )
@@ -33,7 +33,55 @@ with widgets.guarded():
     total = out.crossovers[TOTAL]
 
     definition = out.definition
+    fan = out.fans[out.fans["sector"] == TOTAL]
+    share = out.shares[out.shares["sector"] == TOTAL]
     st.markdown(f"### {words.headline(total)}")
+
+    # The chart comes first, so that on a phone it is on the first screen; the figures and notes follow it.
+    v_col, l_col = st.columns([3, 2], vertical_alignment="bottom")
+    view = v_col.segmented_control("View", ["Quarterly", "Annual"], default="Quarterly", key="overview_view")
+    log_y = l_col.toggle(
+        "Log scale",
+        value=True,
+        key="overview_log",
+        help="Spend grows roughly exponentially; on a log scale equal growth rates look parallel.",
+    )
+    if view == "Annual":
+        annual = data.annual(ctx.db_text, ctx.run_id, data.scenario_json(scn), TOTAL, definition)
+        widgets.chart(
+            charts.annual_chart(annual, markers, title="Total market per calendar year", log_y=log_y, crossover=total),
+            key="overview_annual",
+        )
+    else:
+        widgets.chart(
+            charts.spend_fan(
+                total_hist,
+                fan,
+                crossover=total,
+                markers=markers,
+                log_y=log_y,
+                title="Total market per quarter: history, forecast and crossover",
+            ),
+            key="overview_fan",
+        )
+
+    last = fan["ds"].max()
+    end_share = float(share.loc[share["ds"] == last, "p50"].iloc[0]) if len(share) else float("nan")
+    now_share = float(total_hist["share"].iloc[-1]) if len(total_hist) else float("nan")
+    # Short labels and values: a metric cuts off text wider than its column ("2027 Q4 – 20...").
+    m1, m2, m3, m4, m5 = st.columns(5)
+    what = "Crossover" if threshold == 1.0 else f"{words.threshold_text(threshold)} training"
+    ranged = "The 80% range of the crossover: a tenth of the paths cross before P10, a tenth after P90."
+    m1.metric(f"{what}, P50", quarters.text(total.p50), help="The median of the paths' crossover quarters.")
+    m2.metric("80% range: P10", quarters.text(total.p10), help=ranged)
+    m3.metric("80% range: P90", quarters.text(total.p90), help=ranged)
+    m4.metric(f"Share {quarters.text(total_hist['ds'].max())}", f"{now_share:.0%}", help="Inference share, modelled.")
+    m5.metric(
+        f"Share {quarters.text(last)}",
+        f"{end_share:.0%}",
+        delta=f"{(end_share - now_share) * 100:+.0f} pts",
+        help="Inference share at the horizon's end, P50 of the paths.",
+    )
     widgets.vintage_line(ctx, total_hist["ds"].max() if len(total_hist) else None, widgets.run_created(ctx))
     st.caption(
         f"Inference share of **{DEFINITIONS[definition]}** (change it in the sidebar). "
@@ -45,56 +93,13 @@ with widgets.guarded():
     note = words.curves_text(total, out.p50_curves.get(TOTAL))
     if note:
         st.info(note, icon=":material/info:")
-
-    fan = out.fans[out.fans["sector"] == TOTAL]
-    share = out.shares[out.shares["sector"] == TOTAL]
-    last = fan["ds"].max()
-    end_share = float(share.loc[share["ds"] == last, "p50"].iloc[0]) if len(share) else float("nan")
-    now_share = float(total_hist["share"].iloc[-1]) if len(total_hist) else float("nan")
-    m1, m2, m3, m4 = st.columns([1, 1.6, 1, 1])
-    what = "Crossover" if threshold == 1.0 else f"Reaches {words.threshold_text(threshold)} training"
-    m1.metric(f"{what} (P50 of paths)", quarters.text(total.p50))
-    m2.metric("80% range (P10 – P90)", f"{quarters.text(total.p10)} – {quarters.text(total.p90)}")
-    m3.metric(f"Inference share {quarters.text(total_hist['ds'].max())} (modelled)", f"{now_share:.0%}")
-    m4.metric(
-        f"Inference share {quarters.text(last)} (P50)",
-        f"{end_share:.0%}",
-        delta=f"{(end_share - now_share) * 100:+.0f} pts",
-    )
-
-    v_col, l_col = st.columns([3, 2], vertical_alignment="bottom")
-    view = v_col.segmented_control("View", ["Quarterly", "Annual"], default="Quarterly", key="overview_view")
-    log_y = l_col.toggle(
-        "Log scale",
-        value=True,
-        key="overview_log",
-        help="Spend grows roughly exponentially; on a log scale equal growth rates look parallel.",
-    )
-    if view == "Annual":
-        annual = data.annual(ctx.db_text, ctx.run_id, data.scenario_json(scn), TOTAL)
-        st.plotly_chart(
-            charts.annual_chart(annual, markers, title="Total market per calendar year", log_y=log_y),
-            key="overview_annual",
-        )
-    else:
-        st.plotly_chart(
-            charts.spend_fan(
-                total_hist,
-                fan,
-                crossover=total,
-                markers=markers,
-                log_y=log_y,
-                title="Total market per quarter: history, forecast and crossover",
-            ),
-            key="overview_fan",
-        )
-    st.plotly_chart(
+    widgets.chart(
         charts.share_chart(total_hist, share, total, title="Inference share of total spend"), key="overview_share"
     )
 
     st.subheader("When does inference overtake training? It depends on what is counted")
     spread = data.definition_spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
-    st.plotly_chart(
+    widgets.chart(
         charts.definition_chart(
             spread, data.claims(ctx.db_text, ctx.stamp), title="Total market: crossover by definition"
         ),
@@ -108,13 +113,13 @@ with widgets.guarded():
     )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(
+        widgets.chart(
             charts.distribution_chart(total, title="Total market: when the paths cross"), key="overview_distribution"
         )
         st.caption(words.distribution_text(total))
     with right:
         rows = data.crossover_rows(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold, definition)
-        st.plotly_chart(
+        widgets.chart(
             charts.budget_chart(
                 rows,
                 {s: theme.sector_label(s) for s in rows["sector"]},

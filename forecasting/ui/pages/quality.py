@@ -32,7 +32,7 @@ with widgets.guarded():
     )
     bt = rd.backtests
     metric = st.segmented_control("Metric", ["mase", "smape", "interval_score"], default="mase", key="quality_metric")
-    st.plotly_chart(
+    widgets.chart(
         charts.metric_bars(bt, metric or "mase", title=f"{metric or 'mase'} per series and model"),
         key="quality_metric_chart",
     )
@@ -70,7 +70,7 @@ with widgets.guarded():
         )
         cov.add_hline(y=nominal * 100, line=dict(color=colour, dash="dot"))
     cov.update_layout(barmode="group")
-    st.plotly_chart(
+    widgets.chart(
         theme.style(
             cov,
             height=340,
@@ -105,7 +105,7 @@ with widgets.guarded():
                 )
             )
         fig.add_hline(y=0, line=dict(color=theme.NEUTRAL))
-        st.plotly_chart(
+        widgets.chart(
             theme.style(fig, height=360, title=f"Run {prev}: (actual - forecast) / actual", yaxis_title="% error"),
             key="quality_residuals",
         )
@@ -132,7 +132,7 @@ with widgets.guarded():
             index=scenario_names.index("baseline") if "baseline" in scenario_names else 0,
             key="quality_vintage_scenario",
         )
-        st.plotly_chart(
+        widgets.chart(
             charts.vintage_chart(hist[hist["scenario"] == vs], title="Crossover per run (P50 with P10-P90)"),
             key="quality_vintages",
         )
@@ -174,7 +174,7 @@ with widgets.guarded():
         claims = data.claims(ctx.db_text, ctx.stamp)
         left, right = st.columns([3, 2])
         with left:
-            st.plotly_chart(
+            widgets.chart(
                 charts.call_chart(
                     moves,
                     anchors[anchors["definition"] == definition],

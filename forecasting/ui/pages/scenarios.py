@@ -14,7 +14,7 @@ from forecasting.crossover import CROSSED_IN_HISTORY
 from forecasting.drivers import DRIVER_BY_KEY, DRIVERS, point
 from forecasting.scenario import BASELINE
 from forecasting.sensitivity import GoalSeekResult, with_driver
-from forecasting.ui import charts, controls, data, saving, theme, widgets, words
+from forecasting.ui import changes, charts, controls, data, saving, theme, widgets, words
 
 #: Session-state key of the last goal-seek answer (kept so that its "apply" button can act on it).
 GOAL = "goal_seek_answer"
@@ -107,7 +107,7 @@ with widgets.guarded():
                 words.spread_text(data.spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), focus, threshold))
             )
         sh = hist[hist["sector"] == focus]
-        st.plotly_chart(
+        widgets.chart(
             charts.spend_fan(
                 sh,
                 out.fans[out.fans["sector"] == focus],
@@ -117,7 +117,7 @@ with widgets.guarded():
             ),
             key="scenario_fan",
         )
-        st.plotly_chart(
+        widgets.chart(
             charts.share_chart(sh, out.shares[out.shares["sector"] == focus], c, title="Inference share", height=300),
             key="scenario_share",
         )
@@ -176,13 +176,22 @@ with widgets.guarded():
         for s in [TOTAL, *sectors]:
             row: dict[str, object] = {"sector": theme.sector_label(s)}
             for r in compared[compared["sector"] == s].itertuples():
-                row[f"{r.scenario} P50"] = quarters.text(r.p50)
+                row[f"{r.scenario} P50"] = changes.quarter_or_dash(r.p50)
                 if r.scenario != first:
-                    row[f"{r.scenario} shift (quarters)"] = None if pd.isna(r.shift_quarters) else r.shift_quarters
+                    shift = r.shift_quarters
+                    row[f"{r.scenario} shift (quarters)"] = changes.EMPTY if pd.isna(shift) else f"{shift:+.1f}"
             rows.append(row)
         shifts = pd.DataFrame(rows)
         st.dataframe(shifts, hide_index=True, width="stretch")
-        st.caption(f"Shifts are relative to '{first}'; empty when a P50 lies beyond the horizon.")
+        st.caption(f"Shifts are relative to '{words.plain(first)}'; — where a P50 lies beyond the horizon.")
+        widgets.chart(
+            charts.crossover_heatmap(compared, [TOTAL, *sectors], title="P50 crossover per sector and scenario"),
+            key="compare_heatmap",
+        )
+        st.caption(
+            "Each cell: the P50 crossover quarter of a sector under a scenario; the colour is how late it falls, "
+            "hover for its 80% range (P10–P90) and how wide that is. Blank: the P50 lies beyond the horizon."
+        )
         widgets.download(
             shifts,
             "scenario-comparison",
@@ -195,14 +204,14 @@ with widgets.guarded():
         cmp_sector = widgets.pick(
             st.selectbox, "Curves for", [TOTAL, *sectors], format_func=theme.sector_label, key="compare_sector"
         )
-        st.plotly_chart(
+        widgets.chart(
             charts.scenario_overlay(
                 {n: r.fans[r.fans["sector"] == cmp_sector] for n, r in results.items()},
                 title=f"{theme.sector_label(cmp_sector)}: P50 per scenario",
             ),
             key="compare_overlay",
         )
-        st.plotly_chart(
+        widgets.chart(
             charts.probability_chart(
                 pd.concat(
                     [r.probability[r.probability["sector"] == cmp_sector].assign(sector=n) for n, r in results.items()]
@@ -228,7 +237,7 @@ with widgets.guarded():
         frame = data.tornado_frame(ctx.db_text, ctx.run_id, data.scenario_json(scn), t_sector, threshold)
         tc = out.crossovers[t_sector]
         origin = tc.p50 or out.probability["crossed_by"].max()
-        st.plotly_chart(
+        widgets.chart(
             charts.tornado_chart(
                 frame, pd.Timestamp(origin), title=f"{theme.sector_label(t_sector)}: P50 crossover at driver extremes"
             ),

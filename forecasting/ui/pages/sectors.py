@@ -7,7 +7,7 @@ import streamlit as st
 from forecasting import quarters
 from forecasting.config import TOTAL
 from forecasting.share import DEFINITIONS
-from forecasting.ui import charts, data, theme, widgets, words
+from forecasting.ui import changes, charts, data, theme, widgets, words
 
 ctx = widgets.context()
 st.title("Sectors")
@@ -46,7 +46,9 @@ with widgets.guarded():
         state=rows["state"].str.replace("_", " "),
         prob_by_date=[out.crossovers[s].probability_by(by_date) for s in rows["sector"]],
     )
-    quarter = "YYYY [Q]Q"
+    # Quarters as text ("2026 Q2", which sorts in time order), and "—" where there is none.
+    for col in ("crossed_at", "p10", "p50", "p90", "p50_curves"):
+        table[col] = [changes.quarter_or_dash(v) for v in table[col]]
     st.dataframe(
         table,
         hide_index=True,
@@ -56,12 +58,12 @@ with widgets.guarded():
                 "model",
                 help="structural: the share model splits the engine's total; statistical: the engine fitted the sector",
             ),
-            "crossed_at": st.column_config.DateColumn("crossed (P50, in history)", format=quarter),
-            "p10": st.column_config.DateColumn("P10", format=quarter),
-            "p50": st.column_config.DateColumn("P50", format=quarter),
-            "p90": st.column_config.DateColumn("P90", format=quarter),
-            "p50_curves": st.column_config.DateColumn(
-                "P50 curves cross", format=quarter, help="When the median curves cross (not the median date)"
+            "crossed_at": st.column_config.TextColumn("crossed (P50, in history)"),
+            "p10": st.column_config.TextColumn("P10"),
+            "p50": st.column_config.TextColumn("P50"),
+            "p90": st.column_config.TextColumn("P90"),
+            "p50_curves": st.column_config.TextColumn(
+                "P50 curves cross", help="When the median curves cross (not the median date)"
             ),
             "prob_by_date": st.column_config.ProgressColumn(
                 f"P(crossed by the end of {quarters.text(by)})", format="percent", min_value=0, max_value=1
@@ -71,10 +73,10 @@ with widgets.guarded():
         },
     )
     st.caption(
-        "Click a column header to sort. Empty P10/P50/P90: fewer than 10/50/90% of paths cross within the "
+        "Click a column header to sort. — in P10/P50/P90: fewer than 10/50/90% of paths cross within the "
         "forecast horizon. 'crossed in history' means most paths crossed within the modelled history."
     )
-    st.plotly_chart(
+    widgets.chart(
         charts.budget_chart(
             rows, {s: theme.sector_label(s) for s in rows["sector"]}, title="Where each 80% range comes from (quarters)"
         ),
@@ -92,17 +94,32 @@ with widgets.guarded():
 
     # --- Small multiples ------------------------------------------------------------------------------------
     st.subheader("Training and inference spend per sector")
-    columns = widgets.pick(
-        st.radio,
-        "Panels per row",
-        [1, 2, 3],
-        index=1,
-        horizontal=True,
-        key="sectors_cols",
-        help="One panel per row reads best on a narrow window.",
-    )
-    st.plotly_chart(
-        charts.small_multiples(hist, out.fans, sectors, out.crossovers, columns=columns), key="sectors_multiples"
+    c_col, y_col = st.columns(2)
+    with c_col:
+        columns = widgets.pick(
+            st.radio,
+            "Panels per row",
+            [1, 2, 3],
+            index=1,
+            horizontal=True,
+            key="sectors_cols",
+            help="One panel per row reads best on a narrow window.",
+        )
+    with y_col:
+        y_scale = widgets.pick(
+            st.radio,
+            "Spend axes",
+            list(charts.Y_SCALES),
+            index=1,
+            horizontal=True,
+            format_func=charts.Y_SCALES.get,
+            key="sectors_y",
+            help="One log scale keeps the history readable next to the forecast; one linear scale compares "
+            "sectors by height; each its own shows every sector's shape.",
+        )
+    widgets.chart(
+        charts.small_multiples(hist, out.fans, sectors, out.crossovers, columns=columns, y_scale=y_scale),
+        key="sectors_multiples",
     )
     widgets.download(
         out.fans[out.fans["sector"] != TOTAL],
@@ -121,15 +138,15 @@ with widgets.guarded():
     sh = hist[hist["sector"] == sector]
     fan = out.fans[out.fans["sector"] == sector]
     share = out.shares[out.shares["sector"] == sector]
-    st.plotly_chart(
+    widgets.chart(
         charts.spend_fan(sh, fan, crossover=c, title=f"{theme.sector_label(sector)} per quarter"),
         key="sectors_detail_fan",
     )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.share_chart(sh, share, c, title="Inference share"), key="sectors_detail_share")
+        widgets.chart(charts.share_chart(sh, share, c, title="Inference share"), key="sectors_detail_share")
     with right:
-        st.plotly_chart(
+        widgets.chart(
             charts.probability_chart(
                 out.probability,
                 {sector: theme.sector_label(sector), TOTAL: theme.sector_label(TOTAL)},
