@@ -882,3 +882,34 @@ def test_run_history_axis_reads_as_dates_and_quarters() -> None:
     fig = charts.vintage_chart(hist)
     assert fig.layout.xaxis.tickformat == "%Y-%m-%d" and fig.layout.xaxis.hoverformat == "%Y-%m-%d %H:%M"
     assert fig.layout.yaxis.hoverformat == "%Y Q%q"
+
+
+def test_the_quality_page_explains_the_combination_with_the_numbers_behind_it(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bt = pd.DataFrame(
+        {
+            "unique_id": ["s"] * 3,
+            "model": ["combo(ets,arima,theta)", "ets", "naive"],
+            "mase": [1.8, 0.9, 3.0],
+            "coverage_80": [1.0, 1.0, 0.5],
+            "chosen": [True, False, False],
+        }
+    )
+    rows = words.choice_rows(bt)
+    assert rows.iloc[0].to_dict() == {
+        "series": "s",
+        "chosen": "combo(ets,arima,theta)",
+        "chosen MASE": 1.8,
+        "best single model": "ets",
+        "its MASE": 0.9,
+        "ratio": 2.0,
+    }
+    assert "In 1 of 1 backtested series" in words.choice_text(rows, 0.75) and "below 25%" in words.choice_text(
+        rows, 0.75
+    )
+    assert "held every backtest actual in 1 of 1 series" in words.coverage_text(bt, 16)
+    at = app(run_db, monkeypatch, "quality")
+    assert not at.exception
+    assert "Why a combination, not the best model in the backtest" in [h.value for h in at.subheader]
+    assert any("robustness over a best-in-hindsight pick" in m for m in texts(at))

@@ -8,10 +8,11 @@ import streamlit as st
 
 from forecasting.backtest import POOLED_SCORES
 from forecasting.config import TOTAL
+from forecasting.engine.choose import SELECT_MARGIN
 from forecasting.reports import figures
 from forecasting.scenario import BASELINE
 from forecasting.share import DEFINITIONS
-from forecasting.ui import charts, data, theme, widgets
+from forecasting.ui import charts, data, theme, widgets, words
 
 ctx = widgets.context()
 st.title("Model quality")
@@ -48,6 +49,13 @@ with widgets.guarded():
     )
     widgets.download(bt, "backtests", ctx, label="Download backtest scores", key="dl_backtests")
 
+    st.subheader("Why a combination, not the best model in the backtest")
+    choices = words.choice_rows(bt)
+    st.markdown(words.choice_text(choices, SELECT_MARGIN))
+    st.dataframe(choices, hide_index=True, width="stretch")
+    points = int(str(rd.info.config.get("backtest_origins", 4))) * int(str(rd.info.config.get("backtest_horizon", 4)))
+    st.markdown(words.coverage_text(bt, points))
+
     st.subheader("Chosen model and interval coverage per series")
     chosen = bt[bt["chosen"].astype(bool)]
     status = rd.status.merge(chosen[["unique_id", "mase", "coverage_80", "coverage_95"]], on="unique_id", how="left")
@@ -62,7 +70,8 @@ with widgets.guarded():
     )
     widgets.download(status, "series-status", ctx, label="Download series status", key="dl_status")
     cov = go.Figure()
-    for col, nominal, colour in (("coverage_80", 0.8, theme.TRAINING), ("coverage_95", 0.95, theme.INFERENCE)):
+    levels = (("coverage_80", 0.8, theme.SERIES_COLOURS[0]), ("coverage_95", 0.95, theme.SERIES_COLOURS[3]))
+    for col, nominal, colour in levels:
         cov.add_trace(
             go.Bar(
                 x=chosen["unique_id"], y=chosen[col] * 100, name=f"{int(nominal * 100)}% interval", marker_color=colour
