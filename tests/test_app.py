@@ -913,3 +913,17 @@ def test_the_quality_page_explains_the_combination_with_the_numbers_behind_it(
     assert not at.exception
     assert "Why a combination, not the best model in the backtest" in [h.value for h in at.subheader]
     assert any("robustness over a best-in-hindsight pick" in m for m in texts(at))
+
+
+def test_the_overview_computes_the_slow_analysis_only_on_request(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = data.reports.tables.crossover_rows
+    monkeypatch.setattr(data.reports.tables, "crossover_rows", lambda view: calls.append("rows") or real(view))
+    at = app(run_db, monkeypatch)
+    assert "Total market: crossover by definition" not in chart_titles(at) and calls == []
+    at.toggle(key="overview_analysis").set_value(True).run()
+    assert not at.exception
+    assert {"Total market: crossover by definition", "Where the width of the 80% range comes from"} <= set(
+        chart_titles(at)
+    )
+    assert calls == ["rows"]

@@ -4,11 +4,67 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting import quarters
+from forecasting import quarters, vintages
 from forecasting.config import TOTAL
+from forecasting.crossover import Crossover
 from forecasting.reports import figures
+from forecasting.scenario import Scenario
 from forecasting.share import DEFINITIONS
 from forecasting.ui import charts, data, theme, widgets, words
+
+
+@st.fragment
+def analysis(ctx: widgets.Context, scn: Scenario, total: Crossover, threshold: float, definition: str) -> None:
+    """The crossover under every definition, the spread of the paths' dates and the uncertainty budget, on request.
+
+    They take seconds to compute for each new scenario or threshold (the budget is a Shapley split), so the
+    overview's headline and chart stay fast and these follow only when asked for; toggling reruns this part only.
+    """
+    if not st.toggle(
+        "Show how the answer depends on what is counted, and where its range comes from",
+        key="overview_analysis",
+        help="The crossover under every definition of the inference share, the spread of the paths' crossing "
+        "dates and the uncertainty budget of the 80% range (a few seconds for each new scenario or threshold).",
+    ):
+        return
+    run_id = ctx.run_id or vintages.LATEST
+    st.subheader("When does inference overtake training? It depends on what is counted")
+    spread = data.definition_spread(ctx.db_text, run_id, data.scenario_json(scn), threshold)
+    widgets.chart(
+        charts.definition_chart(
+            spread, data.claims(ctx.db_text, ctx.stamp), title="Total market: crossover by definition"
+        ),
+        key="overview_definitions",
+    )
+    st.caption(
+        "Green bars: the P10–P90 range of the crossover under each definition of the inference share, white dot "
+        "its P50; every definition comes from one share model fitted to all published shares with an offset per "
+        "definition. Diamonds: crossover years published by others, in the row of what they measure (hover for "
+        "the quote and link)."
+    )
+    left, right = st.columns(2)
+    with left:
+        widgets.chart(
+            charts.distribution_chart(total, title="Total market: when the paths cross"), key="overview_distribution"
+        )
+        st.caption(words.distribution_text(total))
+    with right:
+        rows = data.crossover_rows(ctx.db_text, run_id, data.scenario_json(scn), threshold, definition)
+        widgets.chart(
+            charts.budget_chart(
+                rows,
+                {s: theme.sector_label(s) for s in rows["sector"]},
+                title="Where the width of the 80% range comes from",
+            ),
+            key="overview_budget",
+        )
+        st.caption(
+            "Each bar splits a crossover's P10–P90 width (quarters) between the sources of uncertainty: the share "
+            "curve, the definition's offset, the spend level, the sector split and the scenario's ranges (Shapley "
+            "values: they add up to the width). The spend level moves spend, not the date: the crossover is where "
+            "the inference share passes one half."
+        )
+
 
 ctx = widgets.context()
 st.title("Cloud AI spend: training vs inference")
@@ -97,42 +153,7 @@ with widgets.guarded():
         charts.share_chart(total_hist, share, total, title="Inference share of total spend"), key="overview_share"
     )
 
-    st.subheader("When does inference overtake training? It depends on what is counted")
-    spread = data.definition_spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold)
-    widgets.chart(
-        charts.definition_chart(
-            spread, data.claims(ctx.db_text, ctx.stamp), title="Total market: crossover by definition"
-        ),
-        key="overview_definitions",
-    )
-    st.caption(
-        "Green bars: the P10–P90 range of the crossover under each definition of the inference share, white dot "
-        "its P50; every definition comes from one share model fitted to all published shares with an offset per "
-        "definition. Diamonds: crossover years published by others, in the row of what they measure (hover for "
-        "the quote and link)."
-    )
-    left, right = st.columns(2)
-    with left:
-        widgets.chart(
-            charts.distribution_chart(total, title="Total market: when the paths cross"), key="overview_distribution"
-        )
-        st.caption(words.distribution_text(total))
-    with right:
-        rows = data.crossover_rows(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold, definition)
-        widgets.chart(
-            charts.budget_chart(
-                rows,
-                {s: theme.sector_label(s) for s in rows["sector"]},
-                title="Where the width of the 80% range comes from",
-            ),
-            key="overview_budget",
-        )
-        st.caption(
-            "Each bar splits a crossover's P10–P90 width (quarters) between the sources of uncertainty: the share "
-            "curve, the definition's offset, the spend level, the sector split and the scenario's ranges (Shapley "
-            "values: they add up to the width). The spend level moves spend, not the date: the crossover is where "
-            "the inference share passes one half."
-        )
+    analysis(ctx, scn, total, threshold, definition)
 
     st.markdown("**Published figures on the chart** (annual; the quarterly view shows a quarter's average)")
     st.dataframe(
