@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -927,3 +928,34 @@ def test_the_overview_computes_the_slow_analysis_only_on_request(run_db: Path, m
         chart_titles(at)
     )
     assert calls == ["rows"]
+
+
+def test_downloads_carry_money_in_usd_billions_rounded_and_read_back_from_parquet() -> None:
+    from forecasting.ui import downloads
+
+    frame = pd.DataFrame(
+        {"ds": pd.to_datetime(["2026-01-01"]), "spend_usd": [1_234_567_891.0], "p50": [2.5e9], "share": [0.123456789]}
+    )
+    shown = downloads.in_shown_units(frame, spend=["p50"])
+    assert list(shown.columns) == ["ds", "spend_usd_bn", "p50_usd_bn", "share"]
+    assert shown.iloc[0].tolist()[1:] == [1.2346, 2.5, 0.1235]
+    assert downloads.to_bytes(shown, "csv").decode().splitlines()[1] == "2026-01-01,1.2346,2.5,0.1235"
+    back = pd.read_parquet(io.BytesIO(downloads.to_bytes(shown, "parquet")))
+    pd.testing.assert_frame_equal(back, shown)
+    if "xlsx" in downloads.formats():
+        risky = pd.DataFrame({"name": ["=HYPERLINK(1)"]})
+        assert pd.read_excel(io.BytesIO(downloads.to_bytes(risky, "xlsx")))["name"].iloc[0] != "=HYPERLINK(1)"
+    else:
+        assert downloads.formats() == ["csv", "parquet"]
+
+
+def test_the_exports_page_offers_every_kind_in_every_format_under_the_shown_scenario(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting import export
+    from forecasting.ui import downloads
+
+    at = app(run_db, monkeypatch, "exports")
+    assert not at.exception
+    assert len(at.get("download_button")) == len(export.KINDS) * len(downloads.formats())
+    assert any("USD billions" in c for c in texts(at))

@@ -226,7 +226,7 @@ def test_uploading_a_bad_csv_shows_the_problems_per_row(server: str, page: Page,
 def test_downloading_an_export_gives_the_run_s_crossover_csv(server: str, page: Page, e2e_db: Path) -> None:
     run_id = vintages.latest_run_id(e2e_db)
     page.goto(f"{server}/exports")
-    button = page.get_by_role("button", name="crossover.csv")
+    button = page.locator(".st-key-dl_export_crossover_csv button")
     button.wait_for()
     with page.expect_download() as info:
         button.click()

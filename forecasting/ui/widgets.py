@@ -19,11 +19,13 @@ from ..config import TOTAL
 from ..errors import DatabaseBusyError, ForecastingError
 from ..scenario import BASELINE, Scenario
 from ..share import DEFAULT_DEFINITION, DEFINITIONS
-from . import changes, controls, data, words
+from . import changes, controls, data, downloads, words
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: Export kinds no scenario changes: their file names carry no scenario.
+SCENARIO_FREE_KINDS = frozenset({"history", "backtests"})
 #: Runs of characters a file name should not carry.
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -161,11 +163,12 @@ def download(
     label: str = "Download CSV",
     key: str | None = None,
     threshold: float = 1.0,
+    spend: Sequence[str] = (),
 ) -> None:
-    """A CSV download of ``frame`` (``export.to_csv``), named by table, run id, scenario and threshold; no rerun."""
+    """A CSV download of ``frame`` in the units shown (``spend`` columns and ``*_usd`` in USD bn); no rerun."""
     st.download_button(
         f":material/download: {label}",
-        data=export.to_csv(frame),
+        data=downloads.to_bytes(downloads.in_shown_units(frame, spend), "csv"),
         file_name=file_name(table, ctx, scenario, threshold),
         mime="text/csv",
         key=key or "dl-" + hashlib.sha1(f"{table}|{scenario}|{label}".encode()).hexdigest()[:12],
@@ -173,26 +176,29 @@ def download(
     )
 
 
-def download_export(kind: str, ctx: Context, scn: Scenario, *, label: str, threshold: float = 1.0) -> None:
-    """A download of one export kind under the shown scenario, built only when clicked (a table can take seconds).
+def download_export(kind: str, ctx: Context, scn: Scenario, *, threshold: float = 1.0) -> None:
+    """Buttons for one export kind under the shown scenario, one per format, built only when clicked.
 
-    ``threshold`` applies to ``reports.THRESHOLD_KINDS`` only; other kinds ignore it.
+    Money is in USD billions as on screen. ``threshold`` applies to ``reports.THRESHOLD_KINDS`` only.
     """
     db, run_id = ctx.db_text, ctx.run_id or vintages.LATEST
     t = threshold if kind in reports.THRESHOLD_KINDS else 1.0
     scenario_json = data.scenario_json(scn)
+    tag = None if kind in SCENARIO_FREE_KINDS else scenario_tag(scn)
+    for col, fmt in zip(st.columns(len(downloads.formats())), downloads.formats(), strict=True):
 
-    def build() -> bytes:
-        return export.to_csv(data.export_frame(db, kind, run_id, scenario_json, t, definition()))
+        def build(fmt: str = fmt) -> bytes:
+            frame = data.export_frame(db, kind, run_id, scenario_json, t, definition())
+            return downloads.to_bytes(downloads.in_shown_units(frame), fmt)
 
-    st.download_button(
-        f":material/download: {label}",
-        data=build,
-        file_name=file_name(kind, ctx, scenario_tag(scn), t),
-        mime="text/csv",
-        key=f"dl_export_{kind}",
-        on_click="ignore",
-    )
+        col.download_button(
+            f":material/download: {fmt}",
+            data=build,
+            file_name=file_name(kind, ctx, tag, t, fmt),
+            mime=downloads.FORMATS[fmt],
+            key=f"dl_export_{kind}_{fmt}",
+            on_click="ignore",
+        )
 
 
 def pick(widget: Callable[..., T | None], label: str, options: Sequence[T], **kwargs: Any) -> T:
@@ -381,3 +387,21 @@ def chart(fig: Any, key: str) -> None:
             "toImageButtonOptions": {"format": fmt, "filename": f"crossover_{key}", "scale": 2},
         },
     )
+
+
+def image_format_picker() -> None:
+    """Choose the format of chart images; kept in session state for every page (widget state is per page)."""
+    current = st.session_state.get(IMAGE_FORMAT_KEY, IMAGE_FORMATS[0])
+    st.segmented_control(
+        "Chart images (toolbar camera)",
+        list(IMAGE_FORMATS),
+        default=current,
+        key="image_format_choice",
+        format_func=str.upper,
+        on_change=_keep_image_format,
+        help="PNG at twice the screen's resolution, or SVG to scale without loss; applies to every page's charts.",
+    )
+
+
+def _keep_image_format() -> None:
+    st.session_state[IMAGE_FORMAT_KEY] = st.session_state.get("image_format_choice") or IMAGE_FORMATS[0]

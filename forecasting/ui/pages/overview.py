@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from forecasting import quarters, vintages
-from forecasting.config import TOTAL
+from forecasting.config import TOTAL, WORKLOADS
 from forecasting.crossover import Crossover
 from forecasting.reports import figures
 from forecasting.scenario import Scenario
@@ -169,8 +169,10 @@ with widgets.guarded():
     c1, c2, c3 = st.columns(3)
     tag = widgets.scenario_tag(scn)
     with c1:
-        widgets.download(fan.drop(columns="sector"), "fan-total", ctx, tag, label="Forecast fan data")
+        widgets.download(
+            fan.drop(columns="sector"), "fan-total", ctx, tag, label="Forecast fan data", spend=list(figures.QUANTILES)
+        )
     with c2:
-        widgets.download(total_hist.drop(columns="sector"), "history-total", ctx, label="History data")
+        widgets.download(total_hist.drop(columns="sector"), "history-total", ctx, label="History data", spend=WORKLOADS)
     with c3:
         widgets.download(share.drop(columns="sector"), "share-total", ctx, tag, label="Share fan data")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from forecasting import quarters
 from forecasting.config import TOTAL
+from forecasting.reports import figures
 from forecasting.share import DEFINITIONS
 from forecasting.ui import changes, charts, data, theme, widgets, words
 
@@ -128,6 +129,7 @@ with widgets.guarded():
         scn.name,
         label="Download every sector's forecast fan",
         key="dl_sector_fans",
+        spend=list(figures.QUANTILES),
     )
 
     # --- One sector in detail ------------------------------------------------------------------------------
@@ -160,5 +162,6 @@ with widgets.guarded():
         ctx,
         f"{widgets.scenario_tag(scn)}-{sector}",
         label=f"Download the {theme.sector_label(sector)} fan",
+        spend=list(figures.QUANTILES),
         key="dl_sector_detail",
     )
