@@ -314,3 +314,23 @@ def test_every_page_opens_by_its_own_url_and_nothing_leaves_the_machine(server: 
     assert hosts <= {"127.0.0.1", "localhost", "data", "blob"}, hosts
     unexpected = [u for u in missing if not urllib.parse.urlsplit(u).path.endswith(STREAMLIT_PROBES)]
     assert not unexpected, unexpected
+
+
+def test_on_a_phone_a_chart_is_on_the_first_screen_and_its_toolbar_never_covers_its_title(
+    server: str, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(f"{server}/overview")
+        chart = pg.locator(".js-plotly-plot").first
+        chart.locator(".gtitle").wait_for()
+        box = chart.bounding_box()
+        assert box is not None and box["y"] < 844 - 200, box  # most of the chart on the first screen
+        chart.hover()
+        bar, title = chart.locator(".modebar").bounding_box(), chart.locator(".gtitle").bounding_box()
+        assert bar is not None and title is not None
+        assert bar["y"] + bar["height"] <= title["y"], (bar, title)
+    finally:
+        context.close()

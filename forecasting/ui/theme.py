@@ -67,7 +67,7 @@ def rgba(hex_colour: str, alpha: float) -> str:
 
 
 #: Pixels kept above the title for Plotly's toolbar, so that on a narrow screen it never covers the title.
-TOOLBAR_SPACE = 28
+TOOLBAR_SPACE = 34
 
 
 #: Titles longer than this are split at their colon into a title and a subtitle (Plotly does not wrap titles).

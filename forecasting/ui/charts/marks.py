@@ -113,8 +113,8 @@ def crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels: 
             layer="below",
         )
     if c.p50 is not None:
-        where = " in modelled history" if c.state == CROSSED_IN_HISTORY else ""
-        text = f"P50 crossover{where} {quarters.text(c.p50)} (band: P10-P90)" if labels else None
+        # Short enough for a phone; the shaded band (P10-P90) is explained under the chart and on hover.
+        text = f"P50 crossover {quarters.text(c.p50)}" if labels else None
         vline(fig, c.p50, theme.CROSSOVER, "dash", text, axis)
 
 

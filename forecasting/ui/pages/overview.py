@@ -93,7 +93,9 @@ with widgets.guarded():
     share = out.shares[out.shares["sector"] == TOTAL]
     st.markdown(f"### {words.headline(total)}")
 
-    # The chart comes first, so that on a phone it is on the first screen; the figures and notes follow it.
+    # The chart comes first, so that on a phone it is on the first screen; its view controls, the figures
+    # and the notes follow it (the chart is drawn into a slot above the controls that choose it).
+    slot = st.container()
     v_col, l_col = st.columns([3, 2], vertical_alignment="bottom")
     view = v_col.segmented_control("View", ["Quarterly", "Annual"], default="Quarterly", key="overview_view")
     log_y = l_col.toggle(
@@ -102,23 +104,30 @@ with widgets.guarded():
         key="overview_log",
         help="Spend grows roughly exponentially; on a log scale equal growth rates look parallel.",
     )
-    if view == "Annual":
-        annual = data.annual(ctx.db_text, ctx.run_id, data.scenario_json(scn), TOTAL, definition)
-        widgets.chart(
-            charts.annual_chart(annual, markers, title="Total market per calendar year", log_y=log_y, crossover=total),
-            key="overview_annual",
-        )
-    else:
-        widgets.chart(
-            charts.spend_fan(
-                total_hist,
-                fan,
-                crossover=total,
-                markers=markers,
-                log_y=log_y,
-                title="Total market per quarter: history, forecast and crossover",
-            ),
-            key="overview_fan",
+    with slot:
+        if view == "Annual":
+            annual = data.annual(ctx.db_text, ctx.run_id, data.scenario_json(scn), TOTAL, definition)
+            widgets.chart(
+                charts.annual_chart(
+                    annual, markers, title="Total market per calendar year", log_y=log_y, crossover=total
+                ),
+                key="overview_annual",
+            )
+        else:
+            widgets.chart(
+                charts.spend_fan(
+                    total_hist,
+                    fan,
+                    crossover=total,
+                    markers=markers,
+                    log_y=log_y,
+                    title="Total market per quarter: history, forecast and crossover",
+                ),
+                key="overview_fan",
+            )
+        st.caption(
+            "Green: the crossover's P50 (dashed line) and its 80% range, P10 to P90 (shaded). Grey dotted line: "
+            "where the forecast starts. Hover for every line's value in that quarter."
         )
 
     last = fan["ds"].max()
