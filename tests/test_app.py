@@ -914,6 +914,9 @@ def test_the_quality_page_explains_the_combination_with_the_numbers_behind_it(
     assert not at.exception
     assert "Why a combination, not the best model in the backtest" in [h.value for h in at.subheader]
     assert any("robustness over a best-in-hindsight pick" in m for m in texts(at))
+    status = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    cells = status.astype(str).to_numpy().ravel().tolist()
+    assert "None" not in cells and "nan" not in cells and "—" in cells  # structural series have no backtest
 
 
 def test_the_overview_computes_the_slow_analysis_only_on_request(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

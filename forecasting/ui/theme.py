@@ -20,7 +20,7 @@ SERIES_COLOURS = (
     "#CC79A7",  # reddish purple
     "#009E73",  # bluish green
     "#D55E00",  # vermillion
-    "#000000",  # black
+    "#DDCC77",  # sand (not black: black outlines the chosen model's bar)
     "#56B4E9",  # sky blue
     "#8C564B",  # brown
     "#7F7F7F",  # grey

@@ -148,9 +148,10 @@ def choice_text(rows: pd.DataFrame, margin: float) -> str:
         return "No series was backtested in this run."
     worse = rows[rows["ratio"] > 1]
     lo, hi = (worse["ratio"].min(), worse["ratio"].max()) if len(worse) else (1.0, 1.0)
+    times = f"{lo:.2f}×" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}× to {hi:.2f}×"
     return (
         f"In {len(worse)} of {len(rows)} backtested series a single model scored a lower MASE than the chosen "
-        f"combination ({lo:.2f}–{hi:.2f}× lower for the combination's error). The engine still keeps the "
+        f"combination (the combination's MASE is {times} the best single model's). The engine still keeps the "
         f"combination unless a challenger's MASE is below {1 - margin:.0%} of it: the backtest has only a few "
         "origins, and the best model in hindsight changes from origin to origin. On the test periods of the "
         "M1, M3 and Tourism competitions (docs/engine.md), picking the backtest winner lost accuracy against the "

@@ -12,7 +12,7 @@ from forecasting.engine.choose import SELECT_MARGIN
 from forecasting.reports import figures
 from forecasting.scenario import BASELINE
 from forecasting.share import DEFINITIONS
-from forecasting.ui import charts, data, theme, widgets, words
+from forecasting.ui import changes, charts, data, theme, widgets, words
 
 ctx = widgets.context()
 st.title("Model quality")
@@ -59,15 +59,11 @@ with widgets.guarded():
     st.subheader("Chosen model and interval coverage per series")
     chosen = bt[bt["chosen"].astype(bool)]
     status = rd.status.merge(chosen[["unique_id", "mase", "coverage_80", "coverage_95"]], on="unique_id", how="left")
-    st.dataframe(
-        status,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "coverage_80": st.column_config.NumberColumn(format="percent"),
-            "coverage_95": st.column_config.NumberColumn(format="percent"),
-        },
+    shown_status = status.assign(
+        mase=[changes.EMPTY if v != v else f"{v:.3f}" for v in status["mase"]],
+        **{c: [changes.EMPTY if v != v else f"{v:.0%}" for v in status[c]] for c in ("coverage_80", "coverage_95")},
     )
+    st.dataframe(shown_status, hide_index=True, width="stretch")  # "—", not "None", where no score exists
     widgets.download(status, "series-status", ctx, label="Download series status", key="dl_status")
     cov = go.Figure()
     levels = (("coverage_80", 0.8, theme.SERIES_COLOURS[0]), ("coverage_95", 0.95, theme.SERIES_COLOURS[3]))
@@ -83,7 +79,7 @@ with widgets.guarded():
         theme.style(
             cov,
             height=340,
-            title="Backtest coverage of the chosen model (dotted: nominal)",
+            title="Backtest coverage of the chosen model (dotted lines are nominal)",
             yaxis_title="% of actuals inside",
         ),
         key="quality_coverage",
