@@ -34,16 +34,9 @@ from forecasting import store  # noqa: E402
 from forecasting.bootstrap import init_db  # noqa: E402
 from forecasting.config import Settings  # noqa: E402
 from forecasting.refresh import run_refresh  # noqa: E402
+from tests.test_e2e import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - the browser the e2e tests drive, launched alike
 
 APP = str(ROOT / "app.py")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BUDGET_FIRST_PAINT = 3.0
 BUDGET_SLIDER = 0.5
 #: The issue's targets in the browser: first chart on a new session, threshold slider median.
@@ -173,7 +166,7 @@ def browser_timings(root: Path, db: Path, repeats: int) -> BrowserTimes:
     proc, url = _serve(root, db)
     try:
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             ctx = b.new_context(viewport={"width": 1440, "height": 900})  # the browser's HTTP cache is kept
             first = _first_chart(ctx, url)
             sessions = [_first_chart(ctx, url) for _ in range(repeats)]

@@ -58,29 +58,30 @@ def vline(fig: go.Figure, x: pd.Timestamp | float, colour: str, dash: str, text:
 
     Explicit shapes: ``add_vline`` re-checks every axis and costs ~30 ms per call.
     """
-    xref, yref = axis_refs(axis)
-    fig.add_shape(
-        type="line",
-        x0=x,
-        x1=x,
-        xref=xref,
-        y0=0,
-        y1=1,
-        yref=f"{yref} domain",
-        line=dict(color=colour, width=2, dash=dash),
-    )
+    _vertical(fig, x, dict(color=colour, width=2, dash=dash), axis)
     if text:
-        fig.add_annotation(
-            x=x,
-            xref=xref,
-            y=1,
-            yref=f"{yref} domain",
-            text=text,
-            showarrow=False,
-            xanchor="right",
-            yanchor="top",
-            font=dict(color=colour),
-        )
+        _label(fig, x, text, colour, axis, top=True)
+
+
+def _vertical(fig: go.Figure, x: pd.Timestamp | float, line: dict[str, object], axis: int) -> None:
+    xref, yref = axis_refs(axis)
+    fig.add_shape(type="line", x0=x, x1=x, xref=xref, y0=0, y1=1, yref=f"{yref} domain", line=line)
+
+
+def _label(fig: go.Figure, x: pd.Timestamp | float, text: str, colour: str, axis: int, *, top: bool) -> None:
+    """A label beside a vertical line: at its top, left of it; or at its foot, right of it (small)."""
+    xref, yref = axis_refs(axis)
+    fig.add_annotation(
+        x=x,
+        xref=xref,
+        y=1 if top else 0,
+        yref=f"{yref} domain",
+        text=text,
+        showarrow=False,
+        xanchor="right" if top else "left",
+        yanchor="top" if top else "bottom",
+        font=dict(color=colour) if top else dict(color=colour, size=11),
+    )
 
 
 def crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels: bool = True) -> None:
@@ -119,32 +120,12 @@ def crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels: 
 
 
 def forecast_starts(fig: go.Figure, fan: pd.DataFrame, axis: int = 1) -> None:
-    """A thin grey line where the forecast starts (the middle of its first quarter), labelled at the foot."""
+    """A thin grey line where the forecast starts (its first quarter), labelled at the foot."""
     if not len(fan):
         return
     start = pd.Timestamp(fan["ds"].min())
-    xref, yref = axis_refs(axis)
-    fig.add_shape(
-        type="line",
-        x0=start,
-        x1=start,
-        xref=xref,
-        y0=0,
-        y1=1,
-        yref=f"{yref} domain",
-        line=dict(color=theme.FORECAST_START, width=1, dash="dot"),
-    )
-    fig.add_annotation(
-        x=start,
-        xref=xref,
-        y=0,
-        yref=f"{yref} domain",
-        text="forecast →",
-        showarrow=False,
-        xanchor="left",
-        yanchor="bottom",
-        font=dict(color=theme.FORECAST_START, size=11),
-    )
+    _vertical(fig, start, dict(color=theme.FORECAST_START, width=1, dash="dot"), axis)
+    _label(fig, start, "forecast →", theme.FORECAST_START, axis, top=False)
 
 
 def decimal_year(when: pd.Timestamp) -> float:
