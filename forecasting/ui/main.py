@@ -25,12 +25,12 @@ def run() -> None:
         layout="wide",
         initial_sidebar_state="auto",
     )
-    overview = st.Page(PAGES / "overview.py", title="Overview", icon=":material/insights:", url_path="overview")
-    home = st.Page(_home, title="Crossover", url_path="home", default=True, visibility="hidden")
+    # Streamlit serves the default page at "/" only (its url_path is reserved but never served), so the
+    # overview is the default at "/" and also a hidden page at /overview, for links and bookmarks.
     page = st.navigation(
         [
-            home,
-            overview,
+            st.Page(PAGES / "overview.py", title="Overview", icon=":material/insights:", url_path="home", default=True),
+            st.Page(PAGES / "overview.py", title="Overview", url_path="overview", visibility="hidden"),
             st.Page(PAGES / "sectors.py", title="Sectors", icon=":material/grid_view:", url_path="sectors"),
             st.Page(PAGES / "scenarios.py", title="Scenarios", icon=":material/tune:", url_path="scenarios"),
             st.Page(PAGES / "quality.py", title="Model quality", icon=":material/verified:", url_path="quality"),
@@ -38,10 +38,6 @@ def run() -> None:
             st.Page(PAGES / "exports.py", title="Exports", icon=":material/download:", url_path="exports"),
         ]
     )
-    if page is home:
-        # Streamlit serves the default page at "/" only (its url_path is ignored), so a page that should
-        # also open by its own URL cannot be the default: "/" forwards to /overview instead.
-        st.switch_page(overview)
     with widgets.guarded():
         ctx = widgets.context()
         widgets.scenario_picker(ctx)
@@ -49,7 +45,3 @@ def run() -> None:
         widgets.definition_picker(ctx)
         widgets.sidebar_status(ctx)
     page.run()
-
-
-def _home() -> None:
-    """The root URL's page: never shown, :func:`run` forwards it to the overview first."""
