@@ -7,10 +7,13 @@ refit of every series, is the named peer), then times ``streamlit run app.py`` i
   are drawn (server caches empty, nothing cached in the browser);
 * new session: the same in a new tab, five times (server caches and the browser's HTTP cache warm);
 * threshold: a key press on the sidebar's threshold slider until the overview's headline changes, ten
-  times (eight new values, then two computed before); median and max.
+  times (eight new values, then two computed before); median and max; and to the end of the page's
+  rerun (Streamlit's "Running" widget gone).
 
 ``--against DIR`` times another checkout (e.g. ``git worktree add /tmp/dash-before 445f42d``) in the same
-run, on the same database, first.  ``--server`` adds the server-only timings with Streamlit's AppTest.
+run, on the same database, in turns with this one (each measurement of one followed by the same of the
+other), so that both see the same load on a shared machine.  ``--server`` adds the server-only timings
+with Streamlit's AppTest.
 
 Run: ``python benchmarks/dashboard.py [--repeats 5] [--server] [--against /tmp/dash-before] [--db F]``.
 """
@@ -24,8 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,6 +39,9 @@ from forecasting.bootstrap import init_db  # noqa: E402
 from forecasting.config import Settings  # noqa: E402
 from forecasting.refresh import run_refresh  # noqa: E402
 from tests.test_e2e import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - the browser the e2e tests drive, launched alike
+
+if TYPE_CHECKING:  # Playwright is imported when a browser is timed
+    from playwright.sync_api import BrowserContext, Page
 
 APP = str(ROOT / "app.py")
 BUDGET_FIRST_PAINT = 3.0
@@ -90,9 +97,10 @@ def slider_changes(repeats: int) -> list[float]:
 class BrowserTimes:
     """Wall seconds in Chromium against one checkout's ``streamlit run app.py``."""
 
-    first_visit: float  # a new browser profile: nothing cached in the browser, server caches empty
-    new_session: list[float]  # a new tab (new session) each time, browser and server caches warm
-    threshold: list[float]  # sidebar threshold key press to the new overview headline
+    first_visit: float = 0.0  # the first load: nothing cached in the browser, server caches empty
+    new_session: list[float] = field(default_factory=list)  # a new tab each time, caches warm
+    threshold: list[float] = field(default_factory=list)  # threshold key press to the new overview headline
+    settled: list[float] = field(default_factory=list)  # the same key press to the end of the page's rerun
 
 
 def _serve(root: Path, db: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -122,7 +130,7 @@ def _serve(root: Path, db: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(f"streamlit in {root} did not start")
 
 
-def _first_chart(ctx, url: str) -> float:  # type: ignore[no-untyped-def]  # Playwright is imported lazily
+def _first_chart(ctx: BrowserContext, url: str) -> float:
     """Seconds from opening the app's root URL in a new tab to the headline and the first chart drawn."""
     pg = ctx.new_page()
     t = time.perf_counter()
@@ -134,48 +142,67 @@ def _first_chart(ctx, url: str) -> float:  # type: ignore[no-untyped-def]  # Pla
     return took
 
 
-def _threshold_steps(ctx, url: str, n: int) -> list[float]:  # type: ignore[no-untyped-def]
-    """Seconds from a key press on the sidebar's threshold slider to the overview's new headline, ``n`` times.
+#: Streamlit shows this widget ("Running...") while a script run is in progress.
+RUNNING = '[data-testid="stStatusWidget"]'
 
-    Eight steps right (1.25x to 3x, each a value not computed before), then steps back (computed before).
-    """
+
+def _open_overview(ctx: BrowserContext, url: str) -> Page:
     pg = ctx.new_page()
     pg.goto(url)
     pg.locator("h3", has_text="overt").first.wait_for(timeout=120_000)
+    pg.locator(RUNNING).wait_for(state="detached", timeout=120_000)
+    return pg
+
+
+def _threshold_step(pg: Page, key: str) -> tuple[float, float]:
+    """Seconds from a key press on the sidebar's threshold slider to the new headline, and to the run's end."""
     thumb = pg.locator('[data-testid="stSlider"]', has_text="Crossover when inference reaches").get_by_role("slider")
-    times = []
-    for i in range(n):
-        before = pg.locator("h3").first.inner_text()
-        thumb.focus()
-        t = time.perf_counter()
-        thumb.press("ArrowRight" if i < 8 else "ArrowLeft")
-        pg.wait_for_function(
-            "old => { const h = document.querySelector('h3'); return h && h.innerText !== old; }",
-            arg=before,
-            timeout=120_000,
-        )
-        times.append(time.perf_counter() - t)
-    pg.close()
-    return times
+    before = pg.locator("h3").first.inner_text()
+    thumb.focus()
+    t = time.perf_counter()
+    thumb.press(key)
+    pg.wait_for_function(
+        "old => { const h = document.querySelector('h3'); return h && h.innerText !== old; }",
+        arg=before,
+        timeout=120_000,
+    )
+    headline = time.perf_counter() - t
+    pg.locator(RUNNING).wait_for(state="detached", timeout=120_000)
+    return headline, time.perf_counter() - t
 
 
-def browser_timings(root: Path, db: Path, repeats: int) -> BrowserTimes:
-    """Wall seconds in Chromium for the checkout at ``root``: first visit, new sessions, threshold changes."""
+def browser_timings(roots: list[Path], db: Path, repeats: int) -> list[BrowserTimes]:
+    """Wall seconds in Chromium for each checkout, measured in turns so that each sees the same machine load.
+
+    First visits, then ``repeats`` new sessions each, then ten threshold steps each: eight right (1.25x to
+    3x, values not computed before), two back (computed before).
+    """
     from playwright.sync_api import sync_playwright
 
-    proc, url = _serve(root, db)
+    served = [_serve(root, db) for root in roots]
+    times = [BrowserTimes() for _ in roots]
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            ctx = b.new_context(viewport={"width": 1440, "height": 900})  # the browser's HTTP cache is kept
-            first = _first_chart(ctx, url)
-            sessions = [_first_chart(ctx, url) for _ in range(repeats)]
-            steps = _threshold_steps(ctx, url, 10)
+            # One browser profile per checkout, its HTTP cache kept across that checkout's sessions.
+            contexts = [b.new_context(viewport={"width": 1440, "height": 900}) for _ in roots]
+            for bt, ctx, (_, url) in zip(times, contexts, served, strict=True):
+                bt.first_visit = _first_chart(ctx, url)
+            for _ in range(repeats):
+                for bt, ctx, (_, url) in zip(times, contexts, served, strict=True):
+                    bt.new_session.append(_first_chart(ctx, url))
+            pages = [_open_overview(ctx, url) for ctx, (_, url) in zip(contexts, served, strict=True)]
+            for i in range(10):
+                for bt, pg in zip(times, pages, strict=True):
+                    headline, settled = _threshold_step(pg, "ArrowRight" if i < 8 else "ArrowLeft")
+                    bt.threshold.append(headline)
+                    bt.settled.append(settled)
             b.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    return BrowserTimes(first, sessions, steps)
+        for proc, _ in served:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return times
 
 
 def _fmt(xs: list[float]) -> str:
@@ -187,6 +214,7 @@ def _report(label: str, bt: BrowserTimes) -> None:
     print(f"{label}: new session to headline + chart      {_fmt(bt.new_session)}  target {TARGET_FIRST_CHART:.1f} s")
     print(f"{label}: threshold key press to new headline  {_fmt(bt.threshold)}  target {TARGET_THRESHOLD:.1f} s")
     print(f"{label}:   of which new values (first 8)      {_fmt(bt.threshold[:8])}")
+    print(f"{label}: threshold key press to page settled  {_fmt(bt.settled)}")
 
 
 def main() -> None:
@@ -213,9 +241,10 @@ def main() -> None:
             print(f"overview first paint, cold caches (server) {_fmt(cold)}  budget {BUDGET_FIRST_PAINT * 1000:.0f} ms")
             print(f"overview first paint, warm caches (server) {_fmt(warm)}")
             print(f"slider change, new value (server)          {_fmt(slides)}  budget {BUDGET_SLIDER * 1000:.0f} ms")
-        if args.against is not None:
-            _report(f"before ({args.against.name})", browser_timings(args.against.resolve(), db, args.repeats))
-        _report("this checkout", browser_timings(ROOT, db, args.repeats))
+        roots = ([args.against.resolve()] if args.against is not None else []) + [ROOT]
+        labels = ([f"before ({args.against.name})"] if args.against is not None else []) + ["this checkout"]
+        for label, bt in zip(labels, browser_timings(roots, db, args.repeats), strict=True):
+            _report(label, bt)
 
 
 if __name__ == "__main__":
