@@ -142,14 +142,19 @@ def threshold_suffix(threshold: float = 1.0) -> str:
     return "" if value == 1.0 else f"_x{value:g}"
 
 
-def filename(kind: str, run_id: str, scenario: str, threshold: float = 1.0, fmt: str = "csv") -> str:
-    """``crossover_<kind>_<run id>_<scenario>[_x<threshold>].<fmt>`` from safe characters only, at most 100 characters.
+def filename(kind: str, run_id: str, scenario: str | None = BASELINE, threshold: float = 1.0, fmt: str = "csv") -> str:
+    """``crossover_[<kind>_]<run id>[_<scenario>][_x<threshold>].<fmt>``, safe characters only, at most 100.
 
-    The threshold suffix appears only when ``threshold`` is not 1.
+    No word twice: the kind ``crossover`` (and a ``crossover-`` prefix) adds nothing to the leading word;
+    the scenario part is left out for the baseline and for tables no scenario changes (``scenario=None``);
+    the threshold part only when it is not 1.  The dashboard's downloads and the CLI's bundles use it.
     """
     suffix = threshold_suffix(threshold)
     ext = "." + format_for(None, fmt)
-    stem = "_".join(_SAFE_NAME.sub("-", part).strip(".-") or "x" for part in ("crossover", kind, run_id, scenario))
+    part = kind.removeprefix("crossover").lstrip("-_")
+    named = "" if scenario is None or scenario == BASELINE else scenario
+    safe = (_SAFE_NAME.sub("-", p).strip(".-") for p in ("crossover", part, run_id or "no-run", named))
+    stem = "_".join(p for p in safe if p)
     return stem[: 100 - len(ext) - len(suffix)] + suffix + ext
 
 

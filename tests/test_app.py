@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -22,7 +24,7 @@ from forecasting.paths import stack
 from forecasting.refresh import run_refresh
 from forecasting.reports import figures
 from forecasting.scenario import PRESETS, Scenario, apply_scenario
-from forecasting.ui import data, theme, widgets, words
+from forecasting.ui import controls, data, saving, theme, widgets, words
 from tests.conftest import SHIPPED_MODELS, SHIPPED_SETTINGS, copy_db, read_only, write_tiny_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,7 +125,9 @@ def texts(at: AppTest) -> list[str]:
 def chart_titles(at: AppTest) -> list[str]:
     """The titles of the page's Plotly charts."""
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return [spec.get("layout", {}).get("title", {}).get("text", "") for spec in specs]
+    titles = [spec.get("layout", {}).get("title", {}) for spec in specs]
+    # A long title is drawn as a title and a subtitle, split at its colon (theme.style).
+    return [": ".join(filter(None, [t.get("text", ""), t.get("subtitle", {}).get("text")])) for t in titles]
 
 
 def headline(at: AppTest) -> str:
@@ -249,7 +253,12 @@ def test_a_threshold_of_2_turns_the_overview_headline_into_a_reaches_2x_sentence
     assert doubled.state == "crosses_within_horizon"
     assert headline(at) == words.headline(doubled)
     assert headline(at).startswith("Inference reaches 2× training in ")
-    assert [m.label for m in at.metric][:2] == ["Reaches 2× training (P50 of paths)", "80% range (P10 – P90)"]
+    assert [m.label for m in at.metric][:3] == ["2× training, P50", "80% range: P10", "80% range: P90"]
+    assert [m.value for m in at.metric][:3] == [
+        quarters.text(doubled.p50),
+        quarters.text(doubled.p10),
+        quarters.text(doubled.p90),
+    ]
     assert at.session_state[widgets.THRESHOLD_KEY] == 2.0
     assert fits == []
 
@@ -265,7 +274,9 @@ def test_the_sector_table_follows_the_threshold(run_db: Path, monkeypatch: pytes
     expected = crossover_distribution(apply_scenario(baseline, shown, seed=data.SCENARIO_SEED), threshold=1.5)
     table = at.dataframe[0].value
     assert table["state"].tolist() == [c.state.replace("_", " ") for c in expected.values()]
-    assert table["p50"].tolist() == pd.to_datetime(pd.Series([c.p50 for c in expected.values()])).tolist()
+    # Quarters, never days, and a dash where there is no P50.
+    assert table["p50"].tolist() == [quarters.text(c.p50) if c.p50 is not None else "—" for c in expected.values()]
+    assert "None" not in table.astype(str).to_numpy().ravel().tolist()
 
 
 def test_a_new_run_shows_without_restarting_the_app(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -290,13 +301,15 @@ def test_a_slider_change_moves_the_headline_without_fitting_a_model(
     at = app(run_db, monkeypatch, "scenarios", threshold=2.0)
     focus = at.selectbox(key="scenario_focus").value
     before = headline(at)
-    slider = next(s for s in at.slider if s.key.endswith(".all.edge_year.pt"))
-    slider.set_value(2026.0).run()
+    # The sidebar's baseline is what the page edits: a driver that acts on its own (edge_year needs an edge share).
+    grow = DRIVER_BY_KEY["realtime_growth"]
+    slider = next(s for s in at.slider if s.key.endswith(".all.realtime_growth.pt"))
+    slider.set_value(grow.max).run()
     after = headline(at)
     assert not at.exception
     assert after != before
     working = Scenario.from_dict(at.session_state["scenario_work"])
-    assert working.value_for(focus, "edge_year").mode == 2026.0
+    assert working.value_for(focus, "realtime_growth").mode == grow.max
     baseline = vintages.load_run(run_db, "latest").paths
     moved = crossover_distribution(apply_scenario(baseline, working, seed=data.SCENARIO_SEED), threshold=2.0)[focus]
     assert after == f"{theme.sector_label(focus)}: {words.headline(moved)}"
@@ -340,11 +353,95 @@ def test_save_copy_and_delete_a_scenario_from_the_page(
     at.text_input(key="copy_name").input("edge copy")
     at.form_submit_button[1].click().run()
     assert scenario_store.load_scenario(db, "edge copy").to_dict()["values"] == saved.to_dict()["values"]
-    at.selectbox(key="delete_name").select("edge copy")
-    at.checkbox(key="delete_sure").check()
+    delete_box(at).select("edge copy")
+    sure_box(at).check()
     at.form_submit_button[2].click().run()
     assert "edge copy" not in scenario_store.list_scenarios(db)["name"].tolist()
     assert not at.exception
+
+
+def sure_box(at: AppTest) -> Any:
+    """The Delete form's confirmation box (a new key after every delete)."""
+    return next(c for c in at.checkbox if c.label == "Yes, delete it")
+
+
+def delete_box(at: AppTest) -> Any:
+    """The Delete form's scenario box (its key follows the list of the user's scenarios)."""
+    return next(s for s in at.selectbox if s.label == "Delete")
+
+
+def test_the_sidebar_scenario_is_the_one_scenarios_edits_and_every_page_shows(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(run_db, monkeypatch, threshold=2.0)
+    at.sidebar.selectbox(key=widgets.SCENARIO_KEY).select("edge_heavy").run()
+    at.switch_page("forecasting/ui/pages/scenarios.py").run()
+    edge = scenario_store.load_scenario(run_db, "edge_heavy")
+    working = Scenario.from_dict(at.session_state["scenario_work"])
+    assert working.to_dict()["values"] == controls.normalised(edge).to_dict()["values"]
+    assert not any("(edited)" in t for t in chart_titles(at)), chart_titles(at)
+    next(s for s in at.slider if s.key.endswith(".all.edge_year.pt")).set_value(2026.0).run()
+    assert any(t.endswith("under 'edge_heavy' (edited)") for t in chart_titles(at)), chart_titles(at)
+    edited = Scenario.from_dict(at.session_state["scenario_work"])
+    at.switch_page("forecasting/ui/pages/overview.py").run()
+    assert not at.exception
+    paths = vintages.load_run(run_db, "latest").paths
+    total = crossover_distribution(apply_scenario(paths, edited, seed=data.SCENARIO_SEED), threshold=2.0)[TOTAL]
+    assert headline(at) == words.headline(total)
+    assert any("unsaved edits" in c.value for c in at.sidebar.caption)
+    shifts = next(d.value for d in at.dataframe if "shift (quarters)" in d.value.columns)
+    assert shifts["sector"].iloc[0] == theme.sector_label(TOTAL)
+    moved = next(d.value for d in at.dataframe if "this scenario" in d.value.columns)
+    assert "2026" in moved["this scenario"].tolist()
+
+
+def test_saving_without_a_name_is_refused_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    at = app(db, monkeypatch, "scenarios")
+    before = scenario_store.list_scenarios(db)["name"].tolist()
+    at.text_input(key="save_name").input("   ")
+    at.form_submit_button[0].click().run()
+    assert [e.value for e in at.error] == [saving.NO_NAME]
+    assert scenario_store.list_scenarios(db)["name"].tolist() == before
+
+
+def test_after_a_save_delete_lists_it_and_each_delete_asks_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    at = app(db, monkeypatch, "scenarios")
+    for name in ("mine one", "mine two"):
+        at.text_input(key="save_name").input(name)
+        at.form_submit_button[0].click().run()
+        assert at.sidebar.selectbox(key=widgets.SCENARIO_KEY).value == name
+    assert delete_box(at).options == ["mine one", "mine two"]
+    assert delete_box(at).value == "mine one"
+    sure_box(at).check()
+    at.form_submit_button[2].click().run()
+    assert "mine one" not in scenario_store.list_scenarios(db)["name"].tolist()
+    assert sure_box(at).value is False
+    delete_box(at).select("mine two")
+    at.form_submit_button[2].click().run()
+    assert "mine two" in scenario_store.list_scenarios(db)["name"].tolist()
+    assert [w.value for w in at.warning] == ["Tick the box to confirm."]
+
+
+def test_a_scenario_name_is_never_rendered_as_markdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    name = "![x](http://example.com/p.png) **bold**"
+    scenario_store.save_scenario(db, Scenario(name, "[link](http://example.com)"))
+    at = app(db, monkeypatch)
+    at.sidebar.selectbox(key=widgets.SCENARIO_KEY).select(name).run()
+    shown = [t for t in texts(at) if "example" in t]
+    assert shown and all("\\!\\[x\\]\\(http" in t or "\\[link\\]\\(http" in t for t in shown), shown
+
+
+def test_plain_escapes_every_markdown_character() -> None:
+    assert words.plain("![a](b) *c* :red[d]") == "\\!\\[a\\]\\(b\\) \\*c\\* \\:red\\[d\\]"
 
 
 def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -419,6 +516,14 @@ def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.
     assert len(at.warning) == 1
     refused = f"not reachable within {share.min}..{share.max} {share.unit}; P50 dates reachable: "
     assert at.warning[0].value.startswith(refused), at.warning[0].value
+    assert not [b for b in at.button if b.key == "gs_apply"]  # nothing to apply
+
+    # Apply: the reachable answer becomes the shown scenario's value for retail.
+    seek("retail", grow.key, target)
+    at.button(key="gs_apply").click().run()
+    applied = Scenario.from_dict(at.session_state["scenario_work"])
+    assert applied.value_for("retail", grow.key).mode == found.value
+    assert applied.value_for("healthcare", grow.key) == working.value_for("healthcare", grow.key)
 
 
 # --- sectors, quality, data -----------------------------------------------------------------------------------
@@ -635,10 +740,16 @@ def test_file_names_carry_the_run_id_and_scenario() -> None:
     from forecasting.ui.widgets import Context, file_name
 
     ctx = Context(Path("x.duckdb"), "s", "20261128T120000Z-abc")
-    assert file_name("crossover", ctx, "edge heavy") == "crossover_crossover_20261128T120000Z-abc_edge-heavy.csv"
-    assert file_name("overview-fan", ctx, "baseline") == "crossover_overview-fan_20261128T120000Z-abc_baseline.csv"
-    assert file_name("crossover", ctx, "baseline", 2.0) == "crossover_crossover_20261128T120000Z-abc_baseline_x2.csv"
-    assert file_name("tornado", ctx, "baseline", 1.75) == "crossover_tornado_20261128T120000Z-abc_baseline_x1.75.csv"
+    assert file_name("crossover", ctx, "edge heavy") == "crossover_20261128T120000Z-abc_edge-heavy.csv"
+    assert file_name("crossover", ctx, "baseline", 2.0) == "crossover_20261128T120000Z-abc_x2.csv"
+    assert file_name("fan-total", ctx, "baseline") == "crossover_fan-total_20261128T120000Z-abc.csv"
+    assert file_name("history", ctx) == "crossover_history_20261128T120000Z-abc.csv"
+    assert file_name("import-problems", ctx) == "crossover_import-problems_20261128T120000Z-abc.csv"
+    assert (
+        file_name("tornado", ctx, "mine", 1.75, "parquet")
+        == "crossover_tornado_20261128T120000Z-abc_mine_x1.75.parquet"
+    )
+    assert len(file_name("x" * 200, ctx, "y" * 200, 2.0)) <= 100
 
 
 def test_the_headline_and_the_p50_curves_never_disagree_silently(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -648,7 +759,9 @@ def test_the_headline_and_the_p50_curves_never_disagree_silently(run_db: Path, m
     data.st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state[widgets.THRESHOLD_KEY] = 2.0
-    at.session_state["scenario_work"] = case.to_dict()
+    at.session_state["scenario_work"] = case.to_dict()  # "published", edited
+    at.session_state[controls.ORIGIN] = PRESETS["published"].to_dict()
+    at.session_state[widgets.SCENARIO_KEY] = "published"
     at.run()
     at.switch_page("forecasting/ui/pages/scenarios.py").run()
     at.selectbox(key="scenario_focus").select("retail").run()
@@ -674,3 +787,178 @@ def test_the_words_explain_a_p50_date_the_median_curves_do_not_reach() -> None:
     assert "the P50 curves do not cross within the horizon" in text
     later = words.curves_text(c, pd.Timestamp("2030-02-01"))
     assert later is not None and "the P50 curves cross in 2030 Q1" in later
+
+
+# --- charts ---------------------------------------------------------------------------------------------------
+
+
+def test_blue_and_orange_mean_training_and_inference_only() -> None:
+    assert theme.TRAINING not in theme.SERIES_COLOURS and theme.INFERENCE not in theme.SERIES_COLOURS
+    assert {theme.RANGE_LOW, theme.RANGE_HIGH}.isdisjoint({theme.TRAINING, theme.INFERENCE})
+    assert len(set(theme.SERIES_COLOURS)) == len(theme.SERIES_COLOURS) >= 14  # the MASE chart's series
+
+
+def _outcome(run_db: Path, threshold: float = 2.0) -> data.Outcome:
+    data.st.cache_data.clear()
+    run_id = vintages.latest_run_id(run_db)
+    assert run_id is not None
+    return data.outcome(str(run_db), run_id, data.scenario_json(Scenario("baseline")), threshold)
+
+
+def test_charts_mark_where_the_forecast_starts_and_the_crossover_on_the_annual_view(run_db: Path) -> None:
+    from forecasting.ui import charts
+
+    out = _outcome(run_db)
+    hist = figures.history_all(vintages.load_run(run_db, "latest").require_paths())
+    fan = out.fans[out.fans["sector"] == TOTAL]
+    fig = charts.spend_fan(hist[hist["sector"] == TOTAL], fan, crossover=out.crossovers[TOTAL])
+    texts_ = [a.text for a in fig.layout.annotations]
+    assert "forecast →" in texts_
+    assert any(s.x0 == fan["ds"].min() for s in fig.layout.shapes)
+    assert fig.layout.xaxis.hoverformat == "%Y Q%q" and fig.layout.xaxis.showspikes
+    paths = vintages.load_run(run_db, "latest").require_paths()
+    annual = figures.annual_frame(paths, TOTAL, hist[hist["sector"] == TOTAL].drop(columns="sector"))
+    c = out.crossovers[TOTAL]
+    yearly = charts.annual_chart(annual, crossover=c)
+    assert f"P50 crossover {quarters.text(c.p50)}" in [a.text for a in yearly.layout.annotations]
+
+
+def test_small_multiples_share_a_log_axis_and_the_total_never_hides_a_sector(run_db: Path) -> None:
+    from forecasting.ui import charts
+
+    out = _outcome(run_db)
+    hist = figures.history_all(vintages.load_run(run_db, "latest").require_paths())
+    sectors = [s for s in out.crossovers if s != TOTAL]
+    fig = charts.small_multiples(hist, out.fans, sectors, out.crossovers, y_scale="log")
+    axes = [fig.layout[k] for k in fig.layout if k.startswith("yaxis")]
+    assert axes and all(a.type == "log" for a in axes)
+    assert len({a.matches for a in axes if a.matches}) == 1 and sum(a.matches is None for a in axes) == 1
+    prob = charts.probability_chart(out.probability, {sectors[0]: "A sector", TOTAL: "Total market"})
+    assert [t.name for t in prob.data] == ["Total market", "A sector"]  # the total underneath
+    assert prob.data[0].line.color == theme.NEUTRAL
+
+
+def test_the_heat_map_shows_each_p50_quarter_and_the_range_width_on_hover(run_db: Path) -> None:
+    from forecasting.reports import compare_scenarios
+    from forecasting.reports.view import View
+    from forecasting.ui import charts
+
+    run = vintages.load_run(run_db, "latest")
+    scenarios = [Scenario("baseline"), PRESETS["published"]]
+    compared = compare_scenarios(View(run, scenarios[0], 2.0), scenarios)
+    order = [TOTAL, *run.require_paths().sectors]
+    fig = charts.crossover_heatmap(compared, order)
+    heat = fig.data[0]
+    assert list(heat.x) == ["baseline", "published"] and len(heat.y) == len(order)
+    row = compared[(compared["sector"] == TOTAL) & (compared["scenario"] == "published")].iloc[0]
+    assert heat.text[0][1] == (quarters.text(row["p50"]) if pd.notna(row["p50"]) else "—")
+    assert "80% range" in heat.customdata[0][1]
+
+
+def test_the_backtest_chart_draws_every_bar_whole_and_tells_every_model_apart(run_db: Path) -> None:
+    from forecasting.ui import charts
+
+    bt = vintages.load_run(run_db, "latest").backtests
+    fig = charts.metric_bars(bt, "mase")
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.range is None
+    looks = [(t.marker.color, t.marker.pattern.shape) for t in fig.data]
+    assert len(set(looks)) == len(looks) == bt["model"].nunique()
+    assert fig.layout.legend.yref == "container"  # under the plot, never over the title
+
+
+def test_run_history_axis_reads_as_dates_and_quarters() -> None:
+    from forecasting.ui import charts
+
+    hist = pd.DataFrame(
+        {
+            "sector": ["total", "total"],
+            "created_at": pd.to_datetime(["2026-11-28 15:56:55.2765", "2026-12-01 09:00:01.5"]),
+            "run_id": ["a", "b"],
+            "p10": pd.to_datetime(["2025-01-01", "2025-04-01"]),
+            "p50": pd.to_datetime(["2025-07-01", "2025-10-01"]),
+            "p90": pd.to_datetime(["2026-01-01", "2026-04-01"]),
+            "crossed_at": [pd.NaT, pd.NaT],
+        }
+    )
+    fig = charts.vintage_chart(hist)
+    assert fig.layout.xaxis.tickformat == "%Y-%m-%d" and fig.layout.xaxis.hoverformat == "%Y-%m-%d %H:%M"
+    assert fig.layout.yaxis.hoverformat == "%Y Q%q"
+
+
+def test_the_quality_page_explains_the_combination_with_the_numbers_behind_it(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bt = pd.DataFrame(
+        {
+            "unique_id": ["s"] * 3,
+            "model": ["combo(ets,arima,theta)", "ets", "naive"],
+            "mase": [1.8, 0.9, 3.0],
+            "coverage_80": [1.0, 1.0, 0.5],
+            "chosen": [True, False, False],
+        }
+    )
+    rows = words.choice_rows(bt)
+    assert rows.iloc[0].to_dict() == {
+        "series": "s",
+        "chosen": "combo(ets,arima,theta)",
+        "chosen MASE": 1.8,
+        "best single model": "ets",
+        "its MASE": 0.9,
+        "ratio": 2.0,
+    }
+    assert "In 1 of 1 backtested series" in words.choice_text(rows, 0.75) and "below 25%" in words.choice_text(
+        rows, 0.75
+    )
+    assert "held every backtest actual in 1 of 1 series" in words.coverage_text(bt, 16)
+    at = app(run_db, monkeypatch, "quality")
+    assert not at.exception
+    assert "Why a combination, not the best model in the backtest" in [h.value for h in at.subheader]
+    assert any("robustness over a best-in-hindsight pick" in m for m in texts(at))
+    status = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    cells = status.astype(str).to_numpy().ravel().tolist()
+    assert "None" not in cells and "nan" not in cells and "—" in cells  # structural series have no backtest
+
+
+def test_the_overview_computes_the_slow_analysis_only_on_request(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = data.reports.tables.crossover_rows
+    monkeypatch.setattr(data.reports.tables, "crossover_rows", lambda view: calls.append("rows") or real(view))
+    at = app(run_db, monkeypatch)
+    assert "Total market: crossover by definition" not in chart_titles(at) and calls == []
+    at.toggle(key="overview_analysis").set_value(True).run()
+    assert not at.exception
+    assert {"Total market: crossover by definition", "Where the width of the 80% range comes from"} <= set(
+        chart_titles(at)
+    )
+    assert calls == ["rows"]
+
+
+def test_downloads_carry_money_in_usd_billions_rounded_and_read_back_from_parquet() -> None:
+    from forecasting.ui import downloads
+
+    frame = pd.DataFrame(
+        {"ds": pd.to_datetime(["2026-01-01"]), "spend_usd": [1_234_567_891.0], "p50": [2.5e9], "share": [0.123456789]}
+    )
+    shown = downloads.in_shown_units(frame, spend=["p50"])
+    assert list(shown.columns) == ["ds", "spend_usd_bn", "p50_usd_bn", "share"]
+    assert shown.iloc[0].tolist()[1:] == [1.2346, 2.5, 0.1235]
+    assert downloads.to_bytes(shown, "csv").decode().splitlines()[1] == "2026-01-01,1.2346,2.5,0.1235"
+    back = pd.read_parquet(io.BytesIO(downloads.to_bytes(shown, "parquet")))
+    pd.testing.assert_frame_equal(back, shown)
+    if "xlsx" in downloads.formats():
+        risky = pd.DataFrame({"name": ["=HYPERLINK(1)"]})
+        assert pd.read_excel(io.BytesIO(downloads.to_bytes(risky, "xlsx")))["name"].iloc[0] != "=HYPERLINK(1)"
+    else:
+        assert downloads.formats() == ["csv", "parquet"]
+
+
+def test_the_exports_page_offers_every_kind_in_every_format_under_the_shown_scenario(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting import export
+    from forecasting.ui import downloads
+
+    at = app(run_db, monkeypatch, "exports")
+    assert not at.exception
+    assert len(at.get("download_button")) == len(export.KINDS) * len(downloads.formats())
+    assert any("USD billions" in c for c in texts(at))

@@ -67,7 +67,7 @@ def test_headers_are_neutralised_too() -> None:
 @pytest.mark.parametrize(
     ("run_id", "scenario", "expected"),
     [
-        ("20261128T124622Z-2e08fd", "baseline", "crossover_forecasts_20261128T124622Z-2e08fd_baseline.csv"),
+        ("20261128T124622Z-2e08fd", "baseline", "crossover_forecasts_20261128T124622Z-2e08fd.csv"),
         ("../../etc", "a\0b c", "crossover_forecasts_etc_a-b-c.csv"),
         ("%2e%2e%2f", "x", "crossover_forecasts_2e-2e-2f_x.csv"),
     ],
@@ -77,9 +77,10 @@ def test_file_names_use_safe_characters_only(run_id: str, scenario: str, expecte
 
 
 def test_file_names_carry_a_threshold_other_than_1() -> None:
-    assert export.filename("crossover", "r1", "baseline", 2.0) == "crossover_crossover_r1_baseline_x2.csv"
-    assert export.filename("crossover", "r1", "baseline", 1.5) == "crossover_crossover_r1_baseline_x1.5.csv"
-    assert export.filename("crossover", "r1", "baseline", 1.0) == "crossover_crossover_r1_baseline.csv"
+    assert export.filename("crossover", "r1", "baseline", 2.0) == "crossover_r1_x2.csv"
+    assert export.filename("crossover", "r1", "edge push", 1.5) == "crossover_r1_edge-push_x1.5.csv"
+    assert export.filename("crossover", "r1", "baseline", 1.0) == "crossover_r1.csv"
+    assert export.filename("probability", "r1", None, 1.0, "parquet") == "crossover_probability_r1.parquet"
     long = export.filename("crossover", "r" * 300, "s", 2.25)
     assert (len(long), long[-10:]) == (100, "_x2.25.csv")
     with pytest.raises(ValueError, match="must be a positive number, got 0"):
@@ -259,9 +260,9 @@ def test_the_cli_passes_a_threshold_through(published: Path, tmp_path: Path) -> 
 def test_a_bundle_at_a_threshold_names_its_crossover_files_with_it(published: Path, tmp_path: Path) -> None:
     written = export.write_bundle(published, tmp_path / "b2", threshold=2)
     run_id = vintages.latest_run_id(published)
-    assert written["crossover"].name == f"crossover_crossover_{run_id}_baseline_x2.csv"
-    assert written["sensitivity"].name == f"crossover_sensitivity_{run_id}_baseline_x2.csv"
-    assert written["history"].name == f"crossover_history_{run_id}_baseline.csv"
+    assert written["crossover"].name == f"crossover_{run_id}_x2.csv"
+    assert written["sensitivity"].name == f"crossover_sensitivity_{run_id}_x2.csv"
+    assert written["history"].name == f"crossover_history_{run_id}.csv"
     assert json.loads(written["manifest"].read_text())["threshold"] == 2.0
     assert written["crossover"].read_bytes() == export.to_csv(frame(published, "crossover", threshold=2))
 

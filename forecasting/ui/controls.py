@@ -1,8 +1,11 @@
-"""Scenario driver controls: one slider per driver (point or range), with its default and a reset.
+"""The app's one scenario state and its driver controls: one slider per driver (point or range), with a reset.
 
-The scenario being edited lives in session state as ``Scenario.to_dict()``.  Widgets are keyed by a
-generation counter, the target (``all`` or a sector) and the driver, so loading a scenario or
-resetting a driver starts fresh widgets from the stored values instead of fighting their state.
+The scenario every page shows is the *working* scenario, kept in session state as ``Scenario.to_dict()``
+(normalised: a driver at its neutral value and an override equal to what it inherits are dropped, so
+equal settings have one JSON and one cache entry).  The sidebar loads a saved scenario into it
+(:func:`load`, remembering its name as the *origin*); the Scenarios page edits it; Overview, Sectors
+and Exports read it.  Widgets are keyed by a generation counter, the target (``all`` or a sector) and
+the driver, so loading a scenario or resetting a driver starts fresh widgets from the stored values.
 """
 
 from __future__ import annotations
@@ -17,23 +20,50 @@ from ..scenario import Scenario
 
 WORK = "scenario_work"
 GEN = "scenario_gen"
+#: Session-state key of the saved scenario the working one was loaded from (its name and settings).
+ORIGIN = "scenario_origin"
 
 
 def working() -> Scenario:
-    """The scenario being edited."""
+    """The scenario every page shows (the saved one loaded in the sidebar, with any edits)."""
     return Scenario.from_dict(st.session_state[WORK])
 
 
 def start(scn: Scenario) -> None:
-    """Edit ``scn`` from now on (fresh widgets)."""
-    st.session_state[WORK] = scn.to_dict()
+    """Show and edit ``scn`` from now on (fresh widgets)."""
+    st.session_state[WORK] = normalised(scn).to_dict()
     st.session_state[GEN] = st.session_state.get(GEN, 0) + 1
 
 
-def ensure(default: Scenario) -> None:
-    """Start editing ``default`` unless a scenario is being edited already."""
-    if WORK not in st.session_state:
-        start(default)
+def load(saved: Scenario) -> None:
+    """Make the saved scenario the working one, unedited."""
+    st.session_state[ORIGIN] = normalised(saved).to_dict()
+    start(saved)
+
+
+def origin() -> Scenario | None:
+    """The saved scenario the working one was loaded from (``None`` before the sidebar loaded one)."""
+    raw = st.session_state.get(ORIGIN)
+    return None if raw is None else Scenario.from_dict(raw)
+
+
+def is_edited() -> bool:
+    """True when the working scenario's settings differ from the saved scenario it was loaded from."""
+    first = origin()
+    return first is None or WORK not in st.session_state or first.to_dict()["values"] != working().to_dict()["values"]
+
+
+def normalised(scn: Scenario) -> Scenario:
+    """The same settings without neutral ``all`` values and without overrides equal to what they inherit."""
+    common = {k: v for k, v in scn.values.get(ALL, {}).items() if v != point(DRIVER_BY_KEY[k].neutral)}
+    values: dict[str, dict[str, DriverValue]] = {ALL: common} if common else {}
+    for sector, entry in scn.values.items():
+        if sector == ALL:
+            continue
+        own = {k: v for k, v in entry.items() if v != common.get(k, point(DRIVER_BY_KEY[k].neutral))}
+        if own:
+            values[sector] = own
+    return Scenario(scn.name, scn.description, scn.author, values)
 
 
 def _reset(target: str, key: str) -> None:
@@ -115,5 +145,6 @@ def driver_panel(scn: Scenario, target: str) -> Scenario:
     for d in DRIVERS:
         out = set_value(out, target, d.key, driver_control(scn, target, d))
     st.button("Reset every driver to its default", key="reset_all", on_click=_reset_all)
+    out = normalised(out)
     st.session_state[WORK] = out.to_dict()
     return out

@@ -361,12 +361,11 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
 def export_frame(
     db: str,
-    data_stamp: str,
     kind: str,
     run_id: str,
-    scenario_name: str,
+    scenario_json: str,
     threshold: float = 1.0,
     definition: str = DEFAULT_DEFINITION,
 ) -> pd.DataFrame:
-    """One table (``reports.table``) of a run under a saved scenario and definition, as ``forecasting export``."""
-    return reports.table(kind, reports.open_view(Path(db), run_id, scenario_name, threshold, definition))
+    """One table (``reports.table``) of a run under a scenario (saved or edited), as ``forecasting export``."""
+    return reports.table(kind, _view(db, run_id, scenario_json, threshold, definition))

@@ -21,16 +21,18 @@ def run() -> None:
     """Set up the page, the navigation and the sidebar, then run the page the user is on."""
     st.set_page_config(
         page_title="Crossover: AI inference vs training spend",
-        page_icon=":material/insights:",
+        # An emoji favicon is drawn in the page itself; a Material icon would be fetched from a font host.
+        page_icon="📈",
         layout="wide",
         initial_sidebar_state="auto",
     )
     auth.gate()  # shared modes: a request without a signed-in user sees the login page only
+    # Streamlit serves the default page at "/" only (its url_path is reserved but never served), so the
+    # overview is the default at "/" and also a hidden page at /overview, for links and bookmarks.
     page = st.navigation(
         [
-            st.Page(
-                PAGES / "overview.py", title="Overview", icon=":material/insights:", url_path="overview", default=True
-            ),
+            st.Page(PAGES / "overview.py", title="Overview", icon=":material/insights:", url_path="home", default=True),
+            st.Page(PAGES / "overview.py", title="Overview", url_path="overview", visibility="hidden"),
             st.Page(PAGES / "sectors.py", title="Sectors", icon=":material/grid_view:", url_path="sectors"),
             st.Page(PAGES / "scenarios.py", title="Scenarios", icon=":material/tune:", url_path="scenarios"),
             st.Page(PAGES / "quality.py", title="Model quality", icon=":material/verified:", url_path="quality"),

@@ -14,17 +14,23 @@ import pandas as pd
 import streamlit as st
 
 from .. import auth, export, quarters, reports, vintages
+from ..config import TOTAL
 from ..errors import DatabaseBusyError, ForecastingError
 from ..scenario import BASELINE, Scenario
 from ..share import DEFAULT_DEFINITION, DEFINITIONS
-from . import data
+from . import changes, controls, data, downloads, words
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: Export kinds no scenario changes: their file names carry no scenario.
+SCENARIO_FREE_KINDS = frozenset({"history", "backtests"})
+#: Runs of characters a file name should not carry.
 
-#: Session-state key of the scenario chosen in the sidebar (shown on Overview, Sectors, Exports).
+#: Session-state key of the saved scenario chosen in the sidebar (loaded into ``controls.WORK``).
 SCENARIO_KEY = "scenario_name"
+#: Session-state key of a saved scenario the sidebar should show from the next rerun (set after a save).
+PENDING_KEY = "scenario_pending"
 DEFAULT_SCENARIO = BASELINE
 #: Session-state key of the crossover threshold chosen in the sidebar (inference reaches it x training).
 THRESHOLD_KEY = "crossover_threshold"
@@ -70,7 +76,7 @@ def guarded() -> Iterator[None]:
         st.stop()
     except ForecastingError as exc:
         log.warning("page stopped: %s", exc)
-        st.error(str(exc), icon=":material/error:")
+        st.error(words.plain(str(exc)), icon=":material/error:")
         st.stop()
 
 
@@ -128,9 +134,14 @@ def history_words(ctx: Context) -> str:
     return base + (f" Imported sectors ({', '.join(user)}) keep the statistical engine." if user else "")
 
 
-def file_name(table: str, ctx: Context, scenario: str | None, threshold: float = 1.0) -> str:
-    """``export.filename`` for the page's run: table, run id, scenario and (when not 1) the threshold."""
-    return export.filename(table, ctx.run_id or "no-run", scenario or "none", threshold)
+def file_name(table: str, ctx: Context, scenario: str | None = None, threshold: float = 1.0, ext: str = "csv") -> str:
+    """The download's file name for the run shown (:func:`forecasting.export.filename`)."""
+    return export.filename(table, ctx.run_id or "no-run", scenario, threshold, ext)
+
+
+def scenario_tag(scn: Scenario) -> str:
+    """The scenario's part of a file name: its name, with ``-edited`` while it has unsaved edits."""
+    return scn.name + ("-edited" if controls.is_edited() else "")
 
 
 def download(
@@ -142,11 +153,12 @@ def download(
     label: str = "Download CSV",
     key: str | None = None,
     threshold: float = 1.0,
+    spend: Sequence[str] = (),
 ) -> None:
-    """A CSV download of ``frame`` (``export.to_csv``), named by table, run id, scenario and threshold; no rerun."""
+    """A CSV download of ``frame`` in the units shown (``spend`` columns and ``*_usd`` in USD bn); no rerun."""
     st.download_button(
         f":material/download: {label}",
-        data=export.to_csv(frame),
+        data=downloads.to_bytes(downloads.in_shown_units(frame, spend), "csv"),
         file_name=file_name(table, ctx, scenario, threshold),
         mime="text/csv",
         key=key or "dl-" + hashlib.sha1(f"{table}|{scenario}|{label}".encode()).hexdigest()[:12],
@@ -154,25 +166,29 @@ def download(
     )
 
 
-def download_export(kind: str, ctx: Context, scenario: str, *, label: str, threshold: float = 1.0) -> None:
-    """A download of one export kind, built only when clicked (a table can take seconds).
+def download_export(kind: str, ctx: Context, scn: Scenario, *, threshold: float = 1.0) -> None:
+    """Buttons for one export kind under the shown scenario, one per format, built only when clicked.
 
-    ``threshold`` applies to ``reports.THRESHOLD_KINDS`` only; other kinds ignore it.
+    Money is in USD billions as on screen. ``threshold`` applies to ``reports.THRESHOLD_KINDS`` only.
     """
     db, run_id = ctx.db_text, ctx.run_id or vintages.LATEST
     t = threshold if kind in reports.THRESHOLD_KINDS else 1.0
+    scenario_json = data.scenario_json(scn)
+    tag = None if kind in SCENARIO_FREE_KINDS else scenario_tag(scn)
+    for col, fmt in zip(st.columns(len(downloads.formats())), downloads.formats(), strict=True):
 
-    def build() -> bytes:
-        return export.to_csv(data.export_frame(db, ctx.stamp, kind, run_id, scenario, t, definition()))
+        def build(fmt: str = fmt) -> bytes:
+            frame = data.export_frame(db, kind, run_id, scenario_json, t, definition())
+            return downloads.to_bytes(downloads.in_shown_units(frame), fmt)
 
-    st.download_button(
-        f":material/download: {label}",
-        data=build,
-        file_name=file_name(kind, ctx, scenario, t),
-        mime="text/csv",
-        key=f"dl_export_{kind}",
-        on_click="ignore",
-    )
+        col.download_button(
+            f":material/download: {fmt}",
+            data=build,
+            file_name=file_name(kind, ctx, tag, t, fmt),
+            mime=downloads.FORMATS[fmt],
+            key=f"dl_export_{kind}_{fmt}",
+            on_click="ignore",
+        )
 
 
 def pick(widget: Callable[..., T | None], label: str, options: Sequence[T], **kwargs: Any) -> T:
@@ -188,18 +204,55 @@ def pick(widget: Callable[..., T | None], label: str, options: Sequence[T], **kw
 
 
 def scenario_picker(ctx: Context, where: str = "sidebar") -> str:
-    """Choose a saved scenario (sidebar); returns its name, ``baseline`` by default."""
+    """Choose a saved scenario (sidebar) and make it the app's working scenario; returns its name.
+
+    Choosing another scenario loads it (edits to the previous one are dropped, as in any editor
+    that opens another file); the Scenarios page edits the working scenario and every page shows it.
+    """
     names = data.scenarios(ctx.db_text, ctx.stamp)["name"].tolist() or [DEFAULT_SCENARIO]
+    pending = st.session_state.pop(PENDING_KEY, None)
+    if pending in names:
+        st.session_state[SCENARIO_KEY] = pending
     if st.session_state.get(SCENARIO_KEY) not in names:
         st.session_state[SCENARIO_KEY] = DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0]
     box = st.sidebar if where == "sidebar" else st
-    return box.selectbox(
-        "Scenario shown",
-        names,
-        key=SCENARIO_KEY,
-        help="Saved scenario applied to the forecast's sample paths on Overview, Sectors and Exports. "
-        "'baseline' is the model forecast with every driver neutral.",
+    chosen = str(
+        box.selectbox(
+            "Scenario shown",
+            names,
+            key=SCENARIO_KEY,
+            help="The scenario every page shows: Overview, Sectors, Scenarios and Exports. Edit its drivers on the "
+            "Scenarios page. 'baseline' is the model forecast with every driver neutral.",
+        )
     )
+    first = controls.origin()
+    if first is None or first.name != chosen or controls.WORK not in st.session_state:
+        controls.load(data.scenario(ctx.db_text, ctx.stamp, chosen))
+    if controls.is_edited():
+        box.caption(f"**{words.plain(chosen)}** with unsaved edits (Scenarios page).")
+        box.button(
+            "Discard the edits", key="scenario_discard", on_click=_discard, args=(ctx.db_text, ctx.stamp, chosen)
+        )
+    return chosen
+
+
+def _discard(db: str, data_stamp: str, name: str) -> None:
+    controls.load(data.scenario(db, data_stamp, name))
+
+
+def select_saved(name: str) -> None:
+    """Show the saved scenario ``name`` in the sidebar from the next rerun (after a save or copy)."""
+    st.session_state[PENDING_KEY] = name
+
+
+def shown_scenario() -> Scenario:
+    """The working scenario every page shows (the sidebar's saved scenario with the Scenarios page's edits)."""
+    return controls.working()
+
+
+def scenario_title(scn: Scenario) -> str:
+    """The scenario's name as a title shows it: ``'name'``, or ``'name' (edited)`` with unsaved edits."""
+    return f"'{scn.name}'" + (" (edited)" if controls.is_edited() else "")
 
 
 def threshold_picker(where: str = "sidebar") -> float:
@@ -272,7 +325,7 @@ def shown_outcome(ctx: Context) -> tuple[Scenario, data.Outcome, float]:
     Stops the page with an explanation when the run has no paths to apply a scenario to.
     """
     require_paths(ctx)
-    scn = data.scenario(ctx.db_text, ctx.stamp, st.session_state.get(SCENARIO_KEY, DEFAULT_SCENARIO))
+    scn = shown_scenario()
     chosen = threshold()
     run_id = ctx.run_id or vintages.LATEST
     return scn, data.outcome(ctx.db_text, run_id, data.scenario_json(scn), chosen, definition()), chosen
@@ -288,3 +341,57 @@ def require_paths(ctx: Context) -> None:
             icon=":material/info:",
         )
         st.stop()
+
+
+def baseline_scenario(ctx: Context) -> Scenario:
+    """The saved ``baseline`` (every driver neutral), or an empty scenario of that name if it was never saved."""
+    names = data.scenarios(ctx.db_text, ctx.stamp)["name"].tolist()
+    return data.scenario(ctx.db_text, ctx.stamp, BASELINE) if BASELINE in names else Scenario(BASELINE)
+
+
+def changes_panel(ctx: Context, scn: Scenario, out: data.Outcome) -> None:
+    """What the shown scenario changed against the baseline (drivers and crossover shifts), in an expander."""
+    base_scn = baseline_scenario(ctx)
+    sectors = [s for s in out.crossovers if s != TOTAL]
+    if controls.normalised(scn).to_dict()["values"] == controls.normalised(base_scn).to_dict()["values"]:
+        changes.panel(scn, base_scn, out, out, sectors)
+        return
+    run_id = ctx.run_id or vintages.LATEST
+    base = data.outcome(ctx.db_text, run_id, data.scenario_json(base_scn), threshold(), out.definition)
+    changes.panel(scn, base_scn, out, base, sectors)
+
+
+#: Session-state key of the format of chart images (the camera button of every chart's toolbar).
+IMAGE_FORMAT_KEY = "chart_image_format"
+IMAGE_FORMATS = ("png", "svg")
+
+
+def chart(fig: Any, key: str) -> None:
+    """A Plotly chart whose toolbar camera saves it as PNG (twice the screen's resolution) or SVG, named by key."""
+    fmt = st.session_state.get(IMAGE_FORMAT_KEY, IMAGE_FORMATS[0])
+    st.plotly_chart(
+        fig,
+        key=key,
+        config={
+            "displaylogo": False,
+            "toImageButtonOptions": {"format": fmt, "filename": f"crossover_{key}", "scale": 2},
+        },
+    )
+
+
+def image_format_picker() -> None:
+    """Choose the format of chart images; kept in session state for every page (widget state is per page)."""
+    current = st.session_state.get(IMAGE_FORMAT_KEY, IMAGE_FORMATS[0])
+    st.segmented_control(
+        "Chart images (toolbar camera)",
+        list(IMAGE_FORMATS),
+        default=current,
+        key="image_format_choice",
+        format_func=str.upper,
+        on_change=_keep_image_format,
+        help="PNG at twice the screen's resolution, or SVG to scale without loss; applies to every page's charts.",
+    )
+
+
+def _keep_image_format() -> None:
+    st.session_state[IMAGE_FORMAT_KEY] = st.session_state.get("image_format_choice") or IMAGE_FORMATS[0]

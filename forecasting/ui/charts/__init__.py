@@ -5,17 +5,19 @@ Money is drawn in billions of US dollars; training is always blue and inference 
 spend-over-time charts and :mod:`.compare` the comparisons of scenarios, drivers, runs and models.
 """
 
-from .compare import metric_bars, probability_chart, scenario_overlay, tornado_chart, vintage_chart
+from .compare import crossover_heatmap, metric_bars, probability_chart, scenario_overlay, tornado_chart, vintage_chart
 from .crossover import budget_chart, call_chart, definition_chart, distribution_chart
 from .marks import BILLION, MARKER_METRICS, marker_frame
-from .spend import annual_chart, share_chart, small_multiples, spend_fan
+from .spend import Y_SCALES, annual_chart, share_chart, small_multiples, spend_fan
 
 __all__ = [
     "BILLION",
     "MARKER_METRICS",
+    "Y_SCALES",
     "annual_chart",
     "budget_chart",
     "call_chart",
+    "crossover_heatmap",
     "definition_chart",
     "distribution_chart",
     "marker_frame",

@@ -53,34 +53,35 @@ def axis_refs(axis: int) -> tuple[str, str]:
     return f"x{suffix}", f"y{suffix}"
 
 
-def vline(fig: go.Figure, x: pd.Timestamp, colour: str, dash: str, text: str | None, axis: int = 1) -> None:
+def vline(fig: go.Figure, x: pd.Timestamp | float, colour: str, dash: str, text: str | None, axis: int = 1) -> None:
     """A vertical line over the whole plot height, with an optional label at its top.
 
     Explicit shapes: ``add_vline`` re-checks every axis and costs ~30 ms per call.
     """
-    xref, yref = axis_refs(axis)
-    fig.add_shape(
-        type="line",
-        x0=x,
-        x1=x,
-        xref=xref,
-        y0=0,
-        y1=1,
-        yref=f"{yref} domain",
-        line=dict(color=colour, width=2, dash=dash),
-    )
+    _vertical(fig, x, dict(color=colour, width=2, dash=dash), axis)
     if text:
-        fig.add_annotation(
-            x=x,
-            xref=xref,
-            y=1,
-            yref=f"{yref} domain",
-            text=text,
-            showarrow=False,
-            xanchor="right",
-            yanchor="top",
-            font=dict(color=colour),
-        )
+        _label(fig, x, text, colour, axis, top=True)
+
+
+def _vertical(fig: go.Figure, x: pd.Timestamp | float, line: dict[str, object], axis: int) -> None:
+    xref, yref = axis_refs(axis)
+    fig.add_shape(type="line", x0=x, x1=x, xref=xref, y0=0, y1=1, yref=f"{yref} domain", line=line)
+
+
+def _label(fig: go.Figure, x: pd.Timestamp | float, text: str, colour: str, axis: int, *, top: bool) -> None:
+    """A label beside a vertical line: at its top, left of it; or at its foot, right of it (small)."""
+    xref, yref = axis_refs(axis)
+    fig.add_annotation(
+        x=x,
+        xref=xref,
+        y=1 if top else 0,
+        yref=f"{yref} domain",
+        text=text,
+        showarrow=False,
+        xanchor="right" if top else "left",
+        yanchor="top" if top else "bottom",
+        font=dict(color=colour) if top else dict(color=colour, size=11),
+    )
 
 
 def crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels: bool = True) -> None:
@@ -113,9 +114,44 @@ def crossover_marks(fig: go.Figure, c: Crossover | None, axis: int = 1, labels: 
             layer="below",
         )
     if c.p50 is not None:
-        where = " in modelled history" if c.state == CROSSED_IN_HISTORY else ""
-        text = f"P50 crossover{where} {quarters.text(c.p50)} (band: P10-P90)" if labels else None
+        # Short enough for a phone; the shaded band (P10-P90) is explained under the chart and on hover.
+        text = f"P50 crossover {quarters.text(c.p50)}" if labels else None
         vline(fig, c.p50, theme.CROSSOVER, "dash", text, axis)
+
+
+def forecast_starts(fig: go.Figure, fan: pd.DataFrame, axis: int = 1) -> None:
+    """A thin grey line where the forecast starts (its first quarter), labelled at the foot."""
+    if not len(fan):
+        return
+    start = pd.Timestamp(fan["ds"].min())
+    _vertical(fig, start, dict(color=theme.FORECAST_START, width=1, dash="dot"), axis)
+    _label(fig, start, "forecast →", theme.FORECAST_START, axis, top=False)
+
+
+def decimal_year(when: pd.Timestamp) -> float:
+    """A date as a fractional calendar year (2027-07-01 -> about 2027.5), for charts whose x axis is the year."""
+    start = pd.Timestamp(when.year, 1, 1)
+    return when.year + (when - start).days / (pd.Timestamp(when.year + 1, 1, 1) - start).days
+
+
+def year_marks(fig: go.Figure, c: Crossover) -> None:
+    """The crossover on a calendar-year axis: its P10-P90 band and a dashed line at the P50 (or the crossing)."""
+    at = c.crossed_at if c.state == CROSSED_IN_HISTORY and c.crossed_at is not None else c.p50
+    if c.p10 is not None and c.p90 is not None:
+        fig.add_shape(
+            type="rect",
+            x0=decimal_year(c.p10) - 0.5,
+            x1=decimal_year(c.p90) - 0.5,
+            y0=0,
+            y1=1,
+            yref="y domain",
+            fillcolor=theme.rgba(theme.CROSSOVER, 0.12),
+            line_width=0,
+            layer="below",
+        )
+    if at is not None:
+        # Year y sits at the middle of its tick: a date in year y lies between y - 0.5 and y + 0.5.
+        vline(fig, decimal_year(at) - 0.5, theme.CROSSOVER, "dash", f"P50 crossover {quarters.text(at)}")
 
 
 def marker_frame(estimates: pd.DataFrame) -> pd.DataFrame:

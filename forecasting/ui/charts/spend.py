@@ -12,7 +12,7 @@ from ... import quarters
 from ...config import WORKLOADS
 from ...crossover import CROSSED_IN_HISTORY, Crossover
 from .. import theme
-from .marks import BILLION, FAN_BANDS, band, crossover_marks, log_scale, published_markers
+from .marks import BILLION, FAN_BANDS, band, crossover_marks, forecast_starts, log_scale, published_markers, year_marks
 
 
 def spend_fan(
@@ -40,10 +40,11 @@ def spend_fan(
             _observed_total(fig, history)
         published_markers(fig, markers, quarterly=True)
     crossover_marks(fig, crossover)
+    forecast_starts(fig, fan)
     if log_y:
         log_scale(fig)
-    label = "USD billion per quarter" + (" (log scale)" if log_y else "")
-    return theme.style(fig, height=height, title=title, yaxis_title=label)
+    label = "USD bn per quarter" + (" (log)" if log_y else "")
+    return theme.style(fig, height=height, title=title, yaxis_title=label, legend_rows=3)
 
 
 def _workload_fan(fig: go.Figure, history: pd.DataFrame, f: pd.DataFrame, w: str) -> None:
@@ -110,8 +111,9 @@ def annual_chart(
     title: str | None = None,
     height: int = 420,
     log_y: bool = False,
+    crossover: Crossover | None = None,
 ) -> go.Figure:
-    """Calendar-year spend per workload and their total, with published annual figures as markers."""
+    """Calendar-year spend per workload and their total, published annual figures, the crossover's year mark."""
     fig = go.Figure()
     total = annual.groupby("year")[["p50"]].sum().reset_index()
     for w in WORKLOADS:
@@ -150,9 +152,12 @@ def annual_chart(
     if markers is not None and len(markers):
         published_markers(fig, markers, quarterly=False)
     fig.update_xaxes(dtick=1)
+    if crossover is not None:
+        year_marks(fig, crossover)
     if log_y:
         log_scale(fig)
-    return theme.style(fig, height=height, title=title, yaxis_title="USD billion per year (P50, 80% bars)")
+    theme.style(fig, height=height, title=title, yaxis_title="USD bn per year (P50, 80% bars)", legend_rows=2)
+    return fig.update_xaxes(hoverformat="d")
 
 
 def share_chart(
@@ -182,6 +187,7 @@ def share_chart(
         )
     _share_level(fig, crossover.threshold if crossover is not None else 1.0)
     crossover_marks(fig, crossover)
+    forecast_starts(fig, share)
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
     return theme.style(fig, height=height, title=title, yaxis_title="Inference share of spend")
 
@@ -237,8 +243,15 @@ def small_multiples(
     sectors: Sequence[str],
     crossovers: Mapping[str, Crossover],
     columns: int = 2,
+    y_scale: str = "shared",
 ) -> go.Figure:
-    """One panel per sector: history, P50 forecast and 80% band per workload, crossover P50."""
+    """One panel per sector: history, P50 forecast and 80% band per workload, crossover P50.
+
+    ``y_scale``: ``shared`` (one linear scale, sectors compare by height), ``log`` (one log scale: history
+    and forecast both readable, equal growth looks parallel) or ``own`` (each panel its own linear scale).
+    """
+    if y_scale not in Y_SCALES:
+        raise ValueError(f"unknown y_scale '{y_scale}'; choose one of {list(Y_SCALES)}")
     rows = max(1, -(-len(sectors) // columns))
     cols = min(columns, max(1, len(sectors)))
     titles = [f"{theme.sector_label(s)}: {_short_crossover(crossovers.get(s))}" for s in sectors]
@@ -247,6 +260,7 @@ def small_multiples(
         cols=cols,
         subplot_titles=titles,
         shared_xaxes=True,
+        shared_yaxes="all" if y_scale != "own" else False,
         vertical_spacing=0.32 / rows,
         horizontal_spacing=0.08,
     )
@@ -259,9 +273,15 @@ def small_multiples(
         crossover_marks(fig, crossovers.get(s), axis=i + 1, labels=False)
     fig.update_annotations(font_size=12)
     theme.style(fig, height=max(320, 240 * rows))
-    fig.update_yaxes(ticksuffix="bn", tickprefix="$")
-    fig.update_layout(hovermode="closest")
+    fig.update_yaxes(ticksuffix="bn", tickprefix="$", showticklabels=True)
+    if y_scale == "log":
+        log_scale(fig)
+    fig.update_layout(hovermode="x unified")
     return fig
+
+
+#: How the small multiples share their y axes.
+Y_SCALES = {"shared": "One scale", "log": "One log scale", "own": "Each its own"}
 
 
 def _panel_workload(fig: go.Figure, h: pd.DataFrame, fw: pd.DataFrame, w: str, legend: bool, **where: int) -> None:

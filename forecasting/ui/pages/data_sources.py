@@ -17,7 +17,7 @@ from forecasting import auth, imports, quarters, vintages
 from forecasting.config import IMPORT_MAX_MB, PROVENANCE, SECTORS
 from forecasting.errors import DatabaseBusyError, ForecastingError, ValidationError
 from forecasting.ingest import ImportSummary
-from forecasting.ui import data, theme, widgets
+from forecasting.ui import data, downloads, theme, widgets
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ with widgets.guarded():
             "sector": shown["sector"].map(theme.sector_label),
             "region": shown["region"],
             "workload": shown["workload"],
-            "spend_usd_m": shown["spend_usd"] / 1e6,
+            "spend_usd_bn": shown["spend_usd"] / downloads.UNIT,  # USD billions, as on every chart
             "provenance": shown["provenance"],
             "sources": shown["source_ids"].map(cited["cited"]),
             "link": shown["source_ids"].map(cited["link"]),
@@ -222,7 +222,7 @@ with widgets.guarded():
         width="stretch",
         height=320,
         column_config={
-            "spend_usd_m": st.column_config.NumberColumn("spend (USD m)", format="%.1f"),
+            "spend_usd_bn": st.column_config.NumberColumn("spend (USD bn)", format="%.4f"),
             "sources": st.column_config.TextColumn("sources", help="Publisher and title of each source cited"),
             "link": st.column_config.LinkColumn("link", display_text="open", help="The first cited source"),
         },

@@ -8,10 +8,11 @@ import streamlit as st
 
 from forecasting.backtest import POOLED_SCORES
 from forecasting.config import TOTAL
+from forecasting.engine.choose import SELECT_MARGIN
 from forecasting.reports import figures
 from forecasting.scenario import BASELINE
 from forecasting.share import DEFINITIONS
-from forecasting.ui import charts, data, theme, widgets
+from forecasting.ui import changes, charts, data, theme, widgets, words
 
 ctx = widgets.context()
 st.title("Model quality")
@@ -32,7 +33,7 @@ with widgets.guarded():
     )
     bt = rd.backtests
     metric = st.segmented_control("Metric", ["mase", "smape", "interval_score"], default="mase", key="quality_metric")
-    st.plotly_chart(
+    widgets.chart(
         charts.metric_bars(bt, metric or "mase", title=f"{metric or 'mase'} per series and model"),
         key="quality_metric_chart",
     )
@@ -48,21 +49,25 @@ with widgets.guarded():
     )
     widgets.download(bt, "backtests", ctx, label="Download backtest scores", key="dl_backtests")
 
+    st.subheader("Why a combination, not the best model in the backtest")
+    choices = words.choice_rows(bt)
+    st.markdown(words.choice_text(choices, SELECT_MARGIN))
+    st.dataframe(choices, hide_index=True, width="stretch")
+    points = int(str(rd.info.config.get("backtest_origins", 4))) * int(str(rd.info.config.get("backtest_horizon", 4)))
+    st.markdown(words.coverage_text(bt, points))
+
     st.subheader("Chosen model and interval coverage per series")
     chosen = bt[bt["chosen"].astype(bool)]
     status = rd.status.merge(chosen[["unique_id", "mase", "coverage_80", "coverage_95"]], on="unique_id", how="left")
-    st.dataframe(
-        status,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "coverage_80": st.column_config.NumberColumn(format="percent"),
-            "coverage_95": st.column_config.NumberColumn(format="percent"),
-        },
+    shown_status = status.assign(
+        mase=[changes.EMPTY if v != v else f"{v:.3f}" for v in status["mase"]],
+        **{c: [changes.EMPTY if v != v else f"{v:.0%}" for v in status[c]] for c in ("coverage_80", "coverage_95")},
     )
+    st.dataframe(shown_status, hide_index=True, width="stretch")  # "—", not "None", where no score exists
     widgets.download(status, "series-status", ctx, label="Download series status", key="dl_status")
     cov = go.Figure()
-    for col, nominal, colour in (("coverage_80", 0.8, theme.TRAINING), ("coverage_95", 0.95, theme.INFERENCE)):
+    levels = (("coverage_80", 0.8, theme.SERIES_COLOURS[0]), ("coverage_95", 0.95, theme.SERIES_COLOURS[3]))
+    for col, nominal, colour in levels:
         cov.add_trace(
             go.Bar(
                 x=chosen["unique_id"], y=chosen[col] * 100, name=f"{int(nominal * 100)}% interval", marker_color=colour
@@ -70,11 +75,11 @@ with widgets.guarded():
         )
         cov.add_hline(y=nominal * 100, line=dict(color=colour, dash="dot"))
     cov.update_layout(barmode="group")
-    st.plotly_chart(
+    widgets.chart(
         theme.style(
             cov,
             height=340,
-            title="Backtest coverage of the chosen model (dotted: nominal)",
+            title="Backtest coverage of the chosen model (dotted lines are nominal)",
             yaxis_title="% of actuals inside",
         ),
         key="quality_coverage",
@@ -105,7 +110,7 @@ with widgets.guarded():
                 )
             )
         fig.add_hline(y=0, line=dict(color=theme.NEUTRAL))
-        st.plotly_chart(
+        widgets.chart(
             theme.style(fig, height=360, title=f"Run {prev}: (actual - forecast) / actual", yaxis_title="% error"),
             key="quality_residuals",
         )
@@ -132,7 +137,7 @@ with widgets.guarded():
             index=scenario_names.index("baseline") if "baseline" in scenario_names else 0,
             key="quality_vintage_scenario",
         )
-        st.plotly_chart(
+        widgets.chart(
             charts.vintage_chart(hist[hist["scenario"] == vs], title="Crossover per run (P50 with P10-P90)"),
             key="quality_vintages",
         )
@@ -174,7 +179,7 @@ with widgets.guarded():
         claims = data.claims(ctx.db_text, ctx.stamp)
         left, right = st.columns([3, 2])
         with left:
-            st.plotly_chart(
+            widgets.chart(
                 charts.call_chart(
                     moves,
                     anchors[anchors["definition"] == definition],

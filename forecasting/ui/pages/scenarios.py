@@ -8,16 +8,37 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from forecasting import auth, quarters, scenario_store
+from forecasting import quarters
 from forecasting.config import ALL, TOTAL
 from forecasting.crossover import CROSSED_IN_HISTORY
-from forecasting.drivers import DRIVER_BY_KEY, DRIVERS
-from forecasting.errors import ForecastingError
-from forecasting.scenario import BASELINE, Scenario
-from forecasting.ui import charts, controls, data, theme, widgets, words
+from forecasting.drivers import DRIVER_BY_KEY, DRIVERS, point
+from forecasting.scenario import BASELINE
+from forecasting.sensitivity import GoalSeekResult, with_driver
+from forecasting.ui import changes, charts, controls, data, saving, theme, widgets, words
 
-#: Session-state key of the message shown once after a save, copy or delete (the page reruns to list it).
-FLASH = "scenario_flash"
+#: Session-state key of the last goal-seek answer (kept so that its "apply" button can act on it).
+GOAL = "goal_seek_answer"
+
+
+def goal_seek_answer(res: GoalSeekResult) -> None:
+    """The goal-seek answer and, when a value reaches the target, a button that sets it in the shown scenario."""
+    (st.success if res.reachable else st.warning)(res.message, icon=":material/target:")
+    if res.reachable and res.value is not None:
+        st.button(
+            f"Apply: set {DRIVER_BY_KEY[res.driver].label} to {res.value:.3g} for {theme.sector_label(res.sector)}",
+            key="gs_apply",
+            on_click=_apply_goal,
+            args=(res,),
+            type="primary",
+            help="Sets the driver in the scenario shown on every page (all sectors for the total market).",
+        )
+
+
+def _apply_goal(res: GoalSeekResult) -> None:
+    if res.value is not None:
+        controls.start(with_driver(widgets.shown_scenario(), res.sector, res.driver, point(res.value)))
+    st.session_state.pop(GOAL, None)
+
 
 ctx = widgets.context()
 st.title("Scenarios")
@@ -30,23 +51,11 @@ with widgets.guarded():
     sectors = list(data.run(ctx.db_text, ctx.run_id).require_paths().sectors)
     saved = data.scenarios(ctx.db_text, ctx.stamp)
     names = saved["name"].tolist()
-    controls.ensure(data.scenario(ctx.db_text, ctx.stamp, "published" if "published" in names else names[0]))
     st.caption(
-        "Drivers change the stored forecast paths directly: every change shows at once and no model is "
-        "refitted. Each driver's default comes from a published figure (hover the **?**)."
+        f"Editing **{words.plain(widgets.shown_scenario().name)}**, the scenario chosen in the sidebar: every page "
+        "shows your edits at once, and no model is refitted. Choose another saved one in the sidebar to start from it. "
+        "Each driver's default comes from a published figure (hover the **?**)."
     )
-
-    # --- Load -----------------------------------------------------------------------------------------------
-    load_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
-    to_load = load_col.selectbox(
-        "Start from a saved scenario",
-        names,
-        key="scenario_load_name",
-        index=names.index(controls.working().name) if controls.working().name in names else 0,
-    )
-    if button_col.button("Load", key="scenario_load"):
-        controls.start(data.scenario(ctx.db_text, ctx.stamp, to_load))
-        st.rerun()
 
     # --- Controls and result ---------------------------------------------------------------------------------
     left, right = st.columns([1, 1], gap="large")
@@ -59,16 +68,17 @@ with widgets.guarded():
             key="scenario_target",
             help="'All sectors' sets every sector; a sector's own value overrides it.",
         )
-        scn = controls.driver_panel(controls.working(), target)
+        scn = controls.driver_panel(widgets.shown_scenario(), target)
         overrides = [theme.sector_label(s) for s in scn.values if s != ALL]
         if overrides:
             st.caption(f"Sector overrides: {', '.join(overrides)}.")
-    baseline_scn = data.scenario(ctx.db_text, ctx.stamp, BASELINE) if BASELINE in names else Scenario(BASELINE)
+    baseline_scn = widgets.baseline_scenario(ctx)
     threshold = widgets.threshold()
     definition = widgets.definition()
     out = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(scn), threshold, definition)
     base = data.outcome(ctx.db_text, ctx.run_id, data.scenario_json(baseline_scn), threshold, definition)
     hist = data.history_frames(ctx.db_text, ctx.run_id)
+    widgets.changes_panel(ctx, scn, out)
     with right:
         keys = [TOTAL, *sectors]
         ahead = [k for k in keys if base.crossovers[k].state != CROSSED_IN_HISTORY]
@@ -97,17 +107,17 @@ with widgets.guarded():
                 words.spread_text(data.spread(ctx.db_text, ctx.run_id, data.scenario_json(scn), focus, threshold))
             )
         sh = hist[hist["sector"] == focus]
-        st.plotly_chart(
+        widgets.chart(
             charts.spend_fan(
                 sh,
                 out.fans[out.fans["sector"] == focus],
                 crossover=c,
-                title=f"{theme.sector_label(focus)} under '{scn.name}' (edited)",
+                title=f"{theme.sector_label(focus)} under {widgets.scenario_title(scn)}",
                 height=400,
             ),
             key="scenario_fan",
         )
-        st.plotly_chart(
+        widgets.chart(
             charts.share_chart(sh, out.shares[out.shares["sector"] == focus], c, title="Inference share", height=300),
             key="scenario_share",
         )
@@ -115,7 +125,7 @@ with widgets.guarded():
             out.table,
             "scenario-crossovers",
             ctx,
-            scn.name,
+            widgets.scenario_tag(scn),
             label="Download this scenario's crossovers",
             key="dl_scenario_table",
             threshold=threshold,
@@ -123,63 +133,25 @@ with widgets.guarded():
 
     # --- Save, copy, delete ----------------------------------------------------------------------------------
     st.subheader("Save, copy and delete")
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
-    owners = dict(zip(saved["name"], saved["author"], strict=True))  # editors change only their own scenarios
+    saving.flash()
     s1, s2, s3 = st.columns(3)
-    with s1, st.form("scenario_save"):
-        new_name = st.text_input("Name", value="" if scn.name in names else scn.name, key="save_name")
-        desc = st.text_input("Description", value=scn.description, key="save_desc")
-        author = auth.user_name()  # the signed-in user, not free text
-        st.caption(f"Saved as **{author}**")
-        if st.form_submit_button("Save the edited scenario"):
-            try:
-                with auth.write(ctx.db, "scenario.save", new_name.strip(), owner=owners.get(new_name.strip())):
-                    scenario_store.save_scenario(ctx.db, Scenario(new_name.strip() or "-", desc, author, scn.values))
-            except (ForecastingError, ValueError) as exc:
-                st.error(str(exc))
-            else:
-                controls.start(Scenario(new_name.strip(), desc, author, scn.values))
-                st.session_state[FLASH] = f"Saved '{new_name.strip()}'."
-                st.rerun()
-    with s2, st.form("scenario_copy"):
-        source = st.selectbox("Copy", names, key="copy_from")
-        copy_name = st.text_input("as", key="copy_name")
-        if st.form_submit_button("Copy"):
-            try:
-                with auth.write(ctx.db, "scenario.copy", f"{source} -> {copy_name.strip()}"):
-                    scenario_store.copy_scenario(ctx.db, source, copy_name.strip())
-            except (ForecastingError, ValueError) as exc:
-                st.error(str(exc))
-            else:
-                st.session_state[FLASH] = f"Copied '{source}' to '{copy_name.strip()}'."
-                st.rerun()
-    with s3, st.form("scenario_delete"):
-        own = saved.loc[~saved["is_preset"].astype(bool), "name"].tolist()
-        victim = st.selectbox("Delete", own, key="delete_name", placeholder="no saved scenarios of your own")
-        sure = st.checkbox("Yes, delete it", key="delete_sure")
-        if st.form_submit_button("Delete", disabled=not own):
-            if not sure:
-                st.warning("Tick the box to confirm.")
-            else:
-                try:
-                    with auth.write(ctx.db, "scenario.delete", str(victim), owner=owners.get(victim)):
-                        scenario_store.delete_scenario(ctx.db, victim)
-                except ForecastingError as exc:
-                    st.error(str(exc))
-                else:
-                    st.session_state[FLASH] = f"Deleted '{victim}'."
-                    st.rerun()
+    with s1:
+        saving.save_form(ctx.db, scn, saved)
+    with s2:
+        saving.copy_form(ctx.db, names)
+    with s3:
+        saving.delete_form(ctx.db, saved)
     with st.expander("Saved scenarios"):
         st.dataframe(saved, hide_index=True, width="stretch")
 
     # --- Compare ---------------------------------------------------------------------------------------------
     st.subheader("Compare scenarios")
-    EDITED = "(edited, unsaved)"
+    # The shown scenario takes part under its own name, or as "(edited, unsaved)" when it differs from it.
+    EDITED = "(edited, unsaved)" if controls.is_edited() else scn.name
     picked = st.multiselect(
         "Scenarios",
-        [EDITED, *names],
-        default=[n for n in ("baseline", "published") if n in names] + [EDITED],
+        list(dict.fromkeys([EDITED, *names])),
+        default=list(dict.fromkeys([n for n in (BASELINE, "published") if n in names] + [EDITED])),
         key="compare_names",
     )
     if len(picked) >= 2:
@@ -187,7 +159,11 @@ with widgets.guarded():
             n: out
             if n == EDITED
             else data.outcome(
-                ctx.db_text, ctx.run_id, data.scenario_json(data.scenario(ctx.db_text, ctx.stamp, n)), threshold
+                ctx.db_text,
+                ctx.run_id,
+                data.scenario_json(data.scenario(ctx.db_text, ctx.stamp, n)),
+                threshold,
+                definition,
             )
             for n in picked
         }
@@ -200,13 +176,22 @@ with widgets.guarded():
         for s in [TOTAL, *sectors]:
             row: dict[str, object] = {"sector": theme.sector_label(s)}
             for r in compared[compared["sector"] == s].itertuples():
-                row[f"{r.scenario} P50"] = quarters.text(r.p50)
+                row[f"{r.scenario} P50"] = changes.quarter_or_dash(r.p50)
                 if r.scenario != first:
-                    row[f"{r.scenario} shift (quarters)"] = None if pd.isna(r.shift_quarters) else r.shift_quarters
+                    shift = r.shift_quarters
+                    row[f"{r.scenario} shift (quarters)"] = changes.EMPTY if pd.isna(shift) else f"{shift:+.1f}"
             rows.append(row)
         shifts = pd.DataFrame(rows)
         st.dataframe(shifts, hide_index=True, width="stretch")
-        st.caption(f"Shifts are relative to '{first}'; empty when a P50 lies beyond the horizon.")
+        st.caption(f"Shifts are relative to '{words.plain(first)}'; — where a P50 lies beyond the horizon.")
+        widgets.chart(
+            charts.crossover_heatmap(compared, [TOTAL, *sectors], title="P50 crossover per sector and scenario"),
+            key="compare_heatmap",
+        )
+        st.caption(
+            "Each cell: the P50 crossover quarter of a sector under a scenario; the colour is how late it falls, "
+            "hover for its 80% range (P10–P90) and how wide that is. Blank: the P50 lies beyond the horizon."
+        )
         widgets.download(
             shifts,
             "scenario-comparison",
@@ -219,14 +204,14 @@ with widgets.guarded():
         cmp_sector = widgets.pick(
             st.selectbox, "Curves for", [TOTAL, *sectors], format_func=theme.sector_label, key="compare_sector"
         )
-        st.plotly_chart(
+        widgets.chart(
             charts.scenario_overlay(
                 {n: r.fans[r.fans["sector"] == cmp_sector] for n, r in results.items()},
                 title=f"{theme.sector_label(cmp_sector)}: P50 per scenario",
             ),
             key="compare_overlay",
         )
-        st.plotly_chart(
+        widgets.chart(
             charts.probability_chart(
                 pd.concat(
                     [r.probability[r.probability["sector"] == cmp_sector].assign(sector=n) for n, r in results.items()]
@@ -252,7 +237,7 @@ with widgets.guarded():
         frame = data.tornado_frame(ctx.db_text, ctx.run_id, data.scenario_json(scn), t_sector, threshold)
         tc = out.crossovers[t_sector]
         origin = tc.p50 or out.probability["crossed_by"].max()
-        st.plotly_chart(
+        widgets.chart(
             charts.tornado_chart(
                 frame, pd.Timestamp(origin), title=f"{theme.sector_label(t_sector)}: P50 crossover at driver extremes"
             ),
@@ -262,7 +247,7 @@ with widgets.guarded():
             frame,
             "tornado",
             ctx,
-            f"{scn.name}-{t_sector}",
+            f"{widgets.scenario_tag(scn)}-{t_sector}",
             label="Download the tornado data",
             key="dl_tornado",
             threshold=threshold,
@@ -292,7 +277,8 @@ with widgets.guarded():
         )
         go = st.form_submit_button("Find the driver value")
     if go:
-        res = data.goal_seek_result(
+        st.session_state[GOAL] = data.goal_seek_result(
             ctx.db_text, ctx.run_id, data.scenario_json(scn), g_sector, g_driver, g_target, threshold
         )
-        (st.success if res.reachable else st.warning)(res.message, icon=":material/target:")
+    if GOAL in st.session_state:
+        goal_seek_answer(st.session_state[GOAL])

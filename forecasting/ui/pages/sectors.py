@@ -6,8 +6,9 @@ import streamlit as st
 
 from forecasting import quarters
 from forecasting.config import TOTAL
+from forecasting.reports import figures
 from forecasting.share import DEFINITIONS
-from forecasting.ui import charts, data, theme, widgets, words
+from forecasting.ui import changes, charts, data, theme, widgets, words
 
 ctx = widgets.context()
 st.title("Sectors")
@@ -21,10 +22,12 @@ with widgets.guarded():
     sectors = [s for s in out.crossovers if s != TOTAL]
     widgets.vintage_line(ctx, hist["ds"].max() if len(hist) else None, widgets.run_created(ctx))
     st.caption(
-        f"Scenario **{scn.name}**, inference share of **{DEFINITIONS[out.definition]}** (choose others in the "
+        f"Scenario **{words.plain(widgets.scenario_title(scn))}**, inference share of "
+        f"**{DEFINITIONS[out.definition]}** (choose others in the "
         "sidebar). Green lines mark each sector's P50 crossover, the shaded band its P10–P90. "
         + widgets.history_words(ctx)
     )
+    widgets.changes_panel(ctx, scn, out)
 
     # --- Crossover table ------------------------------------------------------------------------------------
     st.subheader(f"When {words.rule_text(threshold)}, by sector")
@@ -44,7 +47,9 @@ with widgets.guarded():
         state=rows["state"].str.replace("_", " "),
         prob_by_date=[out.crossovers[s].probability_by(by_date) for s in rows["sector"]],
     )
-    quarter = "YYYY [Q]Q"
+    # Quarters as text ("2026 Q2", which sorts in time order), and "—" where there is none.
+    for col in ("crossed_at", "p10", "p50", "p90", "p50_curves"):
+        table[col] = [changes.quarter_or_dash(v) for v in table[col]]
     st.dataframe(
         table,
         hide_index=True,
@@ -54,12 +59,12 @@ with widgets.guarded():
                 "model",
                 help="structural: the share model splits the engine's total; statistical: the engine fitted the sector",
             ),
-            "crossed_at": st.column_config.DateColumn("crossed (P50, in history)", format=quarter),
-            "p10": st.column_config.DateColumn("P10", format=quarter),
-            "p50": st.column_config.DateColumn("P50", format=quarter),
-            "p90": st.column_config.DateColumn("P90", format=quarter),
-            "p50_curves": st.column_config.DateColumn(
-                "P50 curves cross", format=quarter, help="When the median curves cross (not the median date)"
+            "crossed_at": st.column_config.TextColumn("crossed (P50, in history)"),
+            "p10": st.column_config.TextColumn("P10"),
+            "p50": st.column_config.TextColumn("P50"),
+            "p90": st.column_config.TextColumn("P90"),
+            "p50_curves": st.column_config.TextColumn(
+                "P50 curves cross", help="When the median curves cross (not the median date)"
             ),
             "prob_by_date": st.column_config.ProgressColumn(
                 f"P(crossed by the end of {quarters.text(by)})", format="percent", min_value=0, max_value=1
@@ -69,10 +74,10 @@ with widgets.guarded():
         },
     )
     st.caption(
-        "Click a column header to sort. Empty P10/P50/P90: fewer than 10/50/90% of paths cross within the "
+        "Click a column header to sort. — in P10/P50/P90: fewer than 10/50/90% of paths cross within the "
         "forecast horizon. 'crossed in history' means most paths crossed within the modelled history."
     )
-    st.plotly_chart(
+    widgets.chart(
         charts.budget_chart(
             rows, {s: theme.sector_label(s) for s in rows["sector"]}, title="Where each 80% range comes from (quarters)"
         ),
@@ -90,17 +95,32 @@ with widgets.guarded():
 
     # --- Small multiples ------------------------------------------------------------------------------------
     st.subheader("Training and inference spend per sector")
-    columns = widgets.pick(
-        st.radio,
-        "Panels per row",
-        [1, 2, 3],
-        index=1,
-        horizontal=True,
-        key="sectors_cols",
-        help="One panel per row reads best on a narrow window.",
-    )
-    st.plotly_chart(
-        charts.small_multiples(hist, out.fans, sectors, out.crossovers, columns=columns), key="sectors_multiples"
+    c_col, y_col = st.columns(2)
+    with c_col:
+        columns = widgets.pick(
+            st.radio,
+            "Panels per row",
+            [1, 2, 3],
+            index=1,
+            horizontal=True,
+            key="sectors_cols",
+            help="One panel per row reads best on a narrow window.",
+        )
+    with y_col:
+        y_scale = widgets.pick(
+            st.radio,
+            "Spend axes",
+            list(charts.Y_SCALES),
+            index=1,
+            horizontal=True,
+            format_func=charts.Y_SCALES.get,
+            key="sectors_y",
+            help="One log scale keeps the history readable next to the forecast; one linear scale compares "
+            "sectors by height; each its own shows every sector's shape.",
+        )
+    widgets.chart(
+        charts.small_multiples(hist, out.fans, sectors, out.crossovers, columns=columns, y_scale=y_scale),
+        key="sectors_multiples",
     )
     widgets.download(
         out.fans[out.fans["sector"] != TOTAL],
@@ -109,6 +129,7 @@ with widgets.guarded():
         scn.name,
         label="Download every sector's forecast fan",
         key="dl_sector_fans",
+        spend=list(figures.QUANTILES),
     )
 
     # --- One sector in detail ------------------------------------------------------------------------------
@@ -119,15 +140,15 @@ with widgets.guarded():
     sh = hist[hist["sector"] == sector]
     fan = out.fans[out.fans["sector"] == sector]
     share = out.shares[out.shares["sector"] == sector]
-    st.plotly_chart(
+    widgets.chart(
         charts.spend_fan(sh, fan, crossover=c, title=f"{theme.sector_label(sector)} per quarter"),
         key="sectors_detail_fan",
     )
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.share_chart(sh, share, c, title="Inference share"), key="sectors_detail_share")
+        widgets.chart(charts.share_chart(sh, share, c, title="Inference share"), key="sectors_detail_share")
     with right:
-        st.plotly_chart(
+        widgets.chart(
             charts.probability_chart(
                 out.probability,
                 {sector: theme.sector_label(sector), TOTAL: theme.sector_label(TOTAL)},
@@ -139,7 +160,8 @@ with widgets.guarded():
         fan.drop(columns="sector"),
         "sector-fan",
         ctx,
-        f"{scn.name}-{sector}",
+        f"{widgets.scenario_tag(scn)}-{sector}",
         label=f"Download the {theme.sector_label(sector)} fan",
+        spend=list(figures.QUANTILES),
         key="dl_sector_detail",
     )

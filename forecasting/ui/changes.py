@@ -1,0 +1,78 @@
+"""What the shown scenario changed against the baseline: the drivers it moved and the crossovers it shifted."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from .. import quarters
+from ..config import ALL, TOTAL
+from ..crossover import crossover_frame
+from ..drivers import DRIVERS, DriverValue
+from ..reports.compare import p50_moves
+from ..scenario import Scenario
+from . import data, theme
+
+#: What an empty cell shows (a value that does not exist, e.g. a P50 beyond the horizon).
+EMPTY = "—"
+
+
+def value_text(v: DriverValue) -> str:
+    """A driver value as the sliders show it: ``0.4`` or ``0.3 to 0.5`` (``triangular, mode 0.4``)."""
+    if not v.is_range:
+        return f"{v.mode:g}"
+    text = f"{v.lo:g} to {v.hi:g}"
+    return text + (f" (triangular, mode {v.mode:g})" if v.kind == "triangular" else "")
+
+
+def moved_drivers(scn: Scenario, baseline: Scenario, sectors: list[str]) -> pd.DataFrame:
+    """Every driver the scenario sets otherwise than the baseline: where (all sectors or one), driver, both values."""
+    rows = []
+    for d in DRIVERS:
+        for where in [ALL, *sectors]:
+            mine, base = scn.value_for(where, d.key), baseline.value_for(where, d.key)
+            inherited = where != ALL and mine == scn.value_for(ALL, d.key) and base == baseline.value_for(ALL, d.key)
+            if mine != base and not inherited:
+                rows.append(
+                    {
+                        "where": "All sectors" if where == ALL else theme.sector_label(where),
+                        "driver": f"{d.label} ({d.unit})",
+                        "baseline": value_text(base),
+                        "this scenario": value_text(mine),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["where", "driver", "baseline", "this scenario"])
+
+
+def crossover_shifts(out: data.Outcome, base: data.Outcome) -> pd.DataFrame:
+    """P50 crossover per sector and the total under the baseline and the scenario, and the shift in quarters."""
+    moves = p50_moves(crossover_frame(base.crossovers), crossover_frame(out.crossovers))
+    order = [TOTAL, *[s for s in moves["sector"] if s != TOTAL]]
+    moves = moves.set_index("sector").loc[order].reset_index()
+    return pd.DataFrame(
+        {
+            "sector": [theme.sector_label(s) for s in moves["sector"]],
+            "baseline P50": [quarter_or_dash(p) for p in moves["p50_a"]],
+            "scenario P50": [quarter_or_dash(p) for p in moves["p50_b"]],
+            "shift (quarters)": [EMPTY if pd.isna(x) else f"{x:+.1f}" for x in moves["shift_quarters"]],
+        }
+    )
+
+
+def quarter_or_dash(ts: pd.Timestamp | None) -> str:
+    """A date as its quarter (``2026 Q2``), or ``—`` for none."""
+    return EMPTY if ts is None or pd.isna(ts) else quarters.text(ts)
+
+
+def panel(scn: Scenario, baseline: Scenario, out: data.Outcome, base: data.Outcome, sectors: list[str]) -> None:
+    """An expander: the drivers the scenario moved against the baseline, and how far each crossover shifted."""
+    drivers = moved_drivers(scn, baseline, sectors)
+    label = f"What changed against the baseline: {len(drivers)} driver setting{'s' if len(drivers) != 1 else ''}"
+    with st.expander(label, icon=":material/compare_arrows:"):
+        if drivers.empty:
+            st.caption("No driver moved: this is the model forecast.")
+            return
+        left, right = st.columns(2)
+        left.dataframe(drivers, hide_index=True, width="stretch")
+        right.dataframe(crossover_shifts(out, base), hide_index=True, width="stretch")
+        st.caption("Shift: quarters the P50 crossover moved (positive: later); — where a P50 lies beyond the horizon.")
