@@ -107,8 +107,8 @@ def ensure_db(db: Path) -> Path:
         init_db(db)
         return db
     with store.reader(db) as s:
-        version = s.schema_version()
-    if version < store.latest_schema_version():
+        version, applied = s.schema_version(), s.applied_versions()
+    if store.pending_versions(applied):
         with store.writer(db) as w:  # the writer migrates before anything else
             if version < 4:  # the reference tables arrived with version 4: fill them from the shipped data
                 for table, df in read_reference().items():

@@ -225,16 +225,21 @@ def latest_schema_version() -> int:
     return MIGRATIONS[-1][0]
 
 
+def pending_versions(applied: set[int]) -> list[int]:
+    """The migrations a file with ``applied`` versions still needs (by membership, not by the highest)."""
+    return [version for version, _ in MIGRATIONS if version not in applied]
+
+
 def migrate(session: Session) -> list[int]:
     """Apply pending migrations in order inside the caller's transaction; returns versions applied.
 
     A migration is pending when its version is not recorded (not merely above the highest recorded),
     so a numbered file that lands after a later one still runs.
     """
-    applied_before = session.applied_versions()
+    pending = set(pending_versions(session.applied_versions()))
     applied = []
     for version, name in MIGRATIONS:
-        if version in applied_before:
+        if version not in pending:
             continue
         for statement in _statements(load_sql(name)):
             session._con.execute(statement)

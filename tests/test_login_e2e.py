@@ -114,7 +114,7 @@ def save_scenario(page: object, url: str, name: str) -> None:
     box = page.get_by_label("Name")
     box.fill(name)
     box.press("Tab")
-    page.get_by_role("button", name="Save the edited scenario").click()
+    page.get_by_role("button", name="Save the scenario shown").click()
 
 
 def import_file(page: object, url: str, path: Path) -> None:
@@ -185,5 +185,5 @@ def test_proxy_mode_takes_the_user_from_the_trusted_header_only(
         page = new_page(browser)
         page.goto(f"{url}/scenarios")
         page.get_by_text("no X-Forwarded-Email header reached the app").wait_for()
-        assert "Save the edited scenario" not in page.inner_text("body")
+        assert "Save the scenario shown" not in page.inner_text("body")
         page.context.close()

@@ -69,7 +69,7 @@ def test_a_missing_extra_is_one_line_naming_the_pip_command(monkeypatch: pytest.
         _import_prophet()
     monkeypatch.setitem(sys.modules, "dask.distributed", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'crossover-forecasting\[dask\]'"):
-        DaskExecutor(None)._connect()
+        DaskExecutor(None).connect()
 
 
 @pytest.fixture(scope="module")
