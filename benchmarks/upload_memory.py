@@ -14,7 +14,14 @@ Readers:
   * ``pandas``: ``pandas.read_csv(dtype=str)`` of the same file, the peer (what the import used to
     start with before it validated anything).
 
-Run: ``python benchmarks/upload_memory.py`` from the repo root (``--mb 48.5`` sets the file size).
+With ``--server`` it also measures the real dashboard: ``streamlit run app.py`` on a fresh database,
+the Data page open in headless Chromium, then the file uploaded through the page's form; the server
+process's peak resident size (``VmHWM``, reset after the page loaded) above its idle size, and its size
+once the problem report is on screen.  That is the figure issue 19 names ("keeps the server under
+300 MB above its idle size"); the server also holds the uploaded bytes (Streamlit keeps an upload in
+memory), which the in-process figures leave out.
+
+Run: ``python benchmarks/upload_memory.py [--server]`` from the repo root (``--mb 48.5`` sets the size).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,10 +116,54 @@ def measure(path: Path, reader: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _proc_mb(pid: int, field: str) -> float:
+    """A field of ``/proc/<pid>/status`` (VmRSS, VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
+def measure_server(path: Path, tmp: Path) -> dict:
+    """Upload ``path`` through the real dashboard's Data page; the server's idle, peak and after sizes (MB)."""
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.dashboard import _serve  # the dashboard benchmark's server start, reused
+    from forecasting.bootstrap import init_db
+    from tests.test_e2e import CHROMIUM, CHROMIUM_ARGS
+
+    db = init_db(tmp / "server.duckdb").db
+    proc, url = _serve(ROOT, db)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(f"{url}/data")
+            page.locator('input[type="file"]').wait_for(state="attached", timeout=120_000)
+            time.sleep(2)
+            idle = _proc_mb(proc.pid, "VmRSS")
+            Path(f"/proc/{proc.pid}/clear_refs").write_text("5")  # reset the peak to the current size
+            started = time.perf_counter()
+            page.locator('input[type="file"]').set_input_files(str(path))
+            page.get_by_role("button", name="Validate and import").click()
+            page.get_by_text("was not imported", exact=False).wait_for(timeout=600_000)
+            seconds = time.perf_counter() - started
+            peak = _proc_mb(proc.pid, "VmHWM")
+            time.sleep(5)
+            after = _proc_mb(proc.pid, "VmRSS")
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {"idle": idle, "peak": peak, "after": after, "seconds": seconds, "result": "problem report shown"}
+
+
 def main() -> int:
     """Generate the file, measure both readers, print the figures and the ratio; 1 if over target."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=48.5, help="Size of the generated invalid CSV in MB.")
+    parser.add_argument("--server", action="store_true", help="Also upload it through the real dashboard.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="upload-memory-") as tmp:
         path = Path(tmp) / "invalid.csv"
@@ -119,15 +171,19 @@ def main() -> int:
         size = path.stat().st_size / 1e6
         print(f"invalid CSV: {size:.1f} MB, {rows:,} data rows")
         results = {reader: measure(path, reader) for reader in ("ingest", "pandas")}
+        if args.server:
+            results["server"] = measure_server(path, Path(tmp))
     for reader, r in results.items():
         print(
             f"{reader:>7}: idle {r['idle']:.0f} MB, peak {r['peak'] - r['idle']:.0f} MB above idle, "
             f"{r['after'] - r['idle']:.0f} MB above idle after, {r['seconds']:.1f} s, {r['result']}"
         )
-    ours = results["ingest"]["peak"] - results["ingest"]["idle"]
+    measured = "server" if "server" in results else "ingest"
+    ours = results[measured]["peak"] - results[measured]["idle"]
     peer = results["pandas"]["peak"] - results["pandas"]["idle"]
-    print(f"peak above idle, ingest / pandas.read_csv: {ours / max(peer, 1e-9):.2f}")
-    print(f"target: under {TARGET_MB} MB above idle -> {'met' if ours < TARGET_MB else 'NOT met'} ({ours:.0f} MB)")
+    print(f"peak above idle, {measured} / pandas.read_csv: {ours / max(peer, 1e-9):.2f}")
+    verdict = "met" if ours < TARGET_MB else "NOT met"
+    print(f"target: {measured} under {TARGET_MB} MB above idle -> {verdict} ({ours:.0f} MB)")
     return 0 if ours < TARGET_MB else 1
 
 
