@@ -10,6 +10,10 @@ refit of every series, is the named peer), then times ``streamlit run app.py`` i
   times (eight new values, then two computed before); median and max; and to the end of the page's
   rerun (Streamlit's app element marked ``notRunning``); a checkout's next measurement starts only then.
 
+Then the floor, the named peer for the first chart: a bare Streamlit page with one three-point Plotly
+chart, served and timed the same way (new sessions), so that the figures say how much of the first
+chart's time is ours and how much Streamlit's and Plotly's in this browser on this machine.
+
 ``--against DIR`` times another checkout (e.g. ``git worktree add /tmp/dash-before 445f42d``) in the same
 run, on the same database, in turns with this one (each measurement of one followed by the same of the
 other), so that both see the same load on a shared machine.  ``--server`` adds the server-only timings
@@ -205,6 +209,37 @@ def browser_timings(roots: list[Path], db: Path, repeats: int) -> list[BrowserTi
     return times
 
 
+#: The floor: a Streamlit page with a heading and one three-point Plotly chart, nothing of ours.
+FLOOR_APP = """
+import plotly.graph_objects as go
+import streamlit as st
+
+st.markdown("### Inference overtakes training")
+st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])))
+"""
+
+
+def floor_timings(tmp: Path, db: Path, repeats: int) -> list[float]:
+    """New-session seconds to the first chart of :data:`FLOOR_APP`: what Streamlit and Plotly cost alone here."""
+    from playwright.sync_api import sync_playwright
+
+    root = tmp / "floor"
+    root.mkdir()
+    (root / "app.py").write_text(FLOOR_APP)
+    proc, url = _serve(root, db)
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            ctx = b.new_context(viewport={"width": 1440, "height": 900})
+            _first_chart(ctx, url)  # the first visit fills the HTTP cache, as for the checkouts
+            times = [_first_chart(ctx, url) for _ in range(repeats)]
+            b.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return times
+
+
 def _fmt(xs: list[float]) -> str:
     return f"median {statistics.median(xs) * 1000:7.0f} ms  max {max(xs) * 1000:7.0f} ms  (n={len(xs)})"
 
@@ -243,8 +278,13 @@ def main() -> None:
             print(f"slider change, new value (server)          {_fmt(slides)}  budget {BUDGET_SLIDER * 1000:.0f} ms")
         roots = ([args.against.resolve()] if args.against is not None else []) + [ROOT]
         labels = ([f"before ({args.against.name})"] if args.against is not None else []) + ["this checkout"]
-        for label, bt in zip(labels, browser_timings(roots, db, args.repeats), strict=True):
+        timed = browser_timings(roots, db, args.repeats)
+        for label, bt in zip(labels, timed, strict=True):
             _report(label, bt)
+        floor = floor_timings(Path(tmp), db, args.repeats)
+        print(f"floor (a bare Streamlit page, one Plotly chart): new session to chart  {_fmt(floor)}")
+        ratio = statistics.median(timed[-1].new_session) / statistics.median(floor)
+        print(f"this checkout / floor, new session to chart (medians): {ratio:.2f}")
 
 
 if __name__ == "__main__":
