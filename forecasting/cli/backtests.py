@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .app import DbOption, FormatOption, ModelsOption, app, model_list, print_table, progress_bar, resolve_db
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 backtest_app = typer.Typer(
     help="Backtests of the crossover estimate against figures published later.", no_args_is_help=True
@@ -60,12 +63,8 @@ def crossover(
     if moves is not None:
         write_bytes(moves, export.to_csv(result.moves))
     stdout_taken = is_stdio(output) or is_stdio(moves)  # stdout carries a file; the table would corrupt it
-    pooled = result.pooled.copy()
-    for col in ("coverage_80", "coverage_95", "prob_true", "prob_crossed_event") if not fmt else ():
-        pooled[col] = pooled[col].map(lambda v: "" if v != v else f"{v:.2f}")
-    for col in ("interval_score_95", "crps") if not fmt else ():
-        pooled[col] = pooled[col].map(lambda v: "" if v != v else f"{v:.3f}")
     if not stdout_taken:
+        pooled = result.pooled if fmt else _rounded(result.pooled)
         print_table(
             pooled, title=f"Crossover backtest: {result.scores['as_of'].nunique()} replays, pooled scores", fmt=fmt
         )
@@ -76,4 +75,22 @@ def crossover(
         + f". Interval rule (docs/data.md section 5): factor {kept['factor']:g} kept "
         f"(80% coverage {kept['coverage_80']:.2f}, 95% {kept['coverage_95']:.2f}).",
         STDIO if fmt or stdout_taken else None,
+    )
+
+
+#: Decimals of each pooled score in the printed table (shares to 2, scores to 3).
+_DIGITS = {
+    "coverage_80": 2,
+    "coverage_95": 2,
+    "prob_true": 2,
+    "prob_crossed_event": 2,
+    "interval_score_95": 3,
+    "crps": 3,
+}
+
+
+def _rounded(pooled: pd.DataFrame) -> pd.DataFrame:
+    """The pooled scores as shown in a table: rounded as :data:`_DIGITS` says, blanks for missing."""
+    return pooled.assign(
+        **{col: pooled[col].map(lambda v, d=d: "" if v != v else f"{v:.{d}f}") for col, d in _DIGITS.items()}
     )

@@ -9,6 +9,7 @@ import typer
 
 from .. import audit
 from .app import DbOption, app, out, print_table, progress_bar, resolve_db
+from .output import FileFormatOption
 
 
 @app.command("import")
@@ -140,12 +141,7 @@ def forecast(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the sample paths.")] = 0,
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format", help="csv, parquet, xlsx or json (default: by the output's extension).", show_default=False
-        ),
-    ] = None,
+    fmt: FileFormatOption = None,
 ) -> None:
     """Forecast any series file with the dashboard's engine: backtest, pick, calibrate intervals.
 

@@ -37,6 +37,15 @@ STDIO = "-"
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
+#: ``--format`` of commands that write a file (exports, forecasts): the file's format.
+FileFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="csv, parquet, xlsx or json (default: by the output file's extension, else csv).",
+        show_default=False,
+    ),
+]
 FormatOption = Annotated[
     str | None,
     typer.Option(

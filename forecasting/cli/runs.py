@@ -27,6 +27,7 @@ from .app import (
     resolve_db,
     vintage_app,
 )
+from .output import FileFormatOption
 
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Refit and publish even if data and settings are unchanged.")
@@ -61,6 +62,17 @@ DropOption = Annotated[
     typer.Option(
         "--accept-drop",
         help="Publish even though the run drops a series or sector the previous vintage had, or shortens its history.",
+    ),
+]
+
+
+BundleOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--bundle",
+        help="Write every export plus manifest.json into this directory.",
+        file_okay=False,
+        show_default=False,
     ),
 ]
 
@@ -188,23 +200,8 @@ def export_(
             show_default=False,
         ),
     ] = None,
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="csv, parquet, xlsx or json (default: by the file's extension, else csv).",
-            show_default=False,
-        ),
-    ] = None,
-    bundle: Annotated[
-        Path | None,
-        typer.Option(
-            "--bundle",
-            help="Write every export plus manifest.json into this directory.",
-            file_okay=False,
-            show_default=False,
-        ),
-    ] = None,
+    fmt: FileFormatOption = None,
+    bundle: BundleOption = None,
     run: Annotated[str, typer.Option("--run", help="Run id, or latest.")] = "latest",
     scenario: Annotated[str, typer.Option("--scenario", help="Saved scenario to apply.")] = "baseline",
     threshold: Annotated[
@@ -220,8 +217,7 @@ def export_(
     db: DbOption = None,
 ) -> None:
     """Export a run as tidy CSV or Excel (formula-safe), Parquet or JSON, or a reproducible bundle with --bundle."""
-    from .. import export, reports
-    from .output import note, refuse_binary_on_terminal, write_bytes
+    from .. import export
 
     target = bundle if bundle is not None else output
     _folder_exists(target.parent if target is not None and str(target) != "-" else None)
@@ -231,16 +227,24 @@ def export_(
                 resolve_db(db), bundle, run, scenario, threshold, export.format_for(None, fmt)
             )
             out.print(f"wrote {len(written)} files to {bundle}")
-            return
-        if output is None:
+        elif output is None:
             raise ValueError("give --output FILE.csv (or - for stdout, or --bundle DIR)")
-        chosen = export.format_for(output, fmt)
-        refuse_binary_on_terminal(chosen, output)
-        table = reports.table(kind, reports.open_view(resolve_db(db), run, scenario, threshold, definition))
-        write_bytes(output, export.frame_bytes(table, chosen))
+        else:
+            _export_table(resolve_db(db), kind, output, fmt, (run, scenario, threshold, definition))
     except OSError as exc:  # a failed write (a full disk) may not name its file: name the target
         exc.filename = str(target) if exc.filename is None else exc.filename
         raise
+
+
+def _export_table(db: Path, kind: str, output: Path, fmt: str | None, view_args: tuple[str, str, float, str]) -> None:
+    """Write one export table (``view_args``: run, scenario, threshold, definition) to ``output`` or stdout."""
+    from .. import export, reports
+    from .output import note, refuse_binary_on_terminal, write_bytes
+
+    chosen = export.format_for(output, fmt)
+    refuse_binary_on_terminal(chosen, output)
+    table = reports.table(kind, reports.open_view(db, *view_args))
+    write_bytes(output, export.frame_bytes(table, chosen))
     note(f"wrote {len(table)} {kind} rows to {output}", output)
 
 
