@@ -262,9 +262,14 @@ def scenario_json(scn: Scenario) -> str:
     return json.dumps(scn.to_dict(), sort_keys=True)
 
 
-def start_refresh(db: Path, log_path: Path) -> int:
+def refresh_log_path(db: Path) -> Path:
+    """Where a refresh started from the dashboard writes its output: ``<db>.refresh.log`` beside the database."""
+    return Path(db).with_name(Path(db).name + ".refresh.log")
+
+
+def start_refresh(db: Path) -> int:
     """Start ``forecasting refresh --db DB`` as a separate process (never inside the app); returns its pid."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path = refresh_log_path(db)
     with open(log_path, "ab") as out:
         proc = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
             [sys.executable, "-m", "forecasting", "refresh", "--db", str(db)],

@@ -90,9 +90,8 @@ def no_run_notice(ctx: Context) -> None:
     pid = st.session_state.get("refresh_pid")
     if pid is None:
         if st.button("Run `forecasting refresh` now", key="start_refresh", type="primary"):
-            log_path = ctx.db.with_name(ctx.db.name + ".refresh.log")
             with auth.write(ctx.db, "refresh.start", "from the dashboard"):
-                st.session_state["refresh_pid"] = data.start_refresh(ctx.db, log_path)
+                st.session_state["refresh_pid"] = data.start_refresh(ctx.db)
             st.rerun()
     else:
         _refresh_progress(ctx.db_text)

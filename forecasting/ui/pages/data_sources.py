@@ -7,8 +7,8 @@ below (``_import``, ``_undo``, ``_start_refresh``), so a permission check can gu
 from __future__ import annotations
 
 import logging
-import os
 import re
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -45,7 +45,7 @@ def _undo(ctx: widgets.Context, import_id: int) -> imports.UndoSummary:
 def _start_refresh(ctx: widgets.Context) -> int:
     """Write (admins): start ``forecasting refresh`` as its own process; returns its pid."""
     with auth.write(ctx.db, "refresh.start", "from the Data page"):
-        return data.start_refresh(ctx.db, ctx.db.with_name(ctx.db.name + ".refresh.log"))
+        return data.start_refresh(ctx.db)
 
 
 def _after_write(kind: str, message: str, notes: tuple[str, ...] = ()) -> None:
@@ -92,7 +92,7 @@ def _refresh_status(db: str, pid: int, before: str) -> None:
         data.forget_data()
         st.success(f"Refresh published run {latest}.", icon=":material/check_circle:")
         return
-    log_file = os.path.basename(db) + ".refresh.log"
+    log_file = data.refresh_log_path(Path(db)).name
     st.info(
         f"Refresh running (process {pid}); the forecast pages show the new run when it is published. "
         f"If it stops without publishing, its reason is in `{log_file}` next to the database.",
