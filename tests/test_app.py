@@ -189,11 +189,12 @@ def test_every_page_renders_with_only_user_imported_data(
 
 
 def test_the_refresh_button_starts_a_separate_refresh_process(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[tuple[Path, Path]] = []
-    monkeypatch.setattr(data, "start_refresh", lambda db, log: started.append((db, log)) or 4242)
+    started: list[Path] = []
+    monkeypatch.setattr(data, "start_refresh", lambda db: started.append(db) or 4242)
     at = app(fresh_db, monkeypatch)
     at.button(key="start_refresh").click().run()
-    assert started == [(fresh_db, fresh_db.with_name("crossover.duckdb.refresh.log"))]
+    assert started == [fresh_db]
+    assert data.refresh_log_path(fresh_db) == fresh_db.with_name("crossover.duckdb.refresh.log")
     assert any("Refresh running (process 4242)" in i.value for i in at.info)
     assert not at.exception
 

@@ -93,7 +93,7 @@ def test_the_undo_confirmation_starts_unticked_after_each_undo(page_db: Path, mo
 
 def test_after_a_write_the_page_offers_a_refresh_and_starts_it(page_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[Path] = []
-    monkeypatch.setattr(data, "start_refresh", lambda db, log: started.append(db) or 4242)
+    monkeypatch.setattr(data, "start_refresh", lambda db: started.append(db) or 4242)
     at = _page(page_db, monkeypatch)
     at.checkbox(key="undo_sure_0").check().run()
     at.button(key="undo_button").click().run()
