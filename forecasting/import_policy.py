@@ -85,7 +85,10 @@ def spend_value(text: str) -> float | str:
 
 
 def invisible(text: str) -> str | None:
-    """The first invisible formatting character (bidi marks, zero-width) in ``text``, as U+XXXX."""
+    """The first invisible formatting character (bidi mark, zero-width) in ``text``, or None.
+
+    Given as its code point and name, e.g. ``U+200F (RIGHT-TO-LEFT MARK)``.
+    """
     for ch in text:
         if unicodedata.category(ch) == "Cf":
             return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'format character')})"

@@ -1,10 +1,10 @@
 """The integrity of a database file: every table readable, every stored blob as written, every run whole.
 
-``forecasting check`` runs :func:`check` and prints each finding.  A refresh runs the same checks on
-the copy it is about to publish into (:func:`require_sound`) and checks the run it adds before the
-commit (:func:`require_complete`); every other writer reads each table of its copy whole before it
-changes anything (``store.writer``), which is the cheap part of the same check.  DuckDB verifies a
-checksum on every block it reads, so reading a table whole is what finds a damaged block.
+``forecasting check`` runs :func:`check` and prints each finding.  Every writer reads each table of
+its copy whole before it changes anything (``store.writer``), which is the cheap part of the same
+check; a refresh then checks the blobs and runs of the copy it is about to publish into
+(:func:`require_sound`) and the run it adds before the commit (:func:`require_complete`).  DuckDB
+verifies a checksum on every block it reads, so reading a table whole is what finds a damaged block.
 """
 
 from __future__ import annotations
@@ -134,8 +134,12 @@ def check(db: Path) -> Report:
 
 
 def require_sound(s: store.Session, db: Path) -> None:
-    """Raise :class:`DatabaseDamagedError` naming every failed check (the refresh, before it publishes)."""
-    report = Report(Path(db), findings(s))
+    """Raise :class:`DatabaseDamagedError` naming every failed check (the refresh, before it publishes).
+
+    ``s`` is a writer's session: :func:`store.writer` has read every table of the copy already (a damaged
+    block fails there), so only the blob checksums and the runs' completeness are checked here.
+    """
+    report = Report(Path(db), (blobs_match(s), runs_complete(s)))
     if not report.ok:
         raise DatabaseDamagedError(
             f"database {db} failed its integrity check, so nothing was published: "
