@@ -111,13 +111,6 @@ def note(message: str, output: Path | str | None = None) -> None:
     (console if is_stdio(output) else out).print(message, highlight=False, markup=False)
 
 
-def table_bytes(df: pd.DataFrame, fmt: str) -> bytes:
-    """``df`` as csv (formula-safe), json (an array of records, ISO dates) or parquet bytes."""
-    from .. import export
-
-    return export.frame_bytes(df, fmt)
-
-
 def _plain(df: pd.DataFrame) -> str:
     """Tab-separated text with a header: one line per row, never wrapped, tabs and newlines in cells made spaces."""
 
@@ -136,8 +129,10 @@ def print_table(df: pd.DataFrame, title: str | None = None, fmt: str | None = No
     """
     fmt = check_format(fmt)
     if fmt is not None:
+        from .. import export  # the file writers (CSV formula-safe); imported only when a format is asked for
+
         refuse_binary_on_terminal(fmt)
-        write_bytes(STDIO, table_bytes(df, fmt))
+        write_bytes(STDIO, export.frame_bytes(df, fmt))
         return
     if not _stdout_is_terminal():
         if title:

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from .. import export
+from .charts import BILLION  # money on screen: billions of US dollars, as on every chart
 
-#: Money on screen: billions of US dollars.
-UNIT = 1e9
 UNIT_SUFFIX = "_usd_bn"
 #: Decimals of money in USD billions (0.1 million) and of other numbers in a download.
 MONEY_DECIMALS = 4
@@ -40,7 +39,7 @@ def in_shown_units(frame: pd.DataFrame, spend: Sequence[str] = ()) -> pd.DataFra
     for col in out.columns:
         name = str(col)
         if name.endswith("_usd") or name in spend:
-            out[col] = (out[col].astype(float) / UNIT).round(MONEY_DECIMALS)
+            out[col] = (out[col].astype(float) / BILLION).round(MONEY_DECIMALS)
             names[name] = name.removesuffix("_usd") + UNIT_SUFFIX
         elif pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].round(OTHER_DECIMALS)

@@ -17,7 +17,7 @@ from forecasting import auth, imports, quarters, vintages
 from forecasting.config import IMPORT_MAX_MB, PROVENANCE, SECTORS
 from forecasting.errors import DatabaseBusyError, ForecastingError, ValidationError
 from forecasting.ingest import ImportSummary
-from forecasting.ui import data, downloads, theme, widgets
+from forecasting.ui import charts, data, theme, widgets
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ with widgets.guarded():
             "sector": shown["sector"].map(theme.sector_label),
             "region": shown["region"],
             "workload": shown["workload"],
-            "spend_usd_bn": shown["spend_usd"] / downloads.UNIT,  # USD billions, as on every chart
+            "spend_usd_bn": shown["spend_usd"] / charts.BILLION,  # USD billions, as on every chart
             "provenance": shown["provenance"],
             "sources": shown["source_ids"].map(cited["cited"]),
             "link": shown["source_ids"].map(cited["link"]),
