@@ -24,7 +24,7 @@ from forecasting.paths import stack
 from forecasting.refresh import run_refresh
 from forecasting.reports import figures
 from forecasting.scenario import PRESETS, Scenario, apply_scenario
-from forecasting.ui import controls, data, saving, theme, widgets, words
+from forecasting.ui import charts, controls, data, saving, theme, widgets, words
 from tests.conftest import SHIPPED_MODELS, SHIPPED_SETTINGS, copy_db, read_only, write_tiny_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -390,6 +390,10 @@ def test_the_sidebar_scenario_is_the_one_scenarios_edits_and_every_page_shows(
     total = crossover_distribution(apply_scenario(paths, edited, seed=data.SCENARIO_SEED), threshold=2.0)[TOTAL]
     assert headline(at) == words.headline(total)
     assert any("unsaved edits" in c.value for c in at.sidebar.caption)
+    panel = next(e.label for e in at.expander if e.label.startswith("What changed against the baseline"))
+    assert not panel.endswith(": 0 driver settings"), panel
+    at.session_state["changes_panel"] = True  # open the panel: its tables are built only then
+    at.run()
     shifts = next(d.value for d in at.dataframe if "shift (quarters)" in d.value.columns)
     assert shifts["sector"].iloc[0] == theme.sector_label(TOTAL)
     moved = next(d.value for d in at.dataframe if "this scenario" in d.value.columns)
@@ -932,6 +936,36 @@ def test_the_overview_computes_the_slow_analysis_only_on_request(run_db: Path, m
         chart_titles(at)
     )
     assert calls == ["rows"]
+
+
+def test_the_overview_builds_its_tables_and_files_only_when_asked(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first load sends no data grid (the heaviest browser code before the first chart) and makes no file."""
+    at = app(run_db, monkeypatch, threshold=2.0)
+    at.sidebar.selectbox(key=widgets.SCENARIO_KEY).select("edge_heavy").run()
+    calls: list[str] = []
+    real = data.outcome
+
+    def outcome(*args: Any) -> data.Outcome:
+        calls.append(json.loads(args[2])["name"])
+        return real(*args)
+
+    monkeypatch.setattr(data, "outcome", outcome)
+    at.run()
+    assert not at.exception and len(at.dataframe) == 0 and calls == ["edge_heavy"]  # the shown scenario only
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("What changed against the baseline: ") for label in labels)
+    buttons = at.get("download_button")
+    assert len(buttons) == 3 and all(b.proto.deferred_file_id and not b.proto.url for b in buttons)
+    at.session_state["overview_published"] = True
+    at.session_state["changes_panel"] = True
+    at.run()
+    assert not at.exception
+    assert calls[-2:] == ["edge_heavy", "baseline"]  # and now the baseline, for the shifts
+    published = next(d.value for d in at.dataframe if "publisher" in d.value.columns)
+    assert len(published) == len(charts.marker_frame(data.estimates(str(run_db), "")))
+    assert published["url"].str.startswith("http").all()
 
 
 def test_downloads_carry_money_in_usd_billions_rounded_and_read_back_from_parquet() -> None:

@@ -64,15 +64,17 @@ def quarter_or_dash(ts: pd.Timestamp | None) -> str:
     return EMPTY if ts is None or pd.isna(ts) else quarters.text(ts)
 
 
-def panel(scn: Scenario, baseline: Scenario, out: data.Outcome, base: data.Outcome, sectors: list[str]) -> None:
-    """An expander: the drivers the scenario moved against the baseline, and how far each crossover shifted."""
-    drivers = moved_drivers(scn, baseline, sectors)
-    label = f"What changed against the baseline: {len(drivers)} driver setting{'s' if len(drivers) != 1 else ''}"
-    with st.expander(label, icon=":material/compare_arrows:"):
-        if drivers.empty:
-            st.caption("No driver moved: this is the model forecast.")
-            return
-        left, right = st.columns(2)
-        left.dataframe(drivers, hide_index=True, width="stretch")
-        right.dataframe(crossover_shifts(out, base), hide_index=True, width="stretch")
-        st.caption("Shift: quarters the P50 crossover moved (positive: later); — where a P50 lies beyond the horizon.")
+def label(drivers: pd.DataFrame) -> str:
+    """The panel's title: how many driver settings the scenario moved against the baseline."""
+    return f"What changed against the baseline: {len(drivers)} driver setting{'s' if len(drivers) != 1 else ''}"
+
+
+def tables(drivers: pd.DataFrame, out: data.Outcome, base: data.Outcome) -> None:
+    """The drivers the scenario moved beside how far each crossover shifted (or a note that none moved)."""
+    if drivers.empty:
+        st.caption("No driver moved: this is the model forecast.")
+        return
+    left, right = st.columns(2)
+    left.dataframe(drivers, hide_index=True, width="stretch")
+    right.dataframe(crossover_shifts(out, base), hide_index=True, width="stretch")
+    st.caption("Shift: quarters the P50 crossover moved (positive: later); — where a P50 lies beyond the horizon.")

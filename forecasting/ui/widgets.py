@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from .. import auth, export, quarters, reports, vintages
 from ..config import TOTAL
@@ -157,7 +158,8 @@ def download(
     """A CSV download of ``frame`` in the units shown (``spend`` columns and ``*_usd`` in USD bn); no rerun."""
     st.download_button(
         f":material/download: {label}",
-        data=downloads.to_bytes(downloads.in_shown_units(frame, spend), "csv"),
+        # Built on click: a page's downloads cost its load nothing (no file is made or fetched before).
+        data=lambda: downloads.to_bytes(downloads.in_shown_units(frame, spend), "csv"),
         file_name=file_name(table, ctx, scenario, threshold),
         mime="text/csv",
         key=key or "dl-" + hashlib.sha1(f"{table}|{scenario}|{label}".encode()).hexdigest()[:12],
@@ -349,15 +351,32 @@ def baseline_scenario(ctx: Context) -> Scenario:
 
 
 def changes_panel(ctx: Context, scn: Scenario, out: data.Outcome) -> None:
-    """What the shown scenario changed against the baseline (drivers and crossover shifts), in an expander."""
+    """What the shown scenario changed against the baseline (drivers and crossover shifts), built when opened.
+
+    The title counts the moved drivers; the baseline's outcome is computed only when the panel is open.
+    """
     base_scn = baseline_scenario(ctx)
-    sectors = [s for s in out.crossovers if s != TOTAL]
-    if controls.normalised(scn).to_dict()["values"] == controls.normalised(base_scn).to_dict()["values"]:
-        changes.panel(scn, base_scn, out, out, sectors)
+    drivers = changes.moved_drivers(scn, base_scn, [s for s in out.crossovers if s != TOTAL])
+    box = opened(changes.label(drivers), "changes_panel", icon=":material/compare_arrows:")
+    if box is None:
         return
-    run_id = ctx.run_id or vintages.LATEST
-    base = data.outcome(ctx.db_text, run_id, data.scenario_json(base_scn), threshold(), out.definition)
-    changes.panel(scn, base_scn, out, base, sectors)
+    with box:
+        base = out
+        if not drivers.empty:
+            run_id = ctx.run_id or vintages.LATEST
+            base = data.outcome(ctx.db_text, run_id, data.scenario_json(base_scn), threshold(), out.definition)
+        changes.tables(drivers, out, base)
+
+
+def opened(label: str, key: str, *, icon: str | None = None) -> DeltaGenerator | None:
+    """A collapsed expander whose content is built only once it is opened: the expander if open, else ``None``.
+
+    Closed, it sends nothing to the browser and reads nothing, so it costs a page's first load nothing
+    (a table in it would load the browser's data-grid code before the first chart is drawn); opening
+    or closing it reruns the page.
+    """
+    box = st.expander(label, key=key, icon=icon, on_change="rerun")
+    return box if box.open else None
 
 
 #: Session-state key of the format of chart images (the camera button of every chart's toolbar).

@@ -164,17 +164,22 @@ with widgets.guarded():
 
     analysis(ctx, scn, total, threshold, definition)
 
-    st.markdown("**Published figures on the chart** (annual; the quarterly view shows a quarter's average)")
-    st.dataframe(
-        markers[["year", "line", "value", "kind", "publisher", "title", "source_date", "url"]],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "url": st.column_config.LinkColumn("source", display_text="open"),
-            "value": st.column_config.NumberColumn("USD bn", format="%.3f"),
-            "year": st.column_config.NumberColumn("year", format="%d"),
-        },
+    published = widgets.opened(
+        "Published figures on the chart (annual; the quarterly view shows a quarter's average)",
+        "overview_published",
+        icon=":material/table:",
     )
+    if published is not None:
+        published.dataframe(
+            markers[["year", "line", "value", "kind", "publisher", "title", "source_date", "url"]],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "url": st.column_config.LinkColumn("source", display_text="open"),
+                "value": st.column_config.NumberColumn("USD bn", format="%.3f"),
+                "year": st.column_config.NumberColumn("year", format="%d"),
+            },
+        )
     c1, c2, c3 = st.columns(3)
     tag = widgets.scenario_tag(scn)
     with c1:
