@@ -214,13 +214,19 @@ def save_on_the_page(at: AppTest, name: str) -> AppTest:
     return at.form_submit_button[0].click().run()
 
 
-def test_a_signed_in_viewer_cannot_save_a_scenario_on_the_page(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_signed_in_viewer_is_offered_no_write_but_told_which_role_it_needs(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shared(monkeypatch)
-    at = save_on_the_page(dashboard(run_db, monkeypatch, {"is_logged_in": True, "email": "carol@x.org"}), "mine")
-    assert not at.exception
-    # User text in messages is Markdown-escaped (words.plain): compare what the browser shows.
-    assert any("carol@x.org is a viewer" in e.value.replace("\\", "") for e in at.error)
-    assert "mine" not in scenario_store.list_scenarios(run_db)["name"].tolist()
+    at = dashboard(run_db, monkeypatch, {"is_logged_in": True, "email": "carol@x.org"})
+    for page, what in [("scenarios", "saving, copying and deleting scenarios"), ("data_sources", "importing data")]:
+        at.switch_page(f"forecasting/ui/pages/{page}.py").run()
+        assert not at.exception
+        # User text is Markdown-escaped (words.plain): compare what the browser shows.
+        notes = [c.value.replace("\\", "") for c in at.caption]
+        assert any(f"carol@x.org is a viewer: {what} needs the editor role" in n for n in notes), notes
+        writes = {"Save the scenario shown", "Copy", "Delete", "Validate and import"}
+        assert not writes & {b.label for b in at.form_submit_button} and not at.get("file_uploader")
     assert audit.entries(run_db).empty
 
 

@@ -81,6 +81,20 @@ def guarded() -> Iterator[None]:
         st.stop()
 
 
+def may(action: str, what: str) -> bool:
+    """Whether the signed-in user may do ``action`` (an ``auth.ACTIONS`` key); if not, one line saying so.
+
+    The page then leaves out the controls of ``what`` (e.g. "importing data") instead of offering a form
+    that is refused on submit; the write itself stays guarded by ``auth.write`` on the server.
+    """
+    user = auth.current_user()
+    if user is not None and auth.role_allows(user.role, action):
+        return True
+    who = f"{words.plain(user.name)} is a {user.role}" if user is not None else "Nobody is signed in"
+    st.caption(f":material/lock: {who}: {what} needs the {auth.ACTIONS[action]} role.")
+    return False
+
+
 def no_run_notice(ctx: Context) -> None:
     """Explain that no forecast run exists yet and offer to start ``forecasting refresh``."""
     st.warning(
@@ -90,6 +104,8 @@ def no_run_notice(ctx: Context) -> None:
     )
     pid = st.session_state.get("refresh_pid")
     if pid is None:
+        if not may("refresh.start", "starting a refresh from the dashboard"):
+            return
         if st.button("Run `forecasting refresh` now", key="start_refresh", type="primary"):
             with auth.write(ctx.db, "refresh.start", "from the dashboard"):
                 st.session_state["refresh_pid"] = data.start_refresh(ctx.db)

@@ -74,7 +74,11 @@ def _notice() -> None:
     pid = st.session_state.get(REFRESH_KEY)
     if pid is not None:
         _refresh_status(ctx.db_text, *pid)
-    elif notice is not None and st.button("Start a refresh now", key="data_start_refresh", type="primary"):
+    elif (
+        notice is not None
+        and widgets.may("refresh.start", "starting a refresh from the dashboard")
+        and st.button("Start a refresh now", key="data_start_refresh", type="primary")
+    ):
         st.session_state[REFRESH_KEY] = (_start_refresh(ctx), ctx.run_id or "")
         st.rerun()
 
@@ -137,7 +141,7 @@ def _imports_section() -> None:
         return
     st.dataframe(_imports_table(listed), hide_index=True, width="stretch")
     active = listed[listed["undone_at"].isna()]
-    if active.empty:
+    if active.empty or not widgets.may("import.undo", "undoing an import"):
         return
     labels = {int(r.import_id): f"{r.import_id}: {r.file_name} ({r.row_count} rows)" for r in active.itertuples()}
     chosen = st.selectbox("Import to undo", list(labels), format_func=labels.__getitem__, key="undo_choice")
@@ -290,13 +294,14 @@ with widgets.guarded():
         "listed above, where it can be undone."
     )
     _notice()
-    with st.form("import_form", clear_on_submit=False):
-        upload = st.file_uploader("File", type=list(data.UPLOAD_TYPES), key="import_file")
-        replace = st.checkbox(
-            "Replace shipped values that have the same quarter, sector, region and workload", key="import_replace"
-        )
-        submitted = st.form_submit_button("Validate and import", type="primary")
-    if submitted and upload is None:
-        st.warning("Choose a file first.")
-    elif submitted and upload is not None:
-        _run_import(upload.name, upload.getvalue(), replace)
+    if widgets.may("import", "importing data"):
+        with st.form("import_form", clear_on_submit=False):
+            upload = st.file_uploader("File", type=list(data.UPLOAD_TYPES), key="import_file")
+            replace = st.checkbox(
+                "Replace shipped values that have the same quarter, sector, region and workload", key="import_replace"
+            )
+            submitted = st.form_submit_button("Validate and import", type="primary")
+        if submitted and upload is None:
+            st.warning("Choose a file first.")
+        elif submitted and upload is not None:
+            _run_import(upload.name, upload.getvalue(), replace)

@@ -134,13 +134,14 @@ with widgets.guarded():
     # --- Save, copy, delete ----------------------------------------------------------------------------------
     st.subheader("Save, copy and delete")
     saving.flash()
-    s1, s2, s3 = st.columns(3)
-    with s1:
-        saving.save_form(ctx.db, scn, saved)
-    with s2:
-        saving.copy_form(ctx.db, names)
-    with s3:
-        saving.delete_form(ctx.db, saved)
+    if widgets.may("scenario.save", "saving, copying and deleting scenarios"):
+        s1, s2, s3 = st.columns(3)
+        with s1:
+            saving.save_form(ctx.db, scn, saved)
+        with s2:
+            saving.copy_form(ctx.db, names)
+        with s3:
+            saving.delete_form(ctx.db, saved)
     with st.expander("Saved scenarios"):
         st.dataframe(saved, hide_index=True, width="stretch")
 
