@@ -109,13 +109,13 @@ def require(action: str, owner: str | None = None) -> User:
 
 @contextmanager
 def write(db: Path, action: str, detail: str = "", *, owner: str | None = None) -> Iterator[User]:
-    """Guard one dashboard write: check the role before the block, record it in the audit trail after it.
+    """Guard one dashboard write: check the role before the block; its audit row commits with the change.
 
-    A block that raises is not recorded; the exception propagates.
+    A block that raises is not recorded; the exception propagates (see ``audit.attributed``).
     """
     user = require(action, owner)
-    yield user
-    audit.record(db, action, detail, actor=user.name)
+    with audit.attributed(db, action, detail, actor=user.name):
+        yield user
 
 
 def gate() -> User:

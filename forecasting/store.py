@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from . import audit
 from .config import REPO_ROOT
 from .errors import DatabaseBusyError, DatabaseDamagedError, ForecastingError, NotFoundError
 from .locks import file_lock, pid_alive
@@ -411,14 +412,22 @@ def writer(db: Path, *, fresh: bool = False, timeout: float = 60.0) -> Iterator[
 
 
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[Session]:
-    """Check the copy, migrate it and hand it to the writer's block inside one committed transaction."""
+    """Check the copy, migrate it and hand it to the writer's block inside one committed transaction.
+
+    The audit row of an ``audit.attributed`` block being run commits in the same transaction as its change.
+    """
     session = Session(con, read_only=False)
     session.scan(tuple(t for t in TABLES if t in _existing_tables(con)))
     con.execute("begin transaction")
     migrate(session)
     yield session
+    entry = audit.pending()
+    if entry is not None:
+        entry.insert(session)
     con.execute("commit")
     con.execute("checkpoint")
+    if entry is not None:
+        entry.recorded = True
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -15,7 +15,7 @@ import tomllib
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from forecasting import audit, auth, scenario_store
+from forecasting import audit, auth, scenario_store, store
 from forecasting.cli import app as cli_app
 from forecasting.cli import serve
 from forecasting.config import AuthSettings
@@ -140,6 +140,40 @@ def test_a_failed_write_is_not_recorded(monkeypatch: pytest.MonkeyPatch, db: Pat
     with pytest.raises(ForecastingError), auth.write(db, "scenario.delete", "nope"):
         scenario_store.delete_scenario(db, "no such scenario")
     assert audit.entries(db).empty
+
+
+def test_a_dashboard_change_and_its_audit_row_are_one_write(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    as_user(monkeypatch, auth.User("bob@x.org", "editor"))
+    writes: list[Path] = []
+    real = store.writer
+    monkeypatch.setattr(store, "writer", lambda path, **kw: writes.append(path) or real(path, **kw))
+    with auth.write(db, "scenario.save", "mine") as user:
+        scenario_store.save_scenario(db, Scenario("mine", "", user.name, {}))
+    assert writes == [db]  # one copy-on-write carries the scenario and its audit row
+    assert audit.entries(db)[["actor", "detail"]].values.tolist() == [["bob@x.org", "mine"]]
+
+
+def test_a_write_that_fails_at_commit_leaves_neither_the_change_nor_its_audit_row(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
+    as_user(monkeypatch, auth.User("bob@x.org", "editor"))
+    before = store.file_digest(db)
+
+    def fail(session: store.Session) -> None:
+        raise OSError("disk full")
+
+    # The audit row goes in last, right before the commit: failing there is failing at the commit.
+    monkeypatch.setattr(audit.Entry, "insert", lambda self, session: fail(session))
+    with pytest.raises(OSError, match="disk full"), auth.write(db, "scenario.save", "mine") as user:
+        scenario_store.save_scenario(db, Scenario("mine", "", user.name, {}))
+    assert store.file_digest(db) == before
+
+
+def test_a_change_that_writes_nothing_itself_is_recorded_after_it(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:
+    as_user(monkeypatch, auth.User("alice@x.org", "admin"))
+    with auth.write(db, "refresh.start", "from the dashboard"):
+        assert audit.entries(db).empty  # starting a refresh process is not a database write
+    assert audit.entries(db)[["actor", "action"]].values.tolist() == [["alice@x.org", "refresh.start"]]
 
 
 def test_editors_change_only_their_own_scenarios_admins_anyones(monkeypatch: pytest.MonkeyPatch, db: Path) -> None:

@@ -62,8 +62,8 @@ def scenario_save(
     if name:
         data["name"] = name
     scenario = Scenario.from_dict(data)
-    save_scenario(resolve_db(db), scenario)
-    audit.record(resolve_db(db), "scenario.save", scenario.name)
+    with audit.attributed(resolve_db(db), "scenario.save", scenario.name):
+        save_scenario(resolve_db(db), scenario)
     out.print(f"saved scenario '{scenario.name}'")
 
 
@@ -98,8 +98,8 @@ def scenario_set(
     parts = [float(p) for p in value.split(":")]
     raw: object = parts[0] if len(parts) == 1 else {"uniform" if len(parts) == 2 else "triangular": parts}
     updated = scenario.with_value(sector, driver, DriverValue.from_json(raw))
-    save_scenario(path, updated)
-    audit.record(path, "scenario.save", f"{name}: {sector}/{driver} = {value}")
+    with audit.attributed(path, "scenario.save", f"{name}: {sector}/{driver} = {value}"):
+        save_scenario(path, updated)
     out.print(f"{name}: {sector}/{driver} = {value}")
 
 
@@ -179,8 +179,8 @@ def scenario_copy(
     """Copy a scenario under a new name."""
     from ..scenario_store import copy_scenario
 
-    copy_scenario(resolve_db(db), name, new_name)
-    audit.record(resolve_db(db), "scenario.copy", f"{name} -> {new_name}")
+    with audit.attributed(resolve_db(db), "scenario.copy", f"{name} -> {new_name}"):
+        copy_scenario(resolve_db(db), name, new_name)
     out.print(f"copied '{name}' to '{new_name}'")
 
 
@@ -192,6 +192,6 @@ def scenario_delete(
     """Delete a saved scenario (presets cannot be deleted)."""
     from ..scenario_store import delete_scenario
 
-    delete_scenario(resolve_db(db), name)
-    audit.record(resolve_db(db), "scenario.delete", name)
+    with audit.attributed(resolve_db(db), "scenario.delete", name):
+        delete_scenario(resolve_db(db), name)
     out.print(f"deleted scenario '{name}'")
