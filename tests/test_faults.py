@@ -156,6 +156,21 @@ def test_an_export_into_a_missing_folder_exits_66_and_creates_nothing(published:
         assert not (tmp_path / "missing").exists()
 
 
+def test_a_forecast_into_a_missing_folder_exits_66_before_fitting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forecasting.api
+
+    fits: list[int] = []
+    monkeypatch.setattr(forecasting.api, "forecast_frame", lambda *a, **k: fits.append(1))
+    src = tmp_path / "in.csv"
+    src.write_text("unique_id,ds,y\n" + "".join(f"a,{2020 + i // 4}-{3 * (i % 4) + 1:02d}-01,{i}\n" for i in range(8)))
+    result = _cli("forecast", str(src), "-o", str(tmp_path / "missing" / "f.csv"), "--horizon", "2")
+    assert result.exit_code == 66, result.output
+    assert f"cannot write into {tmp_path / 'missing'}: no such folder" in _one_line(result.output)
+    assert fits == [] and not (tmp_path / "missing").exists()
+
+
 def test_an_export_to_a_full_device_names_it(published: Path) -> None:
     result = _cli("export", "history", "-o", "/dev/full", "--db", str(published))
     assert result.exit_code == 1

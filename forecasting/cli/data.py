@@ -152,10 +152,11 @@ def forecast(
     from .. import export
     from ..api import forecast_frame
     from ..frames import read_history, read_table
-    from .output import note, read_bytes, refuse_binary_on_terminal, write_bytes
+    from .output import check_folder, note, read_bytes, refuse_binary_on_terminal, write_bytes
 
     chosen = export.format_for(output, fmt)
     refuse_binary_on_terminal(chosen, output)
+    check_folder(output)
     raw, first_row = read_table(read_bytes(input), str(input))
     history = read_history(raw, first_row, (id_col, date_col, value_col))
     n_series = history["unique_id"].nunique()

@@ -86,13 +86,28 @@ def refuse_binary_on_terminal(fmt: str, path: Path | str = STDIO) -> None:
         raise ValueError(f"--format {fmt} writes bytes; redirect stdout to a file or a pipe")
 
 
+def check_folder(path: Path | str | None) -> None:
+    """Refuse (exit 66) a file ``path`` in a folder that does not exist: output never creates folders.
+
+    Commands call it before their work, so a typo in ``-o`` fails at once rather than after a long fit.
+    """
+    if path is None or is_stdio(path):
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():
+        from ..errors import FileSystemError
+
+        raise FileSystemError(f"cannot write into {folder}: no such folder; create it first", 66)
+
+
 def write_bytes(path: Path | str, data: bytes) -> None:
-    """Write ``data`` to the file ``path``, or to stdout when ``path`` is ``-``."""
+    """Write ``data`` to the file ``path`` (its folder must exist), or to stdout when ``path`` is ``-``."""
     if is_stdio(path):
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
+    check_folder(path)
     Path(path).write_bytes(data)
 
 

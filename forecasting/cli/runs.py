@@ -27,7 +27,7 @@ from .app import (
     resolve_db,
     vintage_app,
 )
-from .output import FileFormatOption
+from .output import FileFormatOption, check_folder
 
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Refit and publish even if data and settings are unchanged.")
@@ -220,7 +220,7 @@ def export_(
     from .. import export
 
     target = bundle if bundle is not None else output
-    _folder_exists(target.parent if target is not None and str(target) != "-" else None)
+    check_folder(target)
     try:
         if bundle is not None:
             written = export.write_bundle(
@@ -246,14 +246,6 @@ def _export_table(db: Path, kind: str, output: Path, fmt: str | None, view_args:
     table = reports.table(kind, reports.open_view(db, *view_args))
     write_bytes(output, export.frame_bytes(table, chosen))
     note(f"wrote {len(table)} {kind} rows to {output}", output)
-
-
-def _folder_exists(folder: Path | None) -> None:
-    """Refuse (exit 66) to write into a folder that does not exist: an export never creates folders."""
-    if folder is not None and not folder.is_dir():
-        from ..errors import FileSystemError
-
-        raise FileSystemError(f"cannot write into {folder}: no such folder; create it first", 66)
 
 
 @app.command()
