@@ -11,6 +11,7 @@ import pytest
 
 from forecasting.engine import (
     MIN_OBS,
+    NAIVE_MARGIN,
     SELECT_MARGIN,
     ChoiceRules,
     ForecastOptions,
@@ -380,10 +381,12 @@ def test_weekly_data_with_fewer_than_three_cycles_and_a_season_override() -> Non
 @pytest.mark.parametrize(
     ("season", "bench", "bench_error", "expected"),
     [
-        (4, "snaive", 8.0, "snaive"),  # the core (10) loses to the seasonal naive on its own backtest
+        (4, "snaive", 6.0, "snaive"),  # the core (10) loses to the seasonal naive by more than the margin
+        (4, "snaive", 10.0 / (1 + NAIVE_MARGIN) - 0.1, "snaive"),  # just past the margin
+        (4, "snaive", 10.0 / (1 + NAIVE_MARGIN) + 0.1, "combo(ets,arima,theta)"),  # just inside it
         (4, "snaive", 10.0, "combo(ets,arima,theta)"),  # a tie is not a loss
-        (4, "naive", 8.0, "combo(ets,arima,theta)"),  # seasonal data: only the seasonal naive is the benchmark
-        (1, "naive", 8.0, "naive"),  # yearly data: the naive is
+        (4, "naive", 6.0, "combo(ets,arima,theta)"),  # seasonal data: only the seasonal naive is the benchmark
+        (1, "naive", 6.0, "naive"),  # yearly data: the naive is
     ],
 )
 def test_the_choice_gives_way_to_the_naive_benchmark_when_it_loses_to_it_on_the_backtest(
@@ -408,6 +411,7 @@ def test_the_choice_gives_way_to_the_naive_benchmark_when_it_loses_to_it_on_the_
 def test_the_naive_margin_and_the_other_rules_can_be_varied_for_tuning() -> None:
     fit = _fit_with_backtest_errors({"snaive": 8.0, "ets": 10.0, "arima": 10.0, "theta": 10.0})
     assert choose_forecaster(fit, ChoiceRules(naive_margin=0.3))[0].name == "combo(ets,arima,theta)"
+    assert choose_forecaster(fit, ChoiceRules(naive_margin=0.0))[0].name == "snaive"
     assert choose_forecaster(fit, ChoiceRules(select_margin=0.1))[0].name == "snaive"
     median = ChoiceRules(core=(("ets", "arima", "theta"), "median"))
     assert choose_forecaster(fit, replace(median, naive_margin=0.3))[0].name == "median(ets,arima,theta)"
