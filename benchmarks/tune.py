@@ -11,10 +11,12 @@ validation windows. No test part is read.
 Constants are tuned one at a time, in order, each with the ones before it at their chosen values:
 the core per frequency, ``LOG_MARGIN`` and ``SELECT_MARGIN`` by MASE (without the naive check, as
 the engine was before it), then ``NAIVE_MARGIN`` by MASE, then the calibration's ``ORIGIN_WEIGHT`` by
-per-bucket coverage and MSIS. A value replaces the shipped one only when it lowers the mean
-relative MASE over the sets in scope by more than two paired standard errors (:func:`decide`); a
-flat grid keeps the shipped value. The naive check is a guard, so its margin is the tightest one
-whose MASE is not clearly worse than the best margin's (:func:`tightest_guard`).
+per-bucket coverage and MSIS, and last ``MAX_GROWTH`` (the quantiles' growth past the backtest
+horizon) the same way, calibrating the sets with h > 4 from their first 4 backtest steps. A value
+replaces the shipped one only when it lowers the mean relative MASE over the sets in scope by more
+than two paired standard errors (:func:`decide`); a flat grid keeps the shipped value. The naive
+check is a guard, so its margin is the tightest one whose MASE is not clearly worse than the best
+margin's (:func:`tightest_guard`).
 
     nice -n 10 python benchmarks/tune.py --sample 200 --monthly-sample 50
 """
@@ -53,6 +55,7 @@ from forecasting.engine import (  # noqa: E402
     keep_nonnegative,
 )
 from forecasting.engine import backtest as backtest_module  # noqa: E402
+from forecasting.engine import calibrate as calibrate_module  # noqa: E402
 from forecasting.engine.prepare import _probe_error  # noqa: E402  (the probe's error, as choose_transform uses it)
 from forecasting.executors import LocalExecutor  # noqa: E402
 from forecasting.frames import HI80, HI95, LO80, LO95  # noqa: E402
@@ -309,8 +312,34 @@ def tune_origin_weight(problems: dict[str, list[Cached]], setting: Setting, valu
     chosen = str(ok["coverage miss"].idxmin())
     if ok.loc[chosen, "coverage miss"] > table.loc[shipped, "coverage miss"] - 0.005:
         chosen = shipped  # not clearly better calibrated
-    show("origin_weight (calibration; shipped 0.5)", table, chosen)
+    show(f"origin_weight (calibration; shipped {shipped})", table, chosen)
     return grid[chosen]
+
+
+def tune_growth(problems: dict[str, list[Cached]], setting: Setting, values: list[float]) -> None:
+    """``MAX_GROWTH`` (quantile growth past the backtest horizon), on the sets with h > 4 calibrated
+    from their first 4 backtest steps (as the refresh is): the same rule as :func:`tune_origin_weight`."""
+    longer = {s: p for s, p in problems.items() if SETS[s][2] > 4}
+    results: Results = {}
+    for v in values:
+        with mock.patch.object(calibrate_module, "MAX_GROWTH", v):
+            results[label_of(v)] = {s: evaluate(p, setting, SETS[s][2], bt_steps=4) for s, p in longer.items()}
+    shipped = label_of(calibrate_module.MAX_GROWTH)
+    rows = {}
+    for label, by_set in results.items():
+        msis = float(np.mean([relative(results[shipped][s], by_set[s], "msis")[0] for s in by_set]))
+        rows[label] = {"coverage miss": coverage_miss(by_set), "MSIS change": msis}
+    table = pd.DataFrame(rows).T
+    ok = table[table["MSIS change"] <= 0.01]
+    chosen = str(ok["coverage miss"].idxmin())
+    if ok.loc[chosen, "coverage miss"] > table.loc[shipped, "coverage miss"] - 0.005:
+        chosen = shipped
+    show(f"MAX_GROWTH (calibrated from 4 backtest steps, sets with h > 4; shipped {shipped})", table, chosen)
+    with mock.patch.object(calibrate_module, "MAX_GROWTH", 0.0):
+        print("\ncoverage with growth 0 (step 4's quantiles reused past the backtest)")
+        print(coverage_table({s: evaluate(p, setting, SETS[s][2], 4) for s, p in longer.items()}).to_string())
+    print(f"\ncoverage with growth {shipped}")
+    print(coverage_table({s: evaluate(p, setting, SETS[s][2], 4) for s, p in longer.items()}).to_string())
 
 
 def main() -> None:
@@ -338,10 +367,7 @@ def main() -> None:
     print(f"\n## chosen: {setting}")
     final = run_grid(problems, {"chosen": setting})["chosen"]
     print(coverage_table(final).to_string(float_format=lambda v: f"{v:.3f}"))
-    longer = {s: p for s, p in problems.items() if SETS[s][2] > 4}
-    past = {s: evaluate(p, setting, SETS[s][2], bt_steps=4) for s, p in longer.items()}
-    print("\n## the same, calibrated from the first 4 backtest steps only (later steps reuse step 4's quantiles)")
-    print(coverage_table(past).to_string(float_format=lambda v: f"{v:.3f}"))
+    tune_growth(problems, setting, [0.0, 0.5, 1.0])
 
 
 if __name__ == "__main__":
