@@ -405,7 +405,7 @@ def test_the_choice_gives_way_to_the_naive_benchmark_when_it_loses_to_it_on_the_
     assert choice.note.startswith(f"{bench} used: ") == (expected == bench)
     if expected == bench:
         np.testing.assert_array_equal(choice.mean, fit.final[bench].mean)
-        assert "worse than" in choice.note
+        assert f"is more than {1 + NAIVE_MARGIN:g}x {bench}'s" in choice.note
 
 
 def test_the_naive_margin_and_the_other_rules_can_be_varied_for_tuning() -> None:

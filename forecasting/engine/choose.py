@@ -4,11 +4,11 @@ Candidates are the single models, equal-weight combinations of the best ``2..MAX
 backtest MASE, and the core combination (the mean of :data:`CORE` for seasonal data, the median of
 :data:`CORE_YEARLY` for yearly data). The core is the default; another candidate replaces it only
 when its backtest MASE is below ``1 - SELECT_MARGIN`` of the core's. Whatever is chosen must then
-do no worse than the naive benchmark on the same backtest (:func:`naive_check`), or the benchmark is
-used instead. The chosen forecaster's backtest errors are standardised here, ready for pooling by
-:func:`~forecasting.engine.calibrate.calibrate`. Series too short or flat for a backtest get a
-:func:`fallback_choice` instead. :class:`ChoiceRules` holds the tuned constants, so that
-``benchmarks/tune.py`` can try others on validation windows.
+not lose to the naive benchmark on the same backtest by more than ``NAIVE_MARGIN``
+(:func:`naive_check`), or the benchmark is used instead. The chosen forecaster's backtest errors
+are standardised here, ready for pooling by :func:`~forecasting.engine.calibrate.calibrate`. Series
+too short or flat for a backtest get a :func:`fallback_choice` instead. :class:`ChoiceRules` holds
+the tuned constants, so that ``benchmarks/tune.py`` can try others on validation windows.
 """
 
 from __future__ import annotations
@@ -146,17 +146,18 @@ def benchmark_name(season: int) -> str:
 
 
 def naive_check(rows: list[Scores], chosen: str, season: int, margin: float = NAIVE_MARGIN) -> tuple[str, str]:
-    """``chosen``, or the naive benchmark when its backtest MASE is lower than ``chosen``'s by ``margin``.
+    """``chosen``, or the naive benchmark if ``chosen``'s backtest MASE exceeds the benchmark's by over ``margin``.
 
-    Both were scored on the same origins. Returns the name and a note saying why the benchmark
-    replaced the first choice (empty if it did not, or if either has no backtest score).
+    ``margin`` is a fraction (0.5: more than 1.5 times the benchmark's). Both were scored on the same
+    origins. Returns the name and a note saying why the benchmark replaced the first choice (empty
+    if it did not, or if the benchmark is not among the models, or either has no backtest score).
     """
     bench = benchmark_name(season)
     mase = {r.model: float(r.mase) for r in rows}
     if chosen == bench or not (np.isfinite(mase.get(bench, np.nan)) and np.isfinite(mase.get(chosen, np.nan))):
         return chosen, ""
     if mase[chosen] > (1 + margin) * mase[bench]:
-        why = f"{chosen}'s backtest MASE {mase[chosen]:.3g} is worse than {bench}'s {mase[bench]:.3g}"
+        why = f"{chosen}'s backtest MASE {mase[chosen]:.3g} is more than {1 + margin:g}x {bench}'s {mase[bench]:.3g}"
         return bench, f"{bench} used: {why}"
     return chosen, ""
 
