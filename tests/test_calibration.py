@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from forecasting.engine import ForecastOptions, forecast
-from forecasting.engine.calibrate import MIN_POOL, P_GRID, calibrate
+from forecasting.engine.calibrate import MAX_GROWTH, MIN_POOL, P_GRID, calibrate
 from forecasting.executors import SerialExecutor
 from forecasting.frames import DS, HI80, HI95, LO80, LO95, UID, Y
 
@@ -95,12 +95,27 @@ def test_the_window_stops_at_all_steps_when_even_they_hold_fewer_than_min_pool()
     np.testing.assert_array_equal(q[0], q[2])
 
 
-def test_steps_past_the_backtest_horizon_reuse_the_last_steps_quantiles() -> None:
-    errors = [np.random.default_rng(2).normal(0, 1, (200, 3)) * np.array([1.0, 2.0, 3.0])]
+def test_steps_past_the_backtest_horizon_reuse_the_last_steps_quantiles_when_the_spread_does_not_grow() -> None:
+    base = np.random.default_rng(2).normal(0, 1, (200, 1))
+    errors = [np.tile(base, (1, 3))]  # the same errors at every step: no growth to extrapolate
     short, long = calibrate(errors, 2), calibrate(errors, 6)
     np.testing.assert_array_equal(long[:3], calibrate(errors, 3))
-    np.testing.assert_array_equal(long[3:], np.tile(long[2], (3, 1)))
+    np.testing.assert_allclose(long[3:], np.tile(long[2], (3, 1)))
     np.testing.assert_array_equal(short, long[:2])
+
+
+@pytest.mark.parametrize(("growth", "expected"), [(0.3, 0.3), (1.5, MAX_GROWTH)])
+def test_steps_past_the_backtest_horizon_continue_the_spreads_growth_up_to_max_growth(
+    growth: float, expected: float
+) -> None:
+    # Errors whose spread grows as step ** growth: past the 4 backtest steps the quantiles keep growing
+    # at that rate (estimated from the 4 steps), at most at MAX_GROWTH.
+    base = np.random.default_rng(3).normal(0, 1, (400, 1))
+    errors = [base * np.arange(1, 5) ** growth]
+    q = calibrate(errors, 12)
+    np.testing.assert_array_equal(q[:4], calibrate(errors, 4))
+    knot = int(np.searchsorted(P_GRID, 0.9))
+    np.testing.assert_allclose(q[4:, knot] / q[3, knot], (np.arange(5, 13) / 4) ** expected, rtol=1e-6)
 
 
 def test_without_errors_the_quantiles_are_standard_normal() -> None:

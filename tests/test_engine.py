@@ -11,7 +11,9 @@ import pytest
 
 from forecasting.engine import (
     MIN_OBS,
+    NAIVE_MARGIN,
     SELECT_MARGIN,
+    ChoiceRules,
     ForecastOptions,
     SeriesFit,
     choose_forecaster,
@@ -374,3 +376,58 @@ def test_weekly_data_with_fewer_than_three_cycles_and_a_season_override() -> Non
     assert np.mean(np.abs(fc[YHAT].to_numpy() - truth)) < 3
     with pytest.raises(ValueError, match="season length must be between 1 and 366"):
         forecast(hist, 8, ForecastOptions(season=0))
+
+
+@pytest.mark.parametrize(
+    ("season", "bench", "bench_error", "expected"),
+    [
+        (4, "snaive", 6.0, "snaive"),  # the core (10) loses to the seasonal naive by more than the margin
+        (4, "snaive", 10.0 / (1 + NAIVE_MARGIN) - 0.1, "snaive"),  # just past the margin
+        (4, "snaive", 10.0 / (1 + NAIVE_MARGIN) + 0.1, "combo(ets,arima,theta)"),  # just inside it
+        (4, "snaive", 10.0, "combo(ets,arima,theta)"),  # a tie is not a loss
+        (4, "naive", 6.0, "combo(ets,arima,theta)"),  # seasonal data: only the seasonal naive is the benchmark
+        (1, "naive", 6.0, "naive"),  # yearly data: the naive is
+    ],
+)
+def test_the_choice_gives_way_to_the_naive_benchmark_when_it_loses_to_it_on_the_backtest(
+    season: int, bench: str, bench_error: float, expected: str
+) -> None:
+    # The benchmark is better than the core, but by less than the selection margin, so the core is chosen first.
+    assert bench_error >= (1 - SELECT_MARGIN) * 10.0
+    fit = replace(
+        _fit_with_backtest_errors({bench: bench_error, "ets": 10.0, "arima": 10.0, "theta": 10.0}), season=season
+    )
+    if season == 1:
+        expected = expected.replace("combo(ets,arima,theta)", "median(ets,arima,theta)")
+    choice, rows = choose_forecaster(fit)
+    assert choice.name == expected
+    assert [r.model for r in rows if r.chosen] == [expected]
+    assert choice.note.startswith(f"{bench} used: ") == (expected == bench)
+    if expected == bench:
+        np.testing.assert_array_equal(choice.mean, fit.final[bench].mean)
+        assert f"is more than {1 + NAIVE_MARGIN:g}x {bench}'s" in choice.note
+
+
+def test_the_naive_margin_and_the_other_rules_can_be_varied_for_tuning() -> None:
+    fit = _fit_with_backtest_errors({"snaive": 8.0, "ets": 10.0, "arima": 10.0, "theta": 10.0})
+    assert choose_forecaster(fit, ChoiceRules(naive_margin=0.3))[0].name == "combo(ets,arima,theta)"
+    assert choose_forecaster(fit, ChoiceRules(naive_margin=0.0))[0].name == "snaive"
+    assert choose_forecaster(fit, ChoiceRules(select_margin=0.1))[0].name == "snaive"
+    median = ChoiceRules(core=(("ets", "arima", "theta"), "median"))
+    assert choose_forecaster(fit, replace(median, naive_margin=0.3))[0].name == "median(ets,arima,theta)"
+
+
+def test_a_series_whose_models_lose_to_the_seasonal_naive_gets_it_and_says_so() -> None:
+    # The seasonal pattern reverses for the last three years: the seasonal naive follows at once,
+    # Theta's classical decomposition averages the old and new pattern and misses.
+    rng = np.random.default_rng(0)
+    pattern = np.concatenate([np.tile([10, -10, 5, -5], 8), np.tile([-10, 10, -5, 5], 4)])
+    y = 100 + pattern + rng.normal(0, 3, 48)
+    history = pd.DataFrame({UID: "s", DS: pd.date_range("2000-01-01", periods=48, freq="QS"), Y: y})
+    options = ForecastOptions(freq="Q", models=("snaive", "drift", "theta"), n_paths=10)
+    res = forecast(history, 4, options, executor=SerialExecutor())
+    status = res.status.set_index(UID).loc["s"]
+    assert status["status"] == "ok" and status[MODEL] == "snaive"
+    assert status["message"].startswith("snaive used: theta's backtest MASE")
+    assert res.backtests.set_index("model").loc["snaive", "chosen"]
+    assert (res.forecasts[MODEL] == "snaive").all()

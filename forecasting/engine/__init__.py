@@ -53,9 +53,13 @@ from forecasting.engine.calibrate import (
 from forecasting.engine.choose import (
     CORE,
     CORE_YEARLY,
+    DEFAULT_RULES,
     MAX_COMBO,
+    NAIVE_MARGIN,
     SELECT_MARGIN,
     Choice,
+    ChoiceRules,
+    benchmark_name,
     choose_forecaster,
     fallback_choice,
 )
@@ -173,7 +177,8 @@ class _Run:
         else:
             self.choices[fit.uid], series_scores = choose_forecaster(fit)
             self.scores.extend(series_scores)
-            notes = [prepared.message] + [f"{m} skipped: {why}" for m, why in fit.failures.items()]
+            notes = [prepared.message, self.choices[fit.uid].note]
+            notes += [f"{m} skipped: {why}" for m, why in fit.failures.items()]
             message = "; ".join(n for n in notes if n)
             self.status[fit.uid] = SeriesStatus(prepared.status, self.choices[fit.uid].name, message)
         self.done += 1
@@ -305,6 +310,7 @@ __all__ = [
     "CORE",
     "CORE_YEARLY",
     "DEFAULT_OPTIONS",
+    "DEFAULT_RULES",
     "EVERY_MODEL_FAILED",
     "KNOTS",
     "LOG_MARGIN",
@@ -312,6 +318,7 @@ __all__ = [
     "MIN_OBS",
     "MIN_POOL",
     "MIN_TRAIN",
+    "NAIVE_MARGIN",
     "PROBE_ALPHAS",
     "P_GRID",
     "SELECT_MARGIN",
@@ -319,6 +326,7 @@ __all__ = [
     "Calendar",
     "CalibratedForecast",
     "Choice",
+    "ChoiceRules",
     "ForecastOptions",
     "ForecastResult",
     "PreparedSeries",
@@ -328,6 +336,7 @@ __all__ = [
     "SeriesTask",
     "UnusableSeries",
     "backtest_cutoffs",
+    "benchmark_name",
     "calibrate_choices",
     "choose_forecaster",
     "choose_transform",

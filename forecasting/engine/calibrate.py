@@ -21,6 +21,8 @@ from forecasting.frames import HI80, HI95, LO80, LO95
 MIN_POOL = 150
 #: Probability grid on which calibrated quantile functions are stored (includes the interval knots).
 P_GRID = np.unique(np.concatenate([np.linspace(0.001, 0.999, 221), [0.025, 0.1, 0.5, 0.9, 0.975]]))
+#: Largest growth exponent of the quantiles past the backtest horizon (:func:`extend_past_backtest`).
+MAX_GROWTH = 0.5
 #: Index in :data:`P_GRID` of the probability of each published bound.
 KNOTS = {name: int(np.searchsorted(P_GRID, p)) for name, p in [(LO95, 0.025), (LO80, 0.1), (HI80, 0.9), (HI95, 0.975)]}
 
@@ -48,7 +50,7 @@ def calibrate(errors: Sequence[np.ndarray], horizon: int) -> np.ndarray:
     ``errors`` holds one (origins, backtest steps) array per series, NaN where missing. Each error
     also counts with its sign flipped, so the quantiles are symmetric and the point forecast stays
     the centre. Step k pools the errors of steps k-w..k+w, widening w until ``MIN_POOL`` errors are
-    in; steps past the backtest horizon reuse the last one (the model sd carries the growth).
+    in; steps past the backtest horizon extend the last one (:func:`extend_past_backtest`).
     Falls back to standard normal quantiles when there are no errors (fewer than 10 in all).
     """
     steps = max((u.shape[1] for u in errors if u.size), default=0)
@@ -68,7 +70,26 @@ def calibrate(errors: Sequence[np.ndarray], horizon: int) -> np.ndarray:
             w += 1
             pool = np.concatenate(by_step[max(k - w, 0) : k + w + 1])
         q[k] = np.quantile(pool, P_GRID)
-    return np.vstack([q, np.tile(q[-1], (max(horizon - steps, 0), 1))])[:horizon]
+    return extend_past_backtest(q, horizon)
+
+
+def extend_past_backtest(q: np.ndarray, horizon: int) -> np.ndarray:
+    """Quantiles (horizon, P) from those of the backtest's steps, extrapolated past its last step.
+
+    The standardised errors' spread often grows with the step faster than the model sds allow for.
+    Past the last backtest step K, the last row is scaled by (k / K) ** b, where b is the slope of
+    the log spread (the 10%-90% range) on the log step over the backtest's steps, held in
+    [0, MAX_GROWTH] (0: reuse step K's quantiles, as before). Checked on validation windows (docs/engine.md).
+    """
+    steps = len(q)
+    if horizon <= steps:
+        return q[:horizon]
+    b = 0.0
+    spread = q[:, KNOTS[HI80]] - q[:, KNOTS[LO80]]
+    if steps >= 2 and np.all(spread > 0):
+        b = float(np.clip(np.polyfit(np.log(np.arange(1, steps + 1)), np.log(spread), 1)[0], 0.0, MAX_GROWTH))
+    grow = (np.arange(steps + 1, horizon + 1) / steps) ** b
+    return np.vstack([q, q[-1] * grow[:, None]])
 
 
 def interval_deviations(sigma: np.ndarray, quant: np.ndarray) -> np.ndarray:
