@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast, residual_sd, seasonal_strength
+from forecasting.models.base import (
+    MAX_STATE_SEASON,
+    Model,
+    PointForecast,
+    aicc_or_aic,
+    cached_fit,
+    residual_sd,
+    seasonal_strength,
+)
 
 
 @dataclass(frozen=True)
@@ -27,18 +35,35 @@ class EtsSpec:
     seasonal: str | None
 
 
+def _model(y: np.ndarray, spec: EtsSpec, season: int) -> ETSModel:
+    return ETSModel(
+        y,
+        error=spec.error,
+        trend=spec.trend,
+        damped_trend=spec.damped,
+        seasonal=spec.seasonal,
+        seasonal_periods=season if spec.seasonal else None,
+    )
+
+
 def _fit(y: np.ndarray, spec: EtsSpec, season: int) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = ETSModel(
-            y,
-            error=spec.error,
-            trend=spec.trend,
-            damped_trend=spec.damped,
-            seasonal=spec.seasonal,
-            seasonal_periods=season if spec.seasonal else None,
-        )
-        return model.fit(disp=False, maxiter=200)
+        return _model(y, spec, season).fit(disp=False, maxiter=200)
+
+
+def _fit_aicc(y: np.ndarray, spec: EtsSpec, season: int) -> tuple[float, ETSModel, np.ndarray]:
+    """AICc (AIC where undefined) of the fitted form, its model and parameters, without building results.
+
+    The same optimisation and criterion as ``_fit(...).aicc``; the results object (a smoothing pass
+    and its bookkeeping) is built only for a form that wins.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _model(y, spec, season)
+        params = model.fit(disp=False, maxiter=200, return_params=True)
+        llf = float(model.loglike(params))
+    return aicc_or_aic(llf, model.nobs, model.k_params + 1), model, params
 
 
 def _candidates(y: np.ndarray, season: int) -> list[EtsSpec]:
@@ -59,17 +84,26 @@ class ETS(Model):
     name = "ets"
     min_length = 4
 
+    def __init__(self) -> None:
+        #: The series, form and results of the last ``select``, reused when the same series is forecast.
+        self._selected: tuple[np.ndarray, EtsSpec, Any] | None = None
+
     def select(self, y: np.ndarray, season: int) -> EtsSpec:
         """Fit every candidate form and keep the one with the lowest AICc."""
         best, best_ic = EtsSpec("add", None, False, None), np.inf
         for spec in _candidates(y, season):
             try:
-                res = _fit(y, spec, season)
+                ic, model, params = _fit_aicc(y, spec, season)
+                if not (np.isfinite(ic) and ic < best_ic):
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = model.smooth(params)
             except (ValueError, np.linalg.LinAlgError):
                 continue
-            ic = res.aicc if np.isfinite(res.aicc) else res.aic
-            if np.isfinite(ic) and ic < best_ic and np.all(np.isfinite(res.fittedvalues)):
+            if np.all(np.isfinite(res.fittedvalues)):
                 best, best_ic = spec, ic
+                self._selected = (y, spec, res)
         return best
 
     def fit_predict(self, y: np.ndarray, horizon: int, season: int, spec: Any = None) -> PointForecast:
@@ -80,7 +114,9 @@ class ETS(Model):
         if spec.seasonal and len(y) < 2 * season + 2:
             spec = EtsSpec(spec.error, spec.trend, spec.damped, None)
 
-        res = _fit(y, spec, season)
+        res = cached_fit(self._selected, y, spec)
+        if res is None:
+            res = _fit(y, spec, season)
         mean = np.asarray(res.forecast(horizon), dtype=float)
         return PointForecast(mean, _sigma(res, spec, season, horizon, mean, y))
 
