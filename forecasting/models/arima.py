@@ -27,6 +27,8 @@ from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast, aicc
 
 #: Starting partial autocorrelations tried per coefficient before the local search.
 _START_GRID = np.array([-0.8, -0.3, 0.3, 0.8])
+#: Step of the forward differences of the likelihood (on the unconstrained coefficients).
+_STEP = 1e-7
 #: Value of the objective where the covariance is numerically not positive definite.
 _BAD = 1e12
 
@@ -89,7 +91,9 @@ def _diff_poly(spec: ArimaSpec, season: int) -> np.ndarray:
     for _ in range(spec.d):
         poly = np.convolve(poly, [1.0, -1.0])
     for _ in range(spec.seasonal_d):
-        poly = np.convolve(poly, np.r_[1.0, np.zeros(season - 1), -1.0])
+        seasonal = np.zeros(season + 1)
+        seasonal[[0, season]] = 1.0, -1.0
+        poly = np.convolve(poly, seasonal)
     return poly
 
 
@@ -104,15 +108,18 @@ def _coefficients(x: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _psi(phi: np.ndarray, theta: np.ndarray, n: int) -> np.ndarray:
     """First ``n`` MA(infinity) weights of the ARMA, psi_0 = 1."""
-    impulse = np.zeros(n)
-    impulse[0] = 1.0
-    return np.asarray(lfilter(np.r_[1.0, theta], np.r_[1.0, -phi], impulse))
+    psi = np.zeros(n)
+    for j in range(n):
+        psi[j] = (1.0 if j == 0 else theta[j - 1] if j <= len(theta) else 0.0) + sum(
+            phi[i] * psi[j - 1 - i] for i in range(min(len(phi), j))
+        )
+    return psi
 
 
 def _acov(phi: np.ndarray, theta: np.ndarray, nlags: int) -> np.ndarray:
     """Autocovariances gamma(0 .. nlags - 1) of the ARMA with unit innovation variance (exact)."""
     p, q = len(phi), len(theta)
-    th = np.r_[1.0, theta]
+    th = np.concatenate(([1.0], theta))
     psi = _psi(phi, theta, q + 1)
     rhs = np.array([sum(th[j] * psi[j - k] for j in range(k, q + 1)) for k in range(max(p, q) + 1)])
     # gamma(k) - sum_i phi_i gamma(|k - i|) = rhs_k for k = 0..p: a (p+1)-square system.
@@ -131,7 +138,7 @@ def _band(phi: np.ndarray, theta: np.ndarray, m: int) -> np.ndarray:
     """Lower band (scipy layout) of the unit-variance covariance of (w_1..w_p, phi(B) w_{p+1}..phi(B) w_m)."""
     p, q = len(phi), len(theta)
     b = max(p, q)
-    th = np.r_[1.0, theta]
+    th = np.concatenate(([1.0], theta))
     ab = np.zeros((b + 1, m))
     for lag in range(min(q, b) + 1):  # the moving-average part: gamma_x(lag)
         ab[lag, :] = th[: q + 1 - lag] @ th[lag:]
@@ -150,12 +157,12 @@ def _band(phi: np.ndarray, theta: np.ndarray, m: int) -> np.ndarray:
 def _profile(w: np.ndarray, phi: np.ndarray, theta: np.ndarray, has_mean: bool) -> tuple[float, float, float]:
     """Exact log-likelihood of ``w`` with the mean and innovation variance at their optimum: (llf, mu, sigma2)."""
     m, p = len(w), len(phi)
-    u = np.convolve(w, np.r_[1.0, -phi])[:m]
+    u = np.convolve(w, np.concatenate(([1.0], -phi)))[:m]
     u[:p] = w[:p]
     v = np.full(m, 1.0 - phi.sum())
     v[:p] = 1.0
-    chol = linalg.cholesky_banded(_band(phi, theta, m), lower=True)
-    sol = linalg.cho_solve_banded((chol, True), np.column_stack([u, v]))
+    chol = linalg.cholesky_banded(_band(phi, theta, m), lower=True, check_finite=False)
+    sol = linalg.cho_solve_banded((chol, True), np.column_stack([u, v]), check_finite=False)
     quad, mu = float(u @ sol[:, 0]), 0.0
     if has_mean:
         mu = float(v @ sol[:, 0]) / float(v @ sol[:, 1])
@@ -176,11 +183,16 @@ def _fit_arma(w: np.ndarray, p: int, q: int, has_mean: bool) -> ArmaFit:
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             return _BAD
 
+    def neg_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+        # Forward differences written out: scipy's own finite differencing costs more than the fits.
+        f = neg(x)
+        return f, np.array([(neg(x + step) - f) / _STEP for step in _STEP * np.eye(len(x))])
+
     x = np.zeros(0)
     if p + q:
         starts = np.stack(np.meshgrid(*[_START_GRID] * (p + q)), -1).reshape(-1, p + q)
         x0 = min((r / np.sqrt(1 - r**2) for r in starts), key=neg)
-        x = optimize.minimize(neg, x0, method="L-BFGS-B").x
+        x = optimize.minimize(neg_and_grad, x0, jac=True, method="L-BFGS-B").x
     phi, theta = _coefficients(x, p)
     llf, mu, sigma2 = _profile(w, phi, theta, has_mean)
     return ArmaFit(phi, theta, mu, sigma2, llf, len(w), p + q + int(has_mean))
@@ -201,7 +213,7 @@ def _forecast(y: np.ndarray, fit: ArmaFit, poly: np.ndarray, horizon: int) -> Po
     sol = _solve_pos(linalg.toeplitz(gamma[:m]), np.column_stack([y_diff(y, poly) - fit.mu, cross.T]))
     w_hat = fit.mu + cross @ sol[:, 0]
     cov = linalg.toeplitz(gamma[:h]) - cross @ sol[:, 1:]
-    level = np.r_[y, np.zeros(h)]
+    level = np.concatenate((y, np.zeros(h)))
     n = len(y)
     for i in range(h):
         level[n + i] = w_hat[i] - poly[1:] @ level[n + i - 1 : n + i - len(poly) : -1]
