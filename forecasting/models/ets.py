@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import optimize
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from forecasting.models.base import (
@@ -46,10 +47,80 @@ def _model(y: np.ndarray, spec: EtsSpec, season: int) -> ETSModel:
     )
 
 
+#: Absolute step of the forward differences scipy's L-BFGS-B takes when it is given no gradient.
+_FD_STEP = 1e-8
+
+
+def _forward_gradient(f: Any, x: np.ndarray, f0: float, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """scipy's 2-point ``approx_derivative`` with an absolute step and bounds, written out (same numbers)."""
+    sign = (x >= 0).astype(float) * 2 - 1
+    h = np.where((x + _FD_STEP) - x == 0, np.finfo(float).eps ** 0.5 * sign * np.maximum(1.0, np.abs(x)), _FD_STEP)
+    if not np.all((lb == -np.inf) & (ub == np.inf)):
+        lower, upper = x - lb, ub - x
+        violated = (x + h < lb) | (x + h > ub)
+        fitting = np.abs(h) <= np.maximum(lower, upper)
+        h[violated & fitting] *= -1
+        forward, backward = (upper >= lower) & ~fitting, (upper < lower) & ~fitting
+        h[forward], h[backward] = upper[forward], -lower[backward]
+    grad = np.empty_like(x)
+    for i in range(len(x)):
+        x1 = x.copy()
+        x1[i] = x[i] + h[i]
+        grad[i] = (f(x1) - f0) / ((x[i] + h[i]) - x[i])
+    return grad
+
+
+def _optimise(model: ETSModel, maxiter: int = 200) -> np.ndarray:
+    """``model.fit(maxiter=maxiter, return_params=True)``: the same start, bounds, objective and L-BFGS-B,
+    with scipy's finite differences computed here instead (they cost as much as the likelihood)."""
+    start = model._convert_and_bound_start_params(model.start_params)
+    bounds = model._setup_bounds()
+    use_beta_star = "smoothing_trend" not in model.bounds
+    use_gamma_star = "smoothing_seasonal" not in model.bounds
+    if use_beta_star:
+        start[1] /= start[0]
+    if use_gamma_star:
+        start[2] /= 1 - start[0]
+    is_fixed = np.array([lo == hi for lo, hi in bounds], dtype=np.int64)
+    fixed = np.array([lo if lo == hi else 0.0 for lo, hi in bounds], dtype=float)
+    free = ~is_fixed.astype(bool)
+    free_bounds = [bounds[i] for i in np.flatnonzero(free)]
+    lb = np.array([-np.inf if lo is None else lo for lo, _ in free_bounds], dtype=float)
+    ub = np.array([np.inf if hi is None else hi for _, hi in free_bounds], dtype=float)
+    yhat, xhat = np.zeros(model.nobs), np.zeros((model.nobs, model._k_states_internal))
+    data, nobs, mul = model.endog, model.endog.shape[0], model.error == "mul"
+
+    def f(x: np.ndarray) -> float:
+        # ETSModel._loglike_internal's arithmetic, without its per-call checks and conversions.
+        model._smoothing_func(x, data, yhat, xhat, is_fixed, fixed, use_beta_star, use_gamma_star)
+        res = (data - yhat) / yhat if mul else data - yhat
+        llf = -model.nobs / 2 * (np.log(2 * np.pi * np.mean(res**2)) + 1)
+        if mul:
+            yhat[yhat == 0] = 1e-32
+            llf -= np.sum(np.log(np.abs(yhat)))
+        return float(-llf / nobs)
+
+    def f_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+        f0 = f(x)
+        return f0, _forward_gradient(f, x, f0, lb, ub)
+
+    opt = optimize.minimize(
+        f_and_grad, start[free], jac=True, method="L-BFGS-B", bounds=free_bounds, options={"maxiter": maxiter}
+    )
+    fitted = np.where(free, 0.0, fixed)
+    fitted[free] = opt.x
+    if use_beta_star:
+        fitted[1] *= fitted[0]
+    if use_gamma_star:
+        fitted[2] *= 1 - fitted[0]
+    return np.asarray(model._model_params(fitted))
+
+
 def _fit(y: np.ndarray, spec: EtsSpec, season: int) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _model(y, spec, season).fit(disp=False, maxiter=200)
+        model = _model(y, spec, season)
+        return model.smooth(_optimise(model))
 
 
 def _fit_aicc(y: np.ndarray, spec: EtsSpec, season: int) -> tuple[float, ETSModel, np.ndarray]:
@@ -61,7 +132,7 @@ def _fit_aicc(y: np.ndarray, spec: EtsSpec, season: int) -> tuple[float, ETSMode
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = _model(y, spec, season)
-        params = model.fit(disp=False, maxiter=200, return_params=True)
+        params = _optimise(model)
         llf = float(model.loglike(params))
     return aicc_or_aic(llf, model.nobs, model.k_params + 1), model, params
 

@@ -1,4 +1,5 @@
-"""The NumPy ARIMA against statsmodels' ``ARIMA``, and the fits ``select`` hands on to ``fit_predict``."""
+"""The NumPy ARIMA against statsmodels' ``ARIMA``, the lean ETS optimisation against ``ETSModel.fit``, and the
+fits ``select`` hands on to ``fit_predict``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from statsmodels.tsa.arima.model import ARIMA as StatsARIMA
 
 from forecasting.models import MODELS
 from forecasting.models.arima import ARIMA, ArimaSpec, _fit, _profile
-from forecasting.models.ets import ETS, EtsSpec, _fit_aicc
+from forecasting.models.ets import ETS, EtsSpec, _candidates, _fit_aicc, _model, _optimise
 from forecasting.models.ets import _fit as ets_fit
 
 
@@ -101,3 +102,17 @@ def test_ets_selection_criterion_is_the_fitted_results_aicc() -> None:
         ic, _, _ = _fit_aicc(y, spec, 1)
         assert ic == pytest.approx(ets_fit(y, spec, 1).aicc, rel=1e-12)
     assert isinstance(ETS().select(y, 1), EtsSpec)
+
+
+def test_lean_ets_optimisation_lands_exactly_where_etsmodel_fit_does() -> None:
+    """Same start, bounds, objective and optimiser, the finite differences written out: the same
+    parameters to the last bit, for every form the search tries (multiplicative, damped, seasonal)."""
+    rng = np.random.default_rng(8)
+    t = np.arange(32)
+    y = 50 * np.exp(0.02 * t) * (1 + 0.1 * np.tile([1.0, -0.5, -1.0, 0.5], 8)) * np.exp(rng.normal(0, 0.03, 32))
+    for series in (y, np.log(y)):
+        for spec in _candidates(series, 4):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                expected = _model(series, spec, 4).fit(disp=False, maxiter=200, return_params=True)
+            np.testing.assert_array_equal(_optimise(_model(series, spec, 4)), expected)
