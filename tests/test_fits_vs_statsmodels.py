@@ -11,7 +11,7 @@ from statsmodels.tsa.arima.model import ARIMA as StatsARIMA
 
 from forecasting.models import MODELS
 from forecasting.models.arima import ARIMA, ArimaSpec, _fit, _profile
-from forecasting.models.ets import ETS, EtsSpec, _candidates, _fit_aicc, _model, _optimise
+from forecasting.models.ets import ETS, EtsSpec, _candidates, _fit_aicc, _model, _optimise, _point
 from forecasting.models.ets import _fit as ets_fit
 
 
@@ -100,7 +100,10 @@ def test_ets_selection_criterion_is_the_fitted_results_aicc() -> None:
     y = 20 + np.cumsum(np.random.default_rng(4).normal(0.3, 1, 30))
     for spec in [EtsSpec("add", None, False, None), EtsSpec("mul", "add", True, None)]:
         ic, _, _ = _fit_aicc(y, spec, 1)
-        assert ic == pytest.approx(ets_fit(y, spec, 1).aicc, rel=1e-12)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = _model(y, spec, 1).fit(disp=False, maxiter=200).aicc
+        assert ic == pytest.approx(expected, rel=1e-12)
     assert isinstance(ETS().select(y, 1), EtsSpec)
 
 
@@ -116,3 +119,19 @@ def test_lean_ets_optimisation_lands_exactly_where_etsmodel_fit_does() -> None:
                 warnings.simplefilter("ignore")
                 expected = _model(series, spec, 4).fit(disp=False, maxiter=200, return_params=True)
             np.testing.assert_array_equal(_optimise(_model(series, spec, 4)), expected)
+
+
+def test_ets_forecasts_and_residuals_are_those_of_statsmodels_results() -> None:
+    """The forecast from the last state and the residuals, computed without statsmodels' results
+    object, equal its ``forecast`` and ``resid`` for every form (seasonal, damped, multiplicative)."""
+    rng = np.random.default_rng(9)
+    t = np.arange(30)
+    y = 40 * np.exp(0.015 * t) * (1 + 0.15 * np.tile([1.0, -0.5, -1.0, 0.5], 8)[:30]) * np.exp(rng.normal(0, 0.04, 30))
+    for spec in _candidates(y, 4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = _model(y, spec, 4).fit(disp=False, maxiter=200)
+        fit = ets_fit(y, spec, 4)
+        np.testing.assert_allclose(_point(fit, spec, 4, 9), res.forecast(9), rtol=1e-10)
+        np.testing.assert_allclose(fit.resid, res.resid, rtol=1e-10, atol=1e-12)
+        assert fit.k == len(res.params)

@@ -116,11 +116,45 @@ def _optimise(model: ETSModel, maxiter: int = 200) -> np.ndarray:
     return np.asarray(model._model_params(fitted))
 
 
-def _fit(y: np.ndarray, spec: EtsSpec, season: int) -> Any:
+@dataclass(frozen=True)
+class EtsFit:
+    """A fitted form: internal parameters (alpha, beta, gamma, phi, initial states), the number of
+    estimated parameters, fitted values, residuals (relative with multiplicative errors) and the
+    internal state after the last observation (level, trend, s_n, s_n-1, ..., s_n-m+1)."""
+
+    internal: np.ndarray
+    k: int
+    fitted: np.ndarray
+    resid: np.ndarray
+    last: np.ndarray
+
+
+def _smooth(model: ETSModel, params: np.ndarray) -> EtsFit:
+    """``model.smooth(params)``'s smoothing pass (the compiled one), without building a results object."""
+    internal = np.asarray(model._internal_params(params), dtype=float)
+    yhat, xhat = np.zeros(model.nobs), np.zeros((model.nobs, model._k_states_internal))
+    k = model._k_params_internal
+    model._smoothing_func(internal, model.endog, yhat, xhat, np.zeros(k, dtype=np.int64), np.zeros(k))
+    resid = (model.endog - yhat) / yhat if model.error == "mul" else model.endog - yhat
+    return EtsFit(internal, len(params), yhat, resid, xhat[-1].copy())
+
+
+def _fit(y: np.ndarray, spec: EtsSpec, season: int) -> EtsFit:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = _model(y, spec, season)
-        return model.smooth(_optimise(model))
+        return _smooth(model, _optimise(model))
+
+
+def _point(fit: EtsFit, spec: EtsSpec, season: int, horizon: int) -> np.ndarray:
+    """Mean forecast from the last state: level + (damped) trend growth + the season's matching state."""
+    h = np.arange(1, horizon + 1)
+    mean = np.full(horizon, fit.last[0])
+    if spec.trend:
+        mean += (np.cumsum(fit.internal[3] ** h) if spec.damped else h) * fit.last[1]
+    if spec.seasonal:
+        mean += fit.last[2 + season * ((h - 1) // season + 1) - h]
+    return mean
 
 
 def _fit_aicc(y: np.ndarray, spec: EtsSpec, season: int) -> tuple[float, ETSModel, np.ndarray]:
@@ -156,8 +190,8 @@ class ETS(Model):
     min_length = 4
 
     def __init__(self) -> None:
-        #: The series, form and results of the last ``select``, reused when the same series is forecast.
-        self._selected: tuple[np.ndarray, EtsSpec, Any] | None = None
+        #: The series, form and fit of the last ``select``, reused when the same series is forecast.
+        self._selected: tuple[np.ndarray, EtsSpec, EtsFit] | None = None
 
     def select(self, y: np.ndarray, season: int) -> EtsSpec:
         """Fit every candidate form and keep the one with the lowest AICc."""
@@ -169,12 +203,12 @@ class ETS(Model):
                     continue
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    res = model.smooth(params)
+                    fit = _smooth(model, params)
             except (ValueError, np.linalg.LinAlgError):
                 continue
-            if np.all(np.isfinite(res.fittedvalues)):
+            if np.all(np.isfinite(fit.fitted)):
                 best, best_ic = spec, ic
-                self._selected = (y, spec, res)
+                self._selected = (y, spec, fit)
         return best
 
     def fit_predict(self, y: np.ndarray, horizon: int, season: int, spec: Any = None) -> PointForecast:
@@ -185,25 +219,23 @@ class ETS(Model):
         if spec.seasonal and len(y) < 2 * season + 2:
             spec = EtsSpec(spec.error, spec.trend, spec.damped, None)
 
-        res = cached_fit(self._selected, y, spec)
-        if res is None:
-            res = _fit(y, spec, season)
-        mean = np.asarray(res.forecast(horizon), dtype=float)
-        return PointForecast(mean, _sigma(res, spec, season, horizon, mean, y))
+        fit = cached_fit(self._selected, y, spec) or _fit(y, spec, season)
+        mean = _point(fit, spec, season, horizon)
+        return PointForecast(mean, _sigma(fit, spec, season, horizon, mean))
 
 
-def _sigma(res: Any, spec: EtsSpec, season: int, horizon: int, mean: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _sigma(fit: EtsFit, spec: EtsSpec, season: int, horizon: int, mean: np.ndarray) -> np.ndarray:
     """Error sd per step: sigma * sqrt(1 + sum c_j^2), c_j = alpha + beta*phi_j + gamma*[j % m == 0]."""
-    alpha = float(res.smoothing_level)
-    beta = float(res.smoothing_trend) if spec.trend else 0.0
-    gamma = float(res.smoothing_seasonal) if spec.seasonal else 0.0
-    phi = float(res.damping_trend) if spec.damped else 1.0
+    alpha = float(fit.internal[0])
+    beta = float(fit.internal[1]) if spec.trend else 0.0
+    gamma = float(fit.internal[2]) if spec.seasonal else 0.0
+    phi = float(fit.internal[3]) if spec.damped else 1.0
     j = np.arange(1, horizon)
     phi_j = np.cumsum(phi**j) if spec.damped else j.astype(float)
     c = alpha + beta * phi_j + gamma * ((j % max(season, 1)) == 0)
     growth = np.sqrt(1 + np.concatenate([[0.0], np.cumsum(c**2)]))
     # statsmodels' sigma is the maximum-likelihood one (SSE / n); with a handful of parameters
     # on 15 points that is biased low, so divide by n - k as R's forecast::ets does.
-    s = residual_sd(np.asarray(res.resid, dtype=float), dof=len(res.params))
+    s = residual_sd(fit.resid, dof=fit.k)
     # With multiplicative errors the residuals are relative: scale by the forecast level.
     return s * np.abs(mean) * growth if spec.error == "mul" else s * growth
