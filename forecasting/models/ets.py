@@ -94,10 +94,11 @@ def _optimise(model: ETSModel, maxiter: int = 200) -> np.ndarray:
         # ETSModel._loglike_internal's arithmetic, without its per-call checks and conversions.
         model._smoothing_func(x, data, yhat, xhat, is_fixed, fixed, use_beta_star, use_gamma_star)
         res = (data - yhat) / yhat if mul else data - yhat
-        llf = -model.nobs / 2 * (np.log(2 * np.pi * np.mean(res**2)) + 1)
+        # np.mean and np.sum are add.reduce (then a division by the count) behind Python wrappers.
+        llf = -model.nobs / 2 * (np.log(2 * np.pi * (np.add.reduce(res * res) / nobs)) + 1)
         if mul:
             yhat[yhat == 0] = 1e-32
-            llf -= np.sum(np.log(np.abs(yhat)))
+            llf -= np.add.reduce(np.log(np.abs(yhat)))
         return float(-llf / nobs)
 
     def f_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
