@@ -2,6 +2,7 @@
 Dask LocalCluster of 1 and of 2 workers, and each executor's overhead per task.
 
 Usage: python benchmarks/scale.py [--n 1000 10000] [--models ets,theta,naive] [--workers 2]
+                                 [--executors serial,local,dask1,dask2]
 
 Each synthetic series has 24 quarters of noisy multiplicative growth; pairs of series share a
 "sector" so paths are drawn jointly as in a refresh. The cheap model subset keeps 10,000 series
@@ -64,13 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, nargs="+", default=[1000, 10000], help="numbers of series to time")
     parser.add_argument("--models", default="ets,theta,naive", help="engine models, or 'default' for the engine's")
     parser.add_argument("--workers", type=int, default=2, help="processes of the local pool")
+    parser.add_argument(
+        "--executors", default="serial,local,dask1,dask2", help="which to time, of: serial,local,dask1,dask2"
+    )
     args = parser.parse_args(argv)
     models = None if args.models == "default" else args.models.split(",")
+    chosen = args.executors.split(",")
     print(f"models={models or 'default'} local workers={args.workers} horizon=8 n_paths=200 backtest_origins=2")
     local = LocalExecutor(workers=args.workers)
     with DaskExecutor(workers=1) as dask1, DaskExecutor(workers=2) as dask2:
-        executors: dict[str, Executor] = {"serial": SerialExecutor(), "local": local, "dask 1": dask1, "dask 2": dask2}
-        for name in ("dask 1", "dask 2"):  # start the clusters and import the engine on their workers
+        every: dict[str, Executor] = {"serial": SerialExecutor(), "local": local, "dask1": dask1, "dask2": dask2}
+        executors = {k: every[k] for k in chosen}
+        for name in {"dask1", "dask2"} & set(chosen):  # start the clusters and import the engine on their workers
             timed(synthetic(8), executors[name], models)
         print("overhead per task (ms): " + ", ".join(f"{k} {overhead_ms(e):.2f}" for k, e in executors.items()))
         print(f"{'series':>8} " + " ".join(f"{k + ' s':>10} {k + '/s':>10}" for k in executors))

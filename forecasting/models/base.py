@@ -115,6 +115,19 @@ def residual_sd(resid: np.ndarray, dof: int = 0) -> float:
     return float(np.sqrt(np.sum(r**2) / max(len(r) - dof, 1)))
 
 
+def aicc_or_aic(llf: float, nobs: int, k: int) -> float:
+    """AICc of a fit with ``k`` estimated parameters on ``nobs`` points; AIC where AICc is undefined."""
+    dof = nobs - k - 1
+    return -2 * llf + 2 * k * nobs / dof if dof > 0 else -2 * llf + 2 * k
+
+
+def cached_fit(cache: tuple[np.ndarray, Any, Any] | None, y: np.ndarray, spec: Any) -> Any:
+    """The fit ``select`` kept (series, specification, fit) if of this very series and specification, else None."""
+    if cache is None or cache[1] != spec or len(cache[0]) != len(y) or not np.array_equal(cache[0], y):
+        return None
+    return cache[2]
+
+
 def seasonal_strength(y: np.ndarray, season: int) -> float:
     """Share of the variance of the first differences explained by their season means (0-1)."""
     if season <= 1 or len(y) < 2 * season + 1:

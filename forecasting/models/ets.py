@@ -7,9 +7,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import optimize
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast, residual_sd, seasonal_strength
+from forecasting.models.base import (
+    MAX_STATE_SEASON,
+    Model,
+    PointForecast,
+    aicc_or_aic,
+    cached_fit,
+    residual_sd,
+    seasonal_strength,
+)
 
 
 @dataclass(frozen=True)
@@ -27,18 +36,140 @@ class EtsSpec:
     seasonal: str | None
 
 
-def _fit(y: np.ndarray, spec: EtsSpec, season: int) -> Any:
+def _model(y: np.ndarray, spec: EtsSpec, season: int) -> ETSModel:
+    return ETSModel(
+        y,
+        error=spec.error,
+        trend=spec.trend,
+        damped_trend=spec.damped,
+        seasonal=spec.seasonal,
+        seasonal_periods=season if spec.seasonal else None,
+    )
+
+
+#: Absolute step of the forward differences scipy's L-BFGS-B takes when it is given no gradient.
+_FD_STEP = 1e-8
+
+
+def _forward_gradient(f: Any, x: np.ndarray, f0: float, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """scipy's 2-point ``approx_derivative`` with an absolute step and bounds, written out (same numbers)."""
+    sign = (x >= 0).astype(float) * 2 - 1
+    h = np.where((x + _FD_STEP) - x == 0, np.finfo(float).eps ** 0.5 * sign * np.maximum(1.0, np.abs(x)), _FD_STEP)
+    if not np.all((lb == -np.inf) & (ub == np.inf)):
+        lower, upper = x - lb, ub - x
+        violated = (x + h < lb) | (x + h > ub)
+        fitting = np.abs(h) <= np.maximum(lower, upper)
+        h[violated & fitting] *= -1
+        forward, backward = (upper >= lower) & ~fitting, (upper < lower) & ~fitting
+        h[forward], h[backward] = upper[forward], -lower[backward]
+    grad = np.empty_like(x)
+    for i in range(len(x)):
+        x1 = x.copy()
+        x1[i] = x[i] + h[i]
+        grad[i] = (f(x1) - f0) / ((x[i] + h[i]) - x[i])
+    return grad
+
+
+def _optimise(model: ETSModel, maxiter: int = 200) -> np.ndarray:
+    """``model.fit(maxiter=maxiter, return_params=True)``: the same start, bounds, objective and L-BFGS-B,
+    with scipy's finite differences computed here instead (they cost as much as the likelihood)."""
+    start = model._convert_and_bound_start_params(model.start_params)
+    bounds = model._setup_bounds()
+    use_beta_star = "smoothing_trend" not in model.bounds
+    use_gamma_star = "smoothing_seasonal" not in model.bounds
+    if use_beta_star:
+        start[1] /= start[0]
+    if use_gamma_star:
+        start[2] /= 1 - start[0]
+    is_fixed = np.array([lo == hi for lo, hi in bounds], dtype=np.int64)
+    fixed = np.array([lo if lo == hi else 0.0 for lo, hi in bounds], dtype=float)
+    free = ~is_fixed.astype(bool)
+    free_bounds = [bounds[i] for i in np.flatnonzero(free)]
+    lb = np.array([-np.inf if lo is None else lo for lo, _ in free_bounds], dtype=float)
+    ub = np.array([np.inf if hi is None else hi for _, hi in free_bounds], dtype=float)
+    yhat, xhat = np.zeros(model.nobs), np.zeros((model.nobs, model._k_states_internal))
+    data, nobs, mul = model.endog, model.endog.shape[0], model.error == "mul"
+
+    def f(x: np.ndarray) -> float:
+        # ETSModel._loglike_internal's arithmetic, without its per-call checks and conversions.
+        model._smoothing_func(x, data, yhat, xhat, is_fixed, fixed, use_beta_star, use_gamma_star)
+        res = (data - yhat) / yhat if mul else data - yhat
+        # np.mean and np.sum are add.reduce (then a division by the count) behind Python wrappers.
+        llf = -model.nobs / 2 * (np.log(2 * np.pi * (np.add.reduce(res * res) / nobs)) + 1)
+        if mul:
+            yhat[yhat == 0] = 1e-32
+            llf -= np.add.reduce(np.log(np.abs(yhat)))
+        return float(-llf / nobs)
+
+    def f_and_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+        f0 = f(x)
+        return f0, _forward_gradient(f, x, f0, lb, ub)
+
+    opt = optimize.minimize(
+        f_and_grad, start[free], jac=True, method="L-BFGS-B", bounds=free_bounds, options={"maxiter": maxiter}
+    )
+    fitted = np.where(free, 0.0, fixed)
+    fitted[free] = opt.x
+    if use_beta_star:
+        fitted[1] *= fitted[0]
+    if use_gamma_star:
+        fitted[2] *= 1 - fitted[0]
+    return np.asarray(model._model_params(fitted))
+
+
+@dataclass(frozen=True)
+class EtsFit:
+    """A fitted form: internal parameters (alpha, beta, gamma, phi, initial states), the number of
+    estimated parameters, fitted values, residuals (relative with multiplicative errors) and the
+    internal state after the last observation (level, trend, s_n, s_n-1, ..., s_n-m+1)."""
+
+    internal: np.ndarray
+    k: int
+    fitted: np.ndarray
+    resid: np.ndarray
+    last: np.ndarray
+
+
+def _smooth(model: ETSModel, params: np.ndarray) -> EtsFit:
+    """``model.smooth(params)``'s smoothing pass (the compiled one), without building a results object."""
+    internal = np.asarray(model._internal_params(params), dtype=float)
+    yhat, xhat = np.zeros(model.nobs), np.zeros((model.nobs, model._k_states_internal))
+    k = model._k_params_internal
+    model._smoothing_func(internal, model.endog, yhat, xhat, np.zeros(k, dtype=np.int64), np.zeros(k))
+    resid = (model.endog - yhat) / yhat if model.error == "mul" else model.endog - yhat
+    return EtsFit(internal, len(params), yhat, resid, xhat[-1].copy())
+
+
+def _fit(y: np.ndarray, spec: EtsSpec, season: int) -> EtsFit:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = ETSModel(
-            y,
-            error=spec.error,
-            trend=spec.trend,
-            damped_trend=spec.damped,
-            seasonal=spec.seasonal,
-            seasonal_periods=season if spec.seasonal else None,
-        )
-        return model.fit(disp=False, maxiter=200)
+        model = _model(y, spec, season)
+        return _smooth(model, _optimise(model))
+
+
+def _point(fit: EtsFit, spec: EtsSpec, season: int, horizon: int) -> np.ndarray:
+    """Mean forecast from the last state: level + (damped) trend growth + the season's matching state."""
+    h = np.arange(1, horizon + 1)
+    mean = np.full(horizon, fit.last[0])
+    if spec.trend:
+        mean += (np.cumsum(fit.internal[3] ** h) if spec.damped else h) * fit.last[1]
+    if spec.seasonal:
+        mean += fit.last[2 + season * ((h - 1) // season + 1) - h]
+    return mean
+
+
+def _fit_aicc(y: np.ndarray, spec: EtsSpec, season: int) -> tuple[float, ETSModel, np.ndarray]:
+    """AICc (AIC where undefined) of the fitted form, its model and parameters, without building results.
+
+    The same optimisation and criterion as ``_fit(...).aicc``; the results object (a smoothing pass
+    and its bookkeeping) is built only for a form that wins.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _model(y, spec, season)
+        params = _optimise(model)
+        llf = float(model.loglike(params))
+    return aicc_or_aic(llf, model.nobs, model.k_params + 1), model, params
 
 
 def _candidates(y: np.ndarray, season: int) -> list[EtsSpec]:
@@ -59,17 +190,26 @@ class ETS(Model):
     name = "ets"
     min_length = 4
 
+    def __init__(self) -> None:
+        #: The series, form and fit of the last ``select``, reused when the same series is forecast.
+        self._selected: tuple[np.ndarray, EtsSpec, EtsFit] | None = None
+
     def select(self, y: np.ndarray, season: int) -> EtsSpec:
         """Fit every candidate form and keep the one with the lowest AICc."""
         best, best_ic = EtsSpec("add", None, False, None), np.inf
         for spec in _candidates(y, season):
             try:
-                res = _fit(y, spec, season)
+                ic, model, params = _fit_aicc(y, spec, season)
+                if not (np.isfinite(ic) and ic < best_ic):
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fit = _smooth(model, params)
             except (ValueError, np.linalg.LinAlgError):
                 continue
-            ic = res.aicc if np.isfinite(res.aicc) else res.aic
-            if np.isfinite(ic) and ic < best_ic and np.all(np.isfinite(res.fittedvalues)):
+            if np.all(np.isfinite(fit.fitted)):
                 best, best_ic = spec, ic
+                self._selected = (y, spec, fit)
         return best
 
     def fit_predict(self, y: np.ndarray, horizon: int, season: int, spec: Any = None) -> PointForecast:
@@ -80,23 +220,23 @@ class ETS(Model):
         if spec.seasonal and len(y) < 2 * season + 2:
             spec = EtsSpec(spec.error, spec.trend, spec.damped, None)
 
-        res = _fit(y, spec, season)
-        mean = np.asarray(res.forecast(horizon), dtype=float)
-        return PointForecast(mean, _sigma(res, spec, season, horizon, mean, y))
+        fit = cached_fit(self._selected, y, spec) or _fit(y, spec, season)
+        mean = _point(fit, spec, season, horizon)
+        return PointForecast(mean, _sigma(fit, spec, season, horizon, mean))
 
 
-def _sigma(res: Any, spec: EtsSpec, season: int, horizon: int, mean: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _sigma(fit: EtsFit, spec: EtsSpec, season: int, horizon: int, mean: np.ndarray) -> np.ndarray:
     """Error sd per step: sigma * sqrt(1 + sum c_j^2), c_j = alpha + beta*phi_j + gamma*[j % m == 0]."""
-    alpha = float(res.smoothing_level)
-    beta = float(res.smoothing_trend) if spec.trend else 0.0
-    gamma = float(res.smoothing_seasonal) if spec.seasonal else 0.0
-    phi = float(res.damping_trend) if spec.damped else 1.0
+    alpha = float(fit.internal[0])
+    beta = float(fit.internal[1]) if spec.trend else 0.0
+    gamma = float(fit.internal[2]) if spec.seasonal else 0.0
+    phi = float(fit.internal[3]) if spec.damped else 1.0
     j = np.arange(1, horizon)
     phi_j = np.cumsum(phi**j) if spec.damped else j.astype(float)
     c = alpha + beta * phi_j + gamma * ((j % max(season, 1)) == 0)
     growth = np.sqrt(1 + np.concatenate([[0.0], np.cumsum(c**2)]))
     # statsmodels' sigma is the maximum-likelihood one (SSE / n); with a handful of parameters
     # on 15 points that is biased low, so divide by n - k as R's forecast::ets does.
-    s = residual_sd(np.asarray(res.resid, dtype=float), dof=len(res.params))
+    s = residual_sd(fit.resid, dof=fit.k)
     # With multiplicative errors the residuals are relative: scale by the forecast level.
     return s * np.abs(mean) * growth if spec.error == "mul" else s * growth
