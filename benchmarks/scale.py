@@ -2,7 +2,7 @@
 Dask LocalCluster of 1 and of 2 workers, and each executor's overhead per task.
 
 Usage: python benchmarks/scale.py [--n 1000 10000] [--models ets,theta,naive] [--workers 2]
-                                 [--executors serial,local,dask1,dask2]
+                                 [--origins 2] [--executors serial,local,dask1,dask2]
 
 Each synthetic series has 24 quarters of noisy multiplicative growth; pairs of series share a
 "sector" so paths are drawn jointly as in a refresh. The cheap model subset keeps 10,000 series
@@ -41,11 +41,11 @@ def synthetic(n: int, periods: int = 24, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"unique_id": np.repeat(ids, periods), "ds": np.tile(ds, n), "y": y.ravel()})
 
 
-def timed(history: pd.DataFrame, executor: Executor, models: Sequence[str] | None) -> float:
-    """Seconds for one engine run over every series of ``history``."""
+def timed(history: pd.DataFrame, executor: Executor, models: Sequence[str] | None, origins: int = 2) -> float:
+    """Seconds for one engine run over every series of ``history``, backtesting at ``origins`` origins."""
     groups = {u: u.split("/")[0] for u in history["unique_id"].unique()}
     start = time.perf_counter()
-    options = ForecastOptions(freq="Q", models=models, n_paths=200, seed=1, backtest_origins=2)
+    options = ForecastOptions(freq="Q", models=models, n_paths=200, seed=1, backtest_origins=origins)
     forecast(history, 8, options, groups=groups, executor=executor)
     return time.perf_counter() - start
 
@@ -65,13 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, nargs="+", default=[1000, 10000], help="numbers of series to time")
     parser.add_argument("--models", default="ets,theta,naive", help="engine models, or 'default' for the engine's")
     parser.add_argument("--workers", type=int, default=2, help="processes of the local pool")
+    parser.add_argument("--origins", type=int, default=2, help="backtest origins (the engine's default is 4)")
     parser.add_argument(
         "--executors", default="serial,local,dask1,dask2", help="which to time, of: serial,local,dask1,dask2"
     )
     args = parser.parse_args(argv)
     models = None if args.models == "default" else args.models.split(",")
     chosen = args.executors.split(",")
-    print(f"models={models or 'default'} local workers={args.workers} horizon=8 n_paths=200 backtest_origins=2")
+    print(f"models={models or 'default'} local workers={args.workers} horizon=8 n_paths=200", end=" ")
+    print(f"backtest_origins={args.origins}")
     local = LocalExecutor(workers=args.workers)
     with DaskExecutor(workers=1) as dask1, DaskExecutor(workers=2) as dask2:
         every: dict[str, Executor] = {"serial": SerialExecutor(), "local": local, "dask1": dask1, "dask2": dask2}
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'series':>8} " + " ".join(f"{k + ' s':>10} {k + '/s':>10}" for k in executors))
         for n in args.n:
             history = synthetic(n)
-            secs = {k: timed(history, e, models) for k, e in executors.items()}
+            secs = {k: timed(history, e, models, args.origins) for k, e in executors.items()}
             print(f"{n:>8} " + " ".join(f"{secs[k]:>10.1f} {n / secs[k]:>10.1f}" for k in executors), flush=True)
     return 0
 
