@@ -28,10 +28,10 @@ import logging
 import pickle
 import shlex
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -54,8 +54,7 @@ from forecasting.engine import (  # noqa: E402
     from_model_scale,
     keep_nonnegative,
 )
-from forecasting.engine import backtest as backtest_module  # noqa: E402
-from forecasting.engine import calibrate as calibrate_module  # noqa: E402
+from forecasting.engine.calibrate import MAX_GROWTH  # noqa: E402
 from forecasting.engine.prepare import _probe_error  # noqa: E402  (the probe's error, as choose_transform uses it)
 from forecasting.executors import LocalExecutor  # noqa: E402
 from forecasting.frames import HI80, HI95, LO80, LO95  # noqa: E402
@@ -97,8 +96,7 @@ def fit_both(task: SeriesTask) -> tuple[SeriesFit, SeriesFit | None, float]:
     """The engine's fits of one series on the raw scale and (if positive) the log scale, and the probe ratio."""
     fits = {}
     for transform in ("none", "log") if np.all(task.y > 0) else ("none",):
-        with mock.patch.object(backtest_module, "choose_transform", lambda *_, t=transform: t):
-            fits[transform] = fit_series(task)
+        fits[transform] = fit_series(replace(task, transform=transform))
     raw = fits["none"]
     ratio = NEVER
     if "log" in fits:
@@ -131,10 +129,11 @@ def fit_set(name: str, sample: int, seed: int, cache: Path) -> list[Cached]:
 
 @dataclass(frozen=True)
 class Setting:
-    """One point of the grid: the choice's rules and the log margin."""
+    """One point of the grid: the choice's rules, the log margin and the calibration's growth cap."""
 
     rules: ChoiceRules = DEFAULT_RULES
     log_margin: float = LOG_MARGIN
+    max_growth: float = MAX_GROWTH
 
 
 def evaluate(problems: list[Cached], setting: Setting, h: int, bt_steps: int | None = None) -> pd.DataFrame:
@@ -147,7 +146,7 @@ def evaluate(problems: list[Cached], setting: Setting, h: int, bt_steps: int | N
     choices = {uid: choose_forecaster(f, setting.rules)[0] for uid, f in fits.items()}
     if bt_steps is not None:
         choices = {uid: replace(c, u=c.u[:, :bt_steps]) for uid, c in choices.items()}
-    calibrated = calibrate_choices(choices, h)
+    calibrated = calibrate_choices(choices, h, setting.max_growth)
     rows = []
     for c in problems:
         fc = calibrated[c.raw.uid]
@@ -322,9 +321,9 @@ def tune_growth(problems: dict[str, list[Cached]], setting: Setting, values: lis
     longer = {s: p for s, p in problems.items() if SETS[s][2] > 4}
     results: Results = {}
     for v in values:
-        with mock.patch.object(calibrate_module, "MAX_GROWTH", v):
-            results[label_of(v)] = {s: evaluate(p, setting, SETS[s][2], bt_steps=4) for s, p in longer.items()}
-    shipped = label_of(calibrate_module.MAX_GROWTH)
+        grown = replace(setting, max_growth=v)
+        results[label_of(v)] = {s: evaluate(p, grown, SETS[s][2], bt_steps=4) for s, p in longer.items()}
+    shipped = label_of(MAX_GROWTH)
     rows = {}
     for label, by_set in results.items():
         msis = float(np.mean([relative(results[shipped][s], by_set[s], "msis")[0] for s in by_set]))
@@ -335,9 +334,9 @@ def tune_growth(problems: dict[str, list[Cached]], setting: Setting, values: lis
     if ok.loc[chosen, "coverage miss"] > table.loc[shipped, "coverage miss"] - 0.005:
         chosen = shipped
     show(f"MAX_GROWTH (calibrated from 4 backtest steps, sets with h > 4; shipped {shipped})", table, chosen)
-    with mock.patch.object(calibrate_module, "MAX_GROWTH", 0.0):
-        print("\ncoverage with growth 0 (step 4's quantiles reused past the backtest)")
-        print(coverage_table({s: evaluate(p, setting, SETS[s][2], 4) for s, p in longer.items()}).to_string())
+    flat = replace(setting, max_growth=0.0)
+    print("\ncoverage with growth 0 (step 4's quantiles reused past the backtest)")
+    print(coverage_table({s: evaluate(p, flat, SETS[s][2], 4) for s, p in longer.items()}).to_string())
     print(f"\ncoverage with growth {shipped}")
     print(coverage_table({s: evaluate(p, setting, SETS[s][2], 4) for s, p in longer.items()}).to_string())
 
@@ -348,7 +347,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=200, help="random series per yearly and quarterly set")
     parser.add_argument("--monthly-sample", type=int, default=50, help="random series per monthly set")
     parser.add_argument("--seed", type=int, default=0, help="seed of the series samples")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/tune-cache"), help="where fits are cached")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "crossover-tune", help="where fits are cached"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("tune").setLevel(logging.WARNING)

@@ -16,8 +16,10 @@ from forecasting.engine import (
     ChoiceRules,
     ForecastOptions,
     SeriesFit,
+    SeriesTask,
     choose_forecaster,
     choose_transform,
+    fit_series,
     forecast,
     forecast_file,
     infer_freq,
@@ -431,3 +433,12 @@ def test_a_series_whose_models_lose_to_the_seasonal_naive_gets_it_and_says_so() 
     assert status["message"].startswith("snaive used: theta's backtest MASE")
     assert res.backtests.set_index("model").loc["snaive", "chosen"]
     assert (res.forecasts[MODEL] == "snaive").all()
+
+
+def test_a_task_can_name_its_scale_instead_of_the_probe_choosing_it() -> None:
+    y = 100 * 1.05 ** np.arange(24) * (1 + 0.02 * np.sin(np.arange(24)))
+    task = SeriesTask("s", y, 4, 4, ("naive", "theta"), 2, 4, 0)
+    probed = fit_series(task).transform
+    forced = {t: fit_series(replace(task, transform=t)) for t in ("none", "log")}
+    assert {t: f.transform for t, f in forced.items()} == {"none": "none", "log": "log"}
+    assert forced[probed].final["theta"].mean.tolist() == fit_series(task).final["theta"].mean.tolist()

@@ -44,13 +44,14 @@ def normal_quantiles(horizon: int) -> np.ndarray:
     return np.tile(stats.norm.ppf(P_GRID), (horizon, 1))
 
 
-def calibrate(errors: Sequence[np.ndarray], horizon: int) -> np.ndarray:
+def calibrate(errors: Sequence[np.ndarray], horizon: int, max_growth: float = MAX_GROWTH) -> np.ndarray:
     """Per-step quantile functions (horizon, len(P_GRID)) of pooled standardised backtest errors.
 
     ``errors`` holds one (origins, backtest steps) array per series, NaN where missing. Each error
     also counts with its sign flipped, so the quantiles are symmetric and the point forecast stays
     the centre. Step k pools the errors of steps k-w..k+w, widening w until ``MIN_POOL`` errors are
-    in; steps past the backtest horizon extend the last one (:func:`extend_past_backtest`).
+    in; steps past the backtest horizon extend the last one (:func:`extend_past_backtest`, at most
+    ``max_growth``).
     Falls back to standard normal quantiles when there are no errors (fewer than 10 in all).
     """
     steps = max((u.shape[1] for u in errors if u.size), default=0)
@@ -70,16 +71,16 @@ def calibrate(errors: Sequence[np.ndarray], horizon: int) -> np.ndarray:
             w += 1
             pool = np.concatenate(by_step[max(k - w, 0) : k + w + 1])
         q[k] = np.quantile(pool, P_GRID)
-    return extend_past_backtest(q, horizon)
+    return extend_past_backtest(q, horizon, max_growth)
 
 
-def extend_past_backtest(q: np.ndarray, horizon: int) -> np.ndarray:
+def extend_past_backtest(q: np.ndarray, horizon: int, max_growth: float = MAX_GROWTH) -> np.ndarray:
     """Quantiles (horizon, P) from those of the backtest's steps, extrapolated past its last step.
 
     The standardised errors' spread often grows with the step faster than the model sds allow for.
     Past the last backtest step K, the last row is scaled by (k / K) ** b, where b is the slope of
     the log spread (the 10%-90% range) on the log step over the backtest's steps, held in
-    [0, MAX_GROWTH] (0: reuse step K's quantiles, as before). Checked on validation windows (docs/engine.md).
+    [0, max_growth] (0: reuse step K's quantiles, as before). Checked on validation windows (docs/engine.md).
     """
     steps = len(q)
     if horizon <= steps:
@@ -87,7 +88,7 @@ def extend_past_backtest(q: np.ndarray, horizon: int) -> np.ndarray:
     b = 0.0
     spread = q[:, KNOTS[HI80]] - q[:, KNOTS[LO80]]
     if steps >= 2 and np.all(spread > 0):
-        b = float(np.clip(np.polyfit(np.log(np.arange(1, steps + 1)), np.log(spread), 1)[0], 0.0, MAX_GROWTH))
+        b = float(np.clip(np.polyfit(np.log(np.arange(1, steps + 1)), np.log(spread), 1)[0], 0.0, max_growth))
     grow = (np.arange(steps + 1, horizon + 1) / steps) ** b
     return np.vstack([q, q[-1] * grow[:, None]])
 
@@ -101,9 +102,11 @@ def interval_deviations(sigma: np.ndarray, quant: np.ndarray) -> np.ndarray:
     return np.sort(dev, axis=1)
 
 
-def calibrate_choices(choices: Mapping[str, Choice], horizon: int) -> dict[str, CalibratedForecast]:
+def calibrate_choices(
+    choices: Mapping[str, Choice], horizon: int, max_growth: float = MAX_GROWTH
+) -> dict[str, CalibratedForecast]:
     """Every series' calibrated forecast: pooled quantiles where it has backtest errors, normal ones if not."""
-    quant = calibrate([c.u for c in choices.values() if c.u.size], horizon)
+    quant = calibrate([c.u for c in choices.values() if c.u.size], horizon, max_growth)
     normal = normal_quantiles(horizon)
     return {
         uid: CalibratedForecast(c, interval_deviations(c.sigma, quant if c.u.size else normal))
