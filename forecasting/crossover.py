@@ -110,6 +110,15 @@ def first_crossing(gap: np.ndarray, k: int = 1) -> np.ndarray:
     return np.where(has, x, np.inf)
 
 
+def crossing_gap(train: np.ndarray, infer: np.ndarray, threshold: float) -> np.ndarray:
+    """``infer - threshold * train``, the gap :func:`first_crossing` reads, with -inf where a value is
+    missing and where it would reach zero without inference spend: both spends at zero is no crossing.
+    """
+    with np.errstate(invalid="ignore"):
+        gap = infer - threshold * train
+        return np.where(np.isfinite(gap) & ((gap < 0) | (infer > 0)), gap, -np.inf)
+
+
 def check_threshold(threshold: float) -> float:
     """``threshold`` as a float if it is a finite positive ratio; ``ValueError`` otherwise.
 
@@ -138,7 +147,7 @@ def crossing_quarters(paths: SamplePaths, sector: str, k: int = 1, threshold: fl
     origin = paths.periods[0]
     ds, train, infer = paths.history_of(sector)
     hist_q = quarters.offsets(ds, origin) + 1.0 if len(ds) else np.array([])  # quarter ends
-    hist_x = first_crossing(infer - threshold * train, k)[0] if len(ds) else np.inf
+    hist_x = first_crossing(crossing_gap(train, infer, threshold), k)[0] if len(ds) else np.inf
     sector_paths = paths.of(sector)
     if np.isfinite(hist_x):
         at = float(np.interp(hist_x, np.arange(len(ds)), hist_q))
@@ -148,8 +157,8 @@ def crossing_quarters(paths: SamplePaths, sector: str, k: int = 1, threshold: fl
     tail = slice(max(len(ds) - k, 0), len(ds))
     grid_q = np.concatenate([hist_q[tail], quarters.offsets(paths.periods, origin) + 1.0])
     n, h = sector_paths.shape[0], sector_paths.shape[2]
-    gap_hist = np.broadcast_to((infer - threshold * train)[tail], (n, len(grid_q) - h))
-    gap = np.concatenate([gap_hist, sector_paths[:, 1, :] - threshold * sector_paths[:, 0, :]], axis=1)
+    gap_hist = np.broadcast_to(crossing_gap(train, infer, threshold)[tail], (n, len(grid_q) - h))
+    gap = np.concatenate([gap_hist, crossing_gap(sector_paths[:, 0, :], sector_paths[:, 1, :], threshold)], axis=1)
     x = first_crossing(gap, k)
     q = np.full(x.shape, np.inf)
     finite = np.isfinite(x)
@@ -164,8 +173,10 @@ def _crossing_with_back(paths: SamplePaths, sector: str, k: int, threshold: floa
     back, future = paths.back_of(sector), paths.of(sector)
     grid_q = np.concatenate([quarters.offsets(paths.back_periods, origin), quarters.offsets(paths.periods, origin)])
     grid_q = grid_q + 1.0  # each value sits at its quarter's end
-    gap = np.concatenate([back[:, 1] - threshold * back[:, 0], future[:, 1] - threshold * future[:, 0]], axis=1)
-    x = first_crossing(np.where(np.isfinite(gap), gap, -np.inf), k)
+    gap = np.concatenate(
+        [crossing_gap(back[:, 0], back[:, 1], threshold), crossing_gap(future[:, 0], future[:, 1], threshold)], axis=1
+    )
+    x = first_crossing(gap, k)
     q = np.full(x.shape, np.inf)
     finite = np.isfinite(x)
     q[finite] = np.interp(x[finite], np.arange(len(grid_q)), grid_q)
@@ -192,8 +203,7 @@ def median_curve_crossing(paths: SamplePaths, sector: str, threshold: float = 1.
         if len(ds):
             grid_q = np.concatenate([quarters.offsets(ds, origin) + 1.0, grid_q])
             curves = np.concatenate([np.vstack([train, infer]), future], axis=1)
-    gap = curves[1] - threshold * curves[0]
-    x = first_crossing(np.where(np.isfinite(gap), gap, -np.inf))[0]
+    x = first_crossing(crossing_gap(curves[0], curves[1], threshold))[0]
     if not np.isfinite(x):
         return None
     return quarters.to_date(float(np.interp(x, np.arange(len(grid_q)), grid_q)), origin)

@@ -82,6 +82,17 @@ def test_crossover_is_never_in_paths_when_lines_never_meet() -> None:
     assert c.prob_by_quarter.tolist() == [0.0, 0.0, 0.0]
 
 
+def test_a_quarter_in_which_both_spends_are_zero_is_not_a_crossing() -> None:
+    # Two paths whose spend falls to zero (a raw-scale band clipped at zero) and one that crosses:
+    # both spends at zero meet "inference >= training", but nothing has overtaken anything there.
+    train = np.array([[10, 0, 0], [10, 0, 10], [10, 10, 10]], float)
+    infer = np.array([[6, 0, 0], [6, 0, 8], [6, 8, 12]], float)
+    c = crossover_for(one_sector(train, infer, [10, 0], [4, 0]), "healthcare")
+    assert c.crossed_at is None  # the history's zero quarter is not a crossing either
+    assert c.prob_within_horizon == pytest.approx(1 / 3)
+    assert np.isinf(crossing_quarters(one_sector(train, infer), "healthcare")[0][:2]).all()
+
+
 def test_crossover_is_not_within_horizon_when_a_minority_of_paths_cross() -> None:
     train = np.full((4, 3), 10.0)
     infer = np.array([[5, 8, 11], [5, 6, 7], [5, 6, 7], [5, 6, 7]], float)
