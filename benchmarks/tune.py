@@ -182,7 +182,7 @@ def relative(base: pd.DataFrame, other: pd.DataFrame, metric: str = "mase") -> t
 
 
 def change_table(results: Results, reference: str) -> pd.DataFrame:
-    """Each value's mean relative MASE (and MSIS) change against ``reference``, with two standard errors.
+    """Each value's mean relative MASE and MSIS change against ``reference``, each with two standard errors.
 
     ``results`` maps value -> set -> per-series frame. The change is averaged over the sets (each set
     weighs the same) with the standard error sqrt(sum se^2) / sets.
@@ -192,8 +192,12 @@ def change_table(results: Results, reference: str) -> pd.DataFrame:
         rel = [relative(results[reference][s], by_set[s]) for s in by_set]
         change = float(np.mean([r for r, _ in rel]))
         se = float(np.sqrt(sum(e**2 for _, e in rel)) / len(rel))
-        msis = float(np.mean([relative(results[reference][s], by_set[s], "msis")[0] for s in by_set]))
-        rows[value] = {"MASE change": change, "2 se": 2 * se, "MSIS change": msis}
+        rel_msis = [relative(results[reference][s], by_set[s], "msis") for s in by_set]
+        msis, msis_se = (
+            float(np.mean([r for r, _ in rel_msis])),
+            float(np.sqrt(sum(e**2 for _, e in rel_msis)) / len(rel_msis)),
+        )
+        rows[value] = {"MASE change": change, "2 se": 2 * se, "MSIS change": msis, "MSIS 2 se": 2 * msis_se}
         rows[value].update({f"MASE {s}": by_set[s]["mase"].mean() for s in by_set})
     return pd.DataFrame(rows).T
 

@@ -96,13 +96,16 @@ def forecast_frame(
     seed: int = 0,
     models: list[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    transform: str | None = None,
 ) -> ForecastResult:
     """Forecast every series of a long frame (``unique_id``, ``ds``, ``y``) ``horizon`` periods ahead.
 
     The engine backtests its models per series, picks one (or a combination) and calibrates the 80%
     and 95% intervals; ``result.forecasts`` has ``unique_id, ds, model, yhat`` and the bounds. Missing
     values are refused (``ValueError``); the frequency is read from the dates (:func:`engine_frequency`).
-    ``progress`` is called with the number of series done so far.
+    ``progress`` is called with the number of series done so far. ``transform`` 'log' or 'none' fixes
+    the scale every series is fitted on (the log only where every value is positive); None lets the
+    engine's probe choose per series.
     """
     from .engine import ForecastOptions, forecast
 
@@ -111,4 +114,6 @@ def forecast_frame(
     if not gaps.empty:
         raise ValueError(f"history has {len(gaps)} missing value(s), first in series '{gaps[UID].iloc[0]}'")
     code = engine_frequency(checked, freq)
-    return forecast(checked, horizon, ForecastOptions(freq=code, seed=seed, models=models), progress=progress)
+    return forecast(
+        checked, horizon, ForecastOptions(freq=code, seed=seed, models=models, transform=transform), progress=progress
+    )

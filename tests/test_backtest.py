@@ -135,3 +135,16 @@ def test_without_replays_the_backtest_is_empty_and_the_rule_keeps_one(shipped: P
     result = backtest.load(shipped)
     assert result.scores.empty and result.moves.empty
     assert result.widening.loc[result.widening["chosen"], "factor"].item() == 1.0
+
+
+def test_spend_is_fitted_on_the_log_scale_even_where_the_probe_would_take_the_raw_one(shipped: Path) -> None:
+    # As of 2026 Q1 the transform probe scores the total's raw scale within its margin of the log
+    # (0.735 of the raw error against a threshold of 0.7); left to choose, the raw scale's band reached
+    # zero spend within the horizon, and those zero paths counted as crossings.
+    (run_id,) = run_replays(shipped, Settings(n_paths=200), [pd.Timestamp("2026-03-31")])
+    run = vintages.load_run(shipped, run_id)
+    assert run.info.config["transform"] == "log"
+    total = run.forecasts[run.forecasts["unique_id"] == "total/spend"]
+    assert (total["yhat_lower_95"] > 0).all()
+    last = total.iloc[-1]
+    assert last["yhat_upper_80"] - last["yhat"] > last["yhat"] - last["yhat_lower_80"]  # skewed as growth is

@@ -214,6 +214,24 @@ def test_forecast_refuses_a_frequency_the_dates_contradict(tmp_path: Path) -> No
     assert result.exit_code == 65 and "the dates are monthly but the frequency asked for is 'Q'" in result.stderr
 
 
+def test_forecast_can_fix_the_scale_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    _series_file(tmp_path / "in.csv", "QS", n=24)  # linear trends: the probe keeps them on the raw scale
+
+    def last_spread(*extra: str) -> tuple[float, float]:
+        result = invoke("forecast", str(tmp_path / "in.csv"), "-o", "-", "-h", "6", *extra)
+        assert result.exit_code == 0, result.output
+        last = pd.read_csv(io.StringIO(result.stdout)).iloc[-1]
+        return last["yhat_upper_80"] - last["yhat"], last["yhat"] - last["yhat_lower_80"]
+
+    above, below = last_spread()
+    assert above == pytest.approx(below)
+    above, below = last_spread("--transform", "log")
+    assert above > below
+    refused = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "--transform", "sqrt")
+    assert refused.exit_code == 2 and "--transform must be one of auto, log, none; got 'sqrt'" in refused.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_a_table_title_goes_to_stderr_in_a_pipe(published: Path) -> None:
     result = invoke("vintage", "show", "--db", str(published))
     assert result.exit_code == 0, result.output

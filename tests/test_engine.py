@@ -442,3 +442,28 @@ def test_a_task_can_name_its_scale_instead_of_the_probe_choosing_it() -> None:
     forced = {t: fit_series(replace(task, transform=t)) for t in ("none", "log")}
     assert {t: f.transform for t, f in forced.items()} == {"none": "none", "log": "log"}
     assert forced[probed].final["theta"].mean.tolist() == fit_series(task).final["theta"].mean.tolist()
+
+
+def test_a_run_can_fix_the_scale_of_every_series_and_the_log_only_where_the_values_allow_it() -> None:
+    t = np.arange(28.0)
+    rng = np.random.default_rng(2)
+    linear = pd.DataFrame({UID: "linear", DS: pd.date_range("2019-01-01", periods=28, freq="QS")})
+    linear[Y] = 100 + 3 * t + rng.normal(0, 2, 28)
+    with_zero = linear.assign(**{UID: "with_zero", Y: np.r_[0.0, linear[Y].to_numpy()[1:]]})
+    hist = pd.concat([linear, with_zero], ignore_index=True)
+
+    def spread(transform: str | None) -> pd.DataFrame:
+        """Per series, the last step's 80% bounds' distances above and below the point forecast."""
+        fc = forecast(hist, 8, replace(QFAST, n_paths=20, transform=transform), executor=SerialExecutor()).forecasts
+        last = fc.groupby(UID).tail(1).set_index(UID)
+        return pd.DataFrame({"above": last[HI80] - last[YHAT], "below": last[YHAT] - last[LO80]})
+
+    probed, logged = spread(None), spread("log")
+    # The probe keeps a linear trend on the raw scale: symmetric bounds; fixed to the log: skewed upwards.
+    assert probed.loc["linear", "above"] == pytest.approx(probed.loc["linear", "below"])
+    assert logged.loc["linear", "above"] > 1.02 * logged.loc["linear", "below"]
+    # A series with a zero has no log: it stays on the raw scale (symmetric bounds), as the probe leaves it.
+    assert logged.loc["with_zero", "above"] == pytest.approx(logged.loc["with_zero", "below"])
+    assert np.isfinite(logged.to_numpy()).all()
+    with pytest.raises(ValueError, match="transform must be one of log, none or None; got 'sqrt'"):
+        forecast(hist, 2, ForecastOptions(transform="sqrt"))

@@ -141,6 +141,13 @@ def forecast(
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the sample paths.")] = 0,
+    transform: Annotated[
+        str,
+        typer.Option(
+            "--transform",
+            help="Scale the models fit: auto (a probe chooses per series), log (series of positive values) or none.",
+        ),
+    ] = "auto",
     fmt: FileFormatOption = None,
 ) -> None:
     """Forecast any series file with the dashboard's engine: backtest, pick, calibrate intervals.
@@ -151,17 +158,21 @@ def forecast(
     """
     from .. import export
     from ..api import forecast_frame
+    from ..engine.prepare import TRANSFORMS
     from ..frames import read_history, read_table
-    from .output import check_folder, note, read_bytes, refuse_binary_on_terminal, write_bytes
+    from .output import check_folder, check_format, note, read_bytes, refuse_binary_on_terminal, write_bytes
 
     chosen = export.format_for(output, fmt)
+    scale = check_format(transform, ("auto", *TRANSFORMS), "--transform")
     refuse_binary_on_terminal(chosen, output)
     check_folder(output)
     raw, first_row = read_table(read_bytes(input), str(input))
     history = read_history(raw, first_row, (id_col, date_col, value_col))
     n_series = history["unique_id"].nunique()
     with progress_bar("fitting", n_series) as advance:
-        result = forecast_frame(history, horizon, freq, seed, progress=advance)
+        result = forecast_frame(
+            history, horizon, freq, seed, progress=advance, transform=None if scale == "auto" else scale
+        )
     write_bytes(output, export.frame_bytes(result.forecasts, chosen))
     fallbacks = result.status[result.status["status"] != "ok"]
     note(

@@ -67,6 +67,7 @@ from forecasting.engine.prepare import (
     LOG_MARGIN,
     MIN_OBS,
     PROBE_ALPHAS,
+    TRANSFORMS,
     Calendar,
     PreparedSeries,
     UnusableSeries,
@@ -104,6 +105,8 @@ class ForecastOptions:
         seed: run seed of the sample paths (each group's draws are seeded from it and the group key).
         backtest_origins: rolling origins per series.
         backtest_horizon: steps scored per origin (None: the forecast horizon).
+        transform: 'log' or 'none' fits every series on that scale (the log only where every value is
+            positive); None lets the transform probe choose per series (``choose_transform``).
     """
 
     freq: str | None = None
@@ -113,6 +116,7 @@ class ForecastOptions:
     backtest_origins: int = 4
     backtest_horizon: int | None = None
     season: int | None = None
+    transform: str | None = None
 
     def __post_init__(self) -> None:
         if self.models is not None:  # a tuple, so that options compare and hash by value
@@ -217,11 +221,8 @@ def forecast(
     to_fit = run.settle_without_fits(series)
     if progress and run.done:
         progress(run.done)
-    bt_h, origins = options.backtest_horizon or horizon, options.backtest_origins
-    tasks = [
-        SeriesTask(p.uid, p.y, calendar.season, horizon, names, origins, bt_h, stable_seed(options.seed, p.uid))
-        for p in to_fit
-    ]
+    shared = (calendar.season, horizon, names, options.backtest_origins, options.backtest_horizon or horizon)
+    tasks = [SeriesTask(p.uid, p.y, *shared, stable_seed(options.seed, p.uid), options.transform) for p in to_fit]
     prepared = {p.uid: p for p in series if isinstance(p, PreparedSeries)}
     for fit in (executor or LocalExecutor()).map(fit_series, tasks):
         run.settle_fit(fit, prepared[fit.uid])
@@ -247,6 +248,8 @@ def _check_arguments(horizon: int, options: ForecastOptions) -> tuple[str, ...]:
         raise ValueError("models must name at least one model")
     if (options.backtest_horizon or horizon) < 1:
         raise ValueError("backtest_horizon must be >= 1")
+    if options.transform is not None and options.transform not in TRANSFORMS:
+        raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)} or None; got {options.transform!r}")
     return names
 
 
@@ -314,6 +317,7 @@ __all__ = [
     "EVERY_MODEL_FAILED",
     "KNOTS",
     "LOG_MARGIN",
+    "TRANSFORMS",
     "MAX_COMBO",
     "MIN_OBS",
     "MIN_POOL",

@@ -40,7 +40,8 @@ class SeriesTask:
     origins: int
     backtest_horizon: int
     seed: int
-    #: The scale to fit on, ``"none"`` or ``"log"``; None lets the probe choose (``choose_transform``).
+    #: The scale to fit on, ``"none"`` or ``"log"`` (the log only where every value is positive); None
+    #: lets the probe choose (``choose_transform``).
     transform: str | None = None
 
 
@@ -112,7 +113,7 @@ def _fit_series(task: SeriesTask) -> SeriesFit:
         seg = y[cut : cut + h]
         actual[i, : len(seg)] = seg
     scales = np.array([mase_scale(y[:c], task.season) for c in cutoffs])
-    transform = task.transform or choose_transform(y, cutoffs, actual, scales)
+    transform = choose_transform(y, cutoffs, actual, scales, task.transform)
     z = to_model_scale(y, transform)
     final: dict[str, PointForecast] = {}
     bt_mean: dict[str, np.ndarray] = {}

@@ -22,6 +22,8 @@ MIN_OBS = 6
 #: The log scale is chosen only when the probe's backtest error on it is this much lower than on the
 #: raw scale (tuned on M3: a log fit that merely ties extrapolates growth too boldly, see docs/engine.md).
 LOG_MARGIN = 0.3
+#: Scales a caller may fix for every series instead of the probe's choice (``ForecastOptions.transform``).
+TRANSFORMS = ("log", "none")
 #: Smoothing weights the transform probe's simple exponential smoothing chooses from.
 PROBE_ALPHAS = np.linspace(0.05, 1.0, 20)
 #: Seasonal period of each frequency code.
@@ -246,14 +248,19 @@ def theta_probe(x: np.ndarray, steps: int) -> np.ndarray:
     return level[best] + 0.5 * drift * ((k - 1) + 1 / a - (1 - a) ** n / a)
 
 
-def choose_transform(y: np.ndarray, cutoffs: np.ndarray, actual: np.ndarray, scales: np.ndarray) -> str:
+def choose_transform(
+    y: np.ndarray, cutoffs: np.ndarray, actual: np.ndarray, scales: np.ndarray, fixed: str | None = None
+) -> str:
     """'log' when the Theta probe's backtest error on the log scale beats the raw scale's by LOG_MARGIN, else 'none'.
 
     ``cutoffs`` are the backtest origins, ``actual`` the values after each (origins, steps; NaN past
-    the end) and ``scales`` the MASE scale at each origin.
+    the end) and ``scales`` the MASE scale at each origin. A ``fixed`` scale (one of
+    :data:`TRANSFORMS`) is used without the probe; the log scale only where every value is positive.
     """
     if not np.all(y > 0):
         return "none"
+    if fixed is not None:
+        return fixed
     on_log = _probe_error(np.log(y), cutoffs, actual, scales, "log")
     on_raw = _probe_error(y, cutoffs, actual, scales, "none")
     return "log" if on_log < (1 - LOG_MARGIN) * on_raw else "none"

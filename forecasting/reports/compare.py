@@ -26,7 +26,7 @@ SCENARIO_COMPARE_COLUMNS = ["sector", "scenario", "state", "p10", "p50", "p90", 
 #: Columns of :func:`compare_runs`.
 COMPARE_COLUMNS = ["sector", "state_a", "state_b", "p50_a", "p50_b", "shift_quarters", "moved", "cause"]
 #: Run settings that change the numbers a refit produces.
-FIT_KEYS = ("horizon", "n_paths", "seed", "backtest_origins", "backtest_horizon", "models")
+FIT_KEYS = ("horizon", "n_paths", "seed", "backtest_origins", "backtest_horizon", "models", "transform")
 
 
 def compare_scenarios(view: View, scenarios: Sequence[Scenario]) -> pd.DataFrame:
