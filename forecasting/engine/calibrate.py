@@ -23,6 +23,10 @@ MIN_POOL = 150
 P_GRID = np.unique(np.concatenate([np.linspace(0.001, 0.999, 221), [0.025, 0.1, 0.5, 0.9, 0.975]]))
 #: Largest growth exponent of the quantiles past the backtest horizon (:func:`extend_past_backtest`).
 MAX_GROWTH = 0.5
+#: Fewest degrees of freedom of the small-sample widening (:func:`small_sample_factor`): the fewest
+#: with a finite variance. One or two origins cannot estimate a spread, and with 1 (a Cauchy) log-scale
+#: bounds overflow. 3 met the validation rule on both windows, 2 on one (docs/engine.md, "Calibration").
+MIN_DF = 3
 #: Index in :data:`P_GRID` of the probability of each published bound.
 KNOTS = {name: int(np.searchsorted(P_GRID, p)) for name, p in [(LO95, 0.025), (LO80, 0.1), (HI80, 0.9), (HI95, 0.975)]}
 
@@ -44,25 +48,46 @@ def normal_quantiles(horizon: int) -> np.ndarray:
     return np.tile(stats.norm.ppf(P_GRID), (horizon, 1))
 
 
-def calibrate(errors: Sequence[np.ndarray], horizon: int, max_growth: float = MAX_GROWTH) -> np.ndarray:
+def small_sample_factor(units: int, min_df: float = MIN_DF) -> np.ndarray:
+    """Factor on each quantile of :data:`P_GRID` for a spread estimated from ``units`` backtest origins.
+
+    The errors of one origin's steps move together, so a run's calibration rests on about as many
+    independent draws as it has (series, origin) pairs. A new error's quantile given a spread
+    estimated from n draws is the Student t's with n - 1 degrees of freedom times sqrt(1 + 1/n)
+    (the prediction interval of a normal sample); the factor is that over the normal quantile, so a
+    run of hundreds of series keeps its empirical quantiles (factor about 1) while a run of one
+    series with 4 origins gets 1.43x at the 80% bounds and 1.81x at the 95% ones.
+    """
+    z = stats.norm.ppf(P_GRID)
+    ratio = np.divide(stats.t.ppf(P_GRID, max(units - 1, min_df)), z, out=np.ones_like(z), where=z != 0)
+    return ratio * np.sqrt(1 + 1 / max(units, 1))
+
+
+def calibrate(
+    errors: Sequence[np.ndarray], horizon: int, max_growth: float = MAX_GROWTH, min_df: float | None = MIN_DF
+) -> np.ndarray:
     """Per-step quantile functions (horizon, len(P_GRID)) of pooled standardised backtest errors.
 
     ``errors`` holds one (origins, backtest steps) array per series, NaN where missing. Each error
     also counts with its sign flipped, so the quantiles are symmetric and the point forecast stays
     the centre. Step k pools the errors of steps k-w..k+w, widening w until ``MIN_POOL`` errors are
     in; steps past the backtest horizon extend the last one (:func:`extend_past_backtest`, at most
-    ``max_growth``).
-    Falls back to standard normal quantiles when there are no errors (fewer than 10 in all).
+    ``max_growth``). The quantiles are widened for the number of origins they rest on
+    (:func:`small_sample_factor`, at least ``min_df`` degrees of freedom; None: not widened, for
+    comparisons). Falls back to standard normal quantiles when there are no errors, widened alike
+    when there are only a few (fewer than 10 in all).
     """
     steps = max((u.shape[1] for u in errors if u.size), default=0)
     if steps == 0:
         return normal_quantiles(horizon)
+    units = sum(int(np.isfinite(u).any(axis=1).sum()) for u in errors)
+    widen = small_sample_factor(units, min_df) if min_df is not None and units else np.ones(len(P_GRID))
     by_step = [np.concatenate([u[:, k] for u in errors if u.shape[1] > k]) for k in range(steps)]
     by_step = [v[np.isfinite(v)] for v in by_step]
     # Symmetrised: with a few hundred errors the tails of a signed pool are too noisy.
     by_step = [np.concatenate([v, -v]) for v in by_step]
     if sum(len(v) for v in by_step) < 10:
-        return normal_quantiles(horizon)
+        return normal_quantiles(horizon) * widen
     q = np.empty((steps, len(P_GRID)))
     for k in range(steps):
         w = 0
@@ -71,7 +96,7 @@ def calibrate(errors: Sequence[np.ndarray], horizon: int, max_growth: float = MA
             w += 1
             pool = np.concatenate(by_step[max(k - w, 0) : k + w + 1])
         q[k] = np.quantile(pool, P_GRID)
-    return extend_past_backtest(q, horizon, max_growth)
+    return extend_past_backtest(q * widen, horizon, max_growth)
 
 
 def extend_past_backtest(q: np.ndarray, horizon: int, max_growth: float = MAX_GROWTH) -> np.ndarray:
@@ -103,10 +128,10 @@ def interval_deviations(sigma: np.ndarray, quant: np.ndarray) -> np.ndarray:
 
 
 def calibrate_choices(
-    choices: Mapping[str, Choice], horizon: int, max_growth: float = MAX_GROWTH
+    choices: Mapping[str, Choice], horizon: int, max_growth: float = MAX_GROWTH, min_df: float | None = MIN_DF
 ) -> dict[str, CalibratedForecast]:
     """Every series' calibrated forecast: pooled quantiles where it has backtest errors, normal ones if not."""
-    quant = calibrate([c.u for c in choices.values() if c.u.size], horizon, max_growth)
+    quant = calibrate([c.u for c in choices.values() if c.u.size], horizon, max_growth, min_df)
     normal = normal_quantiles(horizon)
     return {
         uid: CalibratedForecast(c, interval_deviations(c.sigma, quant if c.u.size else normal))
