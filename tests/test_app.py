@@ -914,7 +914,11 @@ def test_the_quality_page_explains_the_combination_with_the_numbers_behind_it(
     assert "In 1 of 1 backtested series" in words.choice_text(rows, 0.75) and "below 25%" in words.choice_text(
         rows, 0.75
     )
-    assert "held every backtest actual in 1 of 1 series" in words.coverage_text(bt, 16)
+    said = words.coverage_text(bt, 4, 4)
+    assert (
+        "held every backtest actual in 1 of 1 series" in said
+        and "widened for the 4 origins they rest on (1.43× at 80%" in said
+    )
     at = app(run_db, monkeypatch, "quality")
     assert not at.exception
     assert "Why a combination, not the best model in the backtest" in [h.value for h in at.subheader]

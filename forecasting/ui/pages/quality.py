@@ -53,8 +53,8 @@ with widgets.guarded():
     choices = words.choice_rows(bt)
     st.markdown(words.choice_text(choices, SELECT_MARGIN))
     st.dataframe(choices, hide_index=True, width="stretch")
-    points = int(str(rd.info.config.get("backtest_origins", 4))) * int(str(rd.info.config.get("backtest_horizon", 4)))
-    st.markdown(words.coverage_text(bt, points))
+    origins, steps = (int(str(rd.info.config.get(k, 4))) for k in ("backtest_origins", "backtest_horizon"))
+    st.markdown(words.coverage_text(bt, origins, steps))
 
     st.subheader("Chosen model and interval coverage per series")
     chosen = bt[bt["chosen"].astype(bool)]
