@@ -444,7 +444,9 @@ def test_a_task_can_name_its_scale_instead_of_the_probe_choosing_it() -> None:
     assert forced[probed].final["theta"].mean.tolist() == fit_series(task).final["theta"].mean.tolist()
 
 
-def test_a_run_can_fix_the_scale_of_every_series_and_the_log_only_where_the_values_allow_it() -> None:
+def test_a_run_can_fix_the_scale_of_every_series_and_the_log_only_where_the_values_allow_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     t = np.arange(28.0)
     rng = np.random.default_rng(2)
     linear = pd.DataFrame({UID: "linear", DS: pd.date_range("2019-01-01", periods=28, freq="QS")})
@@ -458,7 +460,10 @@ def test_a_run_can_fix_the_scale_of_every_series_and_the_log_only_where_the_valu
         last = fc.groupby(UID).tail(1).set_index(UID)
         return pd.DataFrame({"above": last[HI80] - last[YHAT], "below": last[YHAT] - last[LO80]})
 
-    probed, logged = spread(None), spread("log")
+    probed = spread(None)
+    with caplog.at_level(logging.WARNING, logger="forecasting.engine"):
+        logged = spread("log")
+    assert "the log scale was asked for, but 1 series have values <= 0 and are fitted raw: with_zero" in caplog.text
     # The probe keeps a linear trend on the raw scale: symmetric bounds; fixed to the log: skewed upwards.
     assert probed.loc["linear", "above"] == pytest.approx(probed.loc["linear", "below"])
     assert logged.loc["linear", "above"] > 1.02 * logged.loc["linear", "below"]

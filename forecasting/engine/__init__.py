@@ -219,6 +219,7 @@ def forecast(
     calendar, series = prepare_history(history, options.freq, options.season)
     run = _Run(horizon)
     to_fit = run.settle_without_fits(series)
+    _warn_where_no_log(to_fit, options.transform)
     if progress and run.done:
         progress(run.done)
     shared = (calendar.season, horizon, names, options.backtest_origins, options.backtest_horizon or horizon)
@@ -235,6 +236,18 @@ def forecast(
     status = run.status_frame()
     backtests = pd.DataFrame([astuple(s) for s in run.scores], columns=BACKTEST_COLUMNS)
     return ForecastResult(forecasts, backtests, status, paths, future_ds)
+
+
+def _warn_where_no_log(series: Sequence[PreparedSeries], transform: str | None) -> None:
+    """Log the series that a run fixed to the log scale but that have values <= 0 (they stay on the raw one)."""
+    if transform != "log":
+        return
+    raw = [p.uid for p in series if not np.all(p.y > 0)]
+    if raw:
+        shown = ", ".join(raw[:5]) + (f" and {len(raw) - 5} more" if len(raw) > 5 else "")
+        log.warning(
+            "the log scale was asked for, but %d series have values <= 0 and are fitted raw: %s", len(raw), shown
+        )
 
 
 def _check_arguments(horizon: int, options: ForecastOptions) -> tuple[str, ...]:
