@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import __version__, publish, quarters, share, store, structural
 from . import paths as sample_paths
-from .config import Settings
+from .config import SPEND_TRANSFORM, Settings
 from .crossover import CROSSOVER_COLUMNS, crossover_distribution, crossover_frame
 from .errors import PublishRefusedError, RefreshInProgressError
 from .executors import Executor
@@ -49,11 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The scale the refresh fits spend on. Spend compounds and its errors grow with its level, so the log
-#: scale is the model's form, not a per-run guess: the engine's transform probe, left to choose, put
-#: the total on the log scale by a hair (0.692 of the raw error, against a threshold of 0.7) and, with
-#: one quarter less data, on the raw scale, whose 80% band reached zero spend by 2028 (docs/engine.md).
-SPEND_TRANSFORM = "log"
 #: Environment variables of the test hook that holds a refresh at a named stage (see :func:`_pause`).
 PAUSE_ENV, PAUSE_SECONDS_ENV, PAUSE_MARKER_ENV = (
     "CROSSOVER_REFRESH_PAUSE",
@@ -137,12 +132,8 @@ def code_version() -> str:
 
 def fit_config(settings: Settings, models: Sequence[str] | None) -> dict[str, object]:
     """The stored config of a run: every setting, the model list (None = engine default), frequency and scale."""
-    return {
-        **asdict(settings),
-        "models": None if models is None else list(models),
-        "freq": "Q",
-        "transform": SPEND_TRANSFORM,
-    }
+    chosen = None if models is None else list(models)
+    return {**asdict(settings), "models": chosen, "freq": "Q", "transform": SPEND_TRANSFORM}
 
 
 def _pause(stage: str) -> None:
@@ -284,15 +275,8 @@ def _fit(
         if done == 1:
             _pause("fit")
 
-    options = ForecastOptions(
-        freq="Q",
-        models=models,
-        n_paths=settings.n_paths,
-        seed=settings.seed,
-        backtest_origins=settings.backtest_origins,
-        backtest_horizon=settings.backtest_horizon,
-        transform=SPEND_TRANSFORM,
-    )
+    same = {k: getattr(settings, k) for k in ("n_paths", "seed", "backtest_origins", "backtest_horizon")}
+    options = ForecastOptions(freq="Q", models=models, transform=SPEND_TRANSFORM, **same)  # settings' namesakes
     groups = {u: u.rpartition("/")[0] for u in p.engine_history[UID].unique()}
     result = forecast(p.engine_history, settings.horizon, options, groups=groups, executor=executor, progress=advance)
     if not p.sectors or structural.TOTAL_SERIES not in result.paths:

@@ -109,45 +109,52 @@ def build_data(
     raise typer.Exit(code)
 
 
+#: ``forecast``'s options that take more than a line to declare.
+SeriesFileArg = Annotated[
+    Path,
+    typer.Argument(
+        help="CSV or Parquet file in long format, one row per series and period (- reads stdin).",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+ForecastOutputOption = Annotated[
+    Path,
+    typer.Option(
+        "--output",
+        "-o",
+        help="File to write the forecasts to (- for stdout); .parquet, .xlsx or .json pick the format, else CSV.",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+FreqOption = Annotated[
+    str | None,
+    typer.Option(
+        "--freq",
+        help="Y, Q, M, W or D (pandas aliases too); read from the dates when omitted, and checked against them.",
+    ),
+]
+TransformOption = Annotated[
+    str,
+    typer.Option(
+        "--transform",
+        help="Scale the models fit: auto (a probe chooses per series), log (series of positive values) or none.",
+    ),
+]
+
+
 @app.command()
 def forecast(
-    input: Annotated[
-        Path,
-        typer.Argument(
-            help="CSV or Parquet file in long format, one row per series and period (- reads stdin).",
-            show_default=False,
-            dir_okay=False,
-        ),
-    ],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output",
-            "-o",
-            help="File to write the forecasts to (- for stdout); .parquet, .xlsx or .json pick the format, else CSV.",
-            show_default=False,
-            dir_okay=False,
-        ),
-    ],
+    input: SeriesFileArg,
+    output: ForecastOutputOption,
     horizon: Annotated[int, typer.Option("--horizon", "-h", min=1, help="Periods to forecast.")] = 8,
     id_col: Annotated[str, typer.Option("--id-col", help="Column naming the series.")] = "unique_id",
     date_col: Annotated[str, typer.Option("--date-col", help="Column with the period's date.")] = "ds",
     value_col: Annotated[str, typer.Option("--value-col", help="Column with the value.")] = "y",
-    freq: Annotated[
-        str | None,
-        typer.Option(
-            "--freq",
-            help="Y, Q, M, W or D (pandas aliases too); read from the dates when omitted, and checked against them.",
-        ),
-    ] = None,
+    freq: FreqOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the sample paths.")] = 0,
-    transform: Annotated[
-        str,
-        typer.Option(
-            "--transform",
-            help="Scale the models fit: auto (a probe chooses per series), log (series of positive values) or none.",
-        ),
-    ] = "auto",
+    transform: TransformOption = "auto",
     fmt: FileFormatOption = None,
 ) -> None:
     """Forecast any series file with the dashboard's engine: backtest, pick, calibrate intervals.
