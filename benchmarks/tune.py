@@ -410,6 +410,12 @@ def tune_min_df(problems: dict[str, list[Cached]], setting: Setting, values: lis
     print("\npooled runs (every series of a set in one run), off and chosen:")
     for label, by_set in pooled.items():
         print(label, coverage_table(by_set)[["cov80", "cov95", "MSIS"]].to_string(float_format=lambda x: f"{x:.3f}"))
+    longer = {s: p for s, p in problems.items() if SETS[s][2] > 4}
+    print("\nthe refresh's configuration (one series, calibrated from 4 backtest steps; sets with h > 4):")
+    for label in dict.fromkeys(("off", label_of(MIN_DF), chosen)):
+        by_set = {s: evaluate(p, grid[label], SETS[s][2], bt_steps=4, alone=True) for s, p in longer.items()}
+        print(f"{label}: coverage miss {coverage_miss(by_set):.4f}")
+        print(coverage_table(by_set).to_string(float_format=lambda x: f"{x:.3f}"))
     return grid[chosen]
 
 
