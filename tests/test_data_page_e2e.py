@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from forecasting import store
-from tests.test_e2e import browser, e2e_db, page, server  # noqa: F401 - the fixtures this module uses
+from tests.test_e2e import browser, e2e_db, import_file, page, server  # noqa: F401 - the fixtures this module uses
 
 pytestmark = pytest.mark.e2e
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -21,9 +21,7 @@ def test_an_upload_updates_the_counts_offers_a_refresh_and_can_be_undone(
 ) -> None:
     upload = tmp_path / "beta.csv"
     upload.write_text("period,sector,workload,spend_usd\n2026Q3,Beta,training,5000000\n2026Q3,Beta,inference,7\n")
-    page.goto(f"{server}/data")
-    page.locator('input[type="file"]').set_input_files(str(upload))
-    page.get_by_role("button", name="Validate and import").click()
+    import_file(page, server, upload)
     page.get_by_text("Imported beta.csv as import", exact=False).wait_for()
     with store.reader(e2e_db) as s:
         users = len(s.frame("history_spend", provenance="user"))

@@ -173,12 +173,21 @@ def test_moving_a_scenario_slider_changes_the_headline(server: str, page: Page, 
     assert after == _expected(e2e_db, TOTAL, shown.with_value(ALL, grow.key, grow.max), threshold=2.0)
 
 
+def import_file(page: Page, url: str, path: Path) -> None:
+    """Open the Data page, choose ``path`` in the uploader and import it, once the upload has landed.
+
+    Clicking before the uploader lists the file (a loaded machine) would validate no file at all.
+    """
+    page.goto(f"{url}/data")
+    page.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_text(path.name, exact=True).wait_for()
+    page.get_by_role("button", name="Validate and import").click()
+
+
 def test_uploading_a_csv_imports_it_and_summarises(server: str, page: Page, tmp_path: Path) -> None:
     upload = tmp_path / "acme.csv"
     upload.write_text("period,sector,workload,spend_usd\n2026Q2,Acme,training,5000000\n2026Q2,Acme,inference,7000000\n")
-    page.goto(f"{server}/data")
-    page.locator('input[type="file"]').set_input_files(str(upload))
-    page.get_by_role("button", name="Validate and import").click()
+    import_file(page, server, upload)
     message = page.get_by_text("Imported acme.csv", exact=False)
     message.wait_for()
     assert "2 rows read, 2 new, 0 updated, 0 unchanged" in message.inner_text()
@@ -205,9 +214,7 @@ def test_uploading_a_bad_csv_shows_the_problems_per_row(server: str, page: Page,
         "2026Q3,Acme,training,6\n"
     )  # row 6: the same key as row 5
     before = checksums(e2e_db)
-    page.goto(f"{server}/data")
-    page.locator('input[type="file"]').set_input_files(str(upload))
-    page.get_by_role("button", name="Validate and import").click()
+    import_file(page, server, upload)
     error = page.get_by_text("bad.csv was not imported: 4 problem(s) found", exact=False)
     error.wait_for()
     assert "nothing was written" in error.inner_text()

@@ -22,7 +22,7 @@ from forecasting import audit, scenario_store, store
 from tests import test_e2e
 from tests.conftest import copy_db
 from tests.servers import stop, streamlit_server
-from tests.test_e2e import free_port
+from tests.test_e2e import free_port, import_file
 
 pytestmark = pytest.mark.e2e
 browser = test_e2e.browser  # Debian's headless Chromium, the fixture the other browser tests use
@@ -115,12 +115,6 @@ def save_scenario(page: object, url: str, name: str) -> None:
     box.fill(name)
     box.press("Tab")
     page.get_by_role("button", name="Save the scenario shown").click()
-
-
-def import_file(page: object, url: str, path: Path) -> None:
-    page.goto(f"{url}/data")
-    page.locator('input[type="file"]').set_input_files(str(path))
-    page.get_by_role("button", name="Validate and import").click()
 
 
 def test_a_request_without_login_sees_only_the_login_page(dashboard: str, browser: object) -> None:
