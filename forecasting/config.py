@@ -6,8 +6,8 @@ Precedence for settings: field defaults < environment variables < explicit argum
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,12 @@ class Settings:
             raise ValueError("retention must keep at least one run")
         if not 0 < self.restatement_threshold:
             raise ValueError("restatement_threshold must be positive")
+
+    def run_config(self, models: Sequence[str] | None) -> dict[str, object]:
+        """The stored config of a run fitted with these settings: every setting, the model list (None = the
+        engine's default), the frequency and the scale spend is fitted on."""
+        chosen = None if models is None else list(models)
+        return {**asdict(self), "models": chosen, "freq": "Q", "transform": SPEND_TRANSFORM}
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -130,12 +130,6 @@ def code_version() -> str:
     return f"{__version__}+{h.hexdigest()[:12]}"
 
 
-def fit_config(settings: Settings, models: Sequence[str] | None) -> dict[str, object]:
-    """The stored config of a run: every setting, the model list (None = engine default), frequency and scale."""
-    chosen = None if models is None else list(models)
-    return {**asdict(settings), "models": chosen, "freq": "Q", "transform": SPEND_TRANSFORM}
-
-
 def _pause(stage: str) -> None:
     """Test hook: hold the refresh at ``stage`` when ``$CROSSOVER_REFRESH_PAUSE`` names it."""
     if os.environ.get(PAUSE_ENV) != stage:
@@ -169,11 +163,10 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
     history[Y] = history[Y].astype(float)
     prev_history[DS] = pd.to_datetime(prev_history[DS])
     history = history.sort_values([UID, DS], ignore_index=True)
-    config = fit_config(settings, models)
     return _Inputs(
         history,
         fingerprint,
-        config,
+        settings.run_config(models),
         prev,
         prev_history,
         prev_cross,
@@ -275,8 +268,15 @@ def _fit(
         if done == 1:
             _pause("fit")
 
-    same = {k: getattr(settings, k) for k in ("n_paths", "seed", "backtest_origins", "backtest_horizon")}
-    options = ForecastOptions(freq="Q", models=models, transform=SPEND_TRANSFORM, **same)  # settings' namesakes
+    options = ForecastOptions(
+        freq="Q",
+        models=models,
+        n_paths=settings.n_paths,
+        seed=settings.seed,
+        backtest_origins=settings.backtest_origins,
+        backtest_horizon=settings.backtest_horizon,
+        transform=SPEND_TRANSFORM,
+    )
     groups = {u: u.rpartition("/")[0] for u in p.engine_history[UID].unique()}
     result = forecast(p.engine_history, settings.horizon, options, groups=groups, executor=executor, progress=advance)
     if not p.sectors or structural.TOTAL_SERIES not in result.paths:
