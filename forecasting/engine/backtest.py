@@ -125,7 +125,7 @@ def _fit_series(task: SeriesTask) -> SeriesFit:
             failures[name] = fitted
             continue
         final[name], spec = fitted
-        bt_mean[name], bt_sigma[name] = backtest_model(name, z, task, cutoffs, spec)
+        bt_mean[name], bt_sigma[name] = backtest_model(name, z, task, cutoffs, fallback=spec)
     return SeriesFit(task.uid, transform, final, cutoffs, bt_mean, bt_sigma, actual, scales, task.season, failures)
 
 
@@ -145,21 +145,33 @@ def _fit_final(name: str, z: np.ndarray, task: SeriesTask) -> tuple[PointForecas
 
 
 def backtest_model(
-    name: str, z: np.ndarray, task: SeriesTask, cutoffs: np.ndarray, spec: Any
+    name: str, z: np.ndarray, task: SeriesTask, cutoffs: np.ndarray, fallback: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Means and sds (origins, backtest steps) of model ``name`` refitted with ``spec`` at each origin.
+    """Means and sds (origins, backtest steps) of model ``name`` refitted at each origin.
 
-    NaN rows where the model was not tried (too few points, beyond its ``max_origins``) or failed.
+    The specification (ETS form, ARIMA orders) is selected once, on the training part of the first
+    origin the model is tried at, and refitted at every origin: no origin's forecast depends on the
+    points it is scored on, so the backtest's errors (and the intervals calibrated from them) carry
+    the uncertainty of the selection as well. Selecting at every origin measured the same on
+    validation windows at twice the cost (docs/engine.md, "Backtest"). ``fallback`` (the whole
+    series' specification) is used only when that selection fails. NaN rows where the model was
+    not tried (too few points, beyond its ``max_origins``) or failed.
     """
     model = MODELS[name]()
     h = task.backtest_horizon
     mean = np.full((len(cutoffs), h), np.nan)
     sigma = np.full((len(cutoffs), h), np.nan)
     first = 0 if model.max_origins is None else max(len(cutoffs) - model.max_origins, 0)
-    for i in range(first, len(cutoffs)):
+    tried = [i for i in range(first, len(cutoffs)) if cutoffs[i] >= model.min_length]
+    if not tried:
+        return mean, sigma
+    try:
+        spec = model.select(z[: int(cutoffs[tried[0]])], task.season)
+    except FIT_ERRORS as exc:
+        log.debug("%s: %s selection failed at origin %d: %s", task.uid, name, cutoffs[tried[0]], exc)
+        spec = fallback
+    for i in tried:
         cut = int(cutoffs[i])
-        if cut < model.min_length:
-            continue
         try:
             pf = model.fit_predict(z[:cut], h, task.season, spec)
         except FIT_ERRORS as exc:
