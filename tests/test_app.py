@@ -449,6 +449,26 @@ def test_plain_escapes_every_markdown_character() -> None:
     assert words.plain("![a](b) *c* :red[d]") == "\\!\\[a\\]\\(b\\) \\*c\\* \\:red\\[d\\]"
 
 
+def test_the_replays_call_says_which_knew_no_figure_and_which_dates_lie_in_their_own_history() -> None:
+    t = pd.Timestamp
+    moves = pd.DataFrame(
+        {
+            "as_of": [t("2023-03-31"), t("2022-12-31"), t("2024-06-30"), t("2025-06-30")],
+            "p10": [t("2019-05-22"), t("2019-05-22"), t("2024-09-01"), t("2025-01-01")],
+            "p90": [pd.NaT, pd.NaT, t("2027-01-01"), t("2026-06-01")],
+            "anchors_known": [0, 0, 2, 4],
+        }
+    )
+    assert words.call_text(moves) == (
+        "The replays as of 2022 Q4 to 2023 Q1 knew no published share, so their call is the share model's priors "
+        "alone. In 3 of 4 replays the P10 lies before the replay's own date: a tenth of its paths had inference "
+        "ahead already in the modelled history it saw (modelled, not observed). 2 replays have no P90 (no band "
+        "drawn): more than a tenth of their paths did not cross within the horizon."
+    )
+    assert words.call_text(moves.iloc[2:3]) == ""
+    assert words.call_text(moves.iloc[:0]) == ""
+
+
 def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(run_db, monkeypatch, "scenarios")
     at.multiselect(key="compare_names").set_value(["baseline", "published", "edge_heavy"]).run()

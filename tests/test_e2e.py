@@ -28,7 +28,7 @@ from forecasting.refresh import run_refresh
 from forecasting.reports.tables import CROSSOVER_COLUMNS
 from forecasting.scenario import Scenario, apply_scenario
 from forecasting.share import DEFAULT_DEFINITION
-from forecasting.ui import data
+from forecasting.ui import data, words
 from forecasting.ui.theme import sector_label
 from forecasting.ui.words import headline
 from tests.conftest import checksums, copy_db
@@ -268,6 +268,11 @@ def test_the_quality_page_shows_how_the_crossover_call_moved(server: str, page: 
         caption.inner_text()
     )
     assert f"held {coverage:.0%}" in caption.inner_text()
+    # Under the chart, how to read it: which replays knew no published share, which dates lie in their history.
+    moves = backtest.load(e2e_db).moves
+    total = moves[(moves["sector"] == TOTAL) & (moves["definition"] == DEFAULT_DEFINITION)]
+    said = words.call_text(total)
+    assert said and page.get_by_text(said[:60], exact=False).first.inner_text().strip() == said
 
 
 def test_overview_shows_the_headline_and_charts(server: str, page: Page, e2e_db: Path) -> None:

@@ -184,3 +184,35 @@ def coverage_text(backtests: pd.DataFrame, origins: int, steps: int) -> str:
         "intervals; 85% and 95% on average when each series is forecast alone, docs/engine.md) and the "
         "crossover backtest on figures published later (below)."
     )
+
+
+def call_text(moves: pd.DataFrame) -> str:
+    """How to read the replays' calls: those that knew no published share, dates in their own history, blanks.
+
+    ``moves``: one sector's rows of ``backtest.Backtest.moves`` under one definition.
+    """
+    if moves.empty:
+        return ""
+    m = moves.sort_values("as_of")
+    as_of = pd.to_datetime(m["as_of"])
+    said = []
+    blind = m[m["anchors_known"] == 0]
+    if len(blind):
+        first, last = pd.to_datetime(blind["as_of"]).agg(["min", "max"])
+        said.append(
+            f"The replays as of {quarter_text(first)} to {quarter_text(last)} knew no published share, so their "
+            "call is the share model's priors alone."
+        )
+    early = int((pd.to_datetime(m["p10"]) < as_of).sum())
+    if early:
+        said.append(
+            f"In {early} of {len(m)} replays the P10 lies before the replay's own date: a tenth of its paths had "
+            "inference ahead already in the modelled history it saw (modelled, not observed)."
+        )
+    open_ended = int(m["p90"].isna().sum())
+    if open_ended:
+        said.append(
+            f"{open_ended} replays have no P90 (no band drawn): more than a tenth of their paths did not cross "
+            "within the horizon."
+        )
+    return " ".join(said)

@@ -188,6 +188,7 @@ with widgets.guarded():
                 ),
                 key="quality_call",
             )
+            st.caption(words.call_text(moves))
         with right:
             pooled = replayed.pooled
             st.dataframe(
