@@ -461,9 +461,9 @@ def test_the_replays_call_says_which_knew_no_figure_and_which_dates_lie_in_their
     )
     assert words.call_text(moves) == (
         "The replays as of 2022 Q4 to 2023 Q1 knew no published share, so their call is the share model's priors "
-        "alone. In 3 of 4 replays the P10 lies before the replay's own date: a tenth of its paths had inference "
-        "ahead already in the modelled history it saw (modelled, not observed). 2 replays have no P90 (no band "
-        "drawn): more than a tenth of their paths did not cross within the horizon."
+        "alone. In 3 of 4 replays the P10 lies before the replay's own date: at least a tenth of its paths had "
+        "inference ahead already in the modelled history it saw (modelled, not observed). 2 replays have no P90 "
+        "(no band drawn): more than a tenth of their paths did not cross within the horizon."
     )
     assert words.call_text(moves.iloc[2:3]) == ""
     assert words.call_text(moves.iloc[:0]) == ""

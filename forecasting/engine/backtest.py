@@ -153,9 +153,9 @@ def backtest_model(
     origin the model is tried at, and refitted at every origin: no origin's forecast depends on the
     points it is scored on, so the backtest's errors (and the intervals calibrated from them) carry
     the uncertainty of the selection as well. Selecting at every origin measured the same on
-    validation windows at twice the cost (docs/engine.md, "Backtest"). ``fallback`` (the whole
-    series' specification) is used only when that selection fails. NaN rows where the model was
-    not tried (too few points, beyond its ``max_origins``) or failed.
+    validation windows at twice the cost (docs/engine.md, "Backtest, selection and combination").
+    ``fallback`` (the whole series' specification) is used only when that selection fails. NaN rows
+    where the model was not tried (too few points, beyond its ``max_origins``) or failed.
     """
     model = MODELS[name]()
     h = task.backtest_horizon

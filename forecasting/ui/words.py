@@ -206,8 +206,8 @@ def call_text(moves: pd.DataFrame) -> str:
     early = int((pd.to_datetime(m["p10"]) < as_of).sum())
     if early:
         said.append(
-            f"In {early} of {len(m)} replays the P10 lies before the replay's own date: a tenth of its paths had "
-            "inference ahead already in the modelled history it saw (modelled, not observed)."
+            f"In {early} of {len(m)} replays the P10 lies before the replay's own date: at least a tenth of its "
+            "paths had inference ahead already in the modelled history it saw (modelled, not observed)."
         )
     open_ended = int(m["p90"].isna().sum())
     if open_ended:
