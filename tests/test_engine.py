@@ -491,3 +491,25 @@ def test_no_backtest_forecast_depends_on_the_points_after_its_origin(model: str)
         replaced = fit_series(replace(task, y=np.r_[y[:cut], rng.normal(500, 50, len(y) - cut)]))
         np.testing.assert_array_equal(replaced.bt_mean[model][i], fit.bt_mean[model][i])
         np.testing.assert_array_equal(replaced.bt_sigma[model][i], fit.bt_sigma[model][i])
+
+
+def test_a_model_whose_selection_fails_at_the_first_origin_is_backtested_with_the_whole_series_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ets = MODELS["ets"]
+    y = 100 * 1.03 ** np.arange(28) * (1 + 0.02 * np.sin(np.arange(28)))
+    task = SeriesTask("s", y, 1, 4, ("ets",), 4, 4, 0, transform="none")
+    whole = ets().select(y, 1)
+    select = ets.select
+
+    def full_series_only(self: object, z: np.ndarray, season: int) -> object:
+        if len(z) < len(y):
+            raise ValueError("too short to select")
+        return select(self, z, season)
+
+    monkeypatch.setattr(ets, "select", full_series_only)
+    fit = fit_series(task)
+    assert np.isfinite(fit.bt_mean["ets"]).all()
+    for i, cut in enumerate(fit.cutoffs):
+        expected = ets().fit_predict(y[:cut], 4, 1, whole)
+        np.testing.assert_allclose(fit.bt_mean["ets"][i], expected.mean)
