@@ -463,7 +463,7 @@ def test_the_replays_call_says_which_knew_no_figure_and_which_dates_lie_in_their
         "The replays as of 2022 Q4 to 2023 Q1 knew no published share, so their call is the share model's priors "
         "alone. In 3 of 4 replays the P10 lies before the replay's own date: at least a tenth of its paths had "
         "inference ahead already in the modelled history it saw (modelled, not observed). 2 replays have no P90 "
-        "(no band drawn): more than a tenth of their paths did not cross within the horizon."
+        "(dotted, from the P10 up): more than a tenth of their paths did not cross within the horizon."
     )
     assert words.call_text(moves.iloc[2:3]) == ""
     assert words.call_text(moves.iloc[:0]) == ""
@@ -889,6 +889,30 @@ def test_the_backtest_chart_draws_every_bar_whole_and_tells_every_model_apart(ru
     looks = [(t.marker.color, t.marker.pattern.shape) for t in fig.data]
     assert len(set(looks)) == len(looks) == bt["model"].nunique()
     assert fig.layout.legend.yref == "container"  # under the plot, never over the title
+
+
+def test_a_replay_whose_p90_lies_beyond_its_horizon_draws_its_range_from_the_p10_up_not_its_p50_alone() -> None:
+    from forecasting.ui import charts
+
+    t = pd.Timestamp
+    moves = pd.DataFrame(
+        {
+            "as_of": [t("2022-12-31"), t("2025-06-30")],
+            "p10": [t("2019-05-22"), t("2024-01-01")],
+            "p50": [t("2026-08-13"), t("2025-07-01")],
+            "p90": [pd.NaT, t("2027-01-01")],
+            "anchors_known": [0, 4],
+        }
+    )
+    empty = pd.DataFrame(columns=["value", "published", "t", "anchor_id", "bound"])
+    no_claims = pd.DataFrame(columns=["crossover_year", "published", "publisher"])
+    fig = charts.call_chart(moves, empty, no_claims)
+    open_ended = [tr for tr in fig.data if tr.name == "P10 to beyond the horizon (no P90)"]
+    assert len(open_ended) == 1
+    (tr,) = open_ended
+    assert list(tr.x[:2]) == [t("2022-12-31")] * 2 and tr.y[0] == t("2019-05-22") and tr.y[1] > t("2027-01-01")
+    band = [tr for tr in fig.data if tr.name == "P10–P90 of the crossover date"]
+    assert list(band[0].x) == [t("2025-06-30")]  # the band only where both ends are known
 
 
 def test_run_history_axis_reads_as_dates_and_quarters() -> None:

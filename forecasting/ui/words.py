@@ -213,7 +213,7 @@ def call_text(moves: pd.DataFrame) -> str:
     open_ended = int(m["p90"].isna().sum())
     if open_ended:
         said.append(
-            f"{open_ended} replays have no P90 (no band drawn): more than a tenth of their paths did not cross "
-            "within the horizon."
+            f"{open_ended} replays have no P90 (dotted, from the P10 up): more than a tenth of their paths did not "
+            "cross within the horizon."
         )
     return " ".join(said)

@@ -228,11 +228,40 @@ def call_chart(moves: pd.DataFrame, anchors: pd.DataFrame, claims: pd.DataFrame,
             hovertemplate="as of %{x|%Y-%m-%d}: P50 %{y|%Y-%m} (%{customdata} anchors public)<extra></extra>",
         )
     )
+    _open_ended(fig, m)
     _later_shares(fig, anchors)
     _dated_claims(fig, claims)
     fig.update_layout(hovermode="closest")
     fig.update_xaxes(title_text="As of (replay date)")
     return theme.style(fig, height=420, title=title, yaxis_title="Crossover date")
+
+
+def _open_ended(fig: go.Figure, m: pd.DataFrame) -> None:
+    """Replays whose P90 lies beyond their horizon: a dotted range from the P10 up past the chart's dates.
+
+    Without it such a replay shows its P50 alone, as if its call were certain, when its range is the widest.
+    """
+    open_ended = m[m["p10"].notna() & m["p90"].isna()]
+    if open_ended.empty:
+        return
+    dates = pd.to_datetime(pd.concat([m["p10"], m["p50"], m["p90"]]))
+    top = dates.max() + pd.DateOffset(years=1)
+    x: list[object] = []
+    y: list[object] = []
+    for as_of, p10 in zip(pd.to_datetime(open_ended["as_of"]), pd.to_datetime(open_ended["p10"]), strict=True):
+        x += [as_of, as_of, None]
+        y += [p10, top, None]
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines+markers",
+            name="P10 to beyond the horizon (no P90)",
+            line=dict(color=theme.CROSSOVER, width=1.5, dash="dot"),
+            marker=dict(symbol=["line-ew", "triangle-up", "circle"] * len(open_ended), size=9, color=theme.CROSSOVER),
+            hovertemplate="as of %{x|%Y-%m-%d}: P10 %{y|%Y-%m}; P90 beyond the horizon<extra></extra>",
+        )
+    )
 
 
 def _later_shares(fig: go.Figure, anchors: pd.DataFrame) -> None:
