@@ -51,22 +51,32 @@ def _model(y: np.ndarray, spec: EtsSpec, season: int) -> ETSModel:
 _FD_STEP = 1e-8
 
 
-def _forward_gradient(f: Any, x: np.ndarray, f0: float, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
-    """scipy's 2-point ``approx_derivative`` with an absolute step and bounds, written out (same numbers)."""
-    sign = (x >= 0).astype(float) * 2 - 1
-    h = np.where((x + _FD_STEP) - x == 0, np.finfo(float).eps ** 0.5 * sign * np.maximum(1.0, np.abs(x)), _FD_STEP)
-    if not np.all((lb == -np.inf) & (ub == np.inf)):
-        lower, upper = x - lb, ub - x
-        violated = (x + h < lb) | (x + h > ub)
-        fitting = np.abs(h) <= np.maximum(lower, upper)
-        h[violated & fitting] *= -1
-        forward, backward = (upper >= lower) & ~fitting, (upper < lower) & ~fitting
-        h[forward], h[backward] = upper[forward], -lower[backward]
+_SQRT_EPS = float(np.finfo(float).eps ** 0.5)
+
+
+def _forward_gradient(f: Any, x: np.ndarray, f0: float, lb: list[float], ub: list[float]) -> np.ndarray:
+    """scipy's 2-point ``approx_derivative`` with an absolute step and bounds, written out (same numbers).
+
+    One parameter at a time in Python floats: with a handful of parameters, NumPy's per-call overhead
+    on arrays this small cost more than the arithmetic (the same IEEE operations, so the same steps).
+    """
+    bounded = any(lo != -np.inf or hi != np.inf for lo, hi in zip(lb, ub, strict=True))
     grad = np.empty_like(x)
-    for i in range(len(x)):
-        x1 = x.copy()
-        x1[i] = x[i] + h[i]
-        grad[i] = (f(x1) - f0) / ((x[i] + h[i]) - x[i])
+    x1 = x.copy()
+    for i, xi in enumerate(x.tolist()):
+        if (xi + _FD_STEP) - xi == 0:
+            h = _SQRT_EPS * (1.0 if xi >= 0 else -1.0) * max(1.0, abs(xi))
+        else:
+            h = _FD_STEP
+        if bounded:
+            lower, upper = xi - lb[i], ub[i] - xi
+            if abs(h) > max(lower, upper):  # no step of this size fits: as far as the bounds allow
+                h = upper if upper >= lower else -lower
+            elif xi + h < lb[i] or xi + h > ub[i]:
+                h = -h
+        x1[i] = xi + h
+        grad[i] = (f(x1) - f0) / ((xi + h) - xi)
+        x1[i] = xi
     return grad
 
 
@@ -85,8 +95,8 @@ def _optimise(model: ETSModel, maxiter: int = 200) -> np.ndarray:
     fixed = np.array([lo if lo == hi else 0.0 for lo, hi in bounds], dtype=float)
     free = ~is_fixed.astype(bool)
     free_bounds = [bounds[i] for i in np.flatnonzero(free)]
-    lb = np.array([-np.inf if lo is None else lo for lo, _ in free_bounds], dtype=float)
-    ub = np.array([np.inf if hi is None else hi for _, hi in free_bounds], dtype=float)
+    lb = [-np.inf if lo is None else float(lo) for lo, _ in free_bounds]
+    ub = [np.inf if hi is None else float(hi) for _, hi in free_bounds]
     yhat, xhat = np.zeros(model.nobs), np.zeros((model.nobs, model._k_states_internal))
     data, nobs, mul = model.endog, model.endog.shape[0], model.error == "mul"
 
