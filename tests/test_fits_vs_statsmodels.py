@@ -11,7 +11,17 @@ from statsmodels.tsa.arima.model import ARIMA as StatsARIMA
 
 from forecasting.models import MODELS
 from forecasting.models.arima import ARIMA, ArimaSpec, _fit, _profile
-from forecasting.models.ets import ETS, EtsSpec, _candidates, _fit_aicc, _model, _optimise, _point
+from forecasting.models.ets import (
+    _FD_STEP,
+    ETS,
+    EtsSpec,
+    _candidates,
+    _fit_aicc,
+    _forward_gradient,
+    _model,
+    _optimise,
+    _point,
+)
 from forecasting.models.ets import _fit as ets_fit
 
 
@@ -135,3 +145,24 @@ def test_ets_forecasts_and_residuals_are_those_of_statsmodels_results() -> None:
         np.testing.assert_allclose(_point(fit, spec, 4, 9), res.forecast(9), rtol=1e-10)
         np.testing.assert_allclose(fit.resid, res.resid, rtol=1e-10, atol=1e-12)
         assert fit.k == len(res.params)
+
+
+@pytest.mark.parametrize(
+    ("x", "lb", "ub"),
+    [
+        ([0.3, 0.1, 0.95, 120.0], [1e-4, 1e-4, 0.8, -np.inf], [0.9999, 0.9999, 0.98, np.inf]),  # inside
+        ([0.9999, 1e-4, 0.98, -5.0], [1e-4, 1e-4, 0.8, -np.inf], [0.9999, 0.9999, 0.98, np.inf]),  # at bounds
+        ([0.5, 1e12, -3e9], [-np.inf] * 3, [np.inf] * 3),  # unbounded; a 1e-8 step is lost on 1e12
+        ([0.5, 0.5], [0.5, 0.5 - 5e-9], [0.5 + 4e-9, 0.5 + 5e-9]),  # bounds narrower than the step
+    ],
+)
+def test_the_finite_differences_are_scipys_to_the_bit(x: list[float], lb: list[float], ub: list[float]) -> None:
+    """ETS's optimiser computes scipy's two-point gradient itself; it must be the very same numbers."""
+    from scipy.optimize._numdiff import approx_derivative
+
+    def f(v: np.ndarray) -> float:
+        return float(np.sum(np.sin(v) * v**2) + np.prod(np.cos(v / 7)))
+
+    at = np.array(x)
+    expected = approx_derivative(f, at, method="2-point", abs_step=_FD_STEP, bounds=(np.array(lb), np.array(ub)))
+    assert np.array_equal(_forward_gradient(f, at, f(at), lb, ub), expected)
