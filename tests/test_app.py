@@ -469,6 +469,14 @@ def test_the_replays_call_says_which_knew_no_figure_and_which_dates_lie_in_their
     assert words.call_text(moves.iloc[:0]) == ""
 
 
+def test_a_replay_whose_paths_barely_cross_is_not_counted_among_the_dotted_ranges() -> None:
+    t = pd.Timestamp
+    moves = pd.DataFrame(
+        {"as_of": [t("2024-06-30")], "p10": [pd.NaT], "p90": [pd.NaT], "anchors_known": [2]}
+    )  # fewer than a tenth of the paths cross: no P10, so the chart draws nothing for it
+    assert words.call_text(moves) == ""
+
+
 def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(run_db, monkeypatch, "scenarios")
     at.multiselect(key="compare_names").set_value(["baseline", "published", "edge_heavy"]).run()

@@ -194,23 +194,22 @@ def call_text(moves: pd.DataFrame) -> str:
     """
     if moves.empty:
         return ""
-    m = moves.sort_values("as_of")
-    as_of = pd.to_datetime(m["as_of"])
+    as_of = pd.to_datetime(moves["as_of"])
     said = []
-    blind = m[m["anchors_known"] == 0]
+    blind = moves[moves["anchors_known"] == 0]
     if len(blind):
         first, last = pd.to_datetime(blind["as_of"]).agg(["min", "max"])
         said.append(
             f"The replays as of {quarter_text(first)} to {quarter_text(last)} knew no published share, so their "
             "call is the share model's priors alone."
         )
-    early = int((pd.to_datetime(m["p10"]) < as_of).sum())
+    early = int((pd.to_datetime(moves["p10"]) < as_of).sum())
     if early:
         said.append(
-            f"In {early} of {len(m)} replays the P10 lies before the replay's own date: at least a tenth of its "
+            f"In {early} of {len(moves)} replays the P10 lies before the replay's own date: at least a tenth of its "
             "paths had inference ahead already in the modelled history it saw (modelled, not observed)."
         )
-    open_ended = int(m["p90"].isna().sum())
+    open_ended = int((moves["p10"].notna() & moves["p90"].isna()).sum())  # the rows the call chart draws dotted
     if open_ended:
         said.append(
             f"{open_ended} replays have no P90 (dotted, from the P10 up): more than a tenth of their paths did not "
