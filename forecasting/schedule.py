@@ -92,6 +92,18 @@ def parse_cron(expression: str, timezone: str = "UTC") -> BaseTrigger:
         raise ValueError(f"invalid cron expression '{expression}': {exc}") from exc
 
 
+def next_fire_time(expression: str, timezone: str = "UTC") -> datetime:
+    """When ``expression`` next fires; ``ValueError`` if it is malformed or names no date that exists.
+
+    ``0 6 30 2 *`` (30 February) parses but never fires: a scheduler given it would wait forever, so
+    it is refused like a malformed one. 29 February fires in the next leap year.
+    """
+    upcoming = parse_cron(expression, timezone).get_next_fire_time(None, datetime.now().astimezone())
+    if upcoming is None:
+        raise ValueError(f"cron expression '{expression}' never fires: no date matches its day and month")
+    return upcoming
+
+
 def refresh_job(db: Path, settings: Settings, models: Sequence[str] | None = None) -> str:
     """One scheduled refresh, logged as one start and one end line at INFO or above (the end names the run).
 
@@ -168,6 +180,7 @@ def run_schedule(
     max_runs: int | None = None,
 ) -> int:
     """Run refreshes on ``cron`` until interrupted (or after ``max_runs`` runs); returns the runs done."""
+    upcoming = next_fire_time(cron)  # refuses an expression that never fires before anything runs
     scheduler = build_scheduler(db, cron, settings, run_now=run_now, models=models)
     runs = 0
 
@@ -178,8 +191,6 @@ def run_schedule(
             scheduler.shutdown(wait=False)
 
     scheduler.add_listener(finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-    job = scheduler.get_job(JOB_ID)
-    upcoming = job.trigger.get_next_fire_time(None, datetime.now().astimezone())
     log.info("schedule event=start cron=%r next=%s", cron, upcoming)
     try:
         scheduler.start()

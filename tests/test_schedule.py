@@ -12,7 +12,15 @@ import pytest
 from forecasting import store, vintages
 from forecasting.config import REPO_ROOT, Settings
 from forecasting.refresh import refresh_lock_path
-from forecasting.schedule import JOB_ID, MISFIRE_GRACE_SECONDS, build_scheduler, parse_cron, refresh_job, run_schedule
+from forecasting.schedule import (
+    JOB_ID,
+    MISFIRE_GRACE_SECONDS,
+    build_scheduler,
+    next_fire_time,
+    parse_cron,
+    refresh_job,
+    run_schedule,
+)
 
 SETTINGS = Settings(n_paths=50, horizon=8, backtest_origins=2, backtest_horizon=2)
 OPERATIONS = (REPO_ROOT / "docs" / "operations.md").read_text()
@@ -95,6 +103,30 @@ def test_a_restricted_day_of_month_and_weekday_fire_on_either_as_cron_does() -> 
 def test_a_bad_cron_expression_is_a_value_error(expression: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_cron(expression)
+
+
+@pytest.mark.parametrize("expression", ["0 6 30 2 *", "0 0 31 4 *", "0 0 31 2,4,6 *"])
+def test_a_cron_expression_that_never_fires_is_refused(expression: str) -> None:
+    parse_cron(expression)  # well formed: only its dates do not exist
+    with pytest.raises(ValueError, match="never fires"):
+        next_fire_time(expression)
+
+
+def test_february_29th_and_30th_february_on_mondays_fire() -> None:
+    assert next_fire_time("0 0 29 2 *").day == 29
+    assert next_fire_time("0 6 30 2 mon").weekday() == 0  # cron fires on either the date or the weekday
+
+
+@pytest.mark.parametrize("expression", ["0 6 * *", "0 6 30 2 *"])
+def test_a_refused_cron_expression_builds_no_database_and_prints_no_start_line(tmp_path: Path, expression: str) -> None:
+    from typer.testing import CliRunner
+
+    from forecasting.cli import app
+
+    db = tmp_path / "new.duckdb"
+    result = CliRunner().invoke(app, ["schedule", "--cron", expression, "--db", str(db)])
+    assert result.exit_code == 2 and "scheduling refreshes" not in result.output
+    assert not db.exists()
 
 
 def test_the_job_runs_one_instance_at_a_time_and_coalesces_misfires(rdb: Path) -> None:

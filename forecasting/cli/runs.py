@@ -259,8 +259,9 @@ def schedule(
 ) -> None:
     """Run refreshes on a cron schedule in this process (APScheduler); stop with Ctrl-C."""
     from ..config import Settings
-    from ..schedule import run_schedule
+    from ..schedule import next_fire_time, run_schedule
 
+    next_fire_time(cron)  # a bad expression is refused before the database is built or the line printed
     out.print(f"scheduling refreshes of {db or resolve_db(db, bootstrap=False)} at '{cron}'; Ctrl-C stops")
     if logging.getLogger().level > logging.INFO and logging.getLogger().level < logging.ERROR:  # not -q
         logging.getLogger("forecasting.schedule").setLevel(logging.INFO)  # one line per run, even without -v
