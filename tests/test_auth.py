@@ -318,6 +318,34 @@ def test_the_dashboard_command_refuses_bad_login_settings_in_one_line(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("", "--host is empty"),  # Streamlit would listen on every interface
+        ("no-such-host.invalid", "not an address, nor a name this machine resolves"),
+        ("192.0.2.1", "cannot listen on 192.0.2.1"),  # TEST-NET-1: never an address of this machine
+    ],
+)
+def test_the_dashboard_command_refuses_an_address_it_cannot_listen_on_in_one_line(
+    db: Path, host: str, message: str
+) -> None:
+    result = CliRunner().invoke(cli_app, ["dashboard", "--host", host, "--db", str(db)])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_dashboard_command_says_when_its_port_is_taken(db: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli_app, ["dashboard", "--port", str(port), "--db", str(db)])
+    assert result.exit_code == 1 and f"port {port} on 127.0.0.1 is in use" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_a_scheduled_refresh_that_publishes_is_audited_as_the_os_user(
     monkeypatch: pytest.MonkeyPatch, db: Path
 ) -> None:

@@ -8,12 +8,14 @@ section written from ``CROSSOVER_OIDC_*`` variables.  The folder is removed when
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import logging
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -100,6 +102,30 @@ def prepare_run_dir(run_dir: Path, settings: AuthSettings, env: dict[str, str], 
             fh.write(oidc_secrets(env, host, port))
 
 
+def check_listen(host: str, port: int) -> None:
+    """Refuse in one line an address the server could not listen on, before Streamlit fails with a traceback.
+
+    ``ValueError`` (exit 2) for an empty host, a name that does not resolve or an address that is not
+    this machine's; :class:`ForecastingError` (exit 1) when the port is taken. An empty ``--host``
+    would make Streamlit listen on every interface, which only ``0.0.0.0`` may ask for.
+    """
+    if not host.strip():
+        raise ValueError("--host is empty: give 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise ValueError(f"--host {host}: not an address, nor a name this machine resolves ({exc.strerror})") from None
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is no conflict
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                message = f"port {port} on {host} is in use: stop what listens there or give --port"
+                raise ForecastingError(message) from None
+            raise ValueError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def _serve(command: list[str], run_dir: Path, env: dict[str, str]) -> int:
     """Run Streamlit until it exits; SIGTERM is passed on, Ctrl-C reaches it directly."""
     proc = subprocess.Popen(command, cwd=run_dir, env=env)  # noqa: S603 - fixed argument list, no shell
@@ -126,6 +152,7 @@ def dashboard(
     """
     settings = AuthSettings.from_env()
     path = resolve_db(db).resolve()
+    check_listen(host, port)
     if settings.mode == "local" and host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s without login (CROSSOVER_AUTH=local): anyone who reaches it may change data", host)
     env = {**os.environ, DB_ENV: str(path)}
