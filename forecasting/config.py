@@ -78,6 +78,20 @@ def default_db_path() -> Path:
     return (REPO_ROOT if in_checkout else Path.cwd()) / "crossover.duckdb"
 
 
+#: Smallest and largest value of each numeric setting, wherever it comes from (the environment, a
+#: bundle manifest, code): 10^12 paths or a 100,000-quarter horizon is refused with the setting's name
+#: instead of exhausting memory mid-run.
+SETTING_LIMITS: dict[str, tuple[float, float]] = {
+    "horizon": (1, 400),
+    "n_paths": (10, 100_000),
+    "seed": (0, 2**63 - 1),
+    "backtest_origins": (1, 100),
+    "backtest_horizon": (1, 100),
+    "retention": (1, 100_000),
+    "restatement_threshold": (1e-9, 1e9),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Forecast settings; each field's ``metadata['help']`` is its one-line description."""
@@ -93,12 +107,11 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        if self.horizon < 1 or self.n_paths < 10 or self.backtest_origins < 1 or self.backtest_horizon < 1:
-            raise ValueError("horizon, backtest_origins and backtest_horizon must be >= 1, n_paths >= 10")
-        if self.retention < 1:
-            raise ValueError("retention must keep at least one run")
-        if not 0 < self.restatement_threshold:
-            raise ValueError("restatement_threshold must be positive")
+        for f in fields(self):
+            value, (low, high) = getattr(self, f.name), SETTING_LIMITS[f.name]
+            if not low <= value <= high:  # NaN is refused too
+                env = f"CROSSOVER_{f.name.upper()}"
+                raise ValueError(f"setting {f.name} ({env}) must be {low:,} to {high:,}, got {value:,}")
 
     def run_config(self, models: Sequence[str] | None) -> dict[str, object]:
         """The stored config of a run fitted with these settings: every setting, the model list (None = the
@@ -111,25 +124,17 @@ class Settings:
         """Defaults, then ``CROSSOVER_<FIELD>`` environment variables, then non-None overrides."""
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = os.environ.get(f"CROSSOVER_{f.name.upper()}")
+            name = f"CROSSOVER_{f.name.upper()}"
+            raw = os.environ.get(name)
             if raw is not None:
                 kind: Callable[[str], Any] = int if isinstance(f.default, int) else float
-                values[f.name] = kind(raw)
+                try:
+                    values[f.name] = kind(raw)
+                except ValueError:
+                    expected = "an integer" if kind is int else "a number"
+                    raise ValueError(f"{name} must be {expected}, got '{raw}'") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-
-#: Smallest and largest value of each numeric setting that a bundle manifest may carry (a manifest
-#: asking for 10^12 paths is refused with the field's name instead of exhausting memory).
-SETTING_LIMITS: dict[str, tuple[float, float]] = {
-    "horizon": (1, 400),
-    "n_paths": (10, 100_000),
-    "seed": (0, 2**63 - 1),
-    "backtest_origins": (1, 100),
-    "backtest_horizon": (1, 100),
-    "retention": (1, 100_000),
-    "restatement_threshold": (1e-9, 1e9),
-}
 
 
 #: Who may use a shared dashboard: ``local`` (one user, every change allowed), ``oidc`` (Streamlit's

@@ -233,6 +233,33 @@ def test_the_cli_says_up_to_date_and_exits_65_on_a_refused_publication(
     assert "refusing to publish" in refused.output
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CROSSOVER_N_PATHS", "1e9", "CROSSOVER_N_PATHS must be an integer, got '1e9'"),
+        ("CROSSOVER_HORIZON", "100000", "setting horizon (CROSSOVER_HORIZON) must be 1 to 400"),
+        ("CROSSOVER_SEED", "-1", "setting seed (CROSSOVER_SEED) must be 0 to"),
+        ("CROSSOVER_RESTATEMENT_THRESHOLD", "nan", "got nan"),
+    ],
+)
+def test_a_setting_out_of_range_in_the_environment_is_refused_before_any_work(
+    rdb: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    before = checksums(rdb)
+    result = CliRunner().invoke(app, ["refresh", "--db", str(rdb), "--models", ",".join(MODELS)])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "snapshot" not in result.output and "Traceback" not in result.output
+    assert checksums(rdb) == before
+
+
+def test_every_setting_s_limits_hold_however_the_settings_are_made() -> None:
+    with pytest.raises(ValueError, match="n_paths"):
+        Settings(n_paths=10**12)
+    with pytest.raises(ValueError, match="backtest_origins"):
+        Settings(backtest_origins=0)
+
+
 # --------------------------------------------------------------------------- real processes
 
 _DRIVER = """
