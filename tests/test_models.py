@@ -213,3 +213,14 @@ def test_numpy_theta_forecasts_as_statsmodels_theta_model_does() -> None:
         np.testing.assert_allclose(ours.mean, np.asarray(res.forecast(8)), rtol=1e-4)
         theirs = np.array([float(res.params["alpha"])])
         assert ses_sse(y, np.array([ses_weight(y)]))[0] <= ses_sse(y, theirs)[0] * (1 + 1e-9)
+
+
+def test_arima_selects_where_kpss_automatic_lag_is_infinite() -> None:
+    # Mean 103, residuals 2, -2, 0, 0, 0, 0: the short-lag autocovariances sum to zero, which makes
+    # statsmodels' automatic KPSS lag infinite (an OverflowError that used to end the whole run).
+    short = np.array([105.0, 101, 103, 103, 103, 103])
+    assert MODELS["arima"]().select(short, 4).d in (0, 1)
+    counts = np.array([105.0, 101, 103, 103, 103, 103, 100, 101, 100, 108, 109, 109, 110, 110, 108, 109])
+    history = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2015-03-31", periods=16, freq="QE"), "y": counts})
+    out = forecast(history, 4, ForecastOptions(n_paths=50), executor=SerialExecutor()).forecasts
+    assert len(out) == 4 and np.isfinite(out[[YHAT, LO95, HI95]].to_numpy()).all()

@@ -71,7 +71,13 @@ def _nonstationary(z: np.ndarray) -> bool:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return bool(kpss(z, regression="c", nlags="auto")[1] < 0.05)
+        try:
+            p_value = kpss(z, regression="c", nlags="auto")[1]
+        except OverflowError:
+            # The automatic lag is infinite when the residuals' short-lag autocovariances sum to zero
+            # (e.g. 105, 101, 103, 103, 103, 103): use the cap statsmodels puts on it, n - 1 lags.
+            p_value = kpss(z, regression="c", nlags=len(z) - 1)[1]
+    return bool(p_value < 0.05)
 
 
 def _seasonal_diff_needed(y: np.ndarray, season: int) -> bool:
