@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .config import default_db_path
 from .errors import NotFoundError, UnsupportedFrequencyError
-from .frames import FREQUENCIES, UID, detect_frequency, validate_history
+from .frames import DS, FREQUENCIES, UID, detect_frequency, validate_history
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,12 +76,14 @@ def table(kind: str, db: str | Path | None = None, scenario: str = "baseline", r
 def engine_frequency(history: pd.DataFrame, freq: str | None = None) -> str:
     """The engine's frequency code for ``history`` ('D', 'W', 'M', 'Q' or 'Y'), read from its dates.
 
-    Raises :class:`UnsupportedFrequencyError` (exit code 65) when ``freq`` contradicts the dates. The
-    seasonal period follows the frequency (:data:`forecasting.frames.FREQUENCIES`: 7 for daily, 52 for
-    weekly data).
+    Raises :class:`UnsupportedFrequencyError` (exit code 65) when ``freq`` contradicts the dates; a
+    ``freq`` is taken as given when no series has two dates to check it against. The seasonal period
+    follows the frequency (:data:`forecasting.frames.FREQUENCIES`: 7 for daily, 52 for weekly data).
     """
     from .engine.prepare import normalize_freq
 
+    if freq is not None and history.groupby(UID)[DS].nunique().max() < 2:
+        return normalize_freq(freq)
     detected = detect_frequency(history)
     if freq is not None and normalize_freq(freq) != detected:
         word = FREQUENCIES[detected][0]

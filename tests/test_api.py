@@ -85,3 +85,12 @@ def test_forecast_frame_reads_weekly_data_and_refuses_missing_values() -> None:
     assert engine_frequency(monthly) == "M"
     with pytest.raises(ValueError, match="1 missing value"):
         forecast_frame(monthly.assign(y=[*range(29), np.nan]), 3)
+
+
+def test_a_given_frequency_forecasts_series_of_one_date_each() -> None:
+    single = pd.DataFrame({"unique_id": ["a", "b"], "ds": pd.to_datetime(["2020-03-31", "2020-06-30"]), "y": 5.0})
+    assert engine_frequency(single, freq="Q") == "Q"
+    out = forecast_frame(single, 2, freq="Q").forecasts
+    assert out.loc[out["unique_id"] == "a", "ds"].dt.strftime("%Y-%m-%d").tolist() == ["2020-06-30", "2020-09-30"]
+    with pytest.raises(ValueError, match="cannot tell the frequency"):
+        engine_frequency(single)
