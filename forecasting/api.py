@@ -104,17 +104,21 @@ def forecast_frame(
 
     The engine backtests its models per series, picks one (or a combination) and calibrates the 80%
     and 95% intervals; ``result.forecasts`` has ``unique_id, ds, model, yhat`` and the bounds. Missing
-    values are refused (``ValueError``); the frequency is read from the dates (:func:`engine_frequency`).
-    ``progress`` is called with the number of series done so far. ``transform`` 'log' or 'none' fixes
-    the scale every series is fitted on (the log only where every value is positive); None lets the
-    engine's probe choose per series.
+    or infinite values and missing dates are refused (``ValueError``); the frequency is read from the
+    dates (:func:`engine_frequency`). ``progress`` is called with the number of series done so far.
+    ``transform`` 'log' or 'none' fixes the scale every series is fitted on (the log only where every
+    value is positive); None lets the engine's probe choose per series.
     """
     from .engine import ForecastOptions, forecast
 
     checked = validate_history(history)
-    gaps = checked[checked["y"].isna()]
-    if not gaps.empty:
-        raise ValueError(f"history has {len(gaps)} missing value(s), first in series '{gaps[UID].iloc[0]}'")
+    for what, bad in (
+        ("missing value", checked["y"].isna()),
+        ("infinite value", checked["y"].isin([float("inf"), float("-inf")])),
+        ("missing date", checked[DS].isna()),
+    ):
+        if bad.any():
+            raise ValueError(f"history has {bad.sum()} {what}(s), first in series '{checked.loc[bad, UID].iloc[0]}'")
     code = engine_frequency(checked, freq)
     return forecast(
         checked, horizon, ForecastOptions(freq=code, seed=seed, models=models, transform=transform), progress=progress

@@ -94,3 +94,14 @@ def test_a_given_frequency_forecasts_series_of_one_date_each() -> None:
     assert out.loc[out["unique_id"] == "a", "ds"].dt.strftime("%Y-%m-%d").tolist() == ["2020-06-30", "2020-09-30"]
     with pytest.raises(ValueError, match="cannot tell the frequency"):
         engine_frequency(single)
+
+
+def test_forecast_frame_refuses_infinite_values_and_missing_dates() -> None:
+    quarterly = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2015-03-31", periods=16, freq="QE"), "y": 100 + np.arange(16.0)}
+    )
+    # An infinite last value used to be dropped silently: the forecast then began on the last input date.
+    with pytest.raises(ValueError, match="1 infinite value"):
+        forecast_frame(quarterly.assign(y=[*range(15), np.inf]), 2)
+    with pytest.raises(ValueError, match="1 missing date"):
+        forecast_frame(quarterly.assign(ds=[pd.NaT, *quarterly["ds"][1:]]), 2)
