@@ -171,6 +171,13 @@ def test_a_forecast_into_a_missing_folder_exits_66_before_fitting(
     assert fits == [] and not (tmp_path / "missing").exists()
 
 
+def test_a_missing_input_file_exits_66_in_one_line_with_the_path(db: Path, tmp_path: Path) -> None:
+    for args in (["forecast", str(tmp_path / "no.csv"), "-o", "-"], ["scenario", "save", str(tmp_path / "no.csv")]):
+        result = _cli(*args, *(["--db", str(db)] if args[0] == "scenario" else []))
+        assert result.exit_code == 66, result.output  # EX_NOINPUT, as the README says; was 2 (a bad argument)
+        assert _one_line(result.output) == f"error: cannot read {tmp_path / 'no.csv'}: No such file or directory"
+
+
 def test_an_export_to_a_full_device_names_it(published: Path) -> None:
     result = _cli("export", "history", "-o", "/dev/full", "--db", str(published))
     assert result.exit_code == 1

@@ -12,6 +12,7 @@ One home for three rules every command follows:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import sys
@@ -112,13 +113,20 @@ def write_bytes(path: Path | str, data: bytes) -> None:
 
 
 def read_bytes(path: Path | str) -> bytes:
-    """The bytes of the file ``path``, or of stdin when ``path`` is ``-``; ``ValueError`` if it cannot be read."""
+    """The bytes of the file ``path``, or of stdin when ``path`` is ``-``.
+
+    A file that cannot be read is a :class:`~forecasting.errors.FileSystemError` naming it: exit 66
+    when it does not exist, else 1.
+    """
     if is_stdio(path):
         return sys.stdin.buffer.read()
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        from ..errors import FileSystemError
+
+        missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
+        raise FileSystemError(f"cannot read {path}: {exc.strerror or exc}", 66 if missing else 1) from exc
 
 
 def note(message: str, output: Path | str | None = None) -> None:
