@@ -513,3 +513,15 @@ def test_a_model_whose_selection_fails_at_the_first_origin_is_backtested_with_th
     for i, cut in enumerate(fit.cutoffs):
         expected = ets().fit_predict(y[:cut], 4, 1, whole)
         np.testing.assert_allclose(fit.bt_mean["ets"][i], expected.mean)
+
+
+@pytest.mark.parametrize(("freq", "horizon"), [("QE", 1000), ("D", 100_000)])
+def test_a_horizon_past_the_last_representable_date_is_refused_before_any_fit(freq: str, horizon: int) -> None:
+    history = pd.DataFrame({UID: "a", DS: pd.date_range("2015-03-31", periods=24, freq=freq), Y: np.arange(24.0)})
+
+    class NoFits(SerialExecutor):
+        def map(self, fn, items):  # noqa: ANN001, ANN202 (the executor interface)
+            raise AssertionError("fitted before the horizon's dates were checked")
+
+    with pytest.raises(ValueError, match=r"runs past 2262-04-11, the last date.*series 'a' ends \d{4}-"):
+        forecast(history, horizon, ForecastOptions(n_paths=10), executor=NoFits())

@@ -217,6 +217,8 @@ def forecast(
     """
     names = _check_arguments(horizon, options)
     calendar, series = prepare_history(history, options.freq, options.season)
+    prepared = {p.uid: p for p in series if isinstance(p, PreparedSeries)}
+    future = _future_dates(prepared, horizon, calendar)  # before any fit: a horizon too long fails at once
     run = _Run(horizon)
     to_fit = run.settle_without_fits(series)
     _warn_where_no_log(to_fit, options.transform)
@@ -224,18 +226,33 @@ def forecast(
         progress(run.done)
     shared = (calendar.season, horizon, names, options.backtest_origins, options.backtest_horizon or horizon)
     tasks = [SeriesTask(p.uid, p.y, *shared, stable_seed(options.seed, p.uid), options.transform) for p in to_fit]
-    prepared = {p.uid: p for p in series if isinstance(p, PreparedSeries)}
     for fit in (executor or LocalExecutor()).map(fit_series, tasks):
         run.settle_fit(fit, prepared[fit.uid])
         if progress:
             progress(run.done)
     calibrated = calibrate_choices(run.choices, horizon)
     paths = joint_paths(prepared, calibrated, groups or {}, calendar, options.n_paths, options.seed)
-    future_ds = {uid: future_dates(prepared[uid].last, horizon, calendar) for uid in sorted(calibrated)}
+    future_ds = {uid: future[uid] for uid in sorted(calibrated)}
     forecasts = _forecast_frame(prepared, calibrated, future_ds, horizon)
     status = run.status_frame()
     backtests = pd.DataFrame([astuple(s) for s in run.scores], columns=BACKTEST_COLUMNS)
     return ForecastResult(forecasts, backtests, status, paths, future_ds)
+
+
+def _future_dates(
+    series: Mapping[str, PreparedSeries], horizon: int, calendar: Calendar
+) -> dict[str, pd.DatetimeIndex]:
+    """Each series' ``horizon`` dates after its last; ``ValueError`` if they run past the last date pandas holds."""
+    dates = {}
+    for uid, prepared in series.items():
+        try:
+            dates[uid] = future_dates(prepared.last, horizon, calendar)
+        except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:
+            raise ValueError(
+                f"a horizon of {horizon} periods runs past {pd.Timestamp.max:%Y-%m-%d}, the last date the engine "
+                f"can represent (series '{uid}' ends {prepared.last:%Y-%m-%d})"
+            ) from exc
+    return dates
 
 
 def _warn_where_no_log(series: Sequence[PreparedSeries], transform: str | None) -> None:
