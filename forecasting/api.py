@@ -76,15 +76,19 @@ def table(kind: str, db: str | Path | None = None, scenario: str = "baseline", r
 def engine_frequency(history: pd.DataFrame, freq: str | None = None) -> str:
     """The engine's frequency code for ``history`` ('D', 'W', 'M', 'Q' or 'Y'), read from its dates.
 
-    Raises :class:`UnsupportedFrequencyError` (exit code 65) when ``freq`` contradicts the dates; a
-    ``freq`` is taken as given when no series has two dates to check it against. The seasonal period
-    follows the frequency (:data:`forecasting.frames.FREQUENCIES`: 7 for daily, 52 for weekly data).
+    Raises :class:`UnsupportedFrequencyError` (a ``ValueError``, exit code 65) when the dates show no
+    calendar frequency or ``freq`` contradicts them; a ``freq`` is taken as given when no series has
+    two dates to check it against. The seasonal period follows the frequency
+    (:data:`forecasting.frames.FREQUENCIES`: 7 for daily, 52 for weekly data).
     """
     from .engine.prepare import normalize_freq
 
     if freq is not None and history.groupby(UID)[DS].nunique().max() < 2:
         return normalize_freq(freq)
-    detected = detect_frequency(history)
+    try:
+        detected = detect_frequency(history)
+    except ValueError as exc:  # no series with two dates, or no calendar grid: the data's fault (exit 65)
+        raise UnsupportedFrequencyError(str(exc)) from exc
     if freq is not None and normalize_freq(freq) != detected:
         word = FREQUENCIES[detected][0]
         raise UnsupportedFrequencyError(f"the dates are {word} but the frequency asked for is '{freq}'")

@@ -73,8 +73,11 @@ class DatabaseDamagedError(ForecastingError):
     exit_code = 65  # EX_DATAERR
 
 
-class UnsupportedFrequencyError(ForecastingError):
-    """The data's dates are at a frequency the forecast engine cannot fit, or not the one asked for."""
+class UnsupportedFrequencyError(ForecastingError, ValueError):
+    """The data's dates are at a frequency the forecast engine cannot fit, or not the one asked for.
+
+    A ``ValueError`` too, which the Python API documents for dates it cannot read a frequency from.
+    """
 
     exit_code = 65  # EX_DATAERR
 

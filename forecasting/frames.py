@@ -68,24 +68,27 @@ def read_table(data: bytes, name: str = "input") -> tuple[pd.DataFrame, int]:
     """A CSV (UTF-8) or Parquet file's rows as a frame, and the row number of its first data row.
 
     CSV cells stay text (so a value like ``12a`` can be reported, not coerced); CSV rows are numbered
-    as a spreadsheet numbers them (the header is row 1), Parquet rows from 1. ``ValueError`` when the
-    bytes are neither.
+    as a spreadsheet numbers them (the header is row 1), Parquet rows from 1. :class:`ValidationError`
+    (exit 65) when the bytes are neither.
     """
     import io
+
+    def refuse(message: str) -> ValidationError:
+        return ValidationError([Problem(None, None, message)], name)
 
     if data[:4] == PARQUET_MAGIC:
         try:
             return pd.read_parquet(io.BytesIO(data)), 1
         except (OSError, ValueError) as exc:
-            raise ValueError(f"{name}: cannot read it as Parquet: {exc}") from exc
+            raise refuse(f"cannot read it as Parquet: {exc}") from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{name} is neither UTF-8 CSV nor Parquet (byte {exc.start} is not UTF-8)") from exc
+        raise refuse(f"neither UTF-8 CSV nor Parquet (byte {exc.start} is not UTF-8)") from exc
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), 2
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValueError(f"{name}: cannot read it as CSV: {exc}") from exc
+        raise refuse(f"cannot read it as CSV: {exc}") from exc
 
 
 def _value_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.Series, list[Problem]]:

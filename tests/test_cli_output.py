@@ -237,3 +237,23 @@ def test_a_table_title_goes_to_stderr_in_a_pipe(published: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "crossover (baseline)" in result.stderr and "crossover (baseline)" not in result.stdout
     assert "sector\tstate\t" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "cannot read it as CSV"),
+        ("unique_id,ds,y\ncaf\xe9,2020-01-01,1\ncaf\xe9,2020-04-01,2\n".encode("latin-1"), "is not UTF-8"),
+        (b"PAR1 not really parquet", "cannot read it as Parquet"),
+        (b"unique_id,ds,y\na,2020-01-01,1\nb,2020-01-02,2\n", "cannot tell the frequency"),
+        (b"unique_id,ds,y\na,2020-01-01,1\na,2020-01-15,2\na,2020-01-29,3\n", "14 days apart"),
+    ],
+)
+def test_forecast_refuses_a_file_it_cannot_read_as_series_with_exit_65(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    (tmp_path / "in.csv").write_bytes(content)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 65, result.output  # invalid data, as the README says; was 2 (a bad argument)
+    assert message in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "out.csv").exists()
