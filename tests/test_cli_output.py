@@ -257,3 +257,18 @@ def test_forecast_refuses_a_file_it_cannot_read_as_series_with_exit_65(
     assert result.exit_code == 65, result.output  # invalid data, as the README says; was 2 (a bad argument)
     assert message in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_forecast_counts_series_with_no_forecast_apart_and_refuses_a_file_of_only_those(tmp_path: Path) -> None:
+    weeks = pd.date_range("2020-01-05", periods=30, freq="W-SUN")
+    shifted = weeks.delete(10).insert(10, weeks[10] + pd.Timedelta(days=1))  # one date off the weekly grid
+    good = pd.DataFrame({"unique_id": "good", "ds": weeks, "y": np.arange(30.0) + 1})
+    good.assign(unique_id="off", ds=shifted).to_csv(tmp_path / "off.csv", index=False)
+    result = invoke("forecast", str(tmp_path / "off.csv"), "-o", str(tmp_path / "o.csv"), "-h", "2")
+    assert result.exit_code == 65, result.output  # was 0, an empty file and "1 on a fallback model"
+    assert "series 'off': dates are not on a regular W grid" in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+    pd.concat([good, pd.read_csv(tmp_path / "off.csv")]).to_csv(tmp_path / "in.csv", index=False)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "-h", "2")
+    assert result.exit_code == 0, result.output
+    assert "wrote 2 rows for 2 series" in result.stdout and "(1 with no forecast; see the log)" in result.stdout

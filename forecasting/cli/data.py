@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import audit
 from .app import DbOption, app, out, print_table, progress_bar, resolve_db
 from .output import FileFormatOption
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @app.command("import")
@@ -180,10 +183,32 @@ def forecast(
         result = forecast_frame(
             history, horizon, freq, seed, progress=advance, transform=None if scale == "auto" else scale
         )
+    _refuse_if_nothing_forecast(result.status)
     write_bytes(output, export.frame_bytes(result.forecasts, chosen))
-    fallbacks = result.status[result.status["status"] != "ok"]
+    status = result.status["status"]
+    counts = [
+        (int((status == "fallback").sum()), "on a fallback model"),
+        (int((status == "failed").sum()), "with no forecast"),
+    ]
+    shown = "; ".join(f"{n} {what}" for n, what in counts if n)
     note(
         f"wrote {len(result.forecasts)} rows for {n_series} series to {output}"
-        + (f" ({len(fallbacks)} on a fallback model; see the log)" if len(fallbacks) else ""),
+        + (f" ({shown}; see the log)" if shown else ""),
         output,
     )
+
+
+def _refuse_if_nothing_forecast(status: pd.DataFrame) -> None:
+    """A :class:`ValidationError` (exit 65) naming each series and why, when no series could be forecast.
+
+    Writing an empty file and exiting 0 would pass for success in a script.
+    """
+    from ..errors import Problem, ValidationError
+
+    failed = status[status["status"] == "failed"]
+    if len(failed) == len(status):
+        problems = [
+            Problem(None, None, f"series '{uid}': {message}")
+            for uid, message in zip(failed["unique_id"], failed["message"], strict=True)
+        ]
+        raise ValidationError(problems, "history")
