@@ -6,6 +6,7 @@ with Prophet-style names plus the interval level in the bound columns.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -108,12 +109,26 @@ def _value_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.
     return numbers, problems
 
 
+def _clock_time(text: str) -> pd.Timestamp:
+    """The date and time ``text`` shows, without its UTC offset (NaT if it is no date)."""
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError:
+        return pd.NaT
+    return stamp.tz_localize(None) if stamp.tz is not None else stamp
+
+
 def _date_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.Series, list[Problem]]:
     """Dates parsed, and a problem for each empty or unparseable one."""
     if pd.api.types.is_datetime64_any_dtype(values):
         dates = values
     else:
-        dates = pd.to_datetime(values.astype("string").str.strip(), errors="coerce", format="mixed")
+        text = values.astype("string").str.strip()
+        with warnings.catch_warnings():  # pandas' notice about mixed UTC offsets, which are handled below
+            warnings.simplefilter("ignore", FutureWarning)
+            dates = pd.to_datetime(text, errors="coerce", format="mixed")
+        if not pd.api.types.is_datetime64_any_dtype(dates):  # offsets differ (daylight saving): clock times
+            dates = pd.to_datetime(text.map(_clock_time, na_action="ignore"), errors="coerce")
     problems = [
         Problem(int(row), column, f"cannot read '{raw}' as a date (use e.g. 2024-03-31)")
         for row, date, raw in zip(rows, dates, values, strict=True)

@@ -272,3 +272,13 @@ def test_forecast_counts_series_with_no_forecast_apart_and_refuses_a_file_of_onl
     result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "-h", "2")
     assert result.exit_code == 0, result.output
     assert "wrote 2 rows for 2 series" in result.stdout and "(1 with no forecast; see the log)" in result.stdout
+
+
+def test_forecast_reads_dates_whose_utc_offset_changes_with_daylight_saving(tmp_path: Path) -> None:
+    days = pd.date_range("2020-03-01", periods=60, freq="D", tz="Europe/Paris")  # +01:00, then +02:00
+    frame = pd.DataFrame({"unique_id": "a", "ds": [t.isoformat() for t in days], "y": np.arange(60.0) % 7 + 10})
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", "-", "-h", "2")
+    assert result.exit_code == 0, result.output  # was 2: "Tz-aware datetime.datetime cannot be converted"
+    assert "Warning" not in result.stderr
+    assert pd.read_csv(io.StringIO(result.stdout))["ds"].tolist() == ["2020-04-30", "2020-05-01"]

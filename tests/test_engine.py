@@ -525,3 +525,10 @@ def test_a_horizon_past_the_last_representable_date_is_refused_before_any_fit(fr
 
     with pytest.raises(ValueError, match=r"runs past 2262-04-11, the last date.*series 'a' ends \d{4}-"):
         forecast(history, horizon, ForecastOptions(n_paths=10), executor=NoFits())
+
+
+def test_daily_dates_with_a_time_zone_step_by_calendar_days_across_a_clock_change() -> None:
+    ds = pd.date_range("2020-08-01", periods=80, freq="D", tz="Europe/Paris")  # ends 2020-10-19, before the change
+    history = pd.DataFrame({UID: "a", DS: ds, Y: 100 + np.arange(80) % 7 + 0.1 * np.arange(80)})
+    out = forecast(history, 10, ForecastOptions(models=["naive"], n_paths=10), executor=SerialExecutor()).forecasts
+    assert list(out[DS]) == list(pd.date_range("2020-10-20", periods=10, freq="D", tz="Europe/Paris"))

@@ -77,16 +77,22 @@ class Calendar:
     def ordinals(self, ds: pd.DatetimeIndex) -> np.ndarray:
         """Dates as integers that grow by one step per period (months or days since year 1970, / step)."""
         if self.code in STEP_DAYS:
-            return ds.to_numpy().astype("datetime64[D]").astype(np.int64) // STEP_DAYS[self.code]
+            return _wall_days(ds) // STEP_DAYS[self.code]
         return np.asarray(ds.year * 12 + ds.month - 1, dtype=np.int64) // STEP_MONTHS[self.code]
 
     def exact(self, ds: pd.DatetimeIndex) -> np.ndarray:
         """Whether each date lies on the frequency's grid (ordinals are then exact, not rounded down)."""
         if self.code in STEP_DAYS:
-            days = ds.to_numpy().astype("datetime64[D]").astype(np.int64)
+            days = _wall_days(ds)
             return np.ones(len(ds), dtype=bool) if len(days) == 0 else (days - days[0]) % STEP_DAYS[self.code] == 0
         months = np.asarray(ds.year * 12 + ds.month, dtype=np.int64)
         return (months - months[0]) % STEP_MONTHS[self.code] == 0 if len(months) else np.ones(0, dtype=bool)
+
+
+def _wall_days(ds: pd.DatetimeIndex) -> np.ndarray:
+    """Days since 1970-01-01 of the dates as their clocks show them (a time zone's own calendar days)."""
+    local = ds.tz_localize(None) if ds.tz is not None else ds
+    return local.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ def normalize_freq(freq: str) -> str:
 def infer_freq(ds: pd.Series | pd.DatetimeIndex) -> str:
     """'Y', 'Q', 'M', 'W' or 'D' from the most common step between consecutive dates (in days, then months)."""
     idx = pd.DatetimeIndex(ds).sort_values().unique()
-    days = np.diff(idx.to_numpy().astype("datetime64[D]").astype(np.int64))
+    days = np.diff(_wall_days(idx))
     if len(days):
         day_step = int(pd.Series(days).mode().iloc[0])
         if day_step in (1, 7):
@@ -146,9 +152,14 @@ def infer_freq(ds: pd.Series | pd.DatetimeIndex) -> str:
 
 
 def future_dates(last: pd.Timestamp, horizon: int, calendar: Calendar) -> pd.DatetimeIndex:
-    """The ``horizon`` dates after ``last``, on month ends when the history's dates all were."""
+    """The ``horizon`` dates after ``last``, on month ends when the history's dates all were.
+
+    Days are calendar days, so dates with a time zone keep their time of day across a clock change.
+    """
     if calendar.code in STEP_DAYS:
-        return pd.DatetimeIndex([last + pd.Timedelta(days=STEP_DAYS[calendar.code] * k) for k in range(1, horizon + 1)])
+        return pd.DatetimeIndex(
+            [last + pd.DateOffset(days=STEP_DAYS[calendar.code] * k) for k in range(1, horizon + 1)]
+        )
     step = STEP_MONTHS[calendar.code]
     if calendar.month_end:
         return pd.DatetimeIndex([last + pd.offsets.MonthEnd(step * k) for k in range(1, horizon + 1)])
