@@ -515,6 +515,21 @@ def test_a_model_whose_selection_fails_at_the_first_origin_is_backtested_with_th
         np.testing.assert_allclose(fit.bt_mean["ets"][i], expected.mean)
 
 
+@pytest.mark.parametrize("error", [OverflowError, ZeroDivisionError, FloatingPointError])
+def test_a_numeric_failure_inside_one_model_skips_that_model_not_the_run(
+    monkeypatch: pytest.MonkeyPatch, error: type[ArithmeticError]
+) -> None:
+    theta = MODELS["theta"]
+
+    def overflows(self: object, y: np.ndarray, horizon: int, season: int, spec: object = None) -> object:
+        raise error("a numeric failure inside an estimator")
+
+    monkeypatch.setattr(theta, "fit_predict", overflows)
+    y = 100 * 1.03 ** np.arange(28)
+    fit = fit_series(SeriesTask("s", y, 1, 4, ("naive", "theta"), 4, 4, 0, transform="none"))
+    assert "theta" not in fit.final and "naive" in fit.final
+
+
 @pytest.mark.parametrize(("freq", "horizon"), [("QE", 1000), ("D", 100_000)])
 def test_a_horizon_past_the_last_representable_date_is_refused_before_any_fit(freq: str, horizon: int) -> None:
     history = pd.DataFrame({UID: "a", DS: pd.date_range("2015-03-31", periods=24, freq=freq), Y: np.arange(24.0)})

@@ -206,7 +206,7 @@ def _refuse_if_nothing_forecast(status: pd.DataFrame) -> None:
     from ..errors import Problem, ValidationError
 
     failed = status[status["status"] == "failed"]
-    if len(failed) == len(status):
+    if len(status) and len(failed) == len(status):
         problems = [
             Problem(None, None, f"series '{uid}': {message}")
             for uid, message in zip(failed["unique_id"], failed["message"], strict=True)

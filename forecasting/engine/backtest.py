@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 #: Fewest training points at a backtest origin.
 MIN_TRAIN = 5
 #: Errors a model may raise on a series it cannot fit; they make it skip that series (or origin).
-FIT_ERRORS = (ValueError, np.linalg.LinAlgError, RuntimeError)
+#: ArithmeticError covers numeric failures inside a library's estimator (an overflowing automatic lag,
+#: a division by zero) that one odd series must not turn into the failure of a whole run.
+FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError)
 
 
 @dataclass(frozen=True)
