@@ -170,14 +170,41 @@ def detect_frequency(history: pd.DataFrame) -> str:
 
     ``ValueError`` when no series has two dates or the usual gap matches no calendar frequency.
     """
-    gaps = history.sort_values([UID, DS]).groupby(UID)[DS].diff().dt.days.dropna()
+    ordered = history.sort_values([UID, DS])
+    gaps = ordered.groupby(UID)[DS].diff().dt.days.set_axis(ordered[UID].to_numpy()).dropna()
     gaps = gaps[gaps > 0]
     if gaps.empty:
         raise ValueError("cannot tell the frequency: no series has two dates; pass --freq")
     gap = int(gaps.mode().iloc[0])
-    for code, (_, _, (low, high)) in FREQUENCIES.items():
-        if low <= gap <= high:
-            return code
-    raise ValueError(
-        f"dates are usually {gap} days apart, which is no daily, weekly, monthly, quarterly or yearly grid"
-    )
+    code = _grid_of(gap)
+    if code is None:
+        raise ValueError(
+            f"dates are usually {gap} days apart, which is no daily, weekly, monthly, quarterly or yearly grid"
+        )
+    _refuse_mixed_frequencies(gaps, code)
+    return code
+
+
+def _grid_of(gap: int) -> str | None:
+    """The frequency (:data:`FREQUENCIES`) whose step ``gap`` days is, if any."""
+    return next((code for code, (_, _, (low, high)) in FREQUENCIES.items() if low <= gap <= high), None)
+
+
+def _refuse_mixed_frequencies(gaps: pd.Series, code: str) -> None:
+    """``ValueError`` naming the series whose own usual step (over 2+ steps) is of another frequency than ``code``.
+
+    ``gaps`` holds the days between consecutive dates, indexed by series. Forecast at the file's
+    frequency, a quarterly series in a monthly file would have two of every three months filled in.
+    """
+    per_series = gaps.groupby(level=0)
+    usual = per_series.agg(lambda g: int(g.mode().iloc[0]))[per_series.size() >= 2]
+    grids = {uid: _grid_of(gap) for uid, gap in usual.items()}
+    other = {uid: grid for uid, grid in grids.items() if grid is not None and grid != code}
+    if other:
+        named = ", ".join(f"'{uid}' ({FREQUENCIES[grid][0]})" for uid, grid in list(other.items())[:5])
+        more = f" and {len(other) - 5} more" if len(other) > 5 else ""
+        verb = "is" if len(other) == 1 else "are"
+        raise ValueError(
+            f"mixed frequencies: most series are {FREQUENCIES[code][0]}, but {named}{more} {verb} not; "
+            "forecast one frequency per file"
+        )

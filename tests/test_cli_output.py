@@ -214,6 +214,20 @@ def test_forecast_refuses_a_frequency_the_dates_contradict(tmp_path: Path) -> No
     assert result.exit_code == 65 and "the dates are monthly but the frequency asked for is 'Q'" in result.stderr
 
 
+def test_forecast_refuses_a_file_of_mixed_frequencies_naming_the_odd_series(tmp_path: Path) -> None:
+    monthly = [("m1", d) for d in pd.date_range("2015-01-31", periods=36, freq="ME")]
+    monthly += [("m2", d) for d in pd.date_range("2015-01-31", periods=36, freq="ME").delete(5)]  # one gap only
+    quarterly = [("q", d) for d in pd.date_range("2015-03-31", periods=12, freq="QE")]
+    rows = pd.DataFrame(monthly + quarterly, columns=["unique_id", "ds"]).assign(y=lambda f: 10.0 + f.index % 7)
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 65, result.output
+    assert "mixed frequencies: most series are monthly, but 'q' (quarterly) is not" in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+    rows[rows["unique_id"] != "q"].to_csv(tmp_path / "in.csv", index=False)  # a gap is no other frequency
+    assert invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv")).exit_code == 0
+
+
 def test_forecast_can_fix_the_scale_and_refuses_an_unknown_one(tmp_path: Path) -> None:
     _series_file(tmp_path / "in.csv", "QS", n=24)  # linear trends: the probe keeps them on the raw scale
 

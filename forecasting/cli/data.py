@@ -163,8 +163,9 @@ def forecast(
     """Forecast any series file with the dashboard's engine: backtest, pick, calibrate intervals.
 
     Writes unique_id, ds, model, yhat and the 80% and 95% bounds for each series and period. The
-    frequency (daily, weekly, monthly, quarterly, yearly) is read from the dates; missing or
-    non-numeric values are refused with their row numbers (exit 65).
+    frequency (daily, weekly, monthly, quarterly, yearly) is read from the dates, one per file (a
+    series of another frequency is refused by name); missing or non-numeric values are refused with
+    their row numbers (exit 65).
     """
     from .. import export
     from ..api import forecast_frame
