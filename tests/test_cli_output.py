@@ -228,6 +228,12 @@ def test_forecast_refuses_a_file_of_mixed_frequencies_naming_the_odd_series(tmp_
     assert invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv")).exit_code == 0
 
 
+def test_forecast_refuses_a_negative_seed_as_a_bad_argument(tmp_path: Path) -> None:
+    _series_file(tmp_path / "in.csv", "QS")
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "--seed", "-1")
+    assert result.exit_code == 2 and "--seed" in result.output and not (tmp_path / "o.csv").exists()
+
+
 def test_forecast_can_fix_the_scale_and_refuses_an_unknown_one(tmp_path: Path) -> None:
     _series_file(tmp_path / "in.csv", "QS", n=24)  # linear trends: the probe keeps them on the raw scale
 

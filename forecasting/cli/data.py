@@ -156,7 +156,7 @@ def forecast(
     date_col: Annotated[str, typer.Option("--date-col", help="Column with the period's date.")] = "ds",
     value_col: Annotated[str, typer.Option("--value-col", help="Column with the value.")] = "y",
     freq: FreqOption = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for the sample paths.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for the sample paths.")] = 0,
     transform: TransformOption = "auto",
     fmt: FileFormatOption = None,
 ) -> None:
