@@ -56,5 +56,8 @@ def interval_score(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, lev
         raise ValueError(f"level must be a fraction in (0, 1), got {level}")
     a, lo, hi = (np.asarray(v, dtype=float) for v in (actual, lower, upper))
     alpha = 1 - level
-    score = (hi - lo) + (2 / alpha) * (lo - a) * (a < lo) + (2 / alpha) * (a - hi) * (a > hi)
+    with np.errstate(over="ignore", invalid="ignore"):  # bounds of extreme series: an infinite score, not a warning
+        below = np.where(a < lo, (2 / alpha) * (lo - a), 0.0)
+        above = np.where(a > hi, (2 / alpha) * (a - hi), 0.0)  # an infinite bound costs its width, not NaN
+        score = np.where(np.isnan(a), np.nan, (hi - lo) + below + above)  # a missing actual is not scored
     return float(np.nanmean(score)) / scale

@@ -29,6 +29,7 @@ from forecasting.engine import (
 )
 from forecasting.executors import LocalExecutor, SerialExecutor
 from forecasting.frames import DS, FORECAST_COLUMNS, HI80, HI95, LO80, LO95, MODEL, UID, YHAT, Y
+from forecasting.metrics import interval_score
 from forecasting.models import MODELS
 from forecasting.models.base import PointForecast
 from tests.conftest import make_series
@@ -528,6 +529,16 @@ def test_a_numeric_failure_inside_one_model_skips_that_model_not_the_run(
     y = 100 * 1.03 ** np.arange(28)
     fit = fit_series(SeriesTask("s", y, 1, 4, ("naive", "theta"), 4, 4, 0, transform="none"))
     assert "theta" not in fit.final and "naive" in fit.final
+
+
+def test_a_series_of_extreme_values_is_fitted_without_numpy_warnings() -> None:
+    import warnings
+
+    y = 1e300 * (1 + 0.1 * np.sin(np.arange(24))) * (1 + 0.01 * np.arange(24))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # before: overflow in theta, in the residual sd, ...
+        fit = fit_series(SeriesTask("s", y, 4, 4, ("naive", "ets", "theta", "arima"), 4, 4, 0, transform="none"))
+        assert fit.final and interval_score(y[:4], y[:4] * 0.5, np.full(4, np.inf), 0.95) == np.inf
 
 
 @pytest.mark.parametrize(("freq", "horizon"), [("QE", 1000), ("D", 100_000)])

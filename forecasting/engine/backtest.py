@@ -102,8 +102,14 @@ def backtest_cutoffs(n: int, origins: int, steps: int) -> np.ndarray:
 
 
 def fit_series(task: SeriesTask) -> SeriesFit:
-    """Choose the scale, then fit every model of ``task`` on the whole series and at each origin."""
-    with single_threaded():  # several workers each with multi-threaded BLAS would fight for the cores
+    """Choose the scale, then fit every model of ``task`` on the whole series and at each origin.
+
+    NumPy's floating-point warnings are silenced: a model that overflows on a series of extreme
+    values yields non-finite numbers, which the engine treats as that model's failure (and says so
+    in the series' status), instead of a page of warnings on the user's terminal.
+    """
+    # Several workers each with multi-threaded BLAS would fight for the cores.
+    with single_threaded(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         return _fit_series(task)
 
 
