@@ -95,6 +95,19 @@ def test_the_window_stops_at_all_steps_when_even_they_hold_fewer_than_min_pool()
     np.testing.assert_array_equal(q[0], q[2])
 
 
+def test_a_long_backtest_whose_later_steps_hold_no_errors_pools_as_the_windows_say() -> None:
+    # One short series asked for 300 steps: its origins reach only the first few (the forecast CLI's
+    # backtest spans the whole horizon). Each step's window is worked out here by plain counting.
+    counts = [12, 12, 10, 8, 6, 4, 2] + [0] * 293
+    windows = []
+    for k in range(len(counts)):
+        w = 0
+        while 2 * sum(counts[max(k - w, 0) : k + w + 1]) < MIN_POOL and w < len(counts):
+            w += 1
+        windows.append(w)
+    np.testing.assert_array_equal(calibrate(_steps_pools(counts), 300, min_df=None), _expected(counts, windows))
+
+
 def test_steps_past_the_backtest_horizon_reuse_the_last_steps_quantiles_when_the_spread_does_not_grow() -> None:
     base = np.random.default_rng(2).normal(0, 1, (200, 1))
     errors = [np.tile(base, (1, 3))]  # the same errors at every step: no growth to extrapolate
