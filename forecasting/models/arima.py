@@ -229,7 +229,9 @@ def _forecast(y: np.ndarray, fit: ArmaFit, poly: np.ndarray, horizon: int) -> Po
     # sigma2 is the maximum-likelihood one (SSE / n), biased low on short series: take the
     # estimated coefficients and mean off the count as the other models do.
     scale = fit.sigma2 * m / max(m - fit.k, 1)
-    var = scale * np.einsum("ij,jk,ik->i", integrate, cov, integrate)
+    # diag(I C I'): the product through BLAS, not einsum's three-index loop (cubic in h in pure C loops:
+    # 0.3 s a call at h = 1000); the two agree to 1e-15 relative.
+    var = scale * np.einsum("ij,ij->i", integrate @ cov, integrate)
     return PointForecast(level[n:], np.sqrt(np.maximum(var, 0.0)))
 
 
