@@ -178,6 +178,25 @@ def test_a_missing_input_file_exits_66_in_one_line_with_the_path(db: Path, tmp_p
         assert _one_line(result.output) == f"error: cannot read {tmp_path / 'no.csv'}: No such file or directory"
 
 
+def test_a_backtest_with_a_bad_output_or_format_stops_before_any_replay(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forecasting.backtest
+
+    replays: list[int] = []
+    monkeypatch.setattr(forecasting.backtest, "run", lambda *a, **k: replays.append(1))
+    before = checksums(published)
+    for args, code in (
+        (["-o", str(tmp_path / "missing" / "s.csv")], 66),
+        (["--moves", str(tmp_path / "missing" / "m.csv")], 66),
+        (["--format", "bogus"], 2),
+    ):
+        result = _cli("backtest", "crossover", *args, "--db", str(published))
+        assert result.exit_code == code, result.output
+    assert replays == [] and checksums(published) == before
+    assert not (tmp_path / "missing").exists()
+
+
 def test_an_export_to_a_full_device_names_it(published: Path) -> None:
     result = _cli("export", "history", "-o", "/dev/full", "--db", str(published))
     assert result.exit_code == 1

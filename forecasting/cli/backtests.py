@@ -50,10 +50,16 @@ def crossover(
     from .. import backtest, export
     from ..config import Settings
     from ..share import DEFINITIONS
-    from .output import STDIO, is_stdio, note, write_bytes
+    from .output import STDIO, check_folder, check_format, is_stdio, note, refuse_binary_on_terminal, write_bytes
 
     if definition is not None and definition not in DEFINITIONS:
         raise ValueError(f"unknown definition '{definition}'; choose one of {list(DEFINITIONS)}")
+    stdout_taken = is_stdio(output) or is_stdio(moves)  # stdout carries a file; the table would corrupt it
+    table_format = check_format(fmt)  # the options are checked before the replays are run and stored
+    if table_format is not None and not stdout_taken:
+        refuse_binary_on_terminal(table_format)
+    check_folder(output)
+    check_folder(moves)
     path = resolve_db(db)
     with progress_bar("replaying") as advance:
         backtest.run(path, Settings.from_env(), first, models=model_list(models), progress=advance)
@@ -62,7 +68,6 @@ def crossover(
         write_bytes(output, export.to_csv(result.scores))
     if moves is not None:
         write_bytes(moves, export.to_csv(result.moves))
-    stdout_taken = is_stdio(output) or is_stdio(moves)  # stdout carries a file; the table would corrupt it
     if not stdout_taken:
         pooled = result.pooled if fmt else _rounded(result.pooled)
         print_table(
