@@ -302,3 +302,17 @@ def test_forecast_reads_dates_whose_utc_offset_changes_with_daylight_saving(tmp_
     assert result.exit_code == 0, result.output  # was 2: "Tz-aware datetime.datetime cannot be converted"
     assert "Warning" not in result.stderr
     assert pd.read_csv(io.StringIO(result.stdout))["ds"].tolist() == ["2020-04-30", "2020-05-01"]
+
+
+def test_user_text_is_printed_as_written_not_read_as_rich_markup(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = copy_db(published, tmp_path / "crossover.duckdb")
+    name = "[/x]:smile:[b]"
+    result = invoke("scenario", "copy", "baseline", name, "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"copied 'baseline' to '{name}'\n"
+    monkeypatch.setattr(output, "_stdout_is_terminal", lambda: True)  # the rich table a terminal gets
+    result = invoke("scenario", "list", "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert name in result.stdout

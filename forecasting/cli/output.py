@@ -36,7 +36,9 @@ LOG_FORMATS = ("text", "json")
 STDIO = "-"
 
 console = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+#: Messages and tables carry user text (scenario, file and sector names): printed as written, never read as
+#: rich markup or emoji codes (``[/x]`` would raise after the change it reports had been committed).
+out = Console(soft_wrap=True, markup=False, emoji=False)
 
 #: ``--format`` of commands that write a file (exports, forecasts): the file's format.
 FileFormatOption = Annotated[
