@@ -119,7 +119,10 @@ def runs_complete(s: store.Session) -> Finding:
 
 
 def findings(s: store.Session) -> tuple[Finding, ...]:
-    """Every check, in order, on an open session."""
+    """Every check, in order, on an open session (only the schema's when the file is not a whole Crossover one)."""
+    problem = store.schema_problem(s)
+    if problem is not None:  # the other checks would only trip over the tables it lacks
+        return (Finding("schema", False, problem),)
     readable = tables_readable(s)
     if not readable.ok:  # the other checks would only trip over the same damage
         return (readable,)

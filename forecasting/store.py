@@ -206,6 +206,11 @@ class Session:
             return set()
         return {int(r[0]) for r in self._con.execute("select version from schema_version").fetchall()}
 
+    def missing_tables(self) -> list[str]:
+        """The tables of :data:`TABLES` the file lacks (an older file lacks the newer ones until migrated)."""
+        present = _existing_tables(self._con)
+        return [t for t in TABLES if t not in present]
+
     def scan(self, tables: tuple[str, ...] = TABLES) -> dict[str, int]:
         """Read every byte of every row of ``tables`` (DuckDB verifies each block's checksum); rows per table."""
         counts = {}
@@ -251,6 +256,20 @@ def migrate(session: Session) -> list[int]:
     return applied
 
 
+def schema_problem(session: Session) -> str | None:
+    """Why the open file is not a whole Crossover database, or None.
+
+    A file without a ``schema_version`` table is another program's DuckDB file (or an empty one): it is
+    never migrated into ours.  A file with every migration applied must hold every table of :data:`TABLES`.
+    """
+    if session.schema_version() == 0:
+        return "it has no schema_version table: another program's DuckDB file, or an empty one"
+    if pending_versions(session.applied_versions()):
+        return None  # an older file: the migrations add what it lacks
+    missing = session.missing_tables()
+    return f"tables missing: {', '.join(missing)}" if missing else None
+
+
 def _statements(script: str) -> list[str]:
     """Split a DDL script on semicolons at line ends (our DDL has no semicolons in strings)."""
     lines = [ln for ln in script.splitlines() if not ln.lstrip().startswith("--")]
@@ -270,11 +289,16 @@ def is_damage(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in _DAMAGE_MARKERS)
 
 
-def _damaged(db: Path, exc: BaseException) -> DatabaseDamagedError:
+def damaged(db: Path, reason: str) -> DatabaseDamagedError:
+    """The one-line error for a file that is damaged or not ours, saying why and what to do."""
     return DatabaseDamagedError(
-        f"database {db} is damaged or is not a Crossover database ({_first_line(exc)}); restore a copy or "
+        f"database {db} is damaged or is not a Crossover database ({reason}); restore a copy or "
         "rebuild it with `forecasting init --force` (which keeps this file as a backup)"
     )
+
+
+def _damaged(db: Path, exc: BaseException) -> DatabaseDamagedError:
+    return damaged(db, _first_line(exc))
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import random
 import sqlite3
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -111,6 +112,34 @@ def test_a_sqlite_file_is_refused_in_one_line_without_loading_an_extension(tmp_p
             pass
     result = runner.invoke(app, ["scenario", "list", "--db", str(lite)])
     assert result.exit_code == 65 and f"database {lite}" in _error_line(result)
+
+
+@pytest.mark.parametrize("tables", [["create table t (a integer)"], []], ids=["another program's", "empty"])
+def test_a_duckdb_file_that_is_not_ours_is_refused_and_left_as_it_was(tmp_path: Path, tables: list[str]) -> None:
+    foreign = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(foreign))
+    for statement in tables:
+        con.execute(statement)
+    con.close()
+    before = foreign.read_bytes()
+    with pytest.raises(DatabaseDamagedError, match="no schema_version table"):
+        ensure_db(foreign)
+    for args in (["vintage", "list"], ["scenario", "list"], ["import", "--list"], ["check"]):
+        result = runner.invoke(app, [*args, "--db", str(foreign)])
+        assert result.exit_code == 65, result.output
+        assert "no schema_version table" in result.output
+    assert foreign.read_bytes() == before  # no migration wrote our tables into it
+
+
+def test_a_database_missing_a_table_is_damaged_for_check_and_every_command(published: Path) -> None:
+    with store.writer(published) as s:
+        s._con.execute("drop table run_scenarios")
+    report = integrity.check(published)
+    assert not report.ok and report.problems() == ["schema: tables missing: run_scenarios"]
+    for args in (["check"], ["export", "history", "-o", "-"], ["vintage", "show"]):
+        result = runner.invoke(app, [*args, "--db", str(published)])
+        assert result.exit_code == 65, result.output
+        assert "tables missing: run_scenarios" in _error_line(result) or "FAILED  schema" in result.output
 
 
 def test_every_connection_turns_extension_autoloading_off_and_uses_utc(published: Path) -> None:
