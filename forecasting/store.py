@@ -18,6 +18,7 @@ import importlib.util
 import logging
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -427,12 +428,30 @@ def writer(db: Path, *, fresh: bool = False, timeout: float = 60.0) -> Iterator[
                     yield from _transaction(con)
                 finally:
                     con.close()
+            _keep_permissions(db, tmp)
             _fsync_path(tmp)
             os.replace(tmp, db)
         except BaseException:
             _remove_quietly(tmp, wal)
             raise
         _fsync_path(db.parent)
+
+
+def _keep_permissions(db: Path, tmp: Path) -> None:
+    """Give the copy the mode, owner and group of the file it replaces, so a write never widens access.
+
+    The owner is kept where the system allows it (root writing a service's file); otherwise the copy
+    stays the writer's own.
+    """
+    try:
+        st = db.stat()
+    except FileNotFoundError:
+        return  # a new database: the umask decides, as for any new file
+    os.chmod(tmp, stat.S_IMODE(st.st_mode))
+    try:
+        os.chown(tmp, st.st_uid, st.st_gid)
+    except PermissionError:
+        pass
 
 
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[Session]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -162,3 +163,14 @@ def test_a_writer_waits_for_the_write_lock_and_then_gives_up_clearly(db: Path) -
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_write_keeps_the_file_mode_owner_and_group(db: Path) -> None:
+    db.chmod(0o600)
+    if os.geteuid() == 0:
+        os.chown(db, 4321, 4321)  # as root (CI): as if a service account owned the file
+    owner = (db.stat().st_uid, db.stat().st_gid)
+    with store.writer(db) as s:
+        s.run("scenario_delete", name="nothing")
+    st = db.stat()
+    assert (st.st_mode & 0o777, st.st_uid, st.st_gid) == (0o600, *owner)
