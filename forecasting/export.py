@@ -26,7 +26,7 @@ import pandas as pd
 from . import __version__, reports, vintages
 from .crossover import check_threshold
 from .frames import DS, UID, Y
-from .scenario import BASELINE, SCENARIO_SEED
+from .scenario import BASELINE, SCENARIO_SEED, Scenario
 from .share import DEFAULT_DEFINITION
 
 log = logging.getLogger(__name__)
@@ -190,9 +190,17 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def manifest(run: vintages.RunData, scenario: str, threshold: float = 1.0) -> dict[str, object]:
-    """What a bundle records: run id, fingerprint, settings, models, versions and the history as used."""
+def manifest(
+    run: vintages.RunData, scenario: str, threshold: float = 1.0, applied: Scenario | None = None
+) -> dict[str, object]:
+    """What a bundle records: run id, fingerprint, settings, models, versions and the history as used.
+
+    ``scenarios`` holds the saved scenarios the run recorded, with ``applied`` (the scenario the
+    bundle's files were computed under, as it was applied) in place of, or beside, its recorded
+    namesake: a scenario saved or edited after the run is then re-run as the files show it.
+    """
     config = dict(run.info.config)
+    scenarios = dict(run.scenarios) | ({applied.name: applied} if applied is not None else {})
     history = run.history.sort_values([UID, DS])
     return {
         "format": "crossover-bundle/1",
@@ -208,7 +216,7 @@ def manifest(run: vintages.RunData, scenario: str, threshold: float = 1.0) -> di
         "settings": {k: v for k, v in config.items() if k not in ("models", "freq")},
         "models": config.get("models"),
         "packages": _versions(),
-        "scenarios": [run.scenarios[name].to_dict() for name in sorted(run.scenarios)],
+        "scenarios": [scenarios[name].to_dict() for name in sorted(scenarios)],
         "history": {
             "columns": [UID, DS, Y],
             "rows": [
@@ -241,6 +249,8 @@ def write_bundle(
         path.write_bytes(frame_bytes(reports.table(kind, kind_view), fmt))
         written[kind] = path
     written["manifest"] = directory / "manifest.json"
-    written["manifest"].write_text(json.dumps(manifest(run, scenario, threshold), indent=1) + "\n", encoding="utf-8")
+    written["manifest"].write_text(
+        json.dumps(manifest(run, scenario, threshold, view.scenario), indent=1) + "\n", encoding="utf-8"
+    )
     log.info("export event=bundle run=%s scenario=%s files=%d dir=%s", run.run_id, scenario, len(written), directory)
     return written

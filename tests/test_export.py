@@ -405,6 +405,23 @@ def test_a_bundle_re_runs_whole_under_the_user_scenarios_it_recorded(published: 
     assert_frame_equal(again, frame(source, "crossover", scenario="edge push").drop(columns="run_id"))
 
 
+@pytest.mark.parametrize("recorded", [False, True], ids=["saved after the run", "edited after the run"])
+def test_a_bundle_re_runs_the_scenario_its_files_were_computed_under(
+    published: Path, tmp_path: Path, recorded: bool
+) -> None:
+    source = copy_db(published, tmp_path / "source.duckdb")
+    if recorded:  # the run records the scenario at 0.6; it is edited to 0.3 afterwards
+        save_scenario(source, Scenario("late", values={"all": {"edge_share": 0.6}}))
+        assert run_refresh(source, TINY_SETTINGS, models=TINY_MODELS, force=True, executor=SerialExecutor()).published
+    save_scenario(source, Scenario("late", values={"all": {"edge_share": 0.3}}))
+    written = export.write_bundle(source, tmp_path / "bundle", scenario="late")
+    fresh = tmp_path / "fresh.duckdb"
+    init_db(fresh, write_tiny_data(tmp_path / "other", ("manufacturing", "other")))
+    assert run_refresh(fresh, TINY_SETTINGS, from_manifest=written["manifest"], executor=SerialExecutor()).published
+    again = frame(fresh, "crossover", scenario="late").drop(columns="run_id")
+    assert_frame_equal(again, frame(source, "crossover", scenario="late").drop(columns="run_id"))
+
+
 def test_a_bundle_refuses_to_re_run_over_a_different_scenario_of_the_same_name(published: Path, tmp_path: Path) -> None:
     source = copy_db(published, tmp_path / "source.duckdb")
     save_scenario(
