@@ -316,3 +316,27 @@ def test_user_text_is_printed_as_written_not_read_as_rich_markup(
     result = invoke("scenario", "list", "--db", str(db))
     assert result.exit_code == 0, result.output
     assert name in result.stdout
+
+
+def test_dash_as_input_imports_csv_or_parquet_from_stdin(published: Path, tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"period": ["2025Q1", "2025Q1"], "sector": ["Acme", "Acme"], "workload": ["training", "inference"]}
+    )
+    for name, data in (
+        ("csv", frame.assign(spend_usd=[10.0, 4.0]).to_csv(index=False).encode()),
+        ("parquet", frame.assign(spend_usd=[11.0, 5.0]).to_parquet()),
+    ):
+        db = copy_db(published, tmp_path / name / "crossover.duckdb")
+        result = invoke("import", "-", "--db", str(db), stdin=data)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith("imported 2 rows from stdin as import 1"), result.stdout
+        assert not Path("-").exists()
+
+
+def test_importing_a_missing_file_exits_66_and_changes_nothing(published: Path, tmp_path: Path) -> None:
+    db = copy_db(published, tmp_path / "crossover.duckdb")
+    before = db.read_bytes()
+    result = invoke("import", str(tmp_path / "missing.csv"), "--db", str(db))
+    assert result.exit_code == 66, result.output
+    assert f"no file {tmp_path / 'missing.csv'}" in result.output
+    assert db.read_bytes() == before

@@ -206,7 +206,7 @@ def test_a_bad_input_is_refused_with_its_problem_and_every_table_is_unchanged(
 def test_a_missing_file_is_refused_in_one_line(db: Path, tmp_path: Path) -> None:
     before = table_checksums(db)
     result = runner.invoke(app, ["import", str(tmp_path / "nope.csv"), "--db", str(db)])
-    assert result.exit_code == 65 and "nope.csv does not exist or is not a file" in result.output
+    assert result.exit_code == 66 and f"no file {tmp_path / 'nope.csv'}" in result.output  # README: 66, no such file
     assert table_checksums(db) == before
 
 

@@ -14,13 +14,16 @@ from .output import FileFormatOption
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..ingest import ImportSummary
+
 
 @app.command("import")
 def import_(
     file: Annotated[
         Path | None,
         typer.Argument(
-            help="CSV or Parquet file in long format: period, sector, workload, spend_usd (optional region, source).",
+            help="CSV or Parquet file in long format: period, sector, workload, spend_usd (optional region, source); "
+            "- reads stdin.",
             show_default=False,
         ),
     ] = None,
@@ -44,20 +47,48 @@ def import_(
 
 
 def _import_file(db: Path, file: Path, replace: bool) -> None:
+    from ..errors import NotFoundError
     from ..ingest import import_file
+    from .output import is_stdio
 
-    summary = import_file(db, file, replace=replace, actor=audit.os_user())
+    if is_stdio(file):
+        summary = _import_stdin(db, replace)
+    elif not file.exists():
+        raise NotFoundError(f"no file {file}; check the path")
+    else:
+        summary = import_file(db, file, replace=replace, actor=audit.os_user())
+    name = STDIN_NAME if is_stdio(file) else file.name
     recorded = (
         f" as import {summary.import_id}" if summary.import_id is not None else " (nothing changed; not recorded)"
     )
-    audit.record(db, "import", f"{file.name}: {summary.inserted} new, {summary.updated} updated{recorded}")
+    audit.record(db, "import", f"{name}: {summary.inserted} new, {summary.updated} updated{recorded}")
     out.print(
-        f"imported {summary.rows} rows from {file.name}{recorded} ({summary.first_period} to {summary.last_period}, "
+        f"imported {summary.rows} rows from {name}{recorded} ({summary.first_period} to {summary.last_period}, "
         f"sectors: {', '.join(summary.sectors)}): {summary.inserted} new, {summary.updated} updated, "
         f"{summary.unchanged} unchanged"
     )
     for note in summary.notes:
         out.print(f"note: {note}")
+
+
+#: The file name an import read from stdin (``import -``) is recorded under.
+STDIN_NAME = "stdin"
+
+
+def _import_stdin(db: Path, replace: bool) -> ImportSummary:
+    """Import the CSV or Parquet file piped to stdin (Parquet by its magic bytes), read up to the size limit."""
+    import sys
+    import tempfile
+
+    from ..config import IMPORT_MAX_MB
+    from ..ingest import import_file
+
+    data = sys.stdin.buffer.read(int(IMPORT_MAX_MB * 1e6) + 1)  # one byte over: the size check refuses it
+    suffix = ".parquet" if data.startswith(b"PAR1") else ".csv"
+    with tempfile.TemporaryDirectory(prefix="crossover-import-") as folder:
+        path = Path(folder) / f"{STDIN_NAME}{suffix}"
+        path.write_bytes(data)
+        return import_file(db, path, replace=replace, actor=audit.os_user(), file_name=STDIN_NAME)
 
 
 def _list_imports(db: Path) -> None:
