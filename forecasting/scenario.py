@@ -119,7 +119,10 @@ class Scenario:
             str(s): {str(k): DriverValue.from_json(v) for k, v in e.items()}
             for s, e in (raw.get("values") or {}).items()
         }
-        return cls(str(raw["name"]), str(raw.get("description", "")), str(raw.get("author", "")), values)
+        if not isinstance(raw["name"], str):
+            raise ValueError(f"a scenario's 'name' must be text, not {raw['name']!r}")
+        text = {k: "" if raw.get(k) is None else str(raw[k]) for k in ("description", "author")}  # null: none given
+        return cls(raw["name"], text["description"], text["author"], values)
 
 
 def _defaults() -> dict[str, DriverValue]:

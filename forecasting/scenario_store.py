@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -50,10 +51,31 @@ def load_scenario(db: Path, name: str) -> Scenario:
     return Scenario.from_dict(json.loads(rows["params_json"].iloc[0]))
 
 
-def save_scenario(db: Path, scenario: Scenario, *, overwrite: bool = True) -> None:
-    """Save ``scenario`` under its name (presets cannot be overwritten)."""
-    if not scenario.name.strip():
+#: The longest scenario name a save accepts (it is shown in tables, file names and the dashboard).
+MAX_NAME = 100
+
+
+def check_name(name: str) -> str:
+    """``name`` if a new scenario may take it, else ``ValueError`` saying why.
+
+    Refused: empty, longer than :data:`MAX_NAME`, blanks at either end (``'baseline '`` would pass for
+    the preset) and control characters (line breaks, NUL).
+    """
+    if not name.strip():
         raise ValueError("a scenario needs a non-empty name")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"a scenario name is at most {MAX_NAME} characters; this one has {len(name)}")
+    if name != name.strip():
+        raise ValueError(f"scenario name {name!r} starts or ends with blanks; remove them")
+    bad = next((c for c in name if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(f"scenario name {name!r} contains the control character U+{ord(bad):04X}; remove it")
+    return name
+
+
+def save_scenario(db: Path, scenario: Scenario, *, overwrite: bool = True) -> None:
+    """Save ``scenario`` under its name (presets cannot be overwritten; the name must pass :func:`check_name`)."""
+    check_name(scenario.name)
     with store.writer(db) as s:
         existing = s.frame("scenario_get", name=scenario.name)
         if not existing.empty and bool(existing["is_preset"].iloc[0]):

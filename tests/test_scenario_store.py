@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,29 @@ def test_the_cli_refuses_an_unknown_driver_or_a_value_out_of_range(db: Path) -> 
     far = runner.invoke(app, ["scenario", "set", "mine", "edge_share", "5", "--db", str(db)])
     assert far.exit_code == 2 and "outside" in far.output
     assert checksums(db) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("baseline ", "starts or ends with blanks"),
+        (" mine", "starts or ends with blanks"),
+        ("a\nb", "control character U+000A"),
+        ("a\x00b", "control character U+0000"),
+        ("n" * 101, "at most 100 characters"),
+    ],
+)
+def test_a_name_that_would_mislead_or_break_a_listing_is_refused(db: Path, name: str, why: str) -> None:
+    before = checksums(db)
+    with pytest.raises(ValueError, match=re.escape(why)):
+        save_scenario(db, Scenario(name))
+    with pytest.raises(ValueError, match=re.escape(why)):
+        copy_scenario(db, "baseline", name)
+    assert checksums(db) == before
+
+
+def test_a_json_null_is_no_name_and_no_description_not_the_text_none(db: Path) -> None:
+    with pytest.raises(ValueError, match="'name' must be text"):
+        Scenario.from_dict({"name": None})
+    scenario = Scenario.from_dict({"name": "mine", "description": None, "author": None})
+    assert (scenario.description, scenario.author) == ("", "")
