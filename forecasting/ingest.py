@@ -170,7 +170,8 @@ def _header(records: Iterator[tuple[int, list[str]]], problems: _Problems) -> li
                 elif names.count(c) > 1:
                     problems.add(None, c, "column appears more than once")
             return None if problems.total else names
-    problems.add(None, None, "file is empty")
+    if not problems.total:  # a file that could not be read (not UTF-8, not Parquet) is not also "empty"
+        problems.add(None, None, "file is empty")
     return None
 
 

@@ -203,6 +203,16 @@ def test_a_bad_input_is_refused_with_its_problem_and_every_table_is_unchanged(
     assert table_checksums(db) == before
 
 
+@pytest.mark.parametrize("case", ["latin-1", "utf-16", "text as parquet"])
+def test_a_file_that_cannot_be_read_is_not_also_called_empty(tmp_path: Path, case: str) -> None:
+    content, expected, name = BAD[case]
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    with pytest.raises(ImportRefusedError) as refused:
+        ingest.validate_file(path)
+    assert [expected in str(p) for p in refused.value.problems] == [True]
+
+
 def test_a_missing_file_is_refused_in_one_line(db: Path, tmp_path: Path) -> None:
     before = table_checksums(db)
     result = runner.invoke(app, ["import", str(tmp_path / "nope.csv"), "--db", str(db)])
