@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import store
+from .config import SECTORS
 from .errors import ForecastingError, NotFoundError
 from .scenario import PRESETS, Scenario
 
@@ -83,6 +84,13 @@ def save_scenario(db: Path, scenario: Scenario, *, overwrite: bool = True) -> No
         if not existing.empty and not overwrite:
             raise ForecastingError(f"a scenario named '{scenario.name}' exists already")
         _upsert(s, scenario, is_preset=False)
+
+
+def known_sectors(db: Path) -> list[str]:
+    """The sector ids a scenario's driver can apply to in ``db``: the shipped ones, then those imported."""
+    with store.reader(db) as s:
+        imported = s.frame("history_user_sectors")["sector"].tolist()
+    return [*SECTORS, *(sector for sector in imported if sector not in SECTORS)]
 
 
 def copy_scenario(db: Path, name: str, new_name: str) -> Scenario:

@@ -87,6 +87,21 @@ def test_the_cli_refuses_an_unknown_driver_or_a_value_out_of_range(db: Path) -> 
     assert checksums(db) == before
 
 
+def test_the_cli_refuses_a_sector_the_database_does_not_hold_and_takes_an_imported_one(
+    db: Path, tmp_path: Path
+) -> None:
+    before = checksums(db)
+    typo = runner.invoke(app, ["scenario", "set", "mine", "edge_share", "0.4", "--sector", "retial", "--db", str(db)])
+    assert typo.exit_code == 2 and "unknown sector 'retial'" in typo.output
+    assert checksums(db) == before
+    data = tmp_path / "acme.csv"
+    data.write_text("period,sector,workload,spend_usd\n2025Q1,Acme,training,10\n2025Q1,Acme,inference,4\n")
+    assert runner.invoke(app, ["import", str(data), "--db", str(db)]).exit_code == 0
+    ok = runner.invoke(app, ["scenario", "set", "mine", "edge_share", "0.4", "--sector", "acme", "--db", str(db)])
+    assert ok.exit_code == 0, ok.output
+    assert dict(load_scenario(db, "mine").values).keys() == {"acme"}
+
+
 @pytest.mark.parametrize(
     ("name", "why"),
     [

@@ -87,10 +87,12 @@ def scenario_set(
     """Set one driver of a scenario, for one sector or all, as the dashboard's sliders do."""
     from ..drivers import DriverValue
     from ..errors import NotFoundError
-    from ..scenario import BASELINE, PRESETS, Scenario
-    from ..scenario_store import load_scenario, save_scenario
+    from ..scenario import ALL, BASELINE, PRESETS, Scenario
+    from ..scenario_store import known_sectors, load_scenario, save_scenario
 
     path = resolve_db(db)
+    if sector != ALL and sector not in (sectors := known_sectors(path)):  # a typo would apply to nothing
+        raise ValueError(f"unknown sector '{sector}'; use all or one of {', '.join(sectors)}")
     try:
         scenario = load_scenario(path, name)
     except NotFoundError:
