@@ -178,6 +178,16 @@ def test_a_missing_input_file_exits_66_in_one_line_with_the_path(db: Path, tmp_p
         assert _one_line(result.output) == f"error: cannot read {tmp_path / 'no.csv'}: No such file or directory"
 
 
+def test_a_bundle_to_stdout_is_refused_and_makes_no_folder_named_dash(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = _cli("export", "--bundle", "-", "--db", str(published))
+    assert result.exit_code == 2, result.output
+    assert "cannot go to stdout" in _one_line(result.output)
+    assert not (tmp_path / "-").exists()
+
+
 def test_a_backtest_with_a_bad_output_or_format_stops_before_any_replay(
     published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

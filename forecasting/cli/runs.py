@@ -27,7 +27,7 @@ from .app import (
     resolve_db,
     vintage_app,
 )
-from .output import FileFormatOption, check_folder
+from .output import FileFormatOption, check_folder, is_stdio
 
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Refit and publish even if data and settings are unchanged.")
@@ -219,6 +219,8 @@ def export_(
     """Export a run as tidy CSV or Excel (formula-safe), Parquet or JSON, or a reproducible bundle with --bundle."""
     from .. import export
 
+    if is_stdio(bundle):  # a folder named '-' in the working directory is never what was meant
+        raise ValueError("--bundle writes a folder of files and cannot go to stdout; name a folder")
     target = bundle if bundle is not None else output
     check_folder(target)
     try:
