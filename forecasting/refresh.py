@@ -40,7 +40,7 @@ from .gates import check_coverage, check_input, check_output, coverage_losses, r
 from .paths import SamplePaths
 from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
-from .scenario_store import restore_scenarios
+from .scenario_store import restore_scenarios, scenario_rows, scenarios_to_restore
 from .structural import Structure
 from .vintages import RunInfo
 
@@ -92,6 +92,7 @@ class _Inputs:
     user_sectors: set[str]  # sectors with imported rows: the statistical engine keeps them
     structural: bool = True  # the database holds share anchors (a replay may know none of them yet)
     previous_series: frozenset[str] = frozenset()  # the series the previous vintage forecast
+    restored: tuple[Scenario, ...] = ()  # a bundle's scenarios the database lacks: saved with the run
 
 
 def refresh_lock_path(db: Path) -> Path:
@@ -142,8 +143,17 @@ def _pause(stage: str) -> None:
     time.sleep(seconds)
 
 
-def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manifest: dict | None) -> _Inputs:
-    """Read history, fingerprint and the published vintage from one read-only view of the file."""
+def _snapshot(
+    db: Path,
+    settings: Settings,
+    models: Sequence[str] | None,
+    manifest: dict | None,
+    restored: tuple[Scenario, ...] = (),
+) -> _Inputs:
+    """Read history, fingerprint and the published vintage from one read-only view of the file.
+
+    ``restored`` (a bundle's scenarios the file lacks) join the saved ones, as the run will record them.
+    """
     with store.reader(db) as s:
         s.scan(tuple(t for t in store.TABLES if s.columns(t)))  # a damaged file fails here, before any fitting
         history = s.frame("history_series")
@@ -153,6 +163,8 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
         prev_history = s.frame("run_history", run_id=prev.run_id if prev else "")
         prev_cross = s.frame("crossover_run", run_id=prev.run_id if prev else "", scenario=BASELINE)
         scenarios = s.frame("scenario_all")
+        if restored:
+            scenarios = pd.concat([scenarios, scenario_rows(list(restored))[scenarios.columns]], ignore_index=True)
         anchors = s.frame("share_anchors_all")
         user_sectors = set(s.frame("history_user_sectors")["sector"])
         prev_series = frozenset(s.frame("run_status", run_id=prev.run_id if prev else "")[UID])
@@ -175,6 +187,7 @@ def _snapshot(db: Path, settings: Settings, models: Sequence[str] | None, manife
         user_sectors,
         not anchors.empty,
         prev_series,
+        restored,
     )
 
 
@@ -333,8 +346,9 @@ def _refresh(
     manifest = read_manifest(from_manifest) if from_manifest else None
     if manifest is not None:
         settings, models = _settings_from(manifest), manifest.get("models")
-        restore_scenarios(db, manifest.get("scenarios", []))  # a bundle re-runs under its own scenarios
-    inputs = _snapshot(db, settings, models, manifest)
+    # A bundle re-runs under its own scenarios: those the file lacks are saved with the run it publishes.
+    restored = tuple(scenarios_to_restore(db, manifest.get("scenarios", []))) if manifest is not None else ()
+    inputs = _snapshot(db, settings, models, manifest, restored)
     timings = {"snapshot": time.perf_counter() - started}
     version = code_version()
     prev_id = inputs.previous.run_id if inputs.previous else None
@@ -349,6 +363,7 @@ def _refresh(
     if not force and _up_to_date(inputs, version):
         log.info("refresh event=up_to_date run=%s", prev_id)
         message = f"up to date: run {prev_id} was fitted on the same data, settings and code"
+        restore_scenarios(db, [scenario.to_dict() for scenario in restored])  # nothing else to write
         return RefreshSummary(False, prev_id, prev_id, inputs.fingerprint, message)
     gated = None if accepted[0] else inputs.previous
     check_input(inputs.history, gated, inputs.previous_history, settings.restatement_threshold)
@@ -384,6 +399,8 @@ def _publish_run(
     timings["total_before_publish"] = t - started
     run_row = publish.run_row(run_id, now, inputs.fingerprint, inputs.config, version, settings.seed, timings, report)
     tables = publish.run_tables(run_id, result, structure, crossovers, inputs.history, inputs.scenarios)
+    if inputs.restored:  # in the run's own transaction: a refused or failed run saves none of them
+        tables["scenarios"] = scenario_rows(list(inputs.restored))
     pruned = publish.publish(db, run_row, tables, settings.retention, lambda: _pause("publish"))
     timings["publish"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started

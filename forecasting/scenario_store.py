@@ -112,25 +112,41 @@ def delete_scenario(db: Path, name: str) -> None:
         s.run("scenario_delete", name=name)
 
 
-def restore_scenarios(db: Path, saved: list[dict]) -> list[str]:
-    """Save the scenarios a bundle manifest recorded that ``db`` lacks, in one write; returns their names.
+def scenarios_to_restore(db: Path, saved: list[dict]) -> list[Scenario]:
+    """The scenarios a bundle manifest recorded (``saved``) that ``db`` lacks, checked and not yet written.
 
     A scenario saved here under the same name with other values is refused (ForecastingError), so a
-    re-run bundle never silently computes under different assumptions.
+    re-run bundle never silently computes under different assumptions; presets come with the code.
     """
-    wanted = [Scenario.from_dict(raw) for raw in saved]
-    with store.writer(db) as s:
-        added = []
-        for scenario in wanted:
+    wanted = {scenario.name: scenario for scenario in (Scenario.from_dict(raw) for raw in saved)}
+    missing = []
+    with store.reader(db) as s:
+        for scenario in wanted.values():
             rows = s.frame("scenario_get", name=scenario.name)
             if rows.empty:
-                _upsert(s, scenario, is_preset=False)
-                added.append(scenario.name)
+                missing.append(scenario)
             elif rows["is_preset"].iloc[0]:
-                continue  # presets come with the code (the manifest records its version)
+                continue
             elif Scenario.from_dict(json.loads(rows["params_json"].iloc[0])).values != scenario.values:
                 raise ForecastingError(
                     f"scenario '{scenario.name}' exists here with other values than the bundle's; "
                     "rename or delete it, then re-run"
                 )
-    return added
+    for scenario in missing:
+        check_name(scenario.name)
+    return missing
+
+
+def scenario_rows(scenarios: list[Scenario]) -> pd.DataFrame:
+    """``scenarios`` as new rows of the ``scenarios`` table (user scenarios), for a writer to insert."""
+    rows = [(c.name, c.description, c.author, json.dumps(c.to_dict(), sort_keys=True), False) for c in scenarios]
+    return pd.DataFrame(rows, columns=["name", "description", "author", "params_json", "is_preset"])
+
+
+def restore_scenarios(db: Path, saved: list[dict]) -> list[str]:
+    """Save the scenarios a bundle manifest recorded that ``db`` lacks, in one write; returns their names."""
+    missing = scenarios_to_restore(db, saved)
+    if missing:
+        with store.writer(db) as s:
+            s.insert("scenarios", scenario_rows(missing))
+    return [scenario.name for scenario in missing]

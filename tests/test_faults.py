@@ -260,6 +260,21 @@ def test_a_malformed_manifest_is_refused_naming_the_field(
     assert checksums(db) == before
 
 
+def test_a_refused_re_run_of_a_bundle_saves_none_of_its_scenarios(published: Path, tmp_path: Path) -> None:
+    from forecasting import export
+
+    manifest = json.loads(export.write_bundle(published, tmp_path / "bundle")["manifest"].read_text())
+    manifest["scenarios"].append(Scenario("theirs", values={"all": {"edge_share": 0.5}}).to_dict())
+    uid, ds, _ = manifest["history"]["rows"][0]
+    manifest["history"]["rows"][0] = [uid, ds, -5.0]  # the run is refused after the scenarios were read
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    before = checksums(published)
+    result = _cli("refresh", "--force", "--db", str(published), "--from-manifest", str(path))
+    assert result.exit_code == 65, result.output
+    assert checksums(published) == before
+
+
 def _fail_copy(exc: OSError) -> Any:
     """A ``shutil.copyfile`` that writes half the file, then fails as a full disk or a read-only folder would."""
 
