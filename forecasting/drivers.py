@@ -10,6 +10,7 @@ are in ``docs/scenarios.md``.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -269,16 +270,28 @@ class DriverValue:
 
     @classmethod
     def from_json(cls, raw: Any) -> DriverValue:
-        """Inverse of :meth:`to_json`; raises ``ValueError`` on anything else."""
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        """Inverse of :meth:`to_json`; raises ``ValueError`` on anything else (a JSON null, text, a huge integer)."""
+        if _is_number(raw):
             return point(float(raw))
         if isinstance(raw, Mapping) and len(raw) == 1:
             ((kind, args),) = raw.items()
-            if kind == "uniform" and len(args) == 2:
+            numeric = isinstance(args, (list, tuple)) and all(_is_number(a) for a in args)
+            if kind == "uniform" and numeric and len(args) == 2:
                 return uniform(*map(float, args))
-            if kind == "triangular" and len(args) == 3:
+            if kind == "triangular" and numeric and len(args) == 3:
                 return triangular(*map(float, args))
-        raise ValueError(f"not a driver value: {raw!r}")
+        raise ValueError(f"not a driver value: {raw!r:.200}")
+
+
+def _is_number(raw: object) -> bool:
+    """Whether ``raw`` is a real number that fits a float (not a bool, not an integer beyond float range)."""
+    if isinstance(raw, bool) or not isinstance(raw, numbers.Real):
+        return False
+    try:
+        float(raw)
+    except OverflowError:
+        return False
+    return True
 
 
 def point(x: float) -> DriverValue:

@@ -16,6 +16,7 @@ import pandas as pd
 from .config import SETTING_LIMITS, TOTAL, WORKLOADS, Settings, split_series_id
 from .errors import Problem, PublishRefusedError, ValidationError
 from .frames import DS, HI80, HI95, LO80, LO95, UID, YHAT, Y
+from .scenario import Scenario
 from .vintages import RunInfo
 
 #: Restated rows listed in a refusal message.
@@ -223,6 +224,19 @@ def _manifest_problems(manifest: object) -> list[Problem]:
         problems.append(Problem(None, "history", f"must hold columns {[UID, DS, Y]} and a list of rows"))
     elif not all(isinstance(r, list) and len(r) == 3 for r in rows):
         problems.append(Problem(None, "history", "every row must be [unique_id, ds, y]"))
+    return problems + _scenario_problems(manifest.get("scenarios", []))
+
+
+def _scenario_problems(saved: object) -> list[Problem]:
+    """Why a manifest's ``scenarios`` are not a list of scenarios (empty when every one reads)."""
+    if not isinstance(saved, list):
+        return [Problem(None, "scenarios", "must be a list of scenario objects")]
+    problems = []
+    for i, raw in enumerate(saved):
+        try:
+            Scenario.from_dict(raw)
+        except ValueError as exc:
+            problems.append(Problem(None, f"scenarios[{i}]", str(exc)))
     return problems
 
 

@@ -239,6 +239,9 @@ def test_a_deeply_nested_scenario_file_is_refused_in_one_line(db: Path, tmp_path
         ({"settings": {"n_paths": 10**12}}, "settings.n_paths"),
         ({"history": {"columns": ["a"], "rows": []}}, "history"),
         ({"models": "naive"}, "models"),
+        ({"scenarios": {"name": "x"}}, "scenarios"),
+        ({"scenarios": [{"name": None}]}, "scenarios[0]"),
+        ({"scenarios": [{"name": "x", "values": {"all": {"edge_share": {"uniform": None}}}}]}, "scenarios[0]"),
     ],
 )
 def test_a_malformed_manifest_is_refused_naming_the_field(

@@ -126,3 +126,18 @@ def test_a_json_null_is_no_name_and_no_description_not_the_text_none(db: Path) -
         Scenario.from_dict({"name": None})
     scenario = Scenario.from_dict({"name": "mine", "description": None, "author": None})
     assert (scenario.description, scenario.author) == ("", "")
+
+
+@pytest.mark.parametrize(
+    "value", [{"uniform": None}, 10**400, {"uniform": [0.1, {"a": 1}]}, {"triangular": "abc"}], ids=str
+)
+def test_a_scenario_file_with_a_value_that_is_no_number_is_a_bad_argument(
+    db: Path, tmp_path: Path, value: object
+) -> None:
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"name": "mine", "values": {"all": {"edge_share": value}}}))
+    before = checksums(db)
+    result = runner.invoke(app, ["scenario", "save", str(spec), "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert "not a driver value" in result.output and "internal error" not in result.output
+    assert checksums(db) == before
