@@ -340,3 +340,16 @@ def test_importing_a_missing_file_exits_66_and_changes_nothing(published: Path, 
     assert result.exit_code == 66, result.output
     assert f"no file {tmp_path / 'missing.csv'}" in result.output
     assert db.read_bytes() == before
+
+
+def test_the_import_list_takes_a_format_and_its_csv_is_formula_safe(published: Path, tmp_path: Path) -> None:
+    db = copy_db(published, tmp_path / "crossover.duckdb")
+    data = tmp_path / "=1+1.csv"
+    data.write_text("period,sector,workload,spend_usd\n2025Q1,Acme,training,10\n2025Q1,Acme,inference,4\n")
+    assert invoke("import", str(data), "--db", str(db)).exit_code == 0
+    result = invoke("import", "--list", "--format", "csv", "--db", str(db))
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(io.StringIO(result.stdout))
+    assert rows["file"].tolist() == ["'=1+1.csv"] and rows["status"].tolist() == ["active"]
+    listed = invoke("import", "--list", "--format", "json", "--db", str(copy_db(published, tmp_path / "e.duckdb")))
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == []

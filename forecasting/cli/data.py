@@ -9,7 +9,7 @@ import typer
 
 from .. import audit
 from .app import DbOption, app, out, print_table, progress_bar, resolve_db
-from .output import FileFormatOption
+from .output import FileFormatOption, FormatOption
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,12 +34,13 @@ def import_(
         int | None,
         typer.Option("--undo", metavar="ID", help="Undo import ID: remove its rows, put back what they replaced."),
     ] = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Import your own spend data (every row lands, or none does); list or undo earlier imports."""
     if sum((file is not None, list_, undo is not None)) != 1:
         raise typer.BadParameter("give a FILE to import, or --list, or --undo ID (one of them)")
     if list_:
-        _list_imports(resolve_db(db))
+        _list_imports(resolve_db(db), fmt)
     elif undo is not None:
         _undo_import(resolve_db(db), undo)
     elif file is not None:
@@ -91,11 +92,11 @@ def _import_stdin(db: Path, replace: bool) -> ImportSummary:
         return import_file(db, path, replace=replace, actor=audit.os_user(), file_name=STDIN_NAME)
 
 
-def _list_imports(db: Path) -> None:
+def _list_imports(db: Path, fmt: str | None = None) -> None:
     from ..imports import list_imports
 
     frame = list_imports(db)
-    if frame.empty:
+    if frame.empty and fmt is None:
         out.print("no imports recorded")
         return
     shown = frame[["import_id", "imported_at", "file_name", "row_count", "inserted", "updated", "actor", "sectors"]]
@@ -116,6 +117,7 @@ def _list_imports(db: Path) -> None:
             }
         ),
         title="Imports",
+        fmt=fmt,
     )
 
 
