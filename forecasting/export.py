@@ -14,8 +14,10 @@ import csv
 import io
 import json
 import logging
+import os
 import platform
 import re
+import shutil
 from datetime import date, datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -158,6 +160,30 @@ def filename(kind: str, run_id: str, scenario: str | None = BASELINE, threshold:
     return stem[: 100 - len(ext) - len(suffix)] + suffix + ext
 
 
+def write_file(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to the file ``path`` whole or not at all, through a sibling copy renamed over it.
+
+    A full disk or an interrupt leaves no truncated file, and an earlier file of that name as it was;
+    the error names ``path``.  A device or pipe (``/dev/null``) is written in place; a symbolic link's
+    target is replaced, not the link.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        path.write_bytes(data)
+        return
+    target = path.resolve() if path.is_symlink() else path
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_export(
     db: Path,
     kind: str,
@@ -175,7 +201,7 @@ def write_export(
     if kind not in KINDS:
         raise ValueError(f"unknown export kind '{kind}'; choose one of {list(KINDS)}")
     df = reports.table(kind, reports.open_view(Path(db), run_id, scenario, threshold, definition))
-    Path(output).write_bytes(frame_bytes(df, format_for(output, fmt)))
+    write_file(output, frame_bytes(df, format_for(output, fmt)))
     log.info("export event=written kind=%s rows=%d path=%s", kind, len(df), output)
     return len(df)
 
@@ -236,21 +262,26 @@ def write_bundle(
 ) -> dict[str, Path]:
     """Write every export of a run (in ``fmt``) plus ``manifest.json`` into ``directory``; returns kind -> path.
 
-    ``threshold`` applies to the crossover and sensitivity files, whose names then carry it.
+    ``threshold`` applies to the crossover and sensitivity files, whose names then carry it.  Each file
+    is written whole (:func:`write_file`); a bundle that fails half-way removes the folder it created.
     """
     view = reports.open_view(Path(db), run_id, scenario, threshold)
     run = view.run
     directory = Path(directory)
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    for kind in KINDS:
-        kind_view = view if kind in reports.THRESHOLD_KINDS else reports.View(run, view.scenario)
-        path = directory / filename(kind, run.run_id, scenario, kind_view.threshold, fmt)
-        path.write_bytes(frame_bytes(reports.table(kind, kind_view), fmt))
-        written[kind] = path
-    written["manifest"] = directory / "manifest.json"
-    written["manifest"].write_text(
-        json.dumps(manifest(run, scenario, threshold, view.scenario), indent=1) + "\n", encoding="utf-8"
-    )
+    try:
+        for kind in KINDS:
+            kind_view = view if kind in reports.THRESHOLD_KINDS else reports.View(run, view.scenario)
+            written[kind] = directory / filename(kind, run.run_id, scenario, kind_view.threshold, fmt)
+            write_file(written[kind], frame_bytes(reports.table(kind, kind_view), fmt))
+        written["manifest"] = directory / "manifest.json"
+        text = json.dumps(manifest(run, scenario, threshold, view.scenario), indent=1) + "\n"
+        write_file(written["manifest"], text.encode("utf-8"))
+    except BaseException:
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
     log.info("export event=bundle run=%s scenario=%s files=%d dir=%s", run.run_id, scenario, len(written), directory)
     return written

@@ -207,6 +207,28 @@ def test_a_backtest_with_a_bad_output_or_format_stops_before_any_replay(
     assert not (tmp_path / "missing").exists()
 
 
+def test_an_export_that_fills_the_disk_leaves_no_truncated_file_and_the_old_one_whole(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def half_then_full(self: Path, data: bytes) -> int:
+        with open(self, "wb") as fh:
+            fh.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    target = tmp_path / "out" / "history.csv"
+    target.parent.mkdir()
+    target.write_bytes(b"the previous export\n")
+    monkeypatch.setattr(Path, "write_bytes", half_then_full)
+    result = _cli("export", "history", "-o", str(target), "--db", str(published))
+    assert result.exit_code == 1, result.output
+    assert _one_line(result.output) == f"error: cannot use {target}: No space left on device"
+    bundle = _cli("export", "--bundle", str(tmp_path / "out" / "bundle"), "--db", str(published))
+    assert bundle.exit_code == 1, bundle.output
+    monkeypatch.undo()
+    assert target.read_bytes() == b"the previous export\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["history.csv"]  # no copy, no half bundle
+
+
 def test_an_export_to_a_full_device_names_it(published: Path) -> None:
     result = _cli("export", "history", "-o", "/dev/full", "--db", str(published))
     assert result.exit_code == 1

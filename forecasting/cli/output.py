@@ -110,8 +110,10 @@ def write_bytes(path: Path | str, data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
+    from ..export import write_file  # whole or not at all: a full disk leaves no truncated file
+
     check_folder(path)
-    Path(path).write_bytes(data)
+    write_file(path, data)
 
 
 def read_bytes(path: Path | str) -> bytes:
