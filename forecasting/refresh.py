@@ -343,6 +343,7 @@ def _refresh(
 ) -> RefreshSummary:
     """The refresh under its lock; ``accepted``: (restatements, drops) the user accepted."""
     started = time.perf_counter()
+    store.refuse_read_only(db)  # before the fit, not at the publish
     manifest = read_manifest(from_manifest) if from_manifest else None
     if manifest is not None:
         settings, models = _settings_from(manifest), manifest.get("models")

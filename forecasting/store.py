@@ -13,6 +13,7 @@ bound as ``$name`` parameters.  Table names only ever come from :data:`TABLES`.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.util
 import logging
@@ -415,6 +416,7 @@ def writer(db: Path, *, fresh: bool = False, timeout: float = 60.0) -> Iterator[
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(lock_path(db), timeout, f"the write lock on {db}"):
+        refuse_read_only(db)
         remove_stale_temporaries(db)
         tmp = _temporary(db, os.getpid())
         wal = tmp.with_name(tmp.name + ".wal")
@@ -435,6 +437,19 @@ def writer(db: Path, *, fresh: bool = False, timeout: float = 60.0) -> Iterator[
             _remove_quietly(tmp, wal)
             raise
         _fsync_path(db.parent)
+
+
+def refuse_read_only(db: Path) -> None:
+    """``PermissionError`` naming ``db`` when the file is read-only (no write bit, or none for this user).
+
+    A write renames a copy over the file, which only the folder's permissions would otherwise stop.
+    """
+    try:
+        mode = db.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not mode & 0o222 or not os.access(db, os.W_OK):
+        raise PermissionError(errno.EACCES, "the database file is read-only (chmod u+w allows writes)", str(db))
 
 
 def _keep_permissions(db: Path, tmp: Path) -> None:

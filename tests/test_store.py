@@ -174,3 +174,14 @@ def test_a_write_keeps_the_file_mode_owner_and_group(db: Path) -> None:
         s.run("scenario_delete", name="nothing")
     st = db.stat()
     assert (st.st_mode & 0o777, st.st_uid, st.st_gid) == (0o600, *owner)
+
+
+def test_a_read_only_database_file_is_not_written(db: Path) -> None:
+    before = db.read_bytes()
+    db.chmod(0o444)  # no write bit for anyone: refused even for root, whom the bits do not stop
+    with pytest.raises(PermissionError, match="read-only"):
+        with store.writer(db) as s:
+            s.run("scenario_delete", name="nothing")
+    assert db.read_bytes() == before and db.stat().st_mode & 0o777 == 0o444
+    with store.reader(db) as s:  # reads still work
+        assert s.schema_version() == store.latest_schema_version()
