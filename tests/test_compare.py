@@ -73,3 +73,9 @@ def test_the_cli_compares_scenarios_and_goal_seeks(published: Path) -> None:
     )
     assert unreachable.exit_code == 1
     assert "beyond the forecast horizon" in " ".join(unreachable.output.split())
+
+
+def test_the_cli_refuses_a_scenario_named_twice_in_one_line(published: Path) -> None:
+    result = runner.invoke(app, ["scenario", "compare", "edge", "baseline", "edge", "--db", str(published)])
+    assert result.exit_code == 2, result.output
+    assert "named more than once: edge" in result.output and "reshape" not in result.output

@@ -132,6 +132,9 @@ def scenario_compare(
     from .. import quarters
     from ..reports import compare_saved
 
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # one column per scenario: a name given twice would have two
+        raise ValueError(f"name each scenario once; named more than once: {', '.join(twice)}")
     table = compare_saved(resolve_db(db), names, run, threshold)
 
     def cell(p50: pd.Timestamp | None, shift: float, scenario: str) -> str:  # noqa: F821
