@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from . import store
+from . import audit, store
 from .config import SECTORS
 from .errors import ForecastingError, NotFoundError
 from .scenario import PRESETS, Scenario
@@ -75,8 +76,16 @@ def check_name(name: str) -> str:
 
 
 def save_scenario(db: Path, scenario: Scenario, *, overwrite: bool = True) -> None:
-    """Save ``scenario`` under its name (presets cannot be overwritten; the name must pass :func:`check_name`)."""
+    """Save ``scenario`` under its name (presets cannot be overwritten; the name must pass :func:`check_name`).
+
+    Inside an audited write (``audit.attributed``: the dashboard's signed-in user, the command line's OS
+    user) the scenario is saved as that actor's, whatever author it carried: a copy of a preset or of
+    someone else's scenario, or a JSON file naming another author, belongs to whoever saved it.
+    """
     check_name(scenario.name)
+    entry = audit.pending()
+    if entry is not None:
+        scenario = replace(scenario, author=entry.actor)
     with store.writer(db) as s:
         existing = s.frame("scenario_get", name=scenario.name)
         if not existing.empty and bool(existing["is_preset"].iloc[0]):

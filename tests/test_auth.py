@@ -5,6 +5,7 @@ The real login flow in a browser against a real OIDC provider is ``tests/test_lo
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -365,3 +366,19 @@ def test_a_scheduled_refresh_that_publishes_is_audited_as_the_os_user(
     assert rows[["actor", "action", "detail"]].values.tolist() == [
         [audit.os_user(), "refresh", "published r1 (scheduled)"]
     ]
+
+
+def test_a_copy_or_a_saved_file_belongs_to_whoever_saved_it(
+    monkeypatch: pytest.MonkeyPatch, db: Path, tmp_path: Path
+) -> None:
+    as_user(monkeypatch, auth.User("bob@x.org", "editor"))
+    with auth.write(db, "scenario.copy", "edge_heavy -> bob's edge"):
+        scenario_store.copy_scenario(db, "edge_heavy", "bob's edge")  # a preset, authored 'crossover'
+    owner = scenario_store.load_scenario(db, "bob's edge").author
+    assert owner == "bob@x.org"
+    assert auth.require("scenario.delete", owner=owner).name == "bob@x.org"  # so bob may change his copy
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"name": "claimed", "author": "alice@x.org", "values": {}}))
+    result = CliRunner().invoke(cli_app, ["scenario", "save", str(spec), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert scenario_store.load_scenario(db, "claimed").author == audit.os_user()  # not the file's free text
