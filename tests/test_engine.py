@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from forecasting.engine import (
+    MAX_HORIZON,
     MIN_OBS,
     NAIVE_MARGIN,
     SELECT_MARGIN,
@@ -541,16 +542,22 @@ def test_a_series_of_extreme_values_is_fitted_without_numpy_warnings() -> None:
         assert fit.final and interval_score(y[:4], y[:4] * 0.5, np.full(4, np.inf), 0.95) == np.inf
 
 
-@pytest.mark.parametrize(("freq", "horizon"), [("QE", 1000), ("D", 100_000)])
+class _NoFits(SerialExecutor):
+    def map(self, fn, items):  # noqa: ANN001, ANN202 (the executor interface)
+        raise AssertionError("fitted before the horizon was checked")
+
+
+@pytest.mark.parametrize(("freq", "horizon"), [("QE", 1000), ("YE", 300)])
 def test_a_horizon_past_the_last_representable_date_is_refused_before_any_fit(freq: str, horizon: int) -> None:
     history = pd.DataFrame({UID: "a", DS: pd.date_range("2015-03-31", periods=24, freq=freq), Y: np.arange(24.0)})
-
-    class NoFits(SerialExecutor):
-        def map(self, fn, items):  # noqa: ANN001, ANN202 (the executor interface)
-            raise AssertionError("fitted before the horizon's dates were checked")
-
     with pytest.raises(ValueError, match=r"runs past 2262-04-11, the last date.*series 'a' ends \d{4}-"):
-        forecast(history, horizon, ForecastOptions(n_paths=10), executor=NoFits())
+        forecast(history, horizon, ForecastOptions(n_paths=10), executor=_NoFits())
+
+
+def test_a_horizon_past_the_engine_s_limit_is_refused_before_any_fit() -> None:
+    history = pd.DataFrame({UID: "a", DS: pd.date_range("2015-01-01", periods=60, freq="D"), Y: np.arange(60.0)})
+    with pytest.raises(ValueError, match=f"a horizon of {MAX_HORIZON + 1} periods is more than the engine forecasts"):
+        forecast(history, MAX_HORIZON + 1, ForecastOptions(n_paths=10), executor=_NoFits())
 
 
 def test_daily_dates_with_a_time_zone_step_by_calendar_days_across_a_clock_change() -> None:

@@ -88,6 +88,10 @@ from forecasting.models import DEFAULT_MODELS, get_model
 
 log = logging.getLogger(__name__)
 
+#: Most periods one forecast may ask for: five years of daily data, 38 of weekly. ARIMA's exact prediction
+#: covariance is horizon x horizon; at 2,000 steps a series takes seconds and a few hundred MB, and far
+#: past it memory and time grow with its square and cube.
+MAX_HORIZON = 2000
 #: Start of the status message of a series on which every model raised (it gets the naive fallback).
 EVERY_MODEL_FAILED = "every model failed"
 STATUS_COLUMNS = [UID, "status", MODEL, "message"]
@@ -271,6 +275,8 @@ def _check_arguments(horizon: int, options: ForecastOptions) -> tuple[str, ...]:
     """The model names to try; ``ValueError`` on a bad horizon, option or model name."""
     if horizon < 1 or options.n_paths < 1 or options.backtest_origins < 1:
         raise ValueError("horizon, n_paths and backtest_origins must be >= 1")
+    if horizon > MAX_HORIZON:
+        raise ValueError(f"a horizon of {horizon} periods is more than the engine forecasts ({MAX_HORIZON:,})")
     names = tuple(options.models) if options.models is not None else DEFAULT_MODELS
     for name in names:
         get_model(name)
@@ -349,6 +355,7 @@ __all__ = [
     "LOG_MARGIN",
     "TRANSFORMS",
     "MAX_COMBO",
+    "MAX_HORIZON",
     "MIN_OBS",
     "MIN_POOL",
     "MIN_TRAIN",
