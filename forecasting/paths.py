@@ -101,25 +101,49 @@ class SamplePaths:
         return out
 
     def history_of(self, sector: str) -> History:
-        """(ds, training, inference) of a sector or, summed on the quarters every sector has, the total."""
+        """(ds, training, inference) of a sector or of the total (:meth:`total_history_sectors`' sum)."""
         arrays = self.history_arrays
         if sector != TOTAL:
             return arrays[sector]
-        common = reduce(np.intersect1d, [a[0] for a in arrays.values()]) if arrays else np.array([], "M8[ns]")
+        kept = [arrays[s] for s in self.total_history_sectors()]
+        common = reduce(np.intersect1d, [a[0] for a in kept]) if kept else np.array([], "M8[ns]")
         train = np.zeros(len(common))
         infer = np.zeros(len(common))
-        for ds, t, i in arrays.values():
+        for ds, t, i in kept:
             pos = np.searchsorted(ds, common)
             train += t[pos]
             infer += i[pos]
         return common, train, infer
 
+    def total_history_sectors(self) -> tuple[str, ...]:
+        """The sectors the total's observed history sums, on the quarters they all have.
+
+        A sector whose history is so short that it would cut the total's (an imported sector with one
+        recent quarter) is left out of the total's history, not allowed to shorten it; its forecast
+        still counts in the total's paths. Until 2026-12-02, $14 of spend imported for one quarter cut
+        the total's history to that quarter and moved its crossover P50 by 4 quarters.
+        """
+        kept = {s: a[0] for s, a in self.history_arrays.items() if len(a[0])}
+        while len(kept) > 1:
+            span = len(reduce(np.intersect1d, list(kept.values())))
+            shortest = min(kept, key=lambda s: (len(kept[s]), s))
+            others = [ds for s, ds in kept.items() if s != shortest]
+            if len(reduce(np.intersect1d, others)) <= span:
+                break
+            del kept[shortest]
+        return tuple(kept)
+
     def back_of(self, sector: str) -> np.ndarray:
-        """(n_paths, 2, n_back) per-path history of a sector, or the total's (NaN where any sector lacks one)."""
+        """(n_paths, 2, n_back) per-path history of a sector, or the total's.
+
+        The total's sums, on each quarter, the sectors observed in it (a sector that starts later adds
+        nothing before its first quarter); it is NaN only where no sector is.
+        """
         if self.back is None:
             raise ValueError("these paths carry no per-path history")
         if sector == TOTAL:
-            return self.back.sum(axis=1)
+            seen = np.isfinite(self.back).any(axis=1)
+            return np.where(seen, np.nansum(self.back, axis=1), np.nan)
         return self.back[:, self.sectors.index(sector)]
 
     def of(self, sector: str) -> np.ndarray:

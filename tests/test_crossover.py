@@ -159,6 +159,41 @@ def test_total_crosses_on_the_summed_paths_even_when_no_sector_does() -> None:
     assert res["total"].p50 == TS("2026-07-24")  # gap -1 -> +3 across 2026Q3: a quarter of 92 days
 
 
+def _with_a_late_sector(back: bool) -> SamplePaths:
+    """Healthcare observed for 8 quarters (inference overtakes in the 3rd), 'acme' for the last one only."""
+    periods = pd.date_range(START, periods=2, freq="QS")
+    hist = pd.date_range(end=START - pd.offsets.QuarterBegin(startingMonth=1), periods=8, freq="QS")
+    train, infer = np.full(8, 10.0), np.array([4.0, 8, 12, 14, 16, 18, 20, 22])
+    rows = [("healthcare/training", d, t) for d, t in zip(hist, train, strict=True)]
+    rows += [("healthcare/inference", d, i) for d, i in zip(hist, infer, strict=True)]
+    rows += [("acme/training", hist[-1], 10.0), ("acme/inference", hist[-1], 4.0)]
+    history = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    paths = {
+        "healthcare/training": np.array([[10.0, 10]]),
+        "healthcare/inference": np.array([[24.0, 26]]),
+        "acme/training": np.array([[10.0, 10]]),
+        "acme/inference": np.array([[4.0, 4]]),
+    }
+    b = stack(paths, periods, history)
+    if back:  # observed history on every path, as ``structural.attach`` gives the statistical sectors
+        full = np.full((1, 2, 2, 8), np.nan)
+        for j, s in enumerate(b.sectors):
+            ds, t, i = b.history_of(s)
+            pos = hist.get_indexer(pd.DatetimeIndex(ds))
+            full[0, j, 0, pos], full[0, j, 1, pos] = t, i
+        b = SamplePaths(b.sectors, b.periods, b.paths, b.history, back=full, back_periods=hist)
+    return b
+
+
+@pytest.mark.parametrize("back", [False, True])
+def test_a_sector_with_one_recent_quarter_does_not_cut_the_total_s_history(back: bool) -> None:
+    res = crossover_distribution(_with_a_late_sector(back))["total"]
+    # Healthcare's inference passes its training between its 2nd and 3rd quarters (8 -> 12 against 10);
+    # before, the total's history was cut to acme's one quarter and the crossing was missed.
+    assert res.state == CROSSED_IN_HISTORY
+    assert res.p50 < START - pd.DateOffset(years=1)
+
+
 def test_quarter_offsets_and_dates_round_trip() -> None:
     dates = pd.DatetimeIndex(["2025-10-01", "2026-01-01", "2026-02-15", "2027-04-01"])
     assert offsets(dates, START).tolist() == [-1.0, 0.0, 0.5, 5.0]
