@@ -19,6 +19,9 @@ import pandas as pd
 from . import quarters
 from .config import SECTORS, TOTAL, valid_sector
 
+#: Most spend one row may hold, USD: $10 trillion for one sector and workload in one quarter is over a
+#: third of world GDP in a quarter, so a larger figure is a unit slip (cents, thousands) or a typo.
+MAX_SPEND_USD = 1e13
 #: Years a period may lie in (inclusive).
 YEARS = (1990, 2100)
 #: Longest sector or region name, and longest source text, in characters.
@@ -73,6 +76,8 @@ def spend_value(text: str) -> float | str:
         value = float(t)
         if math.isinf(value):
             return "spend is infinite"
+        if value > MAX_SPEND_USD:
+            return f"spend {value:g} is over $10 trillion in one quarter; is the unit US dollars?"
         return f"spend {value:g} is negative" if value < 0 else value
     if t.lstrip("+-").lower() in _SPECIAL:
         return _SPECIAL[t.lstrip("+-").lower()]

@@ -157,6 +157,7 @@ BAD: dict[str, tuple[str | bytes, str, str]] = {
     "-Infinity": (_pair(spend="-Infinity"), "spend is infinite", "f.csv"),
     "overflow": (_pair(spend="1e400"), "spend is infinite", "f.csv"),
     "negative": (_pair(spend="-5"), "row 2, column 'spend_usd': spend -5 is negative", "f.csv"),
+    "absurd": (_pair(spend="1e300"), "spend 1e+300 is over $10 trillion in one quarter", "f.csv"),
     # --- the history the import would leave
     "duplicate key": (
         _rows("2025Q1,Acme,training,1", "2025Q1,Acme,inference,1", "2025Q1,ACME,training,2"),
