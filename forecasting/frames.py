@@ -96,7 +96,9 @@ def _value_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.
     """Values as floats, and a problem for each missing, non-numeric or infinite one."""
     text = values.astype("string").str.strip()
     missing = values.isna() | text.str.lower().isin(_MISSING_WORDS).fillna(True)
-    numbers = pd.to_numeric(values if pd.api.types.is_numeric_dtype(values) else text, errors="coerce")
+    # Booleans count as numbers to pandas; a Parquet column of True/False is refused like CSV's "True".
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    numbers = pd.to_numeric(values if numeric else text, errors="coerce")
     numbers = numbers.astype(float)
     problems = []
     for row, is_missing, number, raw in zip(rows, missing, numbers, text, strict=True):

@@ -228,6 +228,13 @@ def test_forecast_refuses_a_file_of_mixed_frequencies_naming_the_odd_series(tmp_
     assert invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv")).exit_code == 0
 
 
+def test_forecast_refuses_a_parquet_column_of_booleans_as_csv_refuses_true(tmp_path: Path) -> None:
+    ds = pd.date_range("2020-03-31", periods=12, freq="QE")
+    pd.DataFrame({"unique_id": "a", "ds": ds, "y": [True, False] * 6}).to_parquet(tmp_path / "in.parquet")
+    result = invoke("forecast", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 65 and "'True' is not a number" in result.stderr, result.output
+
+
 def test_forecast_refuses_a_negative_seed_as_a_bad_argument(tmp_path: Path) -> None:
     _series_file(tmp_path / "in.csv", "QS")
     result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "--seed", "-1")
