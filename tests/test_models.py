@@ -135,23 +135,6 @@ def test_each_seasonal_model_error_sd_measures_the_noise_not_the_season(name: st
     assert 0.3 < fc.sigma[0] < 1.0
 
 
-def test_ets_form_and_forecast_do_not_depend_on_the_units_of_the_data() -> None:
-    """Monthly data in the thousands (as most of M3's) and the same data in units of 1: the same form and
-    forecast. statsmodels' optimiser stops early on the raw thousands (the initial states are
-    parameters next to weights in (0, 1)), which here chose multiplicative errors at 14,000."""
-    rng = np.random.default_rng(3)
-    pattern = np.tile([0.3, 0.1, -0.2, -0.4, -0.1, 0.2, 0.5, 0.3, -0.1, -0.3, -0.2, -0.1], 8)
-    y = 1 + 0.1 * pattern + np.cumsum(rng.normal(0, 0.02, 96))
-    model = MODELS["ets"]()
-    spec, fc = model.select(y, 12), model.fit_predict(y, 12, 12)
-    for k in (1000.0, 14000.0):
-        scaled = MODELS["ets"]()
-        assert scaled.select(y * k, 12) == spec
-        fk = scaled.fit_predict(y * k, 12, 12)
-        np.testing.assert_allclose(fk.mean / k, fc.mean, rtol=1e-3)
-        np.testing.assert_allclose(fk.sigma / k, fc.sigma, rtol=1e-2)
-
-
 def _local_level(e: np.ndarray) -> np.ndarray:
     """ETS(A,N,N) with alpha 0.5 and level 10, driven by the innovations ``e``."""
     return 10 + e + np.concatenate([[0.0], 0.5 * np.cumsum(e[:-1])])

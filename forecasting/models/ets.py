@@ -182,19 +182,6 @@ def _fit_aicc(y: np.ndarray, spec: EtsSpec, season: int) -> tuple[float, ETSMode
     return aicc_or_aic(llf, model.nobs, model.k_params + 1), model, params
 
 
-def _unit(y: np.ndarray) -> float:
-    """The power of two nearest the series' mean absolute value (1 for an all-zero series): its unit.
-
-    ETS is fitted on ``y / unit`` and its forecast and sd multiplied back, so the fit does not depend
-    on the units of the data. statsmodels' optimisation does: its initial states are parameters next
-    to smoothing weights in (0, 1), and on values in the thousands L-BFGS-B stops far from the optimum
-    (on an M3 monthly series the additive-season fit's log-likelihood was 80 below the one found on
-    the rescaled series, so the non-seasonal form won by AICc). A power of two divides exactly.
-    """
-    scale = float(np.mean(np.abs(y)))
-    return float(2.0 ** np.round(np.log2(scale))) if np.isfinite(scale) and scale > 0 else 1.0
-
-
 def _candidates(y: np.ndarray, season: int) -> list[EtsSpec]:
     errors = ["add", "mul"] if np.all(y > 0) else ["add"]
     # An undamped additive trend extrapolates too boldly over long horizons (and on the log
@@ -218,12 +205,11 @@ class ETS(Model):
         self._selected: tuple[np.ndarray, EtsSpec, EtsFit] | None = None
 
     def select(self, y: np.ndarray, season: int) -> EtsSpec:
-        """Fit every candidate form (on ``y`` in its :func:`_unit`) and keep the one with the lowest AICc."""
+        """Fit every candidate form and keep the one with the lowest AICc."""
         best, best_ic = EtsSpec("add", None, False, None), np.inf
-        z = y / _unit(y)
-        for spec in _candidates(z, season):
+        for spec in _candidates(y, season):
             try:
-                ic, model, params = _fit_aicc(z, spec, season)
+                ic, model, params = _fit_aicc(y, spec, season)
                 if not (np.isfinite(ic) and ic < best_ic):
                     continue
                 with warnings.catch_warnings():
@@ -237,18 +223,16 @@ class ETS(Model):
         return best
 
     def fit_predict(self, y: np.ndarray, horizon: int, season: int, spec: Any = None) -> PointForecast:
-        """Fit the given form (or select one) on ``y`` in its :func:`_unit` and forecast with the class-1
-        analytic variance, in the units of ``y``."""
+        """Fit the given form (or select one) and forecast with the class-1 analytic variance."""
         spec = spec if isinstance(spec, EtsSpec) else self.select(y, season)
         if spec.error == "mul" and not np.all(y > 0):
             spec = EtsSpec("add", spec.trend, spec.damped, spec.seasonal)
         if spec.seasonal and len(y) < 2 * season + 2:
             spec = EtsSpec(spec.error, spec.trend, spec.damped, None)
 
-        unit = _unit(y)
-        fit = cached_fit(self._selected, y, spec) or _fit(y / unit, spec, season)
+        fit = cached_fit(self._selected, y, spec) or _fit(y, spec, season)
         mean = _point(fit, spec, season, horizon)
-        return PointForecast(mean * unit, _sigma(fit, spec, season, horizon, mean) * unit)
+        return PointForecast(mean, _sigma(fit, spec, season, horizon, mean))
 
 
 def _sigma(fit: EtsFit, spec: EtsSpec, season: int, horizon: int, mean: np.ndarray) -> np.ndarray:
