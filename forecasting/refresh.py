@@ -13,7 +13,6 @@ Guarantees (each is tested with real processes, see ``docs/operations.md``):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -23,14 +22,13 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from . import __version__, publish, quarters, share, store, structural
 from . import paths as sample_paths
+from . import publish, quarters, share, store, structural
 from .config import SPEND_TRANSFORM, Settings
 from .crossover import CROSSOVER_COLUMNS, crossover_distribution, crossover_frame
 from .errors import PublishRefusedError, RefreshInProgressError
@@ -42,7 +40,7 @@ from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
 from .scenario_store import restore_scenarios, scenario_rows, scenarios_to_restore
 from .structural import Structure
-from .vintages import RunInfo
+from .vintages import RunInfo, code_version
 
 if TYPE_CHECKING:
     from .engine import ForecastResult
@@ -98,37 +96,6 @@ class _Inputs:
 def refresh_lock_path(db: Path) -> Path:
     """The sidecar file whose flock makes refreshes of ``db`` exclusive."""
     return Path(db).with_name(Path(db).name + ".refresh.lock")
-
-
-#: Modules whose code decides a run's numbers (the dashboard, CLI and exports do not).
-NUMERIC_SOURCES = (
-    "engine/*.py",
-    "executors.py",
-    "metrics.py",
-    "frames.py",
-    "refresh.py",
-    "publish.py",
-    "share.py",
-    "structural.py",
-    "paths.py",
-    "drivers.py",
-    "scenario.py",
-    "crossover.py",
-    "quarters.py",
-    "vintages.py",
-    "models/*.py",
-)
-
-
-@cache
-def code_version() -> str:
-    """Package version plus a digest of the numeric modules as loaded by this process."""
-    h = hashlib.sha256()
-    root = Path(__file__).resolve().parent
-    for path in sorted(p for pattern in NUMERIC_SOURCES for p in root.glob(pattern)):
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return f"{__version__}+{h.hexdigest()[:12]}"
 
 
 def _pause(stage: str) -> None:

@@ -22,7 +22,7 @@ import shutil
 import stat
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -463,10 +463,8 @@ def _keep_permissions(db: Path, tmp: Path) -> None:
     except FileNotFoundError:
         return  # a new database: the umask decides, as for any new file
     os.chmod(tmp, stat.S_IMODE(st.st_mode))
-    try:
+    with suppress(PermissionError):
         os.chown(tmp, st.st_uid, st.st_gid)
-    except PermissionError:
-        pass
 
 
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[Session]:

@@ -11,16 +11,18 @@ the earlier run's assumptions to the later run's paths (``reports.compare_runs``
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from . import __version__, store, structural
 from . import paths as sample_paths
-from . import store, structural
 from .errors import NotFoundError
 from .frames import DS, UID
 from .paths import SamplePaths
@@ -30,6 +32,37 @@ from .share import DEFAULT_DEFINITION
 from .structural import Structure
 
 log = logging.getLogger(__name__)
+
+#: Modules whose code decides a run's numbers (the dashboard, CLI and exports do not).
+NUMERIC_SOURCES = (
+    "engine/*.py",
+    "executors.py",
+    "metrics.py",
+    "frames.py",
+    "refresh.py",
+    "publish.py",
+    "share.py",
+    "structural.py",
+    "paths.py",
+    "drivers.py",
+    "scenario.py",
+    "crossover.py",
+    "quarters.py",
+    "vintages.py",
+    "models/*.py",
+)
+
+
+@cache
+def code_version() -> str:
+    """Package version plus a digest of the numeric modules as loaded by this process."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(p for pattern in NUMERIC_SOURCES for p in root.glob(pattern)):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:12]}"
+
 
 #: Accepted wherever a run id is: the published run.
 LATEST = "latest"

@@ -49,17 +49,9 @@ def crossover(
     """
     from .. import backtest, export
     from ..config import Settings
-    from ..share import DEFINITIONS
-    from .output import STDIO, check_folder, check_format, is_stdio, note, refuse_binary_on_terminal, write_bytes
+    from .output import STDIO, note, write_bytes
 
-    if definition is not None and definition not in DEFINITIONS:
-        raise ValueError(f"unknown definition '{definition}'; choose one of {list(DEFINITIONS)}")
-    stdout_taken = is_stdio(output) or is_stdio(moves)  # stdout carries a file; the table would corrupt it
-    table_format = check_format(fmt)  # the options are checked before the replays are run and stored
-    if table_format is not None and not stdout_taken:
-        refuse_binary_on_terminal(table_format)
-    check_folder(output)
-    check_folder(moves)
+    stdout_taken = _check_options(output, moves, definition, fmt)
     path = resolve_db(db)
     with progress_bar("replaying") as advance:
         backtest.run(path, Settings.from_env(), first, models=model_list(models), progress=advance)
@@ -81,6 +73,25 @@ def crossover(
         f"(80% coverage {kept['coverage_80']:.2f}, 95% {kept['coverage_95']:.2f}).",
         STDIO if fmt or stdout_taken else None,
     )
+
+
+def _check_options(output: Path | None, moves: Path | None, definition: str | None, fmt: str | None) -> bool:
+    """Refuse bad options before any replay is run and stored; whether a file goes to stdout.
+
+    When one does, the pooled table is not printed (it would corrupt the file).
+    """
+    from ..share import DEFINITIONS
+    from .output import check_folder, check_format, is_stdio, refuse_binary_on_terminal
+
+    if definition is not None and definition not in DEFINITIONS:
+        raise ValueError(f"unknown definition '{definition}'; choose one of {list(DEFINITIONS)}")
+    stdout_taken = is_stdio(output) or is_stdio(moves)
+    table_format = check_format(fmt)
+    if table_format is not None and not stdout_taken:
+        refuse_binary_on_terminal(table_format)
+    check_folder(output)
+    check_folder(moves)
+    return stdout_taken
 
 
 #: Decimals of each pooled score in the printed table (shares to 2, scores to 3).
