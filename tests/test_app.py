@@ -605,8 +605,56 @@ def test_quality_page_names_an_edited_scenario_as_the_cause_of_a_move(
     at = app(db, monkeypatch, "quality")
     at.selectbox(key="quality_vintage_scenario").set_value("mine").run()
     moved = next(d.value for d in at.dataframe if "cause" in d.value.columns).set_index("sector")
-    assert moved.loc["retail", "cause"] == "assumptions"
-    assert (moved.drop(index=["retail", TOTAL])["cause"] == "").all()
+    assert moved.loc["Retail", "cause"] == "assumptions"
+    assert (moved.drop(index=["Retail", "Total market"])["cause"] == "").all()
+
+
+def test_the_run_comparison_shows_a_scenario_name_as_typed_and_quarters_never_none(
+    tmp_path: Path, tiny_published_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = copy_db(tiny_published_template, tmp_path / "vintages.duckdb")
+    name = "![x](https://example.org/x.png) **b**"
+    scenario_store.save_scenario(db, Scenario(name, values={"retail": {"edge_share": 0.3}}))
+    assert run_refresh(db, FAST, models=FAST_MODELS, force=True).published
+    at = app(db, monkeypatch, "quality")
+    at.selectbox(key="quality_vintage_scenario").set_value(name).run()
+    assert not at.exception
+    (said,) = [c.value for c in at.caption if c.value.startswith("Under scenario")]
+    assert words.plain(name) in said and name not in said
+    moved = next(d.value for d in at.dataframe if "cause" in d.value.columns)
+    assert set(moved["sector"]) == {"Healthcare", "Retail", "Total market"}
+    shown = moved.drop(columns=["moved"]).astype(str)
+    assert not shown.isin(["None", "NaT", "nan"]).any().any(), shown
+    assert moved["P50 after"].str.fullmatch(r"\d{4} Q[1-4]|—").all(), moved["P50 after"]
+
+
+def test_the_run_comparison_says_which_sector_a_run_lacked() -> None:
+    from forecasting.ui import changes
+
+    moved = pd.DataFrame(
+        {
+            "sector": ["acme", TOTAL],
+            "state_a": [None, "crossed_in_history"],
+            "state_b": ["crosses_within_horizon", "crossed_in_history"],
+            "p50_a": [pd.NaT, pd.Timestamp("2025-02-07")],
+            "p50_b": [pd.Timestamp("2029-02-20"), pd.Timestamp("2025-02-07")],
+            "shift_quarters": [float("nan"), 0.0],
+            "moved": [True, False],
+            "cause": ["data+model", ""],
+        }
+    )
+    rows = changes.vintage_rows(moved)
+    assert rows.iloc[0].tolist() == [
+        "Acme",
+        "not in the run",
+        "crosses within horizon",
+        "—",
+        "2029 Q1",
+        "—",
+        True,
+        "data+model",
+    ]
+    assert rows.iloc[1][["sector", "P50 before", "shift (quarters)"]].tolist() == ["Total market", "2025 Q1", "+0.0"]
 
 
 # --- upload helpers -------------------------------------------------------------------------------------------

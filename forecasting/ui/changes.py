@@ -64,6 +64,30 @@ def quarter_or_dash(ts: pd.Timestamp | None) -> str:
     return EMPTY if ts is None or pd.isna(ts) else quarters.text(ts)
 
 
+def vintage_rows(moved: pd.DataFrame) -> pd.DataFrame:
+    """``reports.compare_runs`` output as the page shows it: sector labels, quarters, ``—`` for none.
+
+    A sector missing from one run has no state there ("not in the run"); a P50 beyond the horizon and a
+    shift that cannot be measured show ``—``, never ``None``, ``NaT`` or ``nan``.
+    """
+
+    def state(value: object) -> str:
+        return "not in the run" if value is None or pd.isna(value) else str(value).replace("_", " ")
+
+    return pd.DataFrame(
+        {
+            "sector": [theme.sector_label(s) for s in moved["sector"]],
+            "state before": [state(v) for v in moved["state_a"]],
+            "state after": [state(v) for v in moved["state_b"]],
+            "P50 before": [quarter_or_dash(p) for p in moved["p50_a"]],
+            "P50 after": [quarter_or_dash(p) for p in moved["p50_b"]],
+            "shift (quarters)": [EMPTY if pd.isna(x) else f"{x:+.1f}" for x in moved["shift_quarters"]],
+            "moved": moved["moved"].astype(bool).tolist(),
+            "cause": moved["cause"].fillna("").tolist(),
+        }
+    )
+
+
 def label(drivers: pd.DataFrame) -> str:
     """The panel's title: how many driver settings the scenario moved against the baseline."""
     return f"What changed against the baseline: {len(drivers)} driver setting{'s' if len(drivers) != 1 else ''}"

@@ -147,12 +147,12 @@ with widgets.guarded():
         run_b = b_col.selectbox("To run", runs["run_id"].tolist(), index=0, key="quality_run_b")
         moved = data.compare(ctx.db_text, run_a, run_b, vs)
         st.caption(
-            f"Under scenario '{vs}', each run read with the assumptions it recorded; 'assumptions' in the "
+            f"Under scenario '{words.plain(vs)}', each run read with the assumptions it recorded; 'assumptions' in the "
             "cause means the scenario was edited between the runs and that moved the date."
             if vs != BASELINE
             else "The engine's own forecast, no scenario applied."
         )
-        st.dataframe(moved, hide_index=True, width="stretch")
+        st.dataframe(changes.vintage_rows(moved), hide_index=True, width="stretch")
         widgets.download(
             moved, "vintage-comparison", ctx, f"{run_a}-vs-{run_b}", label="Download the comparison", key="dl_vintages"
         )
