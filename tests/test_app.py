@@ -445,6 +445,27 @@ def test_a_scenario_name_is_never_rendered_as_markdown(
     assert shown and all("\\!\\[x\\]\\(http" in t or "\\[link\\]\\(http" in t for t in shown), shown
 
 
+def test_a_scenario_name_is_never_rendered_as_html_in_a_chart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    name = '<b>bold</b> <a href="https://example.org">x</a><br>'
+    scenario_store.save_scenario(db, Scenario(name, values={"all": {"realtime_growth": 0.2}}))
+    at = app(db, monkeypatch)
+    at.sidebar.selectbox(key=widgets.SCENARIO_KEY).select(name).run()
+    at.switch_page("forecasting/ui/pages/scenarios.py").run()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    drawn = json.dumps(specs)
+    assert "<b>bold" not in drawn and "<a href" not in drawn and "</a><br>" not in drawn
+    escaped = words.chart_text(name)
+    assert escaped == '&lt;b&gt;bold&lt;/b&gt; &lt;a href="https://example.org"&gt;x&lt;/a&gt;&lt;br&gt;'
+    assert any(escaped in t for t in chart_titles(at))  # the fan's title
+    heat = next(s for s in specs if s["data"][0]["type"] == "heatmap")
+    assert escaped in heat["data"][0]["x"]
+    assert any(escaped in str(tr.get("name")) for s in specs for tr in s["data"])  # overlay and probability
+
+
 def test_plain_escapes_every_markdown_character() -> None:
     assert words.plain("![a](b) *c* :red[d]") == "\\!\\[a\\]\\(b\\) \\*c\\* \\:red\\[d\\]"
 

@@ -116,6 +116,15 @@ def plain(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in " ".join(text.split()))
 
 
+def chart_text(text: str) -> str:
+    """``text`` escaped so that a Plotly title, legend, axis label or hover shows it as typed (user text: names).
+
+    Plotly reads a subset of HTML in every text (``<b>``, ``<br>``, ``<span style>``, ``<a href>``): a
+    scenario name must not turn bold, break a title or become a link.  Plotly decodes the entities back.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def choice_rows(backtests: pd.DataFrame) -> pd.DataFrame:
     """Per series: the chosen forecaster, the best single model in hindsight, both backtest MASEs and their ratio.
 

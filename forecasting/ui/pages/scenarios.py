@@ -112,7 +112,7 @@ with widgets.guarded():
                 sh,
                 out.fans[out.fans["sector"] == focus],
                 crossover=c,
-                title=f"{theme.sector_label(focus)} under {widgets.scenario_title(scn)}",
+                title=f"{theme.sector_label(focus)} under {words.chart_text(widgets.scenario_title(scn))}",
                 height=400,
             ),
             key="scenario_fan",
@@ -186,7 +186,11 @@ with widgets.guarded():
         st.dataframe(shifts, hide_index=True, width="stretch")
         st.caption(f"Shifts are relative to '{words.plain(first)}'; — where a P50 lies beyond the horizon.")
         widgets.chart(
-            charts.crossover_heatmap(compared, [TOTAL, *sectors], title="P50 crossover per sector and scenario"),
+            charts.crossover_heatmap(
+                compared.assign(scenario=compared["scenario"].map(words.chart_text)),
+                [TOTAL, *sectors],
+                title="P50 crossover per sector and scenario",
+            ),
             key="compare_heatmap",
         )
         st.caption(
@@ -207,7 +211,7 @@ with widgets.guarded():
         )
         widgets.chart(
             charts.scenario_overlay(
-                {n: r.fans[r.fans["sector"] == cmp_sector] for n, r in results.items()},
+                {words.chart_text(n): r.fans[r.fans["sector"] == cmp_sector] for n, r in results.items()},
                 title=f"{theme.sector_label(cmp_sector)}: P50 per scenario",
             ),
             key="compare_overlay",
@@ -217,7 +221,7 @@ with widgets.guarded():
                 pd.concat(
                     [r.probability[r.probability["sector"] == cmp_sector].assign(sector=n) for n, r in results.items()]
                 ),
-                {n: n for n in results},
+                {n: words.chart_text(n) for n in results},
                 title="Probability crossed by the end of each quarter",
             ),
             key="compare_prob",
