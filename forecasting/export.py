@@ -11,6 +11,7 @@ CR, LF or NUL gets a single quote in front; numbers stay numbers.  A bundle hold
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -154,10 +155,24 @@ def filename(kind: str, run_id: str, scenario: str | None = BASELINE, threshold:
     suffix = threshold_suffix(threshold)
     ext = "." + format_for(None, fmt)
     part = kind.removeprefix("crossover").lstrip("-_")
-    named = "" if scenario is None or scenario == BASELINE else scenario
+    named = "" if scenario is None or scenario == BASELINE else _name_part(scenario)
     safe = (_SAFE_NAME.sub("-", p).strip(".-") for p in ("crossover", part, run_id or "no-run", named))
     stem = "_".join(p for p in safe if p)
     return stem[: 100 - len(ext) - len(suffix)] + suffix + ext
+
+
+def _name_part(name: str) -> str:
+    """A scenario name for a file name: as written in ASCII, else with a short hash of the whole name.
+
+    Letters and digits outside ASCII cannot be kept, so a name holding any gets the first 8 hex digits of
+    its SHA-1 after what is left: ``高增长`` must not be named like the baseline (no part) and ``高增长-edited``
+    not like a scenario called ``edited``.
+    """
+    if not any(ch.isalnum() and not ch.isascii() for ch in name):
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    kept = _SAFE_NAME.sub("-", name).strip(".-")[:40]
+    return f"{kept}-{digest}" if kept else digest
 
 
 def write_file(path: Path | str, data: bytes) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +76,18 @@ def test_headers_are_neutralised_too() -> None:
 )
 def test_file_names_use_safe_characters_only(run_id: str, scenario: str, expected: str) -> None:
     assert export.filename("forecasts", run_id, scenario) == expected
+
+
+def test_a_scenario_named_in_another_script_is_never_named_like_the_baseline_or_another() -> None:
+    base = export.filename("forecasts", "r1", "baseline")
+    names = {
+        n: export.filename("forecasts", "r1", n) for n in ("高增长", "低增长", "高增长 🚀-edited", "edited", "Ωmega")
+    }
+    assert base not in names.values() and len(set(names.values())) == len(names)
+    assert names["edited"] == "crossover_forecasts_r1_edited.csv"
+    assert names["高增长"] == f"crossover_forecasts_r1_{hashlib.sha1('高增长'.encode()).hexdigest()[:8]}.csv"
+    assert re.fullmatch(r"crossover_forecasts_r1_mega-[0-9a-f]{8}\.csv", names["Ωmega"])
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", "".join(names.values()))
 
 
 def test_file_names_carry_a_threshold_other_than_1() -> None:
