@@ -738,6 +738,16 @@ def test_headline_for_a_crossing_in_history() -> None:
     assert words.headline(c) == "Inference overtook training in 2025 Q3."
 
 
+def test_headline_for_a_crossing_in_the_modelled_history_keeps_an_open_ended_range() -> None:
+    # A scenario can leave more than a tenth of the paths uncrossed by the horizon's end (no P90): the
+    # headline must still say the date is modelled and uncertain, not state it as a fact.
+    c = _crossover("crossed_in_history", crossed_at="2026-02-10", p10="2024-02-01", p50="2026-02-10")
+    assert words.headline(c) == (
+        "Inference overtook training in the modelled history, most likely in 2026 Q1 "
+        "(80% range 2024 Q1 to beyond the horizon)."
+    )
+
+
 def test_headline_for_a_crossing_ahead_names_the_80_percent_range() -> None:
     c = _crossover("crosses_within_horizon", p10="2025-11-01", p50="2026-05-01", p90="2026-12-01")
     assert words.headline(c) == "Inference overtakes training in 2026 Q2 (80% range 2025 Q4 to 2026 Q4)."

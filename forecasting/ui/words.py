@@ -42,8 +42,9 @@ def headline(c: Crossover, subject: str = "Inference") -> str:
             f"does not reach {t} training",
         )
     if c.state == CROSSED_IN_HISTORY:
-        if c.p10 is not None and c.p90 is not None and quarter_text(c.p10) != quarter_text(c.p90):
-            # Modelled history carries the model's uncertainty: say so, with its range.
+        if c.p10 is not None and quarter_text(c.p10) != quarter_text(c.p90):
+            # Modelled history carries the model's uncertainty: say so, with its range (open-ended when more
+            # than a tenth of the paths have not crossed by the horizon's end: no P90).
             return (
                 f"{subject} {did} in the modelled history, most likely in {quarter_text(c.crossed_at)} "
                 f"(80% range {quarter_text(c.p10)} to {quarter_text(c.p90)})."
