@@ -891,6 +891,23 @@ def test_the_headline_and_the_p50_curves_never_disagree_silently(run_db: Path, m
     assert same == (note is None)
 
 
+def test_the_sector_detail_says_why_its_headline_and_p50_curves_differ(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(run_db, monkeypatch, "sectors", threshold=2.0)
+    paths = apply_scenario(vintages.load_run(run_db, "latest").paths, PRESETS["baseline"], seed=data.SCENARIO_SEED)
+    crossovers = crossover_distribution(paths, threshold=2.0)
+    explained = 0
+    for sector in at.selectbox(key="sectors_detail").options:
+        sid = next(s for s in crossovers if theme.sector_label(s) == sector)
+        at.selectbox(key="sectors_detail").select(sector).run()
+        assert not at.exception
+        note = words.curves_text(crossovers[sid], median_curve_crossing(paths, sid, 2.0))
+        assert [i.value for i in at.info if "P50 curves" in i.value] == ([note] if note else [])
+        explained += note is not None
+    assert explained  # at 2x some sector's P50 date and P50 curves fall in different quarters
+
+
 def test_the_words_explain_a_p50_date_the_median_curves_do_not_reach() -> None:
     c = _crossover("crosses_within_horizon", p10="2028-01-01", p50="2029-05-01", p90="2030-06-01")
     assert words.curves_text(c, pd.Timestamp("2029-06-01")) is None  # same quarter: nothing to explain

@@ -137,6 +137,9 @@ with widgets.guarded():
     sector = widgets.pick(st.selectbox, "Sector", sectors, format_func=theme.sector_label, key="sectors_detail")
     c = out.crossovers[sector]
     st.markdown(f"#### {theme.sector_label(sector)}: {words.headline(c)}")
+    note = words.curves_text(c, out.p50_curves.get(sector))
+    if note:
+        st.info(note, icon=":material/info:")
     sh = hist[hist["sector"] == sector]
     fan = out.fans[out.fans["sector"] == sector]
     share = out.shares[out.shares["sector"] == sector]
