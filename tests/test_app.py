@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -466,6 +467,19 @@ def test_a_scenario_name_is_never_rendered_as_html_in_a_chart(
     assert any(escaped in str(tr.get("name")) for s in specs for tr in s["data"])  # overlay and probability
 
 
+def test_goal_seek_says_when_a_driver_cannot_move_the_crossover_out_of_its_quarter() -> None:
+    from forecasting.sensitivity import GoalSeekResult
+
+    at = pd.Timestamp("2028-07-03")
+    flat = GoalSeekResult("total", "edge_year", pd.Timestamp("2026-10-01"), False, None, None, at, at, 12, "")
+    assert words.goal_seek_text(flat, "Total market") == (
+        "Edge offload target year keeps the P50 crossover of Total market in 2028 Q3 across its range "
+        "(2026 to 2035 calendar year): it cannot reach 2026 Q4."
+    )
+    never = GoalSeekResult("acme", "edge_year", pd.Timestamp("2026-10-01"), False, None, None, None, None, 12, "")
+    assert "keeps the P50 crossover of Acme beyond the horizon across" in words.goal_seek_text(never, "Acme")
+
+
 def test_plain_escapes_every_markdown_character() -> None:
     assert words.plain("![a](b) *c* :red[d]") == "\\!\\[a\\]\\(b\\) \\*c\\* \\:red\\[d\\]"
 
@@ -554,8 +568,8 @@ def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.
     quarter = quarters.label(target)  # the options are shown as "2027 Q1", the page passes "2027Q1"
     found = data.goal_seek_result(str(run_db), run_id, data.scenario_json(working), "retail", grow.key, quarter, 2.0)
     assert found.reachable and found.value is not None and found.achieved_p50 is not None, found.message
-    shown = f"{grow.label} = {found.value:.4g} {grow.unit} puts the P50 at {found.achieved_p50.date()}"
-    assert at.success[0].value == found.message == shown
+    shown = f"{grow.label} = {found.value:.4g} {grow.unit} puts the P50 crossover of Retail in {target}."
+    assert at.success[0].value == words.goal_seek_text(found, "Retail") == shown  # quarters, not days
     assert grow.min <= found.value <= grow.max
     assert quarters.label(found.achieved_p50) == quarters.label(target)
     moved = p50_at("retail", grow.key, found.value)
@@ -568,8 +582,12 @@ def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.
     seek("retail", share.key, offered[-1])
     assert not at.success, [s.value for s in at.success]
     assert len(at.warning) == 1
-    refused = f"not reachable within {share.min}..{share.max} {share.unit}; P50 dates reachable: "
+    refused = (
+        f"No value of {share.label} from {share.min:g} to {share.max:g} {share.unit} puts the P50 crossover of "
+        f"Retail in {offered[-1]}: across that range it lies from "
+    )
     assert at.warning[0].value.startswith(refused), at.warning[0].value
+    assert re.fullmatch(r"\d{4} Q[1-4] to \d{4} Q[1-4]\.", at.warning[0].value[len(refused) :]), at.warning[0].value
     assert not [b for b in at.button if b.key == "gs_apply"]  # nothing to apply
 
     # Apply: the reachable answer becomes the shown scenario's value for retail.

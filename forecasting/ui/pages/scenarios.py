@@ -22,7 +22,8 @@ GOAL = "goal_seek_answer"
 
 def goal_seek_answer(res: GoalSeekResult) -> None:
     """The goal-seek answer and, when a value reaches the target, a button that sets it in the shown scenario."""
-    (st.success if res.reachable else st.warning)(res.message, icon=":material/target:")
+    text = words.goal_seek_text(res, theme.sector_label(res.sector))
+    (st.success if res.reachable else st.warning)(text, icon=":material/target:")
     if res.reachable and res.value is not None:
         st.button(
             f"Apply: set {DRIVER_BY_KEY[res.driver].label} to {res.value:.3g} for {theme.sector_label(res.sector)}",
