@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -170,3 +173,18 @@ def checksums(db: Path) -> dict[str, str]:
     """Per-table content hashes of a database file."""
     with store.reader(db) as s:
         return s.checksums()
+
+
+def failing_refresh(db: Path) -> int:
+    """A stand-in for ``forecasting refresh`` that writes a reason to the refresh log and exits at once."""
+    with open(db.with_name(db.name + ".refresh.log"), "ab") as log:  # ui.data.refresh_log_path
+        code = "print('refused: the history of retail shrank'); raise SystemExit(65)"
+        return subprocess.Popen([sys.executable, "-c", code], stdout=log).pid
+
+
+def wait_for_exit(pid: int) -> None:
+    """Wait (up to 10 s) until process ``pid`` has exited (a zombie not yet reaped counts as exited)."""
+    for _ in range(200):
+        if not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower():
+            return
+        time.sleep(0.05)

@@ -26,7 +26,15 @@ from forecasting.refresh import run_refresh
 from forecasting.reports import figures
 from forecasting.scenario import PRESETS, Scenario, apply_scenario
 from forecasting.ui import charts, controls, data, saving, theme, widgets, words
-from tests.conftest import SHIPPED_MODELS, SHIPPED_SETTINGS, copy_db, read_only, write_tiny_data
+from tests.conftest import (
+    SHIPPED_MODELS,
+    SHIPPED_SETTINGS,
+    copy_db,
+    failing_refresh,
+    read_only,
+    wait_for_exit,
+    write_tiny_data,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -192,12 +200,31 @@ def test_every_page_renders_with_only_user_imported_data(
 def test_the_refresh_button_starts_a_separate_refresh_process(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[Path] = []
     monkeypatch.setattr(data, "start_refresh", lambda db: started.append(db) or 4242)
+    monkeypatch.setattr(data, "refresh_running", lambda pid: pid == 4242)
     at = app(fresh_db, monkeypatch)
     at.button(key="start_refresh").click().run()
     assert started == [fresh_db]
     assert data.refresh_log_path(fresh_db) == fresh_db.with_name("crossover.duckdb.refresh.log")
     assert any("Refresh running (process 4242)" in i.value for i in at.info)
     assert not at.exception
+
+
+def test_a_refresh_that_stops_without_publishing_says_so_and_offers_the_button_again(
+    fresh_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pids: list[int] = []
+    monkeypatch.setattr(data, "start_refresh", lambda db: pids.append(failing_refresh(db)) or pids[-1])
+    at = app(fresh_db, monkeypatch)
+    at.button(key="start_refresh").click().run()
+    wait_for_exit(pids[0])
+    at.run()
+    assert not at.exception
+    assert not any("Refresh running" in i.value for i in at.info)
+    (said,) = [e.value for e in at.error]
+    reason = words.plain("refused: the history of retail shrank")  # the log's last line, shown as typed
+    assert f"stopped without publishing a forecast run: {reason}." in said
+    assert "`crossover.duckdb.refresh.log`" in said
+    at.button(key="start_refresh")  # offered again
 
 
 def test_a_missing_database_is_built_from_the_shipped_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from forecasting import store
-from forecasting.ui import data
-from tests.conftest import copy_db
+from forecasting.ui import data, words
+from tests.conftest import copy_db, failing_refresh, wait_for_exit
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "forecasting/ui/pages/data_sources.py"
@@ -94,6 +94,7 @@ def test_the_undo_confirmation_starts_unticked_after_each_undo(page_db: Path, mo
 def test_after_a_write_the_page_offers_a_refresh_and_starts_it(page_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[Path] = []
     monkeypatch.setattr(data, "start_refresh", lambda db: started.append(db) or 4242)
+    monkeypatch.setattr(data, "refresh_running", lambda pid: pid == 4242)
     at = _page(page_db, monkeypatch)
     at.checkbox(key="undo_sure_0").check().run()
     at.button(key="undo_button").click().run()
@@ -113,3 +114,21 @@ def test_a_file_name_is_shown_as_written_never_as_markdown(page_db: Path, monkey
     at.button(key="undo_button").click().run()
     (message,) = [s.value for s in at.success if "Undid import" in s.value]
     assert r"(\!\[x\]\(https://example\.org/x\.png\)\.csv)" in message
+
+
+def test_a_refresh_that_stops_without_publishing_is_not_shown_as_running(
+    page_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pids: list[int] = []
+    monkeypatch.setattr(data, "start_refresh", lambda db: pids.append(failing_refresh(db)) or pids[-1])
+    at = _page(page_db, monkeypatch)
+    at.checkbox(key="undo_sure_0").check().run()
+    at.button(key="undo_button").click().run()
+    at.button(key="data_start_refresh").click().run()
+    wait_for_exit(pids[0])
+    at.run()
+    assert not at.exception
+    assert not any("Refresh running" in i.value for i in at.info)
+    stopped = "stopped without publishing a forecast run: " + words.plain("refused: the history of retail shrank")
+    assert any(stopped in e.value for e in at.error), [e.value for e in at.error]
+    at.button(key="data_start_refresh")  # offered again

@@ -281,6 +281,33 @@ def start_refresh(db: Path) -> int:
     return proc.pid
 
 
+def refresh_running(pid: int) -> bool:
+    """Whether refresh process ``pid`` still runs; an exited child of this server is reaped here.
+
+    A process that is not this server's child (or was reaped already) counts as running while it exists.
+    """
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return done == 0
+
+
+def refresh_log_tail(db: Path) -> str:
+    """The last line a refresh started from the dashboard wrote to its log (``""`` when there is none)."""
+    try:
+        lines = refresh_log_path(db).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line.strip() for line in reversed(lines) if line.strip()), "")
+
+
 #: File types the upload accepts (``ingest`` checks the content again).
 UPLOAD_TYPES = ("csv", "parquet")
 

@@ -104,21 +104,45 @@ def no_run_notice(ctx: Context) -> None:
     )
     pid = st.session_state.get("refresh_pid")
     if pid is None:
+        stopped_notice()
         if not may("refresh.start", "starting a refresh from the dashboard"):
             return
         if st.button("Run `forecasting refresh` now", key="start_refresh", type="primary"):
             with auth.write(ctx.db, "refresh.start", "from the dashboard"):
+                st.session_state.pop(REFRESH_STOPPED_KEY, None)
                 st.session_state["refresh_pid"] = data.start_refresh(ctx.db)
             st.rerun()
     else:
         _refresh_progress(ctx.db_text)
 
 
+#: Session-state key of why the last refresh started here ended without a new run (shown until the next start).
+REFRESH_STOPPED_KEY = "refresh_stopped"
+
+
+def refresh_stopped(db: Path, pid: int) -> None:
+    """Record that refresh ``pid`` ended without publishing, with its log's last line, for the page to say so."""
+    log_name = data.refresh_log_path(db).name
+    st.session_state[REFRESH_STOPPED_KEY] = words.refresh_stopped_text(pid, data.refresh_log_tail(db), log_name)
+
+
+def stopped_notice() -> None:
+    """Say why the last refresh started here ended without a new run, if it did."""
+    if text := st.session_state.get(REFRESH_STOPPED_KEY):
+        st.error(text, icon=":material/error:")
+
+
 @st.fragment(run_every=3)
 def _refresh_progress(db: str) -> None:
-    """While a refresh started here runs, poll for the new run and reload the page when it lands."""
+    """While a refresh started here runs, poll for the new run and reload the page when it lands or it stops."""
+    pid = int(st.session_state.get("refresh_pid") or 0)
+    running = pid > 0 and data.refresh_running(pid)  # asked before the run is looked up, so no exit is missed
     if vintages.latest_run_id(Path(db)) is not None:
         st.session_state.pop("refresh_pid", None)
+        st.rerun(scope="app")
+    if not running:
+        st.session_state.pop("refresh_pid", None)
+        refresh_stopped(Path(db), pid)
         st.rerun(scope="app")
     st.info(
         f"Refresh running (process {st.session_state.get('refresh_pid')}); this page reloads when it is published.",

@@ -155,6 +155,15 @@ def chart_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def refresh_stopped_text(pid: int, last_line: str, log_name: str) -> str:
+    """Why a refresh started from the dashboard ended without a new run: its log's last line, and where the log is."""
+    said = f": {plain(last_line[:300])}" if last_line else ""
+    return (
+        f"The refresh (process {pid}) stopped without publishing a forecast run{said}. Its full output is in "
+        f"`{log_name}` next to the database; fix the cause and start it again."
+    )
+
+
 def choice_rows(backtests: pd.DataFrame) -> pd.DataFrame:
     """Per series: the chosen forecaster, the best single model in hindsight, both backtest MASEs and their ratio.
 

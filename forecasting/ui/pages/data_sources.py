@@ -74,28 +74,36 @@ def _notice() -> None:
     pid = st.session_state.get(REFRESH_KEY)
     if pid is not None:
         _refresh_status(ctx.db_text, *pid)
-    elif (
+        return
+    widgets.stopped_notice()
+    if (
         notice is not None
         and widgets.may("refresh.start", "starting a refresh from the dashboard")
         and st.button("Start a refresh now", key="data_start_refresh", type="primary")
     ):
+        st.session_state.pop(widgets.REFRESH_STOPPED_KEY, None)
         st.session_state[REFRESH_KEY] = (_start_refresh(ctx), ctx.run_id or "")
         st.rerun()
 
 
 @st.fragment(run_every=3)
 def _refresh_status(db: str, pid: int, before: str) -> None:
-    """While a refresh started here runs, poll for a new published run; say where its log is."""
+    """While a refresh started here runs, poll for a new published run; say so when it stops without one."""
+    running = data.refresh_running(pid)  # asked before the run is looked up, so no exit is missed
     try:
         latest = vintages.latest_run_id(ctx.db)
     except DatabaseBusyError:  # the refresh is publishing right now
-        latest = None
+        latest, running = None, True
     if latest is not None and latest != (before or None):
         st.session_state.pop(REFRESH_KEY, None)
         st.session_state.pop(NOTICE_KEY, None)
         data.forget_data()
         st.success(f"Refresh published run {latest}.", icon=":material/check_circle:")
         return
+    if not running:
+        st.session_state.pop(REFRESH_KEY, None)
+        widgets.refresh_stopped(Path(db), pid)
+        st.rerun(scope="app")
     log_file = data.refresh_log_path(Path(db)).name
     st.info(
         f"Refresh running (process {pid}); the forecast pages show the new run when it is published. "
