@@ -1184,6 +1184,19 @@ def test_downloads_carry_money_in_usd_billions_rounded_and_read_back_from_parque
         assert downloads.formats() == ["csv", "parquet"]
 
 
+def test_the_exports_page_describes_every_kind_and_names_every_kind_the_threshold_changes(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting import export, reports
+
+    at = app(run_db, monkeypatch, "exports", threshold=2.0)
+    described = {m.value.split("**")[1]: m.value.split("**: ", 1)[1] for m in at.markdown if m.value.startswith("**")}
+    assert set(described) == set(export.KINDS) and all(described.values()), described
+    (said,) = [c for c in texts(at) if "use the sidebar's threshold" in c]
+    assert all(kind in said.split("use the sidebar's threshold")[0] for kind in reports.THRESHOLD_KINDS), said
+    assert "probability" in reports.THRESHOLD_KINDS
+
+
 def test_the_exports_page_offers_every_kind_in_every_format_under_the_shown_scenario(
     run_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

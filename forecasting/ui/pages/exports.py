@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from forecasting import export
+from forecasting import export, reports
 from forecasting.ui import downloads, widgets, words
 
 #: What each export kind holds (the same files as `forecasting export`).
@@ -12,6 +12,7 @@ DESCRIPTIONS = {
     "history": "the spend history the run was fitted on, one row per series and quarter (USD bn)",
     "forecasts": "forecast median with 80% and 95% intervals per series and quarter (USD bn), under the scenario",
     "crossover": "crossover state, date if in the modelled history, P10/P50/P90 per sector and definition",
+    "probability": "share of paths crossed by the end of each forecast quarter, per sector, under the scenario",
     "backtests": "backtest MASE, sMAPE, interval coverage and score per series and model; the chosen model",
     "scenarios": "the scenario's value of every driver, for all sectors and each sector override",
     "sensitivity": "tornado data: P50 crossover at each driver's range ends, per sector (takes a few seconds)",
@@ -38,7 +39,7 @@ with widgets.guarded():
         + (
             ""
             if threshold == 1.0
-            else f" The crossover and sensitivity files use the sidebar's threshold: "
+            else f" The {', '.join(reports.THRESHOLD_KINDS)} files use the sidebar's threshold: "
             f"{words.rule_text(threshold)} (`forecasting export --threshold {threshold:g}`)."
         )
     )
