@@ -17,7 +17,7 @@ import unicodedata
 import pandas as pd
 
 from . import quarters
-from .config import SECTORS, TOTAL, valid_sector
+from .config import SECTORS, TOTAL, TOTAL_LABEL, valid_sector
 
 #: Most spend one row may hold, USD: $10 trillion for one sector and workload in one quarter is over a
 #: third of world GDP in a quarter, so a larger figure is a unit slip (cents, thousands) or a typo.
@@ -112,6 +112,8 @@ def clean_name(raw: str) -> str:
 
 _SHIPPED = {**{k: k for k in SECTORS}, **{v.casefold(): k for k, v in SECTORS.items()}}
 _SHIPPED.update({k.replace("_", " "): k for k in SECTORS})
+#: Ids whose label would read as one the dashboard gives something else: the total, and every sector at once.
+_TAKEN_LABELS = {"total_market": TOTAL_LABEL, "all_sectors": "All sectors"}
 
 
 def sector_id(raw: str) -> str:
@@ -134,6 +136,12 @@ def sector_id(raw: str) -> str:
         )
     if slug == TOTAL:
         raise ValueError("'total' is computed as the sum of sectors; do not import it")
+    if slug in _TAKEN_LABELS:
+        raise ValueError(
+            f"sector '{text}' would show as '{_TAKEN_LABELS[slug]}', which the dashboard uses for "
+            f"{'the sum of sectors' if slug == 'total_market' else 'settings that apply to every sector'}; "
+            "choose a distinct name"
+        )
     if not valid_sector(slug):
         raise ValueError(f"'{slug}' is reserved for settings that apply to every sector; do not import it")
     return slug

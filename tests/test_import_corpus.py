@@ -88,6 +88,8 @@ BAD: dict[str, tuple[str | bytes, str, str]] = {
     "total": (_pair(sector="total"), "'total' is computed as the sum of sectors", "f.csv"),
     "Total spaced": (_pair(sector=" Total "), "'total' is computed as the sum of sectors", "f.csv"),
     "all": (_pair(sector="all"), "'all' is reserved", "f.csv"),
+    "Total market": (_pair(sector="Total market"), "sector 'Total market' would show as 'Total market'", "f.csv"),
+    "all sectors": (_pair(sector="ALL-Sectors"), "would show as 'All sectors', which the dashboard uses", "f.csv"),
     "long sector": (_pair(sector="a" * 101), "name is 101 characters long; the limit is 100", "f.csv"),
     "two spellings": (
         _rows("2025Q1,Acme Corp,training,1", "2025Q1,Acme-Corp,inference,1"),
