@@ -55,16 +55,20 @@ def load_scenario(db: Path, name: str) -> Scenario:
 
 #: The longest scenario name a save accepts (it is shown in tables, file names and the dashboard).
 MAX_NAME = 100
+#: What the dashboard's comparison calls the shown scenario's unsaved edits; no saved scenario may take it.
+EDITED_NAME = "(edited, unsaved)"
 
 
 def check_name(name: str) -> str:
     """``name`` if a new scenario may take it, else ``ValueError`` saying why.
 
     Refused: empty, longer than :data:`MAX_NAME`, blanks at either end (``'baseline '`` would pass for
-    the preset) and control characters (line breaks, NUL).
+    the preset), control characters (line breaks, NUL) and :data:`EDITED_NAME`.
     """
     if not name.strip():
         raise ValueError("a scenario needs a non-empty name")
+    if name == EDITED_NAME:
+        raise ValueError(f"'{EDITED_NAME}' is what the dashboard calls unsaved edits; choose another name")
     if len(name) > MAX_NAME:
         raise ValueError(f"a scenario name is at most {MAX_NAME} characters; this one has {len(name)}")
     if name != name.strip():

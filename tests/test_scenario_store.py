@@ -110,6 +110,7 @@ def test_the_cli_refuses_a_sector_the_database_does_not_hold_and_takes_an_import
         ("a\nb", "control character U+000A"),
         ("a\x00b", "control character U+0000"),
         ("n" * 101, "at most 100 characters"),
+        ("(edited, unsaved)", "what the dashboard calls unsaved edits"),  # compare could not tell them apart
     ],
 )
 def test_a_name_that_would_mislead_or_break_a_listing_is_refused(db: Path, name: str, why: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from forecasting import quarters
+from forecasting import quarters, scenario_store
 from forecasting.config import ALL, TOTAL
 from forecasting.crossover import CROSSED_IN_HISTORY
 from forecasting.drivers import DRIVER_BY_KEY, DRIVERS, point
@@ -149,7 +149,7 @@ with widgets.guarded():
     # --- Compare ---------------------------------------------------------------------------------------------
     st.subheader("Compare scenarios")
     # The shown scenario takes part under its own name, or as "(edited, unsaved)" when it differs from it.
-    EDITED = "(edited, unsaved)" if controls.is_edited() else scn.name
+    EDITED = scenario_store.EDITED_NAME if controls.is_edited() else scn.name
     picked = st.multiselect(
         "Scenarios",
         list(dict.fromkeys([EDITED, *names])),
