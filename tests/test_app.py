@@ -997,6 +997,23 @@ def test_charts_mark_where_the_forecast_starts_and_the_crossover_on_the_annual_v
     assert f"P50 crossover {quarters.text(c.p50)}" in [a.text for a in yearly.layout.annotations]
 
 
+def test_a_history_of_one_quarter_is_drawn_as_a_point_on_every_chart(run_db: Path) -> None:
+    from forecasting.ui import charts
+
+    out = _outcome(run_db)
+    hist = figures.history_all(vintages.load_run(run_db, "latest").require_paths())
+    one = hist[hist["sector"] == "retail"].tail(1)  # an imported sector may have a single quarter
+    fan, share = out.fans[out.fans["sector"] == "retail"], out.shares[out.shares["sector"] == "retail"]
+    figs = [
+        charts.spend_fan(one, fan, crossover=out.crossovers["retail"]),
+        charts.share_chart(one, share, out.crossovers["retail"]),
+        charts.small_multiples(one, out.fans, ["retail"], out.crossovers),
+    ]
+    lone = [t for f in figs for t in f.data if t.x is not None and len(t.x) == 1]
+    assert {t.name for t in lone} == {"Training", "Inference", "History"}
+    assert all("markers" in t.mode for t in lone), [(t.name, t.mode) for t in lone]
+
+
 def test_small_multiples_share_a_log_axis_and_the_total_never_hides_a_sector(run_db: Path) -> None:
     from forecasting.ui import charts
 

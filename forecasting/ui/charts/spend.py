@@ -15,6 +15,14 @@ from .. import theme
 from .marks import BILLION, FAN_BANDS, band, crossover_marks, forecast_starts, log_scale, published_markers, year_marks
 
 
+def _line_mode(points: int) -> str:
+    """A history trace's Plotly mode: a line, with a marker when it has one point (a lone point's line is invisible).
+
+    An imported sector may have a single quarter of history; drawn as ``lines`` it would not show at all.
+    """
+    return "lines" if points > 1 else "lines+markers"
+
+
 def spend_fan(
     history: pd.DataFrame,
     fan: pd.DataFrame,
@@ -61,7 +69,7 @@ def _workload_fan(fig: go.Figure, history: pd.DataFrame, f: pd.DataFrame, w: str
                 y=history[w] / BILLION,
                 name=name,
                 legendgroup=w,
-                mode="lines",
+                mode=_line_mode(len(history)),
                 line=dict(color=colour, width=2.5),
                 hovertemplate=f"{name}: $%{{y:.2f}}bn<extra></extra>",
             )
@@ -180,7 +188,7 @@ def share_chart(
                 x=history["ds"],
                 y=history["share"] * 100,
                 name="History",
-                mode="lines",
+                mode=_line_mode(len(history)),
                 line=dict(color=theme.INFERENCE, width=2.5),
                 hovertemplate="Share: %{y:.1f}%<extra></extra>",
             )
@@ -304,7 +312,7 @@ def _panel_workload(fig: go.Figure, h: pd.DataFrame, fw: pd.DataFrame, w: str, l
             x=h["ds"],
             y=h[w] / BILLION,
             line=dict(color=colour, width=2),
-            mode="lines",
+            mode=_line_mode(len(h)),
             name=w.capitalize(),
             legendgroup=w,
             showlegend=legend,
