@@ -197,6 +197,20 @@ def test_every_page_renders_with_only_user_imported_data(
     assert not at.error, [e.value for e in at.error]
 
 
+def test_an_imported_sector_left_out_of_the_crossovers_is_named_not_just_missing(
+    tmp_path: Path, tiny_published_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = copy_db(tiny_published_template, tmp_path / "short.duckdb")
+    early = b"period,sector,workload,spend_usd\n2023Q1,Acme Corp,training,5\n2023Q1,Acme Corp,inference,7\n"
+    summary = data.import_upload(db, "early.csv", early)
+    assert summary.notes and "leaves it out of the crossovers" in summary.notes[0]
+    assert run_refresh(db, FAST, models=FAST_MODELS).published
+    for page in ("overview", "sectors"):
+        at = app(db, monkeypatch, page)
+        assert not at.exception
+        assert any("Left out of the crossovers" in t and "Acme corp; see the Data page" in t for t in texts(at))
+
+
 def test_the_refresh_button_starts_a_separate_refresh_process(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[Path] = []
     monkeypatch.setattr(data, "start_refresh", lambda db: started.append(db) or 4242)

@@ -19,7 +19,7 @@ from ..config import TOTAL
 from ..errors import DatabaseBusyError, ForecastingError
 from ..scenario import BASELINE, Scenario
 from ..share import DEFAULT_DEFINITION, DEFINITIONS
-from . import changes, controls, data, downloads, words
+from . import changes, controls, data, downloads, theme, words
 
 log = logging.getLogger(__name__)
 
@@ -160,18 +160,31 @@ def vintage_line(ctx: Context, last_observed: pd.Timestamp | None, run_created: 
 
 
 def history_words(ctx: Context) -> str:
-    """One sentence on what the history is: modelled (structural sectors) or observed (imported data)."""
+    """One sentence on what the history is: modelled (structural sectors) or observed (imported data).
+
+    Sectors the run forecast but left out of the crossovers (a workload missing, or a history that ends
+    in another quarter) are named too: otherwise they would just be missing from every crossover.
+    """
     if ctx.run_id is None:
         return ""
     run = data.run(ctx.db_text, ctx.run_id)
+    in_paths = run.require_paths().sectors if run.paths is not None else ()
+    fitted = dict.fromkeys(str(u).split("/")[0] for u in run.status["unique_id"])
+    left = [theme.sector_label(s) for s in fitted if s != TOTAL and s not in in_paths]
+    out = (
+        f" Left out of the crossovers (a history that ends in another quarter than the rest, or a workload "
+        f"missing): {', '.join(left)}; see the Data page."
+        if left
+        else ""
+    )
     if run.structure is None:
-        return "The history is the data as stored; the forecast is the statistical engine's."
-    user = [s for s in run.require_paths().sectors if s not in run.structure.sectors]
+        return "The history is the data as stored; the forecast is the statistical engine's." + out
+    user = [theme.sector_label(s) for s in in_paths if s not in run.structure.sectors]
     base = (
         "The history is **modelled** from published figures (no source splits spend by workload and sector), "
         "not observed; its band is the share model's uncertainty."
     )
-    return base + (f" Imported sectors ({', '.join(user)}) keep the statistical engine." if user else "")
+    return base + (f" Imported sectors ({', '.join(user)}) keep the statistical engine." if user else "") + out
 
 
 def file_name(table: str, ctx: Context, scenario: str | None = None, threshold: float = 1.0, ext: str = "csv") -> str:
