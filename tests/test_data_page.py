@@ -132,3 +132,21 @@ def test_a_refresh_that_stops_without_publishing_is_not_shown_as_running(
     stopped = "stopped without publishing a forecast run: " + words.plain("refused: the history of retail shrank")
     assert any(stopped in e.value for e in at.error), [e.value for e in at.error]
     at.button(key="data_start_refresh")  # offered again
+
+
+def test_a_refused_undo_names_the_files_as_written_never_as_markdown(
+    page_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting import ingest
+
+    path = page_db.parent / "later.csv"
+    path.write_bytes(ACME.replace(b",5\n", b",6\n"))  # the same rows as import 1, another value
+    ingest.import_file(page_db, path, actor="ana", file_name="![x](https://example.org/x.png).csv")
+    at = _page(page_db, monkeypatch)
+    at.selectbox(key="undo_choice").select(1).run()  # the older import: the later one blocks it
+    at.checkbox(key="undo_sure_0").check().run()
+    at.button(key="undo_button").click().run()
+    assert not at.exception
+    (refused,) = [e.value for e in at.error]
+    assert "cannot be undone before the later imports" in refused
+    assert r"\!\[x\]\(https://example\.org/x\.png\)\.csv" in refused and "![x]" not in refused

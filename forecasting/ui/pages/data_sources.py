@@ -162,7 +162,7 @@ def _imports_section() -> None:
         try:
             done = _undo(ctx, chosen)
         except ForecastingError as exc:
-            st.error(str(exc), icon=":material/block:")
+            st.error(_plain(str(exc)), icon=":material/block:")  # names the imports' files: user text
             return
         st.session_state.pop(REFRESH_KEY, None)
         _after_write(
