@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import tomllib
@@ -823,6 +824,21 @@ def test_headline_when_no_path_crosses() -> None:
     assert words.headline(_crossover("never_in_paths")) == (
         "Inference does not overtake training by 2029 Q3 in any sample path."
     )
+
+
+def test_the_spread_sentence_never_says_every_path_crosses_when_some_or_none_do() -> None:
+    from dataclasses import replace
+
+    some = _crossover("not_within_horizon", p10="2029-05-01")  # 2 of 5 paths cross within the horizon
+    assert words.distribution_text(some).startswith(
+        "Each of the 5 simulated paths crosses at its own date (40% of them within the horizon): by P10"
+    )
+    none = replace(some, times=np.full(5, np.inf), prob_within_horizon=0.0)
+    assert words.distribution_text(none) == (
+        "None of the 5 simulated paths crosses within the horizon, so their crossing dates have no P10, P50 or P90."
+    )
+    every = replace(some, times=np.array([0.5, 1.5, 1.5, 1.5, 1.5]), prob_within_horizon=1.0)
+    assert words.distribution_text(every).startswith("Each of the 5 simulated paths crosses at its own date: by P10")
 
 
 def _at_threshold(c: Crossover, threshold: float) -> Crossover:

@@ -97,11 +97,21 @@ def rule_text(threshold: float) -> str:
 
 
 def distribution_text(c: Crossover) -> str:
-    """What P10, P50 and P90 of the crossing dates mean, in one plain sentence."""
+    """What P10, P50 and P90 of the crossing dates mean, in one plain sentence; how many paths cross at all.
+
+    At a high threshold or under a scenario that holds inference back, some paths (or none) cross within
+    the horizon: the sentence must not say that every path crosses.
+    """
     n = len(c.times)
+    if c.prob_within_horizon <= 0:
+        return (
+            f"None of the {n:,} simulated paths crosses within the horizon, so their crossing dates have no P10, "
+            "P50 or P90."
+        )
+    within = "" if c.prob_within_horizon >= 1 else f" ({c.prob_within_horizon:.0%} of them within the horizon)"
     return (
-        f"Each of the {n:,} simulated paths crosses at its own date: by P10 a tenth of them have crossed, by "
-        "P50 half and by P90 nine in ten. The 80% range is P10 to P90."
+        f"Each of the {n:,} simulated paths crosses at its own date{within}: by P10 a tenth of them have crossed, "
+        "by P50 half and by P90 nine in ten. The 80% range is P10 to P90."
     )
 
 
