@@ -1044,6 +1044,15 @@ def test_a_history_of_one_quarter_is_drawn_as_a_point_on_every_chart(run_db: Pat
     assert all("markers" in t.mode for t in lone), [(t.name, t.mode) for t in lone]
 
 
+def test_the_crossing_dates_chart_names_each_quarter_on_hover() -> None:
+    from forecasting.ui import charts
+
+    c = _crossover("not_within_horizon", p10="2029-05-01")  # paths crossing in 2029 Q2 and 2029 Q3
+    bars, line = charts.distribution_chart(c).data[:2]
+    assert list(bars.customdata) == ["2029 Q2", "2029 Q3"] and bars.hovertemplate.startswith("%{customdata}: ")
+    assert list(line.customdata) == ["2029 Q2", "2029 Q3"] and "by the end of %{customdata}" in line.hovertemplate
+
+
 def test_small_multiples_share_a_log_axis_and_the_total_never_hides_a_sector(run_db: Path) -> None:
     from forecasting.ui import charts
 

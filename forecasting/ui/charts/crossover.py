@@ -106,8 +106,8 @@ def distribution_chart(c: Crossover, title: str | None = None, height: int = 340
             name="Paths crossing in the quarter",
             marker_color=theme.CROSSOVER,
             opacity=0.55,
-            hovertemplate="%{x|%Y} Q: %{y:.1f}% of paths<extra></extra>",
-            customdata=list(counts.index),
+            hovertemplate="%{customdata}: %{y:.1f}% of paths<extra></extra>",
+            customdata=[quarters.text(q) for q in counts.index],
         )
     )
     ends = [quarters.end(q) for q in counts.index]
@@ -119,7 +119,8 @@ def distribution_chart(c: Crossover, title: str | None = None, height: int = 340
             mode="lines",
             line=dict(color=theme.NEUTRAL, width=2),
             yaxis="y2",
-            hovertemplate="by %{x|%Y-%m-%d}: %{y:.0f}%<extra></extra>",
+            customdata=[quarters.text(q) for q in counts.index],
+            hovertemplate="by the end of %{customdata}: %{y:.0f}%<extra></extra>",
         )
     )
     for (name, when), y in zip((("P10", c.p10), ("P50", c.p50), ("P90", c.p90)), (1.0, 1.09, 1.0), strict=True):
