@@ -522,6 +522,20 @@ def test_goal_seek_says_when_a_driver_cannot_move_the_crossover_out_of_its_quart
     assert "keeps the P50 crossover of Acme beyond the horizon across" in words.goal_seek_text(never, "Acme")
 
 
+def test_a_sector_named_in_a_saved_scenario_is_never_rendered_as_markdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    sector = "**x** :red[y] [l](javascript:alert(1))"  # `scenario save` takes any sector without a '/'
+    scenario_store.save_scenario(db, Scenario("odd", values={sector: {"realtime_growth": 0.5}}))
+    at = app(db, monkeypatch)
+    at.sidebar.selectbox(key=widgets.SCENARIO_KEY).select("odd").run()
+    at.switch_page("forecasting/ui/pages/scenarios.py").run()
+    assert not at.exception
+    (said,) = [c.value for c in at.caption if c.value.startswith("Sector overrides")]
+    assert said == f"Sector overrides: {words.plain(theme.sector_label(sector))}."
+
+
 def test_plain_escapes_every_markdown_character() -> None:
     assert words.plain("![a](b) *c* :red[d]") == "\\!\\[a\\]\\(b\\) \\*c\\* \\:red\\[d\\]"
 

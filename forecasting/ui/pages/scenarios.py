@@ -72,7 +72,7 @@ with widgets.guarded():
         scn = controls.driver_panel(widgets.shown_scenario(), target)
         overrides = [theme.sector_label(s) for s in scn.values if s != ALL]
         if overrides:
-            st.caption(f"Sector overrides: {', '.join(overrides)}.")
+            st.caption(f"Sector overrides: {words.plain(', '.join(overrides))}.")  # saved JSON may name any sector
     baseline_scn = widgets.baseline_scenario(ctx)
     threshold = widgets.threshold()
     definition = widgets.definition()
