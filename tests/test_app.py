@@ -1067,6 +1067,26 @@ def test_the_crossing_dates_chart_names_each_quarter_on_hover() -> None:
     assert list(line.customdata) == ["2029 Q2", "2029 Q3"] and "by the end of %{customdata}" in line.hovertemplate
 
 
+def test_a_long_sector_name_is_cut_in_its_panel_title_not_run_over_its_neighbours(run_db: Path) -> None:
+    from forecasting.ui import charts
+    from forecasting.ui.charts.spend import PANEL_LABEL_CHARS
+
+    out = _outcome(run_db)
+    hist = figures.history_all(vintages.load_run(run_db, "latest").require_paths())
+    long = "an_imported_sector_whose_name_runs_to_many_more_characters_than_a_panel_is_wide"
+    renamed = {"retail": long}
+    fig = charts.small_multiples(
+        hist.replace({"sector": renamed}),
+        out.fans.replace({"sector": renamed}),
+        [long, "healthcare"],
+        {long: out.crossovers["retail"], "healthcare": out.crossovers["healthcare"]},
+        columns=3,
+    )
+    titles = [a.text for a in fig.layout.annotations]
+    head = theme.sector_label(long)[: PANEL_LABEL_CHARS - 1]
+    assert titles[0].startswith(head + "…: ") and titles[1].startswith("Healthcare: ")
+
+
 def test_small_multiples_share_a_log_axis_and_the_total_never_hides_a_sector(run_db: Path) -> None:
     from forecasting.ui import charts
 

@@ -262,7 +262,7 @@ def small_multiples(
         raise ValueError(f"unknown y_scale '{y_scale}'; choose one of {list(Y_SCALES)}")
     rows = max(1, -(-len(sectors) // columns))
     cols = min(columns, max(1, len(sectors)))
-    titles = [f"{theme.sector_label(s)}: {_short_crossover(crossovers.get(s))}" for s in sectors]
+    titles = [f"{_panel_label(s)}: {_short_crossover(crossovers.get(s))}" for s in sectors]
     fig = make_subplots(
         rows=rows,
         cols=cols,
@@ -333,6 +333,19 @@ def _panel_workload(fig: go.Figure, h: pd.DataFrame, fw: pd.DataFrame, w: str, l
         ),
         **where,
     )
+
+
+#: The most characters of a sector's name a panel title shows (three panels a row leave about 40 for the title).
+PANEL_LABEL_CHARS = 24
+
+
+def _panel_label(sector: str) -> str:
+    """The sector's label for a panel title, cut with an ellipsis when long (an imported name may have 100 characters).
+
+    Plotly does not wrap or clip subplot titles: a long one runs over its neighbours and off the figure.
+    """
+    label = theme.sector_label(sector)
+    return label if len(label) <= PANEL_LABEL_CHARS else label[: PANEL_LABEL_CHARS - 1].rstrip() + "…"
 
 
 def _short_crossover(c: Crossover | None) -> str:
