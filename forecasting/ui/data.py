@@ -25,6 +25,7 @@ from ..bootstrap import ensure_db
 from ..config import TOTAL, default_db_path
 from ..crossover import Crossover, crossover_frame, median_curve_crossing
 from ..errors import Problem, ValidationError
+from ..locks import pid_alive
 from ..reports import View, figures
 from ..scenario import BASELINE, SCENARIO_SEED, Scenario
 from ..sensitivity import GoalSeekResult, SpreadAttribution, spread_attribution, tornado
@@ -289,13 +290,7 @@ def refresh_running(pid: int) -> bool:
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return pid_alive(pid)
     return done == 0
 
 
