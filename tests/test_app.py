@@ -827,6 +827,11 @@ def test_headline_for_a_crossing_ahead_names_the_80_percent_range() -> None:
     assert words.headline(c) == "Inference overtakes training in 2026 Q2 (80% range 2025 Q4 to 2026 Q4)."
 
 
+def test_headline_for_a_crossing_whose_80_percent_range_lies_in_one_quarter_says_within() -> None:
+    c = _crossover("crosses_within_horizon", p10="2026-10-05", p50="2026-11-01", p90="2026-12-20")
+    assert words.headline(c) == "Inference overtakes training in 2026 Q4 (80% range within 2026 Q4)."
+
+
 def test_headline_when_most_paths_cross_after_the_horizon() -> None:
     c = _crossover("not_within_horizon", p10="2029-05-01")
     assert words.headline(c) == (

@@ -27,6 +27,12 @@ def spread_text(a: SpreadAttribution) -> str:
     )
 
 
+def range_text(p10: pd.Timestamp | None, p90: pd.Timestamp | None) -> str:
+    """'80% range 2025 Q4 to 2026 Q4', or '80% range within 2026 Q4' when both ends share a quarter."""
+    low, high = quarter_text(p10), quarter_text(p90)
+    return f"80% range within {low}" if low == high else f"80% range {low} to {high}"
+
+
 def headline(c: Crossover, subject: str = "Inference") -> str:
     """One sentence on when ``subject`` spend overtakes training, with the 80% range when it lies ahead.
 
@@ -48,11 +54,11 @@ def headline(c: Crossover, subject: str = "Inference") -> str:
             # than a tenth of the paths have not crossed by the horizon's end: no P90).
             return (
                 f"{subject} {did} in the modelled history, most likely in {quarter_text(c.crossed_at)} "
-                f"(80% range {quarter_text(c.p10)} to {quarter_text(c.p90)})."
+                f"({range_text(c.p10, c.p90)})."
             )
         return f"{subject} {did} in {quarter_text(c.crossed_at)}."
     if c.state == CROSSES_WITHIN_HORIZON:
-        return f"{subject} {does} in {quarter_text(c.p50)} (80% range {quarter_text(c.p10)} to {quarter_text(c.p90)})."
+        return f"{subject} {does} in {quarter_text(c.p50)} ({range_text(c.p10, c.p90)})."
     last = quarter_text(c.quarter_ends[-1]) if len(c.quarter_ends) else "the horizon"
     if c.state == NOT_WITHIN_HORIZON:
         return f"{subject} {does} after {last} in most paths: {c.prob_within_horizon:.0%} of paths {cross} by then."
