@@ -199,7 +199,8 @@ def _bisect(
 
 
 def _fmt(date: pd.Timestamp | None) -> str:
-    return "beyond the horizon" if date is None else str(date.date())
+    """A P50 date as its quarter ('2028 Q3'), as every screen and export names crossover dates."""
+    return quarters.text(date)
 
 
 def goal_seek(
@@ -239,10 +240,10 @@ def goal_seek(
 
     span = f"{_fmt(span_from)} to {_fmt(span_to)}"
     if t >= h:
-        return fail(f"{target.date()} is beyond the forecast horizon; P50 dates reachable: {span}")
+        return fail(f"{quarters.text(target)} is beyond the forecast horizon; P50 dates reachable: {span}")
     brackets = [i for i in range(len(grid) - 1) if (vals[i] - t) * (vals[i + 1] - t) <= 0]
     if not brackets:
-        return fail(f"not reachable within {d.min}..{d.max} {d.unit}; P50 dates reachable: {span}")
+        return fail(f"not reachable from {d.min:g} to {d.max:g} {d.unit}; P50 dates reachable: {span}")
     i = brackets[0]
     value, got, n = _bisect(f, grid[i], vals[i], grid[i + 1], vals[i + 1], t, tol_quarters)
     achieved = quarters.to_date(got, origin) if got < h else None
