@@ -1157,6 +1157,10 @@ def test_a_replay_whose_p90_lies_beyond_its_horizon_draws_its_range_from_the_p10
     assert list(tr.x[:2]) == [t("2022-12-31")] * 2 and tr.y[0] == t("2019-05-22") and tr.y[1] > t("2027-01-01")
     band = [tr for tr in fig.data if tr.name == "P10–P90 of the crossover date"]
     assert list(band[0].x) == [t("2025-06-30")]  # the band only where both ends are known
+    # The hovers name quarters, as every crossover date on screen does (they read '2026-08' and '2022-12-31').
+    assert tuple(tr.customdata[0]) == ("2022 Q4", "2019 Q2") and "%{y|" not in tr.hovertemplate
+    (p50,) = [tr for tr in fig.data if tr.name == "P50 of the crossover date"]
+    assert tuple(p50.customdata[0]) == ("2022 Q4", "2026 Q3", 0) and "%{y|" not in p50.hovertemplate
 
 
 def test_run_history_axis_reads_as_dates_and_quarters() -> None:

@@ -225,8 +225,11 @@ def call_chart(moves: pd.DataFrame, anchors: pd.DataFrame, claims: pd.DataFrame,
             mode="lines+markers",
             name="P50 of the crossover date",
             line=dict(color=theme.CROSSOVER, width=2),
-            customdata=m["anchors_known"],
-            hovertemplate="as of %{x|%Y-%m-%d}: P50 %{y|%Y-%m} (%{customdata} anchors public)<extra></extra>",
+            customdata=list(
+                zip(m["as_of"].map(quarters.text), m["p50"].map(quarters.text), m["anchors_known"], strict=True)
+            ),
+            hovertemplate="as of %{customdata[0]}: P50 %{customdata[1]} "
+            "(%{customdata[2]} anchors public)<extra></extra>",
         )
     )
     _open_ended(fig, m)
@@ -249,9 +252,11 @@ def _open_ended(fig: go.Figure, m: pd.DataFrame) -> None:
     top = dates.max() + pd.DateOffset(years=1)
     x: list[object] = []
     y: list[object] = []
+    said: list[object] = []  # the hover's words, in quarters as every crossover date on screen
     for as_of, p10 in zip(pd.to_datetime(open_ended["as_of"]), pd.to_datetime(open_ended["p10"]), strict=True):
         x += [as_of, as_of, None]
         y += [p10, top, None]
+        said += [(quarters.text(as_of), quarters.text(p10))] * 2 + [None]
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -260,7 +265,8 @@ def _open_ended(fig: go.Figure, m: pd.DataFrame) -> None:
             name="P10 to beyond the horizon (no P90)",
             line=dict(color=theme.CROSSOVER, width=1.5, dash="dot"),
             marker=dict(symbol=["line-ew", "triangle-up", "circle"] * len(open_ended), size=9, color=theme.CROSSOVER),
-            hovertemplate="as of %{x|%Y-%m-%d}: P10 %{y|%Y-%m}; P90 beyond the horizon<extra></extra>",
+            customdata=said,
+            hovertemplate="as of %{customdata[0]}: P10 %{customdata[1]}; P90 beyond the horizon<extra></extra>",
         )
     )
 
