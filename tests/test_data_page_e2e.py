@@ -23,6 +23,7 @@ def test_an_upload_updates_the_counts_offers_a_refresh_and_can_be_undone(
     upload.write_text("period,sector,workload,spend_usd\n2026Q3,Beta,training,5000000\n2026Q3,Beta,inference,7\n")
     import_file(page, server, upload)
     page.get_by_text("Imported beta.csv as import", exact=False).wait_for()
+    page.get_by_text("2026 Q3 to 2026 Q3", exact=False).wait_for()  # quarters as on every screen, not 2026Q3
     with store.reader(e2e_db) as s:
         users = len(s.frame("history_spend", provenance="user"))
         rows = len(s.frame("history_spend", provenance=None))

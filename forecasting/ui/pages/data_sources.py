@@ -134,8 +134,8 @@ def _run_import(name: str, content: bytes, replace: bool) -> None:
         "ok",
         f"Imported **{_plain(name)}** {recorded}: {summary.rows} rows read, {summary.inserted} new, "
         f"{summary.updated} updated, {summary.unchanged} unchanged; sectors "
-        f"{', '.join(theme.sector_label(s) for s in summary.sectors)}; {summary.first_period} to "
-        f"{summary.last_period}. Start a refresh to forecast with them.",
+        f"{', '.join(theme.sector_label(s) for s in summary.sectors)}; {quarters.text(summary.first_period)} to "
+        f"{quarters.text(summary.last_period)}. Start a refresh to forecast with them.",
         summary.notes,
     )
 
