@@ -536,6 +536,23 @@ def test_a_sector_named_in_a_saved_scenario_is_never_rendered_as_markdown(
     assert said == f"Sector overrides: {words.plain(theme.sector_label(sector))}."
 
 
+def test_an_override_for_a_sector_the_run_lacks_can_be_chosen_to_change_or_remove_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    scenario_store.save_scenario(db, Scenario("ghostly", values={"ghost_sector": {"realtime_growth": 0.5}}))
+    at = app(db, monkeypatch)
+    at.sidebar.selectbox(key=widgets.SCENARIO_KEY).select("ghostly").run()
+    at.switch_page("forecasting/ui/pages/scenarios.py").run()
+    box = at.selectbox(key="scenario_target")
+    assert "Ghost sector (not in this run)" in box.options  # before: not listed, so the override stayed for good
+    box.select("ghost_sector").run()
+    assert not at.exception
+    (reset,) = [b for b in at.button if b.key.endswith(".ghost_sector.realtime_growth.reset")]
+    reset.click().run()  # its own reset, leaving every other setting as it is
+    assert not [c.value for c in at.caption if c.value.startswith("Sector overrides")]
+
+
 def test_plain_escapes_every_markdown_character() -> None:
     assert words.plain("![a](b) *c* :red[d]") == "\\!\\[a\\]\\(b\\) \\*c\\* \\:red\\[d\\]"
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
+from ..config import ALL
 from ..crossover import CROSSED_IN_HISTORY, CROSSES_WITHIN_HORIZON, NOT_WITHIN_HORIZON, Crossover
 from ..drivers import DRIVER_BY_KEY
 from ..quarters import text as quarter_text
 from ..sensitivity import GoalSeekResult, SpreadAttribution
+from . import theme
 
 
 def threshold_text(threshold: float) -> str:
@@ -25,6 +29,13 @@ def spread_text(a: SpreadAttribution) -> str:
         f"{'model' if a.dominant == 'model' else 'assumption'} uncertainty dominates it "
         f"(model alone: {a.spread_model:.1f} quarters, your assumption ranges alone: {a.spread_assumptions:.1f})."
     )
+
+
+def target_label(sector: str, absent: Sequence[str] = ()) -> str:
+    """A 'Set drivers for' choice: 'All sectors', a sector's label, or one the run lacks, said so."""
+    if sector == ALL:
+        return "All sectors"
+    return theme.sector_label(sector) + (" (not in this run)" if sector in absent else "")
 
 
 def range_text(p10: pd.Timestamp | None, p90: pd.Timestamp | None) -> str:

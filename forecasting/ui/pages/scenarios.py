@@ -61,11 +61,13 @@ with widgets.guarded():
     # --- Controls and result ---------------------------------------------------------------------------------
     left, right = st.columns([1, 1], gap="large")
     with left:
+        # A saved scenario may override a sector this run lacks: listed too, so it can be changed or removed.
+        absent = [s for s in widgets.shown_scenario().values if s != ALL and s not in sectors]
         target = widgets.pick(
             st.selectbox,
             "Set drivers for",
-            [ALL, *sectors],
-            format_func=lambda s: "All sectors" if s == ALL else theme.sector_label(s),
+            [ALL, *sectors, *absent],
+            format_func=lambda s: words.target_label(s, absent),
             key="scenario_target",
             help="'All sectors' sets every sector; a sector's own value overrides it.",
         )
