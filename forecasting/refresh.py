@@ -38,7 +38,7 @@ from .gates import check_coverage, check_input, check_output, coverage_losses, r
 from .paths import SamplePaths
 from .reports.compare import FIT_KEYS, change_report, p50_moves
 from .scenario import BASELINE, Scenario, paths_under
-from .scenario_store import restore_scenarios, scenario_rows, scenarios_to_restore
+from .scenario_store import insert_scenarios, scenario_rows, scenarios_to_restore
 from .structural import Structure
 from .vintages import RunInfo, code_version
 
@@ -331,7 +331,7 @@ def _refresh(
     if not force and _up_to_date(inputs, version):
         log.info("refresh event=up_to_date run=%s", prev_id)
         message = f"up to date: run {prev_id} was fitted on the same data, settings and code"
-        restore_scenarios(db, [scenario.to_dict() for scenario in restored])  # nothing else to write
+        insert_scenarios(db, restored)  # checked in the snapshot; nothing else to write
         return RefreshSummary(False, prev_id, prev_id, inputs.fingerprint, message)
     gated = None if accepted[0] else inputs.previous
     check_input(inputs.history, gated, inputs.previous_history, settings.restatement_threshold)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -156,10 +157,8 @@ def scenario_rows(scenarios: list[Scenario]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "description", "author", "params_json", "is_preset"])
 
 
-def restore_scenarios(db: Path, saved: list[dict]) -> list[str]:
-    """Save the scenarios a bundle manifest recorded that ``db`` lacks, in one write; returns their names."""
-    missing = scenarios_to_restore(db, saved)
-    if missing:
+def insert_scenarios(db: Path, scenarios: Sequence[Scenario]) -> None:
+    """Write new user scenarios, already checked (:func:`scenarios_to_restore`), in one write."""
+    if scenarios:
         with store.writer(db) as s:
-            s.insert("scenarios", scenario_rows(missing))
-    return [scenario.name for scenario in missing]
+            s.insert("scenarios", scenario_rows(list(scenarios)))
