@@ -7,6 +7,7 @@ plain ``ValueError`` for bad arguments.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -98,6 +99,11 @@ class FileSystemError(ForecastingError):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+    @classmethod
+    def of(cls, exc: OSError, message: str) -> FileSystemError:
+        """``message`` about ``exc``, with exit 66 when the file or a folder on its path does not exist."""
+        return cls(message, 66 if exc.errno in (errno.ENOENT, errno.ENOTDIR) else 1)
 
 
 class ClusterError(ForecastingError):

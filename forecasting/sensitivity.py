@@ -198,11 +198,6 @@ def _bisect(
     return best, fbest, n
 
 
-def _fmt(date: pd.Timestamp | None) -> str:
-    """A P50 date as its quarter ('2028 Q3'), as every screen and export names crossover dates."""
-    return quarters.text(date)
-
-
 def goal_seek(
     baseline: SamplePaths,
     scenario: Scenario,
@@ -238,7 +233,7 @@ def goal_seek(
     def fail(msg: str) -> GoalSeekResult:
         return GoalSeekResult(sector, driver, target, False, None, None, span_from, span_to, calls, msg)
 
-    span = f"{_fmt(span_from)} to {_fmt(span_to)}"
+    span = f"{quarters.text(span_from)} to {quarters.text(span_to)}"
     if t >= h:
         return fail(f"{quarters.text(target)} is beyond the forecast horizon; P50 dates reachable: {span}")
     brackets = [i for i in range(len(grid) - 1) if (vals[i] - t) * (vals[i + 1] - t) <= 0]
@@ -249,9 +244,9 @@ def goal_seek(
     achieved = quarters.to_date(got, origin) if got < h else None
     ok = abs(got - t) <= 1.0
     msg = (
-        f"{d.label} = {value:.4g} {d.unit} puts the P50 at {_fmt(achieved)}"
+        f"{d.label} = {value:.4g} {d.unit} puts the P50 at {quarters.text(achieved)}"
         if ok
-        else f"the P50 jumps past the target near {d.label} = {value:.4g}; closest P50 {_fmt(achieved)}"
+        else f"the P50 jumps past the target near {d.label} = {value:.4g}; closest P50 {quarters.text(achieved)}"
     )
     logger.debug("goal_seek %s/%s: %d evaluations, |miss| = %.3f quarters", sector, driver, calls, abs(got - t))
     return GoalSeekResult(sector, driver, target, ok, float(value), achieved, span_from, span_to, calls, msg)

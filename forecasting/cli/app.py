@@ -9,7 +9,6 @@ is busy); ``_Group.invoke`` maps every other failure the same way (see its docst
 
 from __future__ import annotations
 
-import errno
 import logging
 import signal
 import threading
@@ -98,12 +97,11 @@ def _fail(exc: Exception, code: int) -> NoReturn:
 
 def file_system_error(exc: OSError) -> FileSystemError:
     """An OSError as a one-line :class:`FileSystemError` naming the path (exit 66 if it does not exist)."""
-    missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
     reason = exc.strerror or str(exc)
     if exc.filename is None:
-        return FileSystemError(f"a file could not be read or written: {reason}", 66 if missing else 1)
+        return FileSystemError.of(exc, f"a file could not be read or written: {reason}")
     also = f" -> {exc.filename2}" if exc.filename2 is not None else ""
-    return FileSystemError(f"cannot use {exc.filename}{also}: {reason}", 66 if missing else 1)
+    return FileSystemError.of(exc, f"cannot use {exc.filename}{also}: {reason}")
 
 
 def _print_error(exc: Exception) -> None:

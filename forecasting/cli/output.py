@@ -12,7 +12,6 @@ One home for three rules every command follows:
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import sys
@@ -129,8 +128,7 @@ def read_bytes(path: Path | str) -> bytes:
     except OSError as exc:
         from ..errors import FileSystemError
 
-        missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
-        raise FileSystemError(f"cannot read {path}: {exc.strerror or exc}", 66 if missing else 1) from exc
+        raise FileSystemError.of(exc, f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def note(message: str, output: Path | str | None = None) -> None:
