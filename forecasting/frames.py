@@ -192,15 +192,29 @@ def _grid_of(gap: int) -> str | None:
     return next((code for code, (_, _, (low, high)) in FREQUENCIES.items() if low <= gap <= high), None)
 
 
+def usual_steps(steps: pd.Series) -> pd.Series:
+    """Each series' most common step, for the series with two steps or more, in id order.
+
+    ``steps`` holds numbers indexed by series id. Ties go to the smallest step, as with
+    ``Series.mode``; one count of every (series, step) pair instead of a mode per series, which
+    took half a second per 10,000 series.
+    """
+    pairs = pd.DataFrame({UID: steps.index, "step": steps.to_numpy()})
+    counts = pairs.groupby([UID, "step"]).size().rename("n").reset_index()
+    counts = counts.sort_values([UID, "n", "step"], ascending=[True, False, True], kind="stable")
+    first = counts.drop_duplicates(UID)
+    usual = pd.Series(first["step"].to_numpy().astype(int), index=pd.Index(first[UID].to_numpy()), name=None)
+    sizes = pairs.groupby(UID).size()
+    return usual[sizes.reindex(usual.index).to_numpy() >= 2]
+
+
 def _refuse_mixed_frequencies(gaps: pd.Series, code: str) -> None:
     """``ValueError`` naming the series whose own usual step (over 2+ steps) is of another frequency than ``code``.
 
     ``gaps`` holds the days between consecutive dates, indexed by series. Forecast at the file's
     frequency, a quarterly series in a monthly file would have two of every three months filled in.
     """
-    per_series = gaps.groupby(level=0)
-    usual = per_series.agg(lambda g: int(g.mode().iloc[0]))[per_series.size() >= 2]
-    grids = {uid: _grid_of(gap) for uid, gap in usual.items()}
+    grids = {uid: _grid_of(gap) for uid, gap in usual_steps(gaps).items()}
     other = {uid: grid for uid, grid in grids.items() if grid is not None and grid != code}
     if other:
         named = ", ".join(f"'{uid}' ({FREQUENCIES[grid][0]})" for uid, grid in list(other.items())[:5])

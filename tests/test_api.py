@@ -15,6 +15,7 @@ from forecasting.config import DB_ENV, REPO_ROOT
 from forecasting.crossover import Crossover
 from forecasting.engine import ForecastResult
 from forecasting.errors import NotFoundError, UnsupportedFrequencyError
+from forecasting.frames import usual_steps
 from forecasting.vintages import RunData, latest_run_id
 
 from .conftest import copy_db
@@ -105,3 +106,14 @@ def test_forecast_frame_refuses_infinite_values_and_missing_dates() -> None:
         forecast_frame(quarterly.assign(y=[*range(15), np.inf]), 2)
     with pytest.raises(ValueError, match="1 missing date"):
         forecast_frame(quarterly.assign(ds=[pd.NaT, *quarterly["ds"][1:]]), 2)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_usual_step_per_series_is_series_mode_with_ties_to_the_smallest(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ids = rng.choice([f"s{i}" for i in range(150)], size=400)  # some series of one step, which are left out
+    steps = pd.Series(rng.choice([1.0, 7.0, 28.0, 30.0, 31.0, 91.0], size=400), index=ids)  # few values: many ties
+    per_series = steps.groupby(level=0)
+    # The per-series lambda usual_steps replaced (about 0.5 s per 10,000 series).
+    expected = per_series.agg(lambda g: int(g.mode().iloc[0]))[per_series.size() >= 2]
+    pd.testing.assert_series_equal(usual_steps(steps), expected)
