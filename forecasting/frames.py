@@ -168,15 +168,21 @@ def read_history(raw: pd.DataFrame, first_row: int, columns: tuple[str, str, str
 
 
 def detect_frequency(history: pd.DataFrame) -> str:
-    """'D', 'W', 'M', 'Q' or 'Y' (:data:`FREQUENCIES`) from the most common gap between a series' dates.
+    """'D', 'W', 'M', 'Q' or 'Y' (:data:`FREQUENCIES`) read from the dates of a long history frame.
 
-    ``ValueError`` when no series has two dates or the usual gap matches no calendar frequency.
+    Dates that count off one calendar month (quarter, year) at a time, whatever the day, are monthly
+    (quarterly, yearly): see :func:`_calendar_frequency`. Otherwise the most common gap in days
+    decides. ``ValueError`` when no series has two dates, the usual gap matches no calendar frequency,
+    or a series is of another frequency than the file's.
     """
     ordered = history.sort_values([UID, DS])
     gaps = ordered.groupby(UID)[DS].diff().dt.days.set_axis(ordered[UID].to_numpy()).dropna()
     gaps = gaps[gaps > 0]
     if gaps.empty:
         raise ValueError("cannot tell the frequency: no series has two dates; pass --freq")
+    calendar = _calendar_frequency(ordered)
+    if calendar is not None:
+        return calendar
     gap = int(gaps.mode().iloc[0])
     code = _grid_of(gap)
     if code is None:
@@ -215,7 +221,11 @@ def _refuse_mixed_frequencies(gaps: pd.Series, code: str) -> None:
     frequency, a quarterly series in a monthly file would have two of every three months filled in.
     """
     grids = {uid: _grid_of(gap) for uid, gap in usual_steps(gaps).items()}
-    other = {uid: grid for uid, grid in grids.items() if grid is not None and grid != code}
+    _refuse_others(code, {uid: grid for uid, grid in grids.items() if grid is not None and grid != code})
+
+
+def _refuse_others(code: str, other: dict[str, str]) -> None:
+    """``ValueError`` naming (up to five of) the series ``other`` maps to a frequency unlike the file's ``code``."""
     if other:
         named = ", ".join(f"'{uid}' ({FREQUENCIES[grid][0]})" for uid, grid in list(other.items())[:5])
         more = f" and {len(other) - 5} more" if len(other) > 5 else ""
@@ -223,4 +233,64 @@ def _refuse_mixed_frequencies(gaps: pd.Series, code: str) -> None:
         raise ValueError(
             f"mixed frequencies: most series are {FREQUENCIES[code][0]}, but {named}{more} {verb} not; "
             "forecast one frequency per file"
+        )
+
+
+# --------------------------------------------------------------------------- calendar periods
+
+#: Months per period of the frequencies whose dates step by calendar months (the engine's grid).
+PERIOD_MONTHS = {"M": 1, "Q": 3, "Y": 12}
+_PERIOD_WORDS = {"M": "month", "Q": "quarter", "Y": "year"}
+
+
+def _months(ordered: pd.DataFrame) -> pd.Series:
+    """Each date's month number (year * 12 + month - 1), whatever its day."""
+    return ordered[DS].dt.year * 12 + ordered[DS].dt.month - 1
+
+
+def _period_steps(ordered: pd.DataFrame, code: str) -> pd.Series:
+    """Periods (months, quarters or years by number) between consecutive dates, indexed by series."""
+    periods = _months(ordered) // PERIOD_MONTHS[code]
+    return periods.groupby(ordered[UID].to_numpy()).diff().set_axis(ordered[UID].to_numpy()).dropna()
+
+
+def _calendar_frequency(ordered: pd.DataFrame) -> str | None:
+    """'M', 'Q' or 'Y' when the dates count off calendar periods by number, whatever the day; else None.
+
+    The rule, for months (quarters, years): no series has two dates in one month, the most common
+    step over the file is one month, and some series has three dates or more. Daily or weekly data
+    never passes: three consecutive days or weeks always put two dates in one month. Two dates
+    alone (31 January, 1 February) could be either, so the gap in days decides for such files.
+    Raises ``ValueError`` for a series of another frequency, or quarterly (yearly) dates that fall
+    in different months of their quarters (years), which the engine's grid cannot place.
+    """
+    if ordered.groupby(UID).size().max() < 3:
+        return None
+    for code, months in PERIOD_MONTHS.items():
+        steps = _period_steps(ordered, code)
+        if steps.min() >= 1 and int(steps.mode().iloc[0]) == 1:
+            grids = {uid: _step_grid(step * months) for uid, step in usual_steps(steps).items()}
+            _refuse_others(code, {uid: grid for uid, grid in grids.items() if grid is not None and grid != code})
+            _refuse_months_off_the_grid(ordered, code)
+            return code
+    return None
+
+
+def _step_grid(months: int) -> str | None:
+    """The frequency whose step is ``months`` calendar months, if any."""
+    return next((code for code, step in PERIOD_MONTHS.items() if step == months), None)
+
+
+def _refuse_months_off_the_grid(ordered: pd.DataFrame, code: str) -> None:
+    """``ValueError`` naming a series whose quarterly (yearly) dates lie in different months of their periods."""
+    months = _months(ordered)
+    offset = (months - months.groupby(ordered[UID].to_numpy()).transform("first")) % PERIOD_MONTHS[code]
+    off = ordered[offset.to_numpy() != 0]
+    if len(off):
+        uid, word = off[UID].iloc[0], _PERIOD_WORDS[code]
+        first = ordered.loc[ordered[UID] == uid, DS].iloc[0]
+        raise ValueError(
+            f"series '{uid}' is {FREQUENCIES[code][0]} but its dates fall in different months of their "
+            f"{word}s ({first:%Y-%m-%d}, {off[DS].iloc[0]:%Y-%m-%d}); date every {word} in the same month, "
+            f"e.g. on its last day"
         )

@@ -117,3 +117,51 @@ def test_the_usual_step_per_series_is_series_mode_with_ties_to_the_smallest(seed
     # The per-series lambda usual_steps replaced (about 0.5 s per 10,000 series).
     expected = per_series.agg(lambda g: int(g.mode().iloc[0]))[per_series.size() >= 2]
     pd.testing.assert_series_equal(usual_steps(steps), expected)
+
+
+def _on_first_or_last_days(starts: pd.DatetimeIndex, end: pd.DateOffset) -> pd.DataFrame:
+    """One series dated as spreadsheets export it: odd periods on their first day, even ones on their last."""
+    ds = [d if i % 2 == 0 else d + end for i, d in enumerate(starts)]
+    return pd.DataFrame({"unique_id": "sales", "ds": ds, "y": 100 + np.arange(len(ds)) % 12 + np.arange(len(ds))})
+
+
+def test_monthly_dates_on_the_first_or_the_last_day_are_monthly_not_daily() -> None:
+    history = _on_first_or_last_days(pd.date_range("2021-01-01", periods=36, freq="MS"), pd.offsets.MonthEnd(0))
+    assert engine_frequency(history) == "M"  # was 'D': 1 day from 28 Feb to 1 Mar is the most common gap
+    result = forecast_frame(history, 3)
+    assert result.forecasts["ds"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-31", "2024-02-29", "2024-03-31"]
+    assert result.status["message"].tolist() == [""]  # no days filled in
+    quarterly = pd.DataFrame({"unique_id": "q", "ds": pd.date_range("2021-03-31", periods=12, freq="QE"), "y": 1.0})
+    with pytest.raises(ValueError, match=r"most series are monthly, but 'q' \(quarterly\) is not"):
+        engine_frequency(pd.concat([history, quarterly]))
+
+
+@pytest.mark.parametrize(
+    ("starts", "end", "word"),
+    [
+        (pd.date_range("2015-01-01", periods=20, freq="QS"), pd.offsets.QuarterEnd(0), "quarter"),
+        (pd.date_range("2000-01-01", periods=20, freq="YS"), pd.offsets.YearEnd(0), "year"),
+    ],
+)
+def test_quarters_or_years_dated_in_different_months_are_refused_by_series(
+    starts: pd.DatetimeIndex, end: pd.DateOffset, word: str
+) -> None:
+    history = _on_first_or_last_days(starts, end)
+    with pytest.raises(UnsupportedFrequencyError, match=f"series 'sales' .* different months of their {word}s"):
+        engine_frequency(history)  # was 'D', forecast day by day
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_daily_or_weekly_dates_are_never_read_as_monthly(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for freq, code in (("D", "D"), ("W-SUN", "W")):
+        starts = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 730, size=20), unit="D")
+        frames = [
+            pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range(start, periods=3 + k, freq=freq), "y": 1.0})
+            for k, start in enumerate(starts)
+        ]
+        assert engine_frequency(pd.concat(frames)) == code
+    across = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.to_datetime(["2024-01-31", "2024-02-01", "2024-02-02"]), "y": 1.0}
+    )
+    assert engine_frequency(across) == "D"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import typer.main
 from typer.core import TyperGroup
@@ -121,3 +122,28 @@ def test_python_dash_m_forecasting_prints_help() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout and "import" in result.stdout
+
+
+def test_forecast_reads_months_dated_on_their_first_or_last_day_as_monthly(tmp_path: Path) -> None:
+    rows = ["unique_id,ds,y"]  # odd months on the 1st, even ones on their last day, as a spreadsheet exported them
+    for i, month in enumerate(pd.date_range("2021-01-01", periods=24, freq="MS")):
+        rows.append(f"sales,{month if i % 2 == 0 else month + pd.offsets.MonthEnd(0):%Y-%m-%d},{100 + i}")
+    (tmp_path / "in.csv").write_text("\n".join(rows) + "\n")
+    result = runner.invoke(app, ["forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "-h", "2"])
+    assert result.exit_code == 0, result.output  # was daily: 700 days filled in, the next two days forecast
+    assert pd.read_csv(tmp_path / "out.csv")["ds"].tolist() == ["2023-01-31", "2023-02-28"]
+    assert "wrote 2 rows for 1 series" in result.output and "fallback" not in result.output
+
+
+def test_forecast_refuses_quarters_dated_in_different_months_in_one_line(tmp_path: Path) -> None:
+    rows = ["unique_id,ds,y"]
+    for i, quarter in enumerate(pd.date_range("2015-01-01", periods=12, freq="QS")):
+        rows.append(f"revenue,{quarter if i % 2 == 0 else quarter + pd.offsets.QuarterEnd(0):%Y-%m-%d},{10 + i}")
+    (tmp_path / "in.csv").write_text("\n".join(rows) + "\n")
+    result = runner.invoke(app, ["forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 65, result.output  # was 0, forecast day by day
+    assert result.stderr == (
+        "error: series 'revenue' is quarterly but its dates fall in different months of their quarters "
+        "(2015-01-01, 2015-06-30); date every quarter in the same month, e.g. on its last day\n"
+    )
+    assert not (tmp_path / "out.csv").exists()
