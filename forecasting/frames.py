@@ -173,7 +173,7 @@ def detect_frequency(history: pd.DataFrame) -> str:
     Dates that count off one calendar month (quarter, year) at a time, whatever the day, are monthly
     (quarterly, yearly): see :func:`_calendar_frequency`. Otherwise the most common gap in days
     decides. ``ValueError`` when no series has two dates, the usual gap matches no calendar frequency,
-    or a series is of another frequency than the file's.
+    a series is of another frequency than the file's, or a series has two dates in one period.
     """
     ordered = history.sort_values([UID, DS])
     gaps = ordered.groupby(UID)[DS].diff().dt.days.set_axis(ordered[UID].to_numpy()).dropna()
@@ -190,6 +190,8 @@ def detect_frequency(history: pd.DataFrame) -> str:
             f"dates are usually {gap} days apart, which is no daily, weekly, monthly, quarterly or yearly grid"
         )
     _refuse_mixed_frequencies(gaps, code)
+    if code in PERIOD_MONTHS:
+        _refuse_two_dates_in_a_period(ordered, code)
     return code
 
 
@@ -293,4 +295,21 @@ def _refuse_months_off_the_grid(ordered: pd.DataFrame, code: str) -> None:
             f"series '{uid}' is {FREQUENCIES[code][0]} but its dates fall in different months of their "
             f"{word}s ({first:%Y-%m-%d}, {off[DS].iloc[0]:%Y-%m-%d}); date every {word} in the same month, "
             f"e.g. on its last day"
+        )
+
+
+def _refuse_two_dates_in_a_period(ordered: pd.DataFrame, code: str) -> None:
+    """``ValueError`` naming a series with two dates in one month (quarter, year) of a ``code`` file.
+
+    The engine places monthly dates by month number, so the second date of a month would be
+    forecast as if it were the next month's.
+    """
+    ids = ordered[UID].to_numpy()
+    twice = ((_months(ordered) // PERIOD_MONTHS[code]).groupby(ids).diff() == 0).to_numpy()
+    if twice.any():
+        at, word = int(np.argmax(twice)), _PERIOD_WORDS[code]
+        uid, before, second = ids[at], ordered[DS].iloc[at - 1], ordered[DS].iloc[at]
+        raise ValueError(
+            f"series '{uid}' has two dates in one {word} ({before:%Y-%m-%d}, {second:%Y-%m-%d}); "
+            f"{FREQUENCIES[code][0]} data needs one date per {word}"
         )

@@ -151,6 +151,13 @@ def test_quarters_or_years_dated_in_different_months_are_refused_by_series(
         engine_frequency(history)  # was 'D', forecast day by day
 
 
+def test_two_dates_in_one_month_are_refused_not_forecast_as_two_months() -> None:
+    ds = pd.to_datetime(["2021-01-01", "2021-01-31", "2021-03-01", "2021-03-31", "2021-05-01", "2021-05-31"])
+    history = pd.DataFrame({"unique_id": "a", "ds": ds, "y": np.arange(6.0)})
+    with pytest.raises(ValueError, match=r"series 'a' has two dates in one month \(2021-01-01, 2021-01-31\)"):
+        engine_frequency(history)  # was 'M', each date its own month: the forecast began in December
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_daily_or_weekly_dates_are_never_read_as_monthly(seed: int) -> None:
     rng = np.random.default_rng(seed)
