@@ -61,6 +61,9 @@ FREQUENCIES = {
     "Q": ("quarterly", 4, (89, 92)),
     "Y": ("yearly", 1, (365, 366)),
 }
+#: Months per period of the frequencies whose dates step by calendar months (the engine's grid).
+PERIOD_MONTHS = {"M": 1, "Q": 3, "Y": 12}
+_PERIOD_WORDS = {"M": "month", "Q": "quarter", "Y": "year"}
 _MISSING_WORDS = ("", "na", "nan", "n/a", "null", "none", "-")
 PARQUET_MAGIC = b"PAR1"
 
@@ -239,10 +242,6 @@ def _refuse_others(code: str, other: dict[str, str]) -> None:
 
 
 # --------------------------------------------------------------------------- calendar periods
-
-#: Months per period of the frequencies whose dates step by calendar months (the engine's grid).
-PERIOD_MONTHS = {"M": 1, "Q": 3, "Y": 12}
-_PERIOD_WORDS = {"M": "month", "Q": "quarter", "Y": "year"}
 
 
 def _months(ordered: pd.DataFrame) -> pd.Series:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.frames import DS, FREQUENCIES, UID, Y, validate_history
+from forecasting.frames import DS, FREQUENCIES, PERIOD_MONTHS, UID, Y, validate_history
 from forecasting.models.theta import ses_fit
 
 #: Fewer observations than this get the naive fallback instead of model selection.
@@ -28,8 +28,6 @@ TRANSFORMS = ("log", "none")
 PROBE_ALPHAS = np.linspace(0.05, 1.0, 20)
 #: Seasonal period of each frequency code.
 SEASON = {code: season for code, (_, season, _) in FREQUENCIES.items()}
-#: Months per step of the frequencies whose dates step by months.
-STEP_MONTHS = {"Y": 12, "Q": 3, "M": 1}
 #: Days per step of the frequencies whose dates step by days.
 STEP_DAYS = {"W": 7, "D": 1}
 #: Longest season length a caller may set (a year of days in a weekly cycle's terms: 366 periods).
@@ -78,7 +76,7 @@ class Calendar:
         """Dates as integers that grow by one step per period (months or days since year 1970, / step)."""
         if self.code in STEP_DAYS:
             return _wall_days(ds) // STEP_DAYS[self.code]
-        return np.asarray(ds.year * 12 + ds.month - 1, dtype=np.int64) // STEP_MONTHS[self.code]
+        return np.asarray(ds.year * 12 + ds.month - 1, dtype=np.int64) // PERIOD_MONTHS[self.code]
 
     def exact(self, ds: pd.DatetimeIndex) -> np.ndarray:
         """Whether each date lies on the frequency's grid (ordinals are then exact, not rounded down)."""
@@ -86,7 +84,7 @@ class Calendar:
             days = _wall_days(ds)
             return np.ones(len(ds), dtype=bool) if len(days) == 0 else (days - days[0]) % STEP_DAYS[self.code] == 0
         months = np.asarray(ds.year * 12 + ds.month, dtype=np.int64)
-        return (months - months[0]) % STEP_MONTHS[self.code] == 0 if len(months) else np.ones(0, dtype=bool)
+        return (months - months[0]) % PERIOD_MONTHS[self.code] == 0 if len(months) else np.ones(0, dtype=bool)
 
 
 def _wall_days(ds: pd.DatetimeIndex) -> np.ndarray:
@@ -143,7 +141,7 @@ def infer_freq(ds: pd.Series | pd.DatetimeIndex) -> str:
     if len(months) == 0:
         raise ValueError("cannot infer the frequency from fewer than two distinct dates; pass freq")
     step = int(pd.Series(months).mode().iloc[0])
-    code = {12: "Y", 3: "Q", 1: "M"}.get(step)
+    code = {months: c for c, months in PERIOD_MONTHS.items()}.get(step)
     if code is None:
         raise ValueError(
             f"dates are {step} months apart; only yearly, quarterly, monthly, weekly or daily data is supported"
@@ -160,7 +158,7 @@ def future_dates(last: pd.Timestamp, horizon: int, calendar: Calendar) -> pd.Dat
         return pd.DatetimeIndex(
             [last + pd.DateOffset(days=STEP_DAYS[calendar.code] * k) for k in range(1, horizon + 1)]
         )
-    step = STEP_MONTHS[calendar.code]
+    step = PERIOD_MONTHS[calendar.code]
     if calendar.month_end:
         return pd.DatetimeIndex([last + pd.offsets.MonthEnd(step * k) for k in range(1, horizon + 1)])
     return pd.DatetimeIndex([last + pd.DateOffset(months=step * k) for k in range(1, horizon + 1)])
