@@ -224,8 +224,17 @@ def test_frequency_words_and_aliases_normalise_and_bad_ones_are_rejected() -> No
     assert [normalize_freq(f) for f in ("W-SUN", "weekly", "D", "daily")] == ["W", "W", "D", "D"]
     with pytest.raises(ValueError, match="unsupported freq 'H'"):
         normalize_freq("H")
-    with pytest.raises(ValueError, match="dates are 2 months apart"):
+    with pytest.raises(ValueError, match="dates are usually 61 days apart, which is no daily, weekly, monthly"):
         infer_freq(pd.date_range("2020-01-01", periods=5, freq="2MS"))
+
+
+def test_the_engine_reads_months_dated_on_their_first_or_last_day_as_monthly_as_the_forecast_command_does() -> None:
+    starts = pd.date_range("2021-01-01", periods=24, freq="MS")
+    dates = pd.DatetimeIndex([d if i % 2 == 0 else d + pd.offsets.MonthEnd(0) for i, d in enumerate(starts)])
+    assert infer_freq(dates) == "M"
+    hist = pd.DataFrame({UID: "a", DS: dates, Y: np.linspace(10.0, 20.0, 24)})
+    res = forecast(hist, 2, ForecastOptions(models=FAST, n_paths=5), executor=SerialExecutor())
+    assert res.forecasts[DS].dt.strftime("%Y-%m").tolist() == ["2023-01", "2023-02"]
 
 
 def test_bad_arguments_raise_value_errors_naming_them() -> None:

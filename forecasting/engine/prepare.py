@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.frames import DS, FREQUENCIES, PERIOD_MONTHS, UID, Y, validate_history
+from forecasting.frames import DS, FREQUENCIES, PERIOD_MONTHS, UID, Y, detect_frequency, validate_history
 from forecasting.models.theta import ses_fit
 
 #: Fewer observations than this get the naive fallback instead of model selection.
@@ -129,24 +129,13 @@ def normalize_freq(freq: str) -> str:
 
 
 def infer_freq(ds: pd.Series | pd.DatetimeIndex) -> str:
-    """'Y', 'Q', 'M', 'W' or 'D' from the most common step between consecutive dates (in days, then months)."""
-    idx = pd.DatetimeIndex(ds).sort_values().unique()
-    days = np.diff(_wall_days(idx))
-    if len(days):
-        day_step = int(pd.Series(days).mode().iloc[0])
-        if day_step in (1, 7):
-            return {1: "D", 7: "W"}[day_step]
-    months = np.diff(idx.year * 12 + idx.month)
-    months = months[months > 0]
-    if len(months) == 0:
-        raise ValueError("cannot infer the frequency from fewer than two distinct dates; pass freq")
-    step = int(pd.Series(months).mode().iloc[0])
-    code = {months: c for c, months in PERIOD_MONTHS.items()}.get(step)
-    if code is None:
-        raise ValueError(
-            f"dates are {step} months apart; only yearly, quarterly, monthly, weekly or daily data is supported"
-        )
-    return code
+    """'Y', 'Q', 'M', 'W' or 'D' read from the distinct dates in ``ds`` as one series' dates.
+
+    The reading is :func:`forecasting.frames.detect_frequency`'s (the engine reads a frame passed
+    without a frequency with it, series by series).
+    """
+    dates = pd.DatetimeIndex(ds).unique()
+    return detect_frequency(pd.DataFrame({UID: np.zeros(len(dates), dtype=np.int64), DS: dates}))
 
 
 def future_dates(last: pd.Timestamp, horizon: int, calendar: Calendar) -> pd.DatetimeIndex:
@@ -181,7 +170,7 @@ def prepare_history(
     hist = validate_history(history)
     if hist.empty:
         raise ValueError("history has no rows")
-    code = normalize_freq(freq) if freq else infer_freq(hist[DS])
+    code = normalize_freq(freq) if freq else detect_frequency(hist)
     calendar = Calendar(code, bool(hist[DS].dt.is_month_end.all()), season)
     hist = hist.assign(**{UID: hist[UID].astype(str)}).sort_values([UID, DS], ignore_index=True)
     ids = hist[UID].to_numpy()
