@@ -61,6 +61,12 @@ def test_the_history_shows_publishers_and_titles_with_links_not_source_ids(
     assert len(cited) > 1 and cited["url"].str.startswith("http").all()
 
 
+def test_the_history_names_quarters_as_every_screen_does(page_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    history = _page(page_db, monkeypatch).dataframe[0].value
+    assert history["quarter"].str.fullmatch(r"\d{4} Q[1-4]").all(), history["quarter"].head().tolist()
+    assert history.loc[history["provenance"] == "user", "quarter"].tolist() == ["2026 Q3", "2026 Q3"]
+
+
 def test_an_import_is_listed_and_undone_from_the_page_with_a_confirmation_that_resets(
     page_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -216,7 +216,7 @@ with widgets.guarded():
         shown = shown[shown["sector"] == sector]
     table = pd.DataFrame(
         {
-            "quarter": shown["period"].map(quarters.label),
+            "quarter": shown["period"].map(quarters.text),  # "2025 Q4", as every screen names quarters
             "sector": shown["sector"].map(theme.sector_label),
             "region": shown["region"],
             "workload": shown["workload"],
