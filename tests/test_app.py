@@ -23,7 +23,7 @@ from forecasting.crossover import Crossover, crossover_distribution, median_curv
 from forecasting.drivers import DRIVER_BY_KEY, point
 from forecasting.errors import DatabaseBusyError, Problem, ValidationError
 from forecasting.paths import stack
-from forecasting.refresh import run_refresh
+from forecasting.refresh import run_refresh, run_replays
 from forecasting.reports import figures
 from forecasting.scenario import PRESETS, Scenario, apply_scenario
 from forecasting.ui import charts, controls, data, saving, theme, widgets, words
@@ -738,6 +738,18 @@ def test_the_run_comparison_shows_a_scenario_name_as_typed_and_quarters_never_no
     shown = moved.drop(columns=["moved"]).astype(str)
     assert not shown.isin(["None", "NaT", "nan"]).any().any(), shown
     assert moved["P50 after"].str.fullmatch(r"\d{4} Q[1-4]|—").all(), moved["P50 after"]
+
+
+def test_the_runs_table_names_a_replay_by_its_quarter_not_a_timestamp(
+    tmp_path: Path, tiny_published_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = copy_db(tiny_published_template, tmp_path / "replays.duckdb")
+    run_replays(db, FAST, [pd.Timestamp("2024-12-31")], models=FAST_MODELS)
+    at = app(db, monkeypatch, "quality")
+    assert not at.exception
+    runs = next(d.value for d in at.dataframe if "as_of" in d.value.columns)
+    shown = dict(zip(runs["kind"], runs["as_of"], strict=True))
+    assert shown == {"refresh": "—", "replay": "2024 Q4"}  # quarters as on every page; — for a refresh
 
 
 def test_the_run_comparison_says_which_sector_a_run_lacked() -> None:

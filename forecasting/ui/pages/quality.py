@@ -158,7 +158,9 @@ with widgets.guarded():
         )
     else:
         st.info("Only one forecast run so far: the next `forecasting refresh` adds a vintage to compare with.")
-    st.dataframe(runs, hide_index=True, width="stretch")
+    # A replay's as-of date is a quarter end, named as every page names quarters; a refresh has none.
+    shown_runs = runs.assign(as_of=[changes.quarter_or_dash(t) for t in runs["as_of"]])
+    st.dataframe(shown_runs, hide_index=True, width="stretch")
 
     # --- Backtest of the crossover call ------------------------------------------------------------------------
     st.subheader("Backtest of the crossover call: replays scored on figures published later")
