@@ -26,7 +26,8 @@ from forecasting.paths import stack
 from forecasting.refresh import run_refresh, run_replays
 from forecasting.reports import figures
 from forecasting.scenario import PRESETS, Scenario, apply_scenario
-from forecasting.ui import charts, controls, data, saving, theme, widgets, words
+from forecasting.scenario_store import EDITED_NAME
+from forecasting.ui import charts, comparison, controls, data, saving, theme, widgets, words
 from tests.conftest import (
     SHIPPED_MODELS,
     SHIPPED_SETTINGS,
@@ -599,6 +600,52 @@ def test_comparing_scenarios_lists_each_sector_once(run_db: Path, monkeypatch: p
         "edge_heavy P50",
         "edge_heavy shift (quarters)",
     ]
+
+
+def test_the_comparison_keeps_the_shown_scenario_under_its_current_name_and_drops_a_deleted_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    db = copy_db(run_db, tmp_path / "copy.duckdb")
+    scenario_store.save_scenario(db, Scenario("mine", values={"all": {"realtime_growth": 0.2}}))
+    at = app(db, monkeypatch, "scenarios")
+
+    def picks() -> list[str]:
+        return list(at.multiselect(key=comparison.PICKS).value)
+
+    def edit(value: float) -> None:
+        next(s for s in at.slider if s.key.endswith(".all.price_decline.pt")).set_value(value).run()
+
+    assert picks() == ["baseline", "published"]
+    edit(0.6)  # the shown baseline's edits join the comparison beside it
+    assert picks() == ["baseline", EDITED_NAME, "published"]
+    at.text_input(key="save_name").input("saved edit")
+    at.form_submit_button[0].click().run()  # the edits, saved under a name, are compared under it
+    assert picks() == ["baseline", "saved edit", "published"]
+    edit(0.7)
+    assert picks() == ["baseline", "saved edit", EDITED_NAME, "published"]
+    at.run()  # the sidebar, drawn before the page, offers to discard the edits from the next run on
+    at.sidebar.button(key="scenario_discard").click().run()  # discarded: the saved one stays, once
+    assert picks() == ["baseline", "saved edit", "published"]
+    at.multiselect(key=comparison.PICKS).select("mine").run()
+    delete_box(at).select("mine")
+    sure_box(at).check()
+    at.form_submit_button[2].click().run()
+    assert not at.exception
+    assert picks() == ["baseline", "saved edit", "published"]
+    table = next(d.value for d in at.dataframe if "baseline P50" in d.value.columns)
+    assert [c for c in table.columns if c.endswith(" P50")] == ["baseline P50", "saved edit P50", "published P50"]
+
+
+def test_the_compared_scenarios_are_those_that_exist_with_the_shown_one_under_its_label() -> None:
+    names = ["baseline", "published", "mine"]
+    kept = comparison.kept_picks
+    assert kept(["baseline", "gone", "mine"], names, "mine", "mine") == ["baseline", "mine"]  # deleted
+    edited = [EDITED_NAME, *names]
+    assert kept(["mine", "baseline"], edited, "mine", EDITED_NAME) == ["mine", EDITED_NAME, "baseline"]
+    assert kept([EDITED_NAME, "baseline"], ["new", *names], EDITED_NAME, "new") == ["new", "baseline"]  # saved
+    assert kept(["mine", EDITED_NAME], names, EDITED_NAME, "mine") == ["mine"]  # discarded
+    assert kept(["baseline"], names, "mine", "published") == ["baseline"]  # another one shown: picks kept
+    assert comparison.default_picks(names, "mine") == ["baseline", "published", "mine"]
 
 
 def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,9 +12,8 @@ from forecasting import quarters, scenario_store
 from forecasting.config import ALL, TOTAL
 from forecasting.crossover import CROSSED_IN_HISTORY
 from forecasting.drivers import DRIVER_BY_KEY, DRIVERS, point
-from forecasting.scenario import BASELINE
 from forecasting.sensitivity import GoalSeekResult, with_driver
-from forecasting.ui import changes, charts, controls, data, saving, theme, widgets, words
+from forecasting.ui import changes, charts, comparison, controls, data, saving, theme, widgets, words
 
 #: Session-state key of the last goal-seek answer (kept so that its "apply" button can act on it).
 GOAL = "goal_seek_answer"
@@ -152,12 +151,7 @@ with widgets.guarded():
     st.subheader("Compare scenarios")
     # The shown scenario takes part under its own name, or as "(edited, unsaved)" when it differs from it.
     EDITED = scenario_store.EDITED_NAME if controls.is_edited() else scn.name
-    picked = st.multiselect(
-        "Scenarios",
-        list(dict.fromkeys([EDITED, *names])),
-        default=list(dict.fromkeys([n for n in (BASELINE, "published") if n in names] + [EDITED])),
-        key="compare_names",
-    )
+    picked = comparison.picker(names, EDITED)
     if len(picked) >= 2:
         results = {
             n: out
