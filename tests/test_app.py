@@ -225,6 +225,24 @@ def test_the_refresh_button_starts_a_separate_refresh_process(fresh_db: Path, mo
     assert not at.exception
 
 
+def test_a_refresh_publishing_its_run_is_shown_as_running_on_every_page_that_started_one(
+    fresh_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data, "start_refresh", lambda db: 4242)
+    monkeypatch.setattr(data, "refresh_running", lambda pid: pid == 4242)
+    at = app(fresh_db, monkeypatch)
+    at.button(key="start_refresh").click().run()
+
+    def publishing(db: Path) -> str | None:
+        raise DatabaseBusyError("the refresh holds the database")
+
+    monkeypatch.setattr(vintages, "latest_run_id", publishing)
+    at.run()
+    assert not at.exception
+    assert any("Refresh running (process 4242)" in i.value for i in at.info), [i.value for i in at.info]
+    assert not any("being refreshed right now" in i.value for i in at.info)  # not the page-wide busy notice
+
+
 def test_a_refresh_that_stops_without_publishing_says_so_and_offers_the_button_again(
     fresh_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

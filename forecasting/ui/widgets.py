@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 #: Export kinds no scenario changes: their file names carry no scenario.
 SCENARIO_FREE_KINDS = frozenset({"history", "backtests"})
-#: Runs of characters a file name should not carry.
 
 #: Session-state key of the saved scenario chosen in the sidebar (loaded into ``controls.WORK``).
 SCENARIO_KEY = "scenario_name"
@@ -120,10 +119,36 @@ def no_run_notice(ctx: Context) -> None:
 REFRESH_STOPPED_KEY = "refresh_stopped"
 
 
-def refresh_stopped(db: Path, pid: int) -> None:
-    """Record that refresh ``pid`` ended without publishing, with its log's last line, for the page to say so."""
+@dataclass(frozen=True)
+class RefreshState:
+    """Where a refresh started from the dashboard stands: whether it still runs, and the run it published."""
+
+    running: bool
+    published: str | None
+
+
+def refresh_state(db: Path, pid: int, before: str | None) -> RefreshState:
+    """Whether refresh ``pid`` still runs, and the published run if it is a new one (not ``before``).
+
+    While the refresh publishes, the database is busy: it counts as running.
+    """
+    running = pid > 0 and data.refresh_running(pid)  # asked before the run is looked up, so no exit is missed
+    try:
+        latest = vintages.latest_run_id(db)
+    except DatabaseBusyError:  # the refresh is publishing right now
+        return RefreshState(True, None)
+    return RefreshState(running, latest if latest is not None and latest != before else None)
+
+
+def refresh_stopped(db: Path, pid: int, key: str) -> NoReturn:
+    """Refresh ``pid`` (kept under session-state ``key``) ended without publishing: record why, rerun the app.
+
+    The page then says so, with the log's last line (:func:`stopped_notice`), and offers the button again.
+    """
+    st.session_state.pop(key, None)
     log_name = data.refresh_log_path(db).name
     st.session_state[REFRESH_STOPPED_KEY] = words.refresh_stopped_text(pid, data.refresh_log_tail(db), log_name)
+    st.rerun(scope="app")
 
 
 def stopped_notice() -> None:
@@ -136,14 +161,12 @@ def stopped_notice() -> None:
 def _refresh_progress(db: str) -> None:
     """While a refresh started here runs, poll for the new run and reload the page when it lands or it stops."""
     pid = int(st.session_state.get("refresh_pid") or 0)
-    running = pid > 0 and data.refresh_running(pid)  # asked before the run is looked up, so no exit is missed
-    if vintages.latest_run_id(Path(db)) is not None:
+    seen = refresh_state(Path(db), pid, None)
+    if seen.published is not None:
         st.session_state.pop("refresh_pid", None)
         st.rerun(scope="app")
-    if not running:
-        st.session_state.pop("refresh_pid", None)
-        refresh_stopped(Path(db), pid)
-        st.rerun(scope="app")
+    if not seen.running:
+        refresh_stopped(Path(db), pid, "refresh_pid")
     st.info(
         f"Refresh running (process {st.session_state.get('refresh_pid')}); this page reloads when it is published.",
         icon=":material/autorenew:",

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from forecasting import auth, imports, quarters, vintages
+from forecasting import auth, imports, quarters
 from forecasting.config import IMPORT_MAX_MB, PROVENANCE, SECTORS
-from forecasting.errors import DatabaseBusyError, ForecastingError, ValidationError
+from forecasting.errors import ForecastingError, ValidationError
 from forecasting.ingest import ImportSummary
 from forecasting.ui import charts, data, theme, widgets
 
@@ -89,21 +89,15 @@ def _notice() -> None:
 @st.fragment(run_every=3)
 def _refresh_status(db: str, pid: int, before: str) -> None:
     """While a refresh started here runs, poll for a new published run; say so when it stops without one."""
-    running = data.refresh_running(pid)  # asked before the run is looked up, so no exit is missed
-    try:
-        latest = vintages.latest_run_id(ctx.db)
-    except DatabaseBusyError:  # the refresh is publishing right now
-        latest, running = None, True
-    if latest is not None and latest != (before or None):
+    seen = widgets.refresh_state(Path(db), pid, before or None)
+    if seen.published is not None:
         st.session_state.pop(REFRESH_KEY, None)
         st.session_state.pop(NOTICE_KEY, None)
         data.forget_data()
-        st.success(f"Refresh published run {latest}.", icon=":material/check_circle:")
+        st.success(f"Refresh published run {seen.published}.", icon=":material/check_circle:")
         return
-    if not running:
-        st.session_state.pop(REFRESH_KEY, None)
-        widgets.refresh_stopped(Path(db), pid)
-        st.rerun(scope="app")
+    if not seen.running:
+        widgets.refresh_stopped(Path(db), pid, REFRESH_KEY)
     log_file = data.refresh_log_path(Path(db)).name
     st.info(
         f"Refresh running (process {pid}); the forecast pages show the new run when it is published. "
