@@ -541,6 +541,19 @@ def test_goal_seek_says_when_a_driver_cannot_move_the_crossover_out_of_its_quart
     assert "keeps the P50 crossover of Acme beyond the horizon across" in words.goal_seek_text(never, "Acme")
 
 
+def test_goal_seek_names_the_quarter_its_value_reaches_when_the_p50_jumps_next_to_the_target() -> None:
+    from forecasting.sensitivity import GoalSeekResult
+
+    target, got = pd.Timestamp("2027-02-14"), pd.Timestamp("2027-04-20")  # |miss| < 1 quarter: reachable
+    res = GoalSeekResult("retail", "edge_share", target, True, 0.31, got, got, got, 12, "")
+    assert words.goal_seek_text(res, "Retail") == (
+        "Edge offload = 0.31 share of cloud inference moved to edge by the target year puts the P50 crossover of "
+        "Retail in 2027 Q2, the nearest it gets to 2027 Q1."
+    )
+    exact = GoalSeekResult("retail", "edge_share", target, True, 0.3, target, target, target, 12, "")
+    assert words.goal_seek_text(exact, "Retail").endswith("puts the P50 crossover of Retail in 2027 Q1.")
+
+
 def test_a_sector_named_in_a_saved_scenario_is_never_rendered_as_markdown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
 ) -> None:

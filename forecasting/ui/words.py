@@ -79,14 +79,17 @@ def headline(c: Crossover, subject: str = "Inference") -> str:
 def goal_seek_text(res: GoalSeekResult, where: str) -> str:
     """The goal-seek answer in quarters, naming the market ``where`` and the driver's range when none fits.
 
-    The engine's own message gives days (``2030-08-17``) and ``2026.0..2035.0``; the page speaks in quarters
-    like every headline, and says so when the driver does not move the crossover out of one quarter at all.
+    The page's sentence; ``res.message`` is the command line's, on the same facts: a value found puts the
+    P50 in the quarter it reaches (``achieved_p50``), which may neighbour the target's when the P50 jumps.
+    The page also says so when the driver does not move the crossover out of one quarter at all.
     """
     d = DRIVER_BY_KEY[res.driver]
     target = quarter_text(res.target)
     if res.value is not None:
         if res.reachable:
-            return f"{d.label} = {res.value:.4g} {d.unit} puts the P50 crossover of {where} in {target}."
+            got = quarter_text(res.achieved_p50)
+            nearest = "" if got == target else f", the nearest it gets to {target}"
+            return f"{d.label} = {res.value:.4g} {d.unit} puts the P50 crossover of {where} in {got}{nearest}."
         return (
             f"The P50 crossover of {where} jumps past {target} near {d.label} = {res.value:.4g} {d.unit}; "
             f"the closest it gets is {quarter_text(res.achieved_p50)}."
