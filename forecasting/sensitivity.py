@@ -60,7 +60,50 @@ class GoalSeekResult:
     reachable_from: pd.Timestamp | None
     reachable_to: pd.Timestamp | None
     evaluations: int
-    message: str
+    #: The target lies past the forecast horizon (no driver value is searched for).
+    beyond_horizon: bool = False
+
+    @property
+    def message(self) -> str:
+        """The answer in one sentence, naming the sector by its key (:func:`goal_seek_text`)."""
+        return goal_seek_text(self, self.sector)
+
+
+def goal_seek_text(res: GoalSeekResult, where: str) -> str:
+    """The goal-seek answer in quarters, naming the market ``where``: the value found, or why there is none.
+
+    A value found puts the P50 in the quarter it reaches (``achieved_p50``), which may neighbour the
+    target's when the P50 jumps; with none, the sentence gives the quarters the P50 spans across the
+    driver's range, or says that the driver does not move it out of one quarter at all.
+    """
+    d = DRIVER_BY_KEY[res.driver]
+    target = quarters.text(res.target)
+    if res.value is not None:
+        if res.reachable:
+            got = quarters.text(res.achieved_p50)
+            nearest = "" if got == target else f", the nearest it gets to {target}"
+            return f"{d.label} = {res.value:.4g} {d.unit} puts the P50 crossover of {where} in {got}{nearest}."
+        return (
+            f"The P50 crossover of {where} jumps past {target} near {d.label} = {res.value:.4g} {d.unit}; "
+            f"the closest it gets is {quarters.text(res.achieved_p50)}."
+        )
+    low, high = quarters.text(res.reachable_from), quarters.text(res.reachable_to)
+    span = f"{d.min:g} to {d.max:g} {d.unit}"
+    if res.beyond_horizon:
+        lies = f"from {low} to {high}" if low != high else low if res.reachable_from is None else f"in {low}"
+        return (
+            f"{target} is beyond the forecast horizon; across {d.label}'s range ({span}) "
+            f"the P50 crossover of {where} lies {lies}."
+        )
+    if low == high:
+        stays = low if res.reachable_from is None else f"in {low}"
+        return (
+            f"{d.label} keeps the P50 crossover of {where} {stays} across its range ({span}): it cannot reach {target}."
+        )
+    return (
+        f"No value of {d.label} from {span} puts the P50 crossover of {where} in {target}: across that range it lies "
+        f"from {low} to {high}."
+    )
 
 
 #: Full Monte Carlo, assumptions held at their centre, model paths held at their median.
@@ -230,23 +273,17 @@ def goal_seek(
     span_from = quarters.to_date(lo_q, origin) if lo_q < h else None
     span_to = quarters.to_date(hi_q, origin) if hi_q < h else None
 
-    def fail(msg: str) -> GoalSeekResult:
-        return GoalSeekResult(sector, driver, target, False, None, None, span_from, span_to, calls, msg)
+    def fail(beyond_horizon: bool = False) -> GoalSeekResult:
+        return GoalSeekResult(sector, driver, target, False, None, None, span_from, span_to, calls, beyond_horizon)
 
-    span = f"{quarters.text(span_from)} to {quarters.text(span_to)}"
     if t >= h:
-        return fail(f"{quarters.text(target)} is beyond the forecast horizon; P50 dates reachable: {span}")
+        return fail(beyond_horizon=True)
     brackets = [i for i in range(len(grid) - 1) if (vals[i] - t) * (vals[i + 1] - t) <= 0]
     if not brackets:
-        return fail(f"not reachable from {d.min:g} to {d.max:g} {d.unit}; P50 dates reachable: {span}")
+        return fail()
     i = brackets[0]
     value, got, n = _bisect(f, grid[i], vals[i], grid[i + 1], vals[i + 1], t, tol_quarters)
     achieved = quarters.to_date(got, origin) if got < h else None
     ok = abs(got - t) <= 1.0
-    msg = (
-        f"{d.label} = {value:.4g} {d.unit} puts the P50 at {quarters.text(achieved)}"
-        if ok
-        else f"the P50 jumps past the target near {d.label} = {value:.4g}; closest P50 {quarters.text(achieved)}"
-    )
     logger.debug("goal_seek %s/%s: %d evaluations, |miss| = %.3f quarters", sector, driver, calls, abs(got - t))
-    return GoalSeekResult(sector, driver, target, ok, float(value), achieved, span_from, span_to, calls, msg)
+    return GoalSeekResult(sector, driver, target, ok, float(value), achieved, span_from, span_to, calls)

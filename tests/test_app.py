@@ -27,6 +27,7 @@ from forecasting.refresh import run_refresh, run_replays
 from forecasting.reports import figures
 from forecasting.scenario import PRESETS, Scenario, apply_scenario
 from forecasting.scenario_store import EDITED_NAME
+from forecasting.sensitivity import GoalSeekResult, goal_seek_text
 from forecasting.ui import charts, comparison, controls, data, saving, theme, widgets, words
 from tests.conftest import (
     SHIPPED_MODELS,
@@ -529,29 +530,27 @@ def test_a_scenario_name_is_never_rendered_as_html_in_a_chart(
 
 
 def test_goal_seek_says_when_a_driver_cannot_move_the_crossover_out_of_its_quarter() -> None:
-    from forecasting.sensitivity import GoalSeekResult
 
     at = pd.Timestamp("2028-07-03")
-    flat = GoalSeekResult("total", "edge_year", pd.Timestamp("2026-10-01"), False, None, None, at, at, 12, "")
-    assert words.goal_seek_text(flat, "Total market") == (
+    flat = GoalSeekResult("total", "edge_year", pd.Timestamp("2026-10-01"), False, None, None, at, at, 12)
+    assert goal_seek_text(flat, "Total market") == (
         "Edge offload target year keeps the P50 crossover of Total market in 2028 Q3 across its range "
         "(2026 to 2035 calendar year): it cannot reach 2026 Q4."
     )
-    never = GoalSeekResult("acme", "edge_year", pd.Timestamp("2026-10-01"), False, None, None, None, None, 12, "")
-    assert "keeps the P50 crossover of Acme beyond the horizon across" in words.goal_seek_text(never, "Acme")
+    never = GoalSeekResult("acme", "edge_year", pd.Timestamp("2026-10-01"), False, None, None, None, None, 12)
+    assert "keeps the P50 crossover of Acme beyond the horizon across" in goal_seek_text(never, "Acme")
 
 
 def test_goal_seek_names_the_quarter_its_value_reaches_when_the_p50_jumps_next_to_the_target() -> None:
-    from forecasting.sensitivity import GoalSeekResult
 
     target, got = pd.Timestamp("2027-02-14"), pd.Timestamp("2027-04-20")  # |miss| < 1 quarter: reachable
-    res = GoalSeekResult("retail", "edge_share", target, True, 0.31, got, got, got, 12, "")
-    assert words.goal_seek_text(res, "Retail") == (
+    res = GoalSeekResult("retail", "edge_share", target, True, 0.31, got, got, got, 12)
+    assert goal_seek_text(res, "Retail") == (
         "Edge offload = 0.31 share of cloud inference moved to edge by the target year puts the P50 crossover of "
         "Retail in 2027 Q2, the nearest it gets to 2027 Q1."
     )
-    exact = GoalSeekResult("retail", "edge_share", target, True, 0.3, target, target, target, 12, "")
-    assert words.goal_seek_text(exact, "Retail").endswith("puts the P50 crossover of Retail in 2027 Q1.")
+    exact = GoalSeekResult("retail", "edge_share", target, True, 0.3, target, target, target, 12)
+    assert goal_seek_text(exact, "Retail").endswith("puts the P50 crossover of Retail in 2027 Q1.")
 
 
 def test_a_sector_named_in_a_saved_scenario_is_never_rendered_as_markdown(
@@ -720,7 +719,7 @@ def test_tornado_and_goal_seek_run_on_request(run_db: Path, monkeypatch: pytest.
     found = data.goal_seek_result(str(run_db), run_id, data.scenario_json(working), "retail", grow.key, quarter, 2.0)
     assert found.reachable and found.value is not None and found.achieved_p50 is not None, found.message
     shown = f"{grow.label} = {found.value:.4g} {grow.unit} puts the P50 crossover of Retail in {target}."
-    assert at.success[0].value == words.goal_seek_text(found, "Retail") == shown  # quarters, not days
+    assert at.success[0].value == goal_seek_text(found, "Retail") == shown  # quarters, not days
     assert grow.min <= found.value <= grow.max
     assert quarters.label(found.achieved_p50) == quarters.label(target)
     moved = p50_at("retail", grow.key, found.value)

@@ -8,9 +8,8 @@ import pandas as pd
 
 from ..config import ALL
 from ..crossover import CROSSED_IN_HISTORY, CROSSES_WITHIN_HORIZON, NOT_WITHIN_HORIZON, Crossover
-from ..drivers import DRIVER_BY_KEY
 from ..quarters import text as quarter_text
-from ..sensitivity import GoalSeekResult, SpreadAttribution
+from ..sensitivity import SpreadAttribution
 from . import theme
 
 
@@ -74,37 +73,6 @@ def headline(c: Crossover, subject: str = "Inference") -> str:
     if c.state == NOT_WITHIN_HORIZON:
         return f"{subject} {does} after {last} in most paths: {c.prob_within_horizon:.0%} of paths {cross} by then."
     return f"{subject} {not_} by {last} in any sample path."
-
-
-def goal_seek_text(res: GoalSeekResult, where: str) -> str:
-    """The goal-seek answer in quarters, naming the market ``where`` and the driver's range when none fits.
-
-    The page's sentence; ``res.message`` is the command line's, on the same facts: a value found puts the
-    P50 in the quarter it reaches (``achieved_p50``), which may neighbour the target's when the P50 jumps.
-    The page also says so when the driver does not move the crossover out of one quarter at all.
-    """
-    d = DRIVER_BY_KEY[res.driver]
-    target = quarter_text(res.target)
-    if res.value is not None:
-        if res.reachable:
-            got = quarter_text(res.achieved_p50)
-            nearest = "" if got == target else f", the nearest it gets to {target}"
-            return f"{d.label} = {res.value:.4g} {d.unit} puts the P50 crossover of {where} in {got}{nearest}."
-        return (
-            f"The P50 crossover of {where} jumps past {target} near {d.label} = {res.value:.4g} {d.unit}; "
-            f"the closest it gets is {quarter_text(res.achieved_p50)}."
-        )
-    low, high = quarter_text(res.reachable_from), quarter_text(res.reachable_to)
-    span = f"{d.min:g} to {d.max:g} {d.unit}"
-    if low == high:
-        stays = low if res.reachable_from is None else f"in {low}"
-        return (
-            f"{d.label} keeps the P50 crossover of {where} {stays} across its range ({span}): it cannot reach {target}."
-        )
-    return (
-        f"No value of {d.label} from {span} puts the P50 crossover of {where} in {target}: across that range it lies "
-        f"from {low} to {high}."
-    )
 
 
 def rule_text(threshold: float) -> str:

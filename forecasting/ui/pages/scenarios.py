@@ -12,7 +12,7 @@ from forecasting import quarters, scenario_store
 from forecasting.config import ALL, TOTAL
 from forecasting.crossover import CROSSED_IN_HISTORY
 from forecasting.drivers import DRIVER_BY_KEY, DRIVERS, point
-from forecasting.sensitivity import GoalSeekResult, with_driver
+from forecasting.sensitivity import GoalSeekResult, goal_seek_text, with_driver
 from forecasting.ui import changes, charts, comparison, controls, data, saving, theme, widgets, words
 
 #: Session-state key of the last goal-seek answer (kept so that its "apply" button can act on it).
@@ -21,7 +21,7 @@ GOAL = "goal_seek_answer"
 
 def goal_seek_answer(res: GoalSeekResult) -> None:
     """The goal-seek answer and, when a value reaches the target, a button that sets it in the shown scenario."""
-    text = words.goal_seek_text(res, theme.sector_label(res.sector))
+    text = goal_seek_text(res, theme.sector_label(res.sector))
     (st.success if res.reachable else st.warning)(text, icon=":material/target:")
     if res.reachable and res.value is not None:
         st.button(
