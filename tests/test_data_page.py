@@ -119,7 +119,22 @@ def test_a_file_name_is_shown_as_written_never_as_markdown(page_db: Path, monkey
     at.checkbox(key="undo_sure_0").check().run()
     at.button(key="undo_button").click().run()
     (message,) = [s.value for s in at.success if "Undid import" in s.value]
-    assert r"(\!\[x\]\(https://example\.org/x\.png\)\.csv)" in message
+    assert f"({words.plain('![x](https://example.org/x.png).csv')})" in message and "![x]" not in message
+
+
+def test_a_file_name_with_dollars_is_shown_as_written_never_as_maths(
+    page_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting import ingest
+
+    path = page_db.parent / "maths.csv"
+    path.write_bytes(ACME.replace(b"Acme", b"Gamma"))
+    ingest.import_file(page_db, path, actor="ana", file_name="$x^2$ plan.csv")
+    at = _page(page_db, monkeypatch)
+    at.checkbox(key="undo_sure_0").check().run()
+    at.button(key="undo_button").click().run()
+    (message,) = [s.value for s in at.success if "Undid import" in s.value]
+    assert r"(\$x^2\$ plan\.csv)" in message  # Streamlit's Markdown reads $...$ as maths
 
 
 def test_a_refresh_that_stops_without_publishing_is_not_shown_as_running(
@@ -155,4 +170,4 @@ def test_a_refused_undo_names_the_files_as_written_never_as_markdown(
     assert not at.exception
     (refused,) = [e.value for e in at.error]
     assert "cannot be undone before the later imports" in refused
-    assert r"\!\[x\]\(https://example\.org/x\.png\)\.csv" in refused and "![x]" not in refused
+    assert words.plain("![x](https://example.org/x.png).csv") in refused and "![x]" not in refused

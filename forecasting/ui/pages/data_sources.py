@@ -7,7 +7,6 @@ below (``_import``, ``_undo``, ``_start_refresh``), so a permission check can gu
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,17 +16,12 @@ from forecasting import auth, imports, quarters
 from forecasting.config import IMPORT_MAX_MB, PROVENANCE, SECTORS
 from forecasting.errors import ForecastingError, ValidationError
 from forecasting.ingest import ImportSummary
-from forecasting.ui import charts, data, theme, widgets
+from forecasting.ui import charts, data, theme, widgets, words
 
 log = logging.getLogger(__name__)
 
 #: Session-state keys: the last write's message, the refresh started here, the undo confirmation's round.
 NOTICE_KEY, REFRESH_KEY, UNDO_ROUND_KEY = "data_notice", "data_refresh", "data_undo_round"
-
-
-def _plain(text: str) -> str:
-    """User text (a file name) escaped for Markdown, so it shows as written and links or images never render."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
 
 
 def _import(ctx: widgets.Context, name: str, content: bytes, replace: bool) -> ImportSummary:
@@ -114,7 +108,7 @@ def _run_import(name: str, content: bytes, replace: bool) -> None:
         total = getattr(exc, "total", len(exc.problems))
         shown = f" (the first {len(exc.problems):,} are listed)" if total > len(exc.problems) else ""
         st.error(
-            f"**{_plain(name)}** was not imported: {total:,} problem(s) found{shown}. "
+            f"**{words.plain(name)}** was not imported: {total:,} problem(s) found{shown}. "
             "Fix them and upload again; nothing was written.",
             icon=":material/block:",
         )
@@ -126,7 +120,7 @@ def _run_import(name: str, content: bytes, replace: bool) -> None:
     recorded = f"as import {summary.import_id}" if summary.import_id is not None else "(nothing changed)"
     _after_write(
         "ok",
-        f"Imported **{_plain(name)}** {recorded}: {summary.rows} rows read, {summary.inserted} new, "
+        f"Imported **{words.plain(name)}** {recorded}: {summary.rows} rows read, {summary.inserted} new, "
         f"{summary.updated} updated, {summary.unchanged} unchanged; sectors "
         f"{', '.join(theme.sector_label(s) for s in summary.sectors)}; {quarters.text(summary.first_period)} to "
         f"{quarters.text(summary.last_period)}. Start a refresh to forecast with them.",
@@ -156,12 +150,12 @@ def _imports_section() -> None:
         try:
             done = _undo(ctx, chosen)
         except ForecastingError as exc:
-            st.error(_plain(str(exc)), icon=":material/block:")  # names the imports' files: user text
+            st.error(words.plain(str(exc)), icon=":material/block:")  # names the imports' files: user text
             return
         st.session_state.pop(REFRESH_KEY, None)
         _after_write(
             "ok",
-            f"Undid import {done.import_id} ({_plain(done.file_name)}): {done.removed} rows removed, "
+            f"Undid import {done.import_id} ({words.plain(done.file_name)}): {done.removed} rows removed, "
             f"{done.restored} restored. Start a refresh to forecast without them.",
         )
 
