@@ -551,6 +551,37 @@ def test_a_series_of_extreme_values_is_fitted_without_numpy_warnings() -> None:
         assert fit.final and interval_score(y[:4], y[:4] * 0.5, np.full(4, np.inf), 0.95) == np.inf
 
 
+@pytest.mark.parametrize("size", [1e307, -1e307])
+def test_a_series_near_the_largest_float_is_forecast_by_its_models_with_nothing_on_stderr(
+    size: float, tmp_path
+) -> None:
+    import subprocess
+    import sys
+
+    y = size * (np.linspace(1, 2, 24) + np.sin(np.arange(24)))
+    pd.DataFrame({UID: "a", DS: pd.date_range("2015-01-01", periods=24, freq="QS"), Y: y}).to_csv(tmp_path / "in.csv")
+    done = subprocess.run(
+        [sys.executable, "-m", "forecasting", "forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv")],
+        capture_output=True,
+        text=True,
+    )
+    # Before: LAPACK wrote "** On entry to DLASCL parameter number 4 had an illegal value" six times
+    # (DOTM's least squares overflowed), NumPy warned of overflows, and on the negative series every model
+    # failed (their residual sds overflowed) and the naive fallback gave infinite bounds.
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert not out[MODEL].str.startswith("naive").any()
+    assert np.isfinite(out[[YHAT, LO80, HI80, LO95, HI95]].to_numpy()).all()
+
+
+def test_the_residual_sd_of_huge_values_is_their_exact_rescaling_and_of_others_unchanged() -> None:
+    from forecasting.models.base import residual_sd
+
+    r = np.random.default_rng(0).normal(size=50)
+    assert residual_sd(r * 2.0**600, dof=3) == residual_sd(r, dof=3) * 2.0**600  # no overflow to inf
+    assert residual_sd(r, dof=3) == float(np.sqrt(np.sum(r**2) / 47))
+
+
 class _NoFits(SerialExecutor):
     def map(self, fn, items):  # noqa: ANN001, ANN202 (the executor interface)
         raise AssertionError("fitted before the horizon was checked")

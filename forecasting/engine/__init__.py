@@ -230,14 +230,16 @@ def forecast(
         progress(run.done)
     shared = (calendar.season, horizon, names, options.backtest_origins, options.backtest_horizon or horizon)
     tasks = [SeriesTask(p.uid, p.y, *shared, stable_seed(options.seed, p.uid), options.transform) for p in to_fit]
-    for fit in (executor or LocalExecutor()).map(fit_series, tasks):
-        run.settle_fit(fit, prepared[fit.uid])
-        if progress:
-            progress(run.done)
-    calibrated = calibrate_choices(run.choices, horizon)
-    paths = joint_paths(prepared, calibrated, groups or {}, calendar, options.n_paths, options.seed)
-    future_ds = {uid: future[uid] for uid in sorted(calibrated)}
-    forecasts = _forecast_frame(prepared, calibrated, future_ds, horizon)
+    # As in the fits: extreme values overflow in scores and quantiles; what is not finite is dealt with as such.
+    with np.errstate(all="ignore"):
+        for fit in (executor or LocalExecutor()).map(fit_series, tasks):
+            run.settle_fit(fit, prepared[fit.uid])
+            if progress:
+                progress(run.done)
+        calibrated = calibrate_choices(run.choices, horizon)
+        paths = joint_paths(prepared, calibrated, groups or {}, calendar, options.n_paths, options.seed)
+        future_ds = {uid: future[uid] for uid in sorted(calibrated)}
+        forecasts = _forecast_frame(prepared, calibrated, future_ds, horizon)
     status = run.status_frame()
     backtests = pd.DataFrame([astuple(s) for s in run.scores], columns=BACKTEST_COLUMNS)
     return ForecastResult(forecasts, backtests, status, paths, future_ds)

@@ -20,7 +20,7 @@ import numpy as np
 
 from forecasting.engine.backtest import Scores, SeriesFit, score_candidate
 from forecasting.engine.prepare import MIN_OBS, to_model_scale
-from forecasting.models.base import MAX_STATE_SEASON
+from forecasting.models.base import MAX_STATE_SEASON, residual_sd
 
 #: Largest number of models in an equal-weight combination.
 MAX_COMBO = 3
@@ -220,7 +220,7 @@ def fallback_choice(y: np.ndarray, horizon: int) -> tuple[Choice, str]:
         return flat, f"{what}: flat forecast with zero-width intervals"
     transform = "log" if np.all(y > 0) else "none"
     z = to_model_scale(y, transform)
-    s = float(np.sqrt(np.mean(np.diff(z) ** 2))) if len(z) >= 3 else 0.1 * max(abs(z[-1]), 1e-9)
+    s = residual_sd(np.diff(z)) if len(z) >= 3 else 0.1 * max(abs(z[-1]), 1e-9)  # the RMS step change
     if transform == "log" and len(z) < 3:
         s = 0.1  # about 10% of the level per step
     msg = "naive forecast with Gaussian intervals"

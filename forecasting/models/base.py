@@ -106,12 +106,26 @@ def _check_input(y: np.ndarray, horizon: int, min_length: int, name: str) -> np.
     return y
 
 
+#: Largest magnitude whose squares are summed as they are (1e150 squared is 1e300): larger values are
+#: divided by a power of two first (exactly) and the result multiplied back, so the sums cannot overflow.
+MAX_PLAIN_SIZE = 1e150
+
+
+def power_of_two_unit(x: np.ndarray) -> float:
+    """1, or for values beyond :data:`MAX_PLAIN_SIZE` the power of two at or below their largest magnitude."""
+    size = float(np.max(np.abs(x))) if len(x) else 0.0
+    return float(2.0 ** np.floor(np.log2(size))) if MAX_PLAIN_SIZE < size < np.inf else 1.0
+
+
 def residual_sd(resid: np.ndarray, dof: int = 0) -> float:
     """Root mean square of finite residuals, with ``dof`` parameters taken off the count."""
     r = np.asarray(resid, dtype=float)
     r = r[np.isfinite(r)]
     if len(r) == 0:
         return 0.0
+    unit = power_of_two_unit(r)
+    if unit != 1.0:
+        return unit * residual_sd(r / unit, dof)
     return float(np.sqrt(np.sum(r**2) / max(len(r) - dof, 1)))
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from statsmodels.tsa.seasonal import seasonal_decompose
 
-from forecasting.models.base import Model, PointForecast, residual_sd
+from forecasting.models.base import Model, PointForecast, power_of_two_unit, residual_sd
 
 #: Smoothing weights searched.
 ALPHAS = np.linspace(0.01, 0.99, 99)
@@ -42,7 +42,20 @@ def dynamic_ols(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_dotm(y: np.ndarray) -> tuple[float, float, float, np.ndarray]:
-    """Least-squares DOTM fit: smoothing weight, initial level, trend weight ``1 - 1/theta``, residuals."""
+    """Least-squares DOTM fit: smoothing weight, initial level, trend weight ``1 - 1/theta``, residuals.
+
+    The fit is linear in the data, so a huge series (beyond ``MAX_PLAIN_SIZE``) is fitted divided by a
+    power of two, exactly, and its level and residuals multiplied back.
+    """
+    unit = power_of_two_unit(y)
+    if unit != 1.0:
+        alpha, level0, c, resid = _least_squares(y / unit)
+        return alpha, level0 * unit, c, resid * unit
+    return _least_squares(y)
+
+
+def _least_squares(y: np.ndarray) -> tuple[float, float, float, np.ndarray]:
+    """:func:`fit_dotm` on a series whose squares do not overflow."""
     n = len(y)
     a_ols, b_ols = dynamic_ols(y)
     alpha = ALPHAS[:, None]
