@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from forecasting import audit, engine, quarters, scenario_store, store, vintages
 from forecasting.bootstrap import init_db
-from forecasting.config import IMPORT_MAX_MB, TOTAL
+from forecasting.config import ALL, IMPORT_MAX_MB, TOTAL
 from forecasting.crossover import Crossover, crossover_distribution, median_curve_crossing
 from forecasting.drivers import DRIVER_BY_KEY, point
 from forecasting.errors import DatabaseBusyError, Problem, ValidationError
@@ -461,6 +461,22 @@ def test_the_sidebar_scenario_is_the_one_scenarios_edits_and_every_page_shows(
     assert shifts["sector"].iloc[0] == theme.sector_label(TOTAL)
     moved = next(d.value for d in at.dataframe if "this scenario" in d.value.columns)
     assert "2026" in moved["this scenario"].tolist()
+
+
+def test_the_sidebar_shows_unsaved_edits_in_the_run_a_driver_moves(
+    run_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(run_db, monkeypatch, "scenarios", threshold=2.0)
+    assert not any("unsaved edits" in c.value for c in at.sidebar.caption)
+    next(s for s in at.slider if s.key.endswith(".all.edge_year.pt")).set_value(2026.0).run()
+    # Before, the sidebar (drawn before the page's sliders) said so one run later, after another click.
+    assert any("unsaved edits" in c.value for c in at.sidebar.caption)
+    at.sidebar.button(key="scenario_discard")
+    next(t for t in at.toggle if t.key.endswith(".all.edge_year.range")).set_value(True).run()
+    next(s for s in at.slider if s.key.endswith(".all.edge_year.rg")).set_value((2027.0, 2030.0)).run()
+    ranged = Scenario.from_dict(at.session_state["scenario_work"]).value_for(ALL, "edge_year")
+    assert (ranged.lo, ranged.hi) == (2027.0, 2030.0)
+    assert not at.exception
 
 
 def test_saving_without_a_name_is_refused_with_a_message(

@@ -97,26 +97,38 @@ def _format(d: Driver) -> str:
     return "%d" if d.step >= 1 else ("%.2f" if d.step >= 0.01 else "%.3f")
 
 
+def _shown_value(current: DriverValue, base: str) -> DriverValue:
+    """The value a driver's controls (keys under ``base``) show; ``current`` where they are not drawn yet."""
+    if st.session_state.get(f"{base}.range", current.is_range):
+        lo, hi = st.session_state.get(f"{base}.rg", (current.lo, current.hi))
+        if current.kind == "triangular" and lo <= current.mode <= hi:
+            return triangular(lo, current.mode, hi)
+        return uniform(lo, hi)
+    return point(st.session_state.get(f"{base}.pt", current.centre()))
+
+
+def _apply(target: str, key: str, base: str) -> None:
+    """A driver's control changed: put its value into the scenario being edited before the app reruns.
+
+    Callbacks run before the script, so the sidebar (drawn before the page's controls) already shows
+    the unsaved edits in the run the change starts.
+    """
+    scn = working()
+    edited = set_value(scn, target, key, _shown_value(scn.value_for(target, key), base))
+    st.session_state[WORK] = normalised(edited).to_dict()  # the same widgets: not start(), which renews them
+
+
 def driver_control(scn: Scenario, target: str, d: Driver) -> DriverValue:
     """Slider (point) or range slider for one driver, with default, neutral value, source and reset."""
     current = scn.value_for(target, d.key)
     base = f"drv.{st.session_state.get(GEN, 0)}.{target}.{d.key}"
     label = f"{d.label} ({d.unit})"
     tip = f"{d.help}\n\nDefault {d.default:g}: {d.reason}"
+    applied = (target, d.key, base)  # each control's change goes into the scenario before the app reruns
     ranged = st.session_state.get(f"{base}.range", current.is_range)
-    if ranged:
-        lo, hi = st.slider(
-            label, d.min, d.max, (current.lo, current.hi), d.step, format=_format(d), key=f"{base}.rg", help=tip
-        )
-        value = (
-            triangular(lo, current.mode, hi)
-            if current.kind == "triangular" and lo <= current.mode <= hi
-            else uniform(lo, hi)
-        )
-    else:
-        value = point(
-            st.slider(label, d.min, d.max, current.centre(), d.step, format=_format(d), key=f"{base}.pt", help=tip)
-        )
+    shown, key = ((current.lo, current.hi), f"{base}.rg") if ranged else (current.centre(), f"{base}.pt")
+    st.slider(label, d.min, d.max, shown, d.step, format=_format(d), key=key, help=tip, on_change=_apply, args=applied)
+    value = _shown_value(current, base)
     note, toggle, reset = st.columns([5, 3, 1], vertical_alignment="center")
     marks = f"default **{d.default:g}** · neutral {d.neutral:g} (no change to the model forecast)"
     if value.kind == "triangular":
@@ -127,6 +139,8 @@ def driver_control(scn: Scenario, target: str, d: Driver) -> DriverValue:
         value=current.is_range,
         key=f"{base}.range",
         help="Draw the driver per sample path from a range instead of fixing it.",
+        on_change=_apply,
+        args=applied,
     )
     reset.button(
         ":material/restart_alt:",
