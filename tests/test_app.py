@@ -843,6 +843,8 @@ def test_the_runs_table_names_a_replay_by_its_quarter_not_a_timestamp(
     runs = next(d.value for d in at.dataframe if "as_of" in d.value.columns)
     shown = dict(zip(runs["kind"], runs["as_of"], strict=True))
     assert shown == {"refresh": "—", "replay": "2024 Q4"}  # quarters as on every page; — for a refresh
+    created = runs["created (UTC)"].tolist()  # to the minute, as the vintage line and the imports table
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", t) for t in created), created
 
 
 def test_the_run_comparison_says_which_sector_a_run_lacked() -> None:

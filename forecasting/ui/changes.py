@@ -12,9 +12,7 @@ from ..drivers import DRIVERS, DriverValue
 from ..reports.compare import p50_moves
 from ..scenario import Scenario
 from . import data, theme
-
-#: What an empty cell shows (a value that does not exist, e.g. a P50 beyond the horizon).
-EMPTY = "—"
+from .words import EMPTY
 
 
 def value_text(v: DriverValue) -> str:

@@ -177,7 +177,7 @@ def vintage_line(ctx: Context, last_observed: pd.Timestamp | None, run_created: 
     """One caption naming the data vintage (last observed quarter) and the forecast vintage (run)."""
     parts = [f"Data through **{quarters.text(last_observed)}**" if last_observed is not None else "No history"]
     if ctx.run_id is not None:
-        when = f", published {pd.Timestamp(run_created):%Y-%m-%d %H:%M} UTC" if run_created is not None else ""
+        when = f", published {words.moment_text(run_created)} UTC" if run_created is not None else ""
         parts.append(f"forecast run **`{ctx.run_id}`**{when}")
     st.caption(" · ".join(parts))
 

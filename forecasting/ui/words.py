@@ -12,6 +12,9 @@ from ..quarters import text as quarter_text
 from ..sensitivity import SpreadAttribution
 from . import theme
 
+#: What a table cell or a sentence shows where there is no value (never "None", "NaT" or "nan").
+EMPTY = "—"
+
 
 def threshold_text(threshold: float) -> str:
     """``2.0`` -> ``2×``, ``1.25`` -> ``1.25×``: the crossover rule's ratio for labels."""
@@ -73,6 +76,11 @@ def headline(c: Crossover, subject: str = "Inference") -> str:
     if c.state == NOT_WITHIN_HORIZON:
         return f"{subject} {does} after {last} in most paths: {c.prob_within_horizon:.0%} of paths {cross} by then."
     return f"{subject} {not_} by {last} in any sample path."
+
+
+def moment_text(ts: object) -> str:
+    """A stored moment (UTC) to the minute, as every page writes one: ``2026-12-02 06:30``; ``—`` for none."""
+    return EMPTY if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%Y-%m-%d %H:%M}"
 
 
 def rule_text(threshold: float) -> str:

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from ... import quarters
 from ...config import TOTAL
 from .. import theme
+from ..words import EMPTY
 from .marks import BILLION
 
 
@@ -194,7 +195,7 @@ def crossover_heatmap(compared: pd.DataFrame, order: list[str], title: str | Non
             r = cells.loc[(sector, name)] if (sector, name) in cells.index else None
             p50 = None if r is None or pd.isna(r["p50"]) else pd.Timestamp(r["p50"])
             zr.append(None if p50 is None or pd.isna(origin) else quarters.shift(origin, p50))
-            tr.append(quarters.text(p50) if p50 is not None else "—")
+            tr.append(quarters.text(p50) if p50 is not None else EMPTY)
             hr.append(_cell_hover(r))
         z.append(zr)
         text.append(tr)

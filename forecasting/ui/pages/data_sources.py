@@ -162,11 +162,11 @@ def _imports_section() -> None:
 
 def _imports_table(listed: pd.DataFrame) -> pd.DataFrame:
     """The imports as shown: id, time (UTC), file, rows, new, updated, by, sectors, status."""
-    status = listed["undone_at"].map(lambda t: "active" if pd.isna(t) else f"undone {t:%Y-%m-%d %H:%M} UTC")
+    status = listed["undone_at"].map(lambda t: "active" if pd.isna(t) else f"undone {words.moment_text(t)} UTC")
     return pd.DataFrame(
         {
             "id": listed["import_id"],
-            "imported (UTC)": listed["imported_at"].map(lambda t: f"{t:%Y-%m-%d %H:%M}"),
+            "imported (UTC)": listed["imported_at"].map(words.moment_text),
             "file": listed["file_name"],
             "rows": listed["row_count"],
             "new": listed["inserted"],

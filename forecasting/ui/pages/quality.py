@@ -60,8 +60,8 @@ with widgets.guarded():
     chosen = bt[bt["chosen"].astype(bool)]
     status = rd.status.merge(chosen[["unique_id", "mase", "coverage_80", "coverage_95"]], on="unique_id", how="left")
     shown_status = status.assign(
-        mase=[changes.EMPTY if v != v else f"{v:.3f}" for v in status["mase"]],
-        **{c: [changes.EMPTY if v != v else f"{v:.0%}" for v in status[c]] for c in ("coverage_80", "coverage_95")},
+        mase=[words.EMPTY if v != v else f"{v:.3f}" for v in status["mase"]],
+        **{c: [words.EMPTY if v != v else f"{v:.0%}" for v in status[c]] for c in ("coverage_80", "coverage_95")},
     )
     st.dataframe(shown_status, hide_index=True, width="stretch")  # "—", not "None", where no score exists
     widgets.download(status, "series-status", ctx, label="Download series status", key="dl_status")
@@ -159,7 +159,9 @@ with widgets.guarded():
     else:
         st.info("Only one forecast run so far: the next `forecasting refresh` adds a vintage to compare with.")
     # A replay's as-of date is a quarter end, named as every page names quarters; a refresh has none.
-    shown_runs = runs.assign(as_of=[changes.quarter_or_dash(t) for t in runs["as_of"]])
+    shown_runs = runs.assign(
+        as_of=[changes.quarter_or_dash(t) for t in runs["as_of"]], created_at=runs["created_at"].map(words.moment_text)
+    ).rename(columns={"created_at": "created (UTC)"})
     st.dataframe(shown_runs, hide_index=True, width="stretch")
 
     # --- Backtest of the crossover call ------------------------------------------------------------------------

@@ -177,7 +177,7 @@ with widgets.guarded():
                 row[f"{r.scenario} P50"] = changes.quarter_or_dash(r.p50)
                 if r.scenario != first:
                     shift = r.shift_quarters
-                    row[f"{r.scenario} shift (quarters)"] = changes.EMPTY if pd.isna(shift) else f"{shift:+.1f}"
+                    row[f"{r.scenario} shift (quarters)"] = words.EMPTY if pd.isna(shift) else f"{shift:+.1f}"
             rows.append(row)
         shifts = pd.DataFrame(rows)
         st.dataframe(shifts, hide_index=True, width="stretch")
