@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -212,6 +213,23 @@ def test_an_imported_sector_left_out_of_the_crossovers_is_named_not_just_missing
         at = app(db, monkeypatch, page)
         assert not at.exception
         assert any("Left out of the crossovers" in t and "Acme corp; see the Data page" in t for t in texts(at))
+
+
+def test_a_sector_forecast_by_the_naive_fallback_is_named_beside_its_crossover(
+    tmp_path: Path, tiny_published_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = copy_db(tiny_published_template, tmp_path / "one.duckdb")
+    with duckdb.connect(str(db), read_only=True) as con:
+        (last,) = con.execute("SELECT max(period) FROM spend_history").fetchone()
+    quarter = quarters.label(pd.Timestamp(last))
+    one = f"period,sector,workload,spend_usd\n{quarter},Acme Corp,training,5\n{quarter},Acme Corp,inference,3\n"
+    data.import_upload(db, "one.csv", one.encode())
+    assert run_refresh(db, FAST, models=FAST_MODELS).published
+    for page in ("overview", "sectors"):
+        at = app(db, monkeypatch, page)
+        assert not at.exception
+        # Before: its crossover odds (a driftless walk with an assumed 10% a quarter) read like any other's.
+        assert any("Forecast as a random walk" in t and "Acme corp; see Model quality" in t for t in texts(at))
 
 
 def test_the_refresh_button_starts_a_separate_refresh_process(fresh_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -186,7 +186,8 @@ def history_words(ctx: Context) -> str:
     """One sentence on what the history is: modelled (structural sectors) or observed (imported data).
 
     Sectors the run forecast but left out of the crossovers (a workload missing, or a history that ends
-    in another quarter) are named too: otherwise they would just be missing from every crossover.
+    in another quarter) are named too: otherwise they would just be missing from every crossover. So
+    are sectors in the crossovers whose forecast is the naive fallback (:func:`words.fallback_words`).
     """
     if ctx.run_id is None:
         return ""
@@ -200,6 +201,8 @@ def history_words(ctx: Context) -> str:
         if left
         else ""
     )
+    fell_back = run.status.loc[run.status["status"] == "fallback", "unique_id"].str.split("/").str[0]
+    out += words.fallback_words([theme.sector_label(s) for s in in_paths if s in set(fell_back)])
     if run.structure is None:
         return "The history is the data as stored; the forecast is the statistical engine's." + out
     user = [theme.sector_label(s) for s in in_paths if s not in run.structure.sectors]

@@ -78,6 +78,22 @@ def headline(c: Crossover, subject: str = "Inference") -> str:
     return f"{subject} {not_} by {last} in any sample path."
 
 
+def fallback_words(labels: Sequence[str]) -> str:
+    """The sentence naming sectors whose forecast is the engine's naive fallback, not a fitted model ('' if none).
+
+    With fewer than six quarters (or when every model failed) the engine draws a random walk with no trend
+    whose spread comes from a few step changes, or under three quarters is assumed (10% a quarter), so
+    such a sector's crossover odds say what that implies, not what its data show.
+    """
+    if not labels:
+        return ""
+    return (
+        " Forecast as a random walk, not by a fitted model (under six quarters of history, or no model fitted: "
+        "no trend, and a spread from those few quarters or, under three, an assumed 10% a quarter), so their "
+        f"crossover odds show that assumption, not evidence: {', '.join(labels)}; see Model quality."
+    )
+
+
 def moment_text(ts: object) -> str:
     """A stored moment (UTC) to the minute, as every page writes one: ``2026-12-02 06:30``; ``—`` for none."""
     return EMPTY if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%Y-%m-%d %H:%M}"
