@@ -20,6 +20,9 @@ LO80, HI80, LO95, HI95 = "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yha
 
 HISTORY_COLUMNS = [UID, DS, Y]
 FORECAST_COLUMNS = [UID, DS, MODEL, YHAT, LO80, HI80, LO95, HI95]
+#: How a series' status message names the engine's naive fallback: a random walk with no trend whose spread
+#: comes from a few step changes, or is assumed (a series too short for the models, or one none could fit).
+NAIVE_FALLBACK = "naive forecast with Gaussian intervals"
 
 #: Columns of the spend history as stored and shipped (``data/spend_history.csv``).
 SPEND_COLUMNS = ["period", "sector", "region", "workload", "spend_usd", "provenance", "source_ids", "method"]

@@ -24,7 +24,7 @@ import pandas as pd
 from . import __version__, store, structural
 from . import paths as sample_paths
 from .errors import NotFoundError
-from .frames import DS, UID
+from .frames import DS, NAIVE_FALLBACK, UID
 from .paths import SamplePaths
 from .scenario import BASELINE, Scenario
 from .scenario_store import load_scenario
@@ -133,6 +133,14 @@ class RunData:
                 f"{', '.join(self.definitions)}"
             )
         return structural.attach(own, self.structure, definition)
+
+    def fallback_sectors(self) -> set[str]:
+        """Sectors with a series the engine forecast by its naive fallback (too short, or no model fitted).
+
+        Not those with gaps filled (also status ``fallback``, but fitted) or flat ones (a constant series).
+        """
+        naive = (self.status["status"] == "fallback") & self.status["message"].str.contains(NAIVE_FALLBACK, regex=False)
+        return {str(uid).split("/")[0] for uid in self.status.loc[naive, UID]}
 
     def require_paths(self) -> SamplePaths:
         """The run's sample paths; ``ValueError`` when no sector has both workloads' paths."""

@@ -140,6 +140,20 @@ def test_calibrate_offset_meets_the_target_exactly() -> None:
     assert got[0, 0] == pytest.approx(0.5, abs=1e-12)
 
 
+def test_a_sector_forecast_by_the_naive_fallback_says_so_in_the_crossover_table(tmp_path: Path) -> None:
+    db = tmp_path / "crossover.duckdb"
+    init_db(db, store.DATA_DIR)
+    upload = tmp_path / "acme.csv"
+    upload.write_text("period,sector,workload,spend_usd\n2026Q3,Acme,training,5e8\n2026Q3,Acme,inference,3e8\n")
+    import_file(db, upload)
+    assert run_refresh(db, FAST, models=["naive", "drift"]).published
+    view = open_view(db)
+    models = tables.crossover_table(view).set_index("sector")["model"]
+    # Before: "statistical", as for a sector the engine fitted; its odds are a driftless walk's.
+    assert models["acme"] == "naive fallback" and models["retail"] == "structural"
+    assert view.run.fallback_sectors() == {"acme"}
+
+
 def test_an_imported_sector_keeps_the_statistical_engine_beside_the_structural_ones(tmp_path: Path) -> None:
     db = tmp_path / "crossover.duckdb"
     init_db(db, store.DATA_DIR)

@@ -20,6 +20,7 @@ import numpy as np
 
 from forecasting.engine.backtest import Scores, SeriesFit, score_candidate
 from forecasting.engine.prepare import MIN_OBS, to_model_scale
+from forecasting.frames import NAIVE_FALLBACK
 from forecasting.models.base import MAX_STATE_SEASON, residual_sd
 
 #: Largest number of models in an equal-weight combination.
@@ -223,7 +224,7 @@ def fallback_choice(y: np.ndarray, horizon: int) -> tuple[Choice, str]:
     s = residual_sd(np.diff(z)) if len(z) >= 3 else 0.1 * max(abs(z[-1]), 1e-9)  # the RMS step change
     if transform == "log" and len(z) < 3:
         s = 0.1  # about 10% of the level per step
-    msg = "naive forecast with Gaussian intervals"
+    msg = NAIVE_FALLBACK
     if len(y) < MIN_OBS:
         msg = f"too short: only {len(y)} observation(s) (< {MIN_OBS}): {msg}"
     return Choice("naive", transform, np.full(horizon, z[-1]), s * np.sqrt(k), empty), msg

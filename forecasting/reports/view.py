@@ -68,11 +68,17 @@ class View:
         return self.run.definitions if self.all_definitions else (self.definition,)
 
     def model_of(self, sector: str) -> str:
-        """Which model made a sector's numbers: ``structural``, ``statistical``, or both for the total."""
+        """Which model made a sector's numbers: ``structural``, ``statistical``, or both for the total.
+
+        ``naive fallback`` for a sector the engine forecast as a random walk (a series of under six
+        quarters, or one no model could fit): its crossover odds rest on that walk's spread.
+        """
         structure = self.run.structure
         covered = set(structure.sectors) if structure is not None else set()
         if sector != TOTAL:
-            return "structural" if sector in covered else "statistical"
+            if sector in covered:
+                return "structural"
+            return "naive fallback" if sector in self.run.fallback_sectors() else "statistical"
         sectors = set(self.run.require_paths().sectors)
         return "structural" if sectors <= covered else ("statistical" if not covered else "structural+statistical")
 

@@ -201,8 +201,7 @@ def history_words(ctx: Context) -> str:
         if left
         else ""
     )
-    fell_back = run.status.loc[run.status["status"] == "fallback", "unique_id"].str.split("/").str[0]
-    out += words.fallback_words([theme.sector_label(s) for s in in_paths if s in set(fell_back)])
+    out += words.fallback_words([theme.sector_label(s) for s in in_paths if s in run.fallback_sectors()])
     if run.structure is None:
         return "The history is the data as stored; the forecast is the statistical engine's." + out
     user = [theme.sector_label(s) for s in in_paths if s not in run.structure.sectors]

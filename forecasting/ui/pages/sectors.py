@@ -57,7 +57,10 @@ with widgets.guarded():
         column_config={
             "model": st.column_config.TextColumn(
                 "model",
-                help="structural: the share model splits the engine's total; statistical: the engine fitted the sector",
+                help=(
+                    "structural: the share model splits the engine's total; statistical: the engine fitted the sector; "
+                    "naive fallback: a random walk (under six quarters of history, or no model fitted)"
+                ),
             ),
             "crossed_at": st.column_config.TextColumn("crossed (P50, in history)"),
             "p10": st.column_config.TextColumn("P10"),
