@@ -215,6 +215,18 @@ def test_numpy_theta_forecasts_as_statsmodels_theta_model_does() -> None:
         assert ses_sse(y, np.array([ses_weight(y)]))[0] <= ses_sse(y, theirs)[0] * (1 + 1e-9)
 
 
+def test_theta_s_one_weight_search_sums_exactly_as_the_vectorised_smoother() -> None:
+    """The bounded search sums SES errors in Python floats; the grid in NumPy: the same sums to the bit,
+    so the weight (and every Theta forecast) is the one the NumPy-only search gave."""
+    from forecasting.models.theta import _ses_sse_one, ses_sse
+
+    rng = np.random.default_rng(11)
+    for n in (2, 5, 40, 300):
+        y = np.exp(rng.normal(0, 1, n).cumsum() * 0.1) * 10 ** rng.uniform(-3, 6)
+        alphas = np.concatenate([[0.0, 1.0], rng.uniform(0, 1, 30)])
+        assert [_ses_sse_one([float(v) for v in y], float(a)) for a in alphas] == ses_sse(y, alphas).tolist()
+
+
 def test_arima_selects_where_kpss_automatic_lag_is_infinite() -> None:
     # Mean 103, residuals 2, -2, 0, 0, 0, 0: the short-lag autocovariances sum to zero, which makes
     # statsmodels' automatic KPSS lag infinite (an OverflowError that used to end the whole run).

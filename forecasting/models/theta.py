@@ -59,17 +59,30 @@ def ses_sse(y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
     return ses_fit(y, alphas)[0]
 
 
+def _ses_sse_one(values: list[float], alpha: float) -> float:
+    """:func:`ses_sse` for one weight, in Python floats: the same IEEE operations in the same order, so the
+    same sum to the bit, without NumPy's per-call cost on one-element arrays (the bounded search calls it
+    about twenty times a fit)."""
+    level, sse = values[0], 0.0
+    for v in values[1:]:
+        err = v - level
+        sse += err * err
+        level += alpha * err
+    return sse
+
+
 def ses_weight(y: np.ndarray) -> float:
     """The SES weight in [0, 1] with the least one-step squared error: a grid, then a bounded search."""
     sse = ses_sse(y, ALPHA_GRID)
     best = int(np.argmin(sse))
     step = ALPHA_GRID[1] - ALPHA_GRID[0]
     lo, hi = max(ALPHA_GRID[best] - step, 0.0), min(ALPHA_GRID[best] + step, 1.0)
+    values = [float(v) for v in y]
     res = minimize_scalar(
-        lambda a: float(ses_sse(y, np.array([a]))[0]), bounds=(lo, hi), method="bounded", options={"xatol": 1e-7}
+        lambda a: _ses_sse_one(values, float(a)), bounds=(lo, hi), method="bounded", options={"xatol": 1e-7}
     )
     refined = float(res.x)
-    return refined if float(ses_sse(y, np.array([refined]))[0]) <= sse[best] else float(ALPHA_GRID[best])
+    return refined if _ses_sse_one(values, refined) <= sse[best] else float(ALPHA_GRID[best])
 
 
 class Theta(Model):
@@ -97,8 +110,9 @@ class Theta(Model):
         mean = level + 0.5 * b0 * k
         alpha_sd, drift = float(np.clip(alpha, 1e-4, 1.0)), b0 / 2
         # The SES variance sigma^2 (1 + (k-1) alpha^2) from the one-step errors of SES with drift.
-        lvl, errors = smoothed[0], []
-        for v in smoothed[1:]:
+        values = [float(v) for v in smoothed]  # Python floats: the same arithmetic, without NumPy scalars' cost
+        lvl, errors = values[0], []
+        for v in values[1:]:
             errors.append(v - lvl - drift)
             lvl = alpha_sd * v + (1 - alpha_sd) * (lvl + drift)
         # Degrees of freedom: the weight, the drift and the mean taken off the errors, plus the
