@@ -551,10 +551,8 @@ def test_a_series_of_extreme_values_is_fitted_without_numpy_warnings() -> None:
         assert fit.final and interval_score(y[:4], y[:4] * 0.5, np.full(4, np.inf), 0.95) == np.inf
 
 
-@pytest.mark.parametrize("size", [1e307, -1e307])
-def test_a_series_near_the_largest_float_is_forecast_by_its_models_with_nothing_on_stderr(
-    size: float, tmp_path
-) -> None:
+@pytest.mark.parametrize("size", [1e307, -1e307, -1e-300])
+def test_a_series_near_the_float_limits_is_forecast_by_its_models_with_nothing_on_stderr(size: float, tmp_path) -> None:
     import subprocess
     import sys
 
@@ -572,6 +570,7 @@ def test_a_series_near_the_largest_float_is_forecast_by_its_models_with_nothing_
     out = pd.read_csv(tmp_path / "out.csv")
     assert not out[MODEL].str.startswith("naive").any()
     assert np.isfinite(out[[YHAT, LO80, HI80, LO95, HI95]].to_numpy()).all()
+    assert (out[HI80] > out[LO80]).all()  # at 1e-300 the residuals' squares underflowed: zero-width intervals
 
 
 def test_the_residual_sd_of_huge_values_is_their_exact_rescaling_and_of_others_unchanged() -> None:
@@ -579,6 +578,7 @@ def test_the_residual_sd_of_huge_values_is_their_exact_rescaling_and_of_others_u
 
     r = np.random.default_rng(0).normal(size=50)
     assert residual_sd(r * 2.0**600, dof=3) == residual_sd(r, dof=3) * 2.0**600  # no overflow to inf
+    assert residual_sd(r * 2.0**-1000, dof=3) == residual_sd(r, dof=3) * 2.0**-1000  # no underflow to 0
     assert residual_sd(r, dof=3) == float(np.sqrt(np.sum(r**2) / 47))
 
 

@@ -106,15 +106,18 @@ def _check_input(y: np.ndarray, horizon: int, min_length: int, name: str) -> np.
     return y
 
 
-#: Largest magnitude whose squares are summed as they are (1e150 squared is 1e300): larger values are
-#: divided by a power of two first (exactly) and the result multiplied back, so the sums cannot overflow.
+#: Largest magnitude whose squares are summed as they are (1e150 squared is 1e300), and its inverse the
+#: smallest: values beyond are divided by a power of two first (exactly) and the result multiplied back,
+#: so that their squares neither overflow nor underflow to zero (which made zero-width intervals).
 MAX_PLAIN_SIZE = 1e150
 
 
 def power_of_two_unit(x: np.ndarray) -> float:
-    """1, or for values beyond :data:`MAX_PLAIN_SIZE` the power of two at or below their largest magnitude."""
+    """1, or for values whose largest magnitude lies outside 1/:data:`MAX_PLAIN_SIZE` to :data:`MAX_PLAIN_SIZE`
+    (and is not zero) the power of two at or below it."""
     size = float(np.max(np.abs(x))) if len(x) else 0.0
-    return float(2.0 ** np.floor(np.log2(size))) if MAX_PLAIN_SIZE < size < np.inf else 1.0
+    plain = size == 0 or not np.isfinite(size) or 1 / MAX_PLAIN_SIZE <= size <= MAX_PLAIN_SIZE
+    return 1.0 if plain else float(2.0 ** np.floor(np.log2(size)))
 
 
 def residual_sd(resid: np.ndarray, dof: int = 0) -> float:
