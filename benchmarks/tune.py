@@ -38,7 +38,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cores import load  # noqa: E402  (benchmarks/ is the script's directory)
+from accuracy import FREQS, SETS  # noqa: E402  (benchmarks/ is the script's directory)
+from cores import load  # noqa: E402
 
 from forecasting.engine import (  # noqa: E402
     DEFAULT_RULES,
@@ -61,14 +62,8 @@ from forecasting.frames import HI80, HI95, LO80, LO95  # noqa: E402
 from forecasting.metrics import interval_score, mase_scale  # noqa: E402
 from forecasting.models import DEFAULT_MODELS  # noqa: E402
 
-#: Set -> (competition, frequency, horizon), the official horizons.
-SETS = {
-    f"{d}-{f}": (d, f, h)
-    for d in ("m3", "m1", "tourism")
-    for f, h in (("yearly", 6), ("quarterly", 8), ("monthly", 18))
-}
-SETS["tourism-yearly"], SETS["tourism-monthly"] = ("tourism", "yearly", 4), ("tourism", "monthly", 24)
-SEASON = {"yearly": 1, "quarterly": 4, "monthly": 12}
+#: Season length of each frequency (``accuracy.FREQS``: its sets and their official horizons are ``SETS``).
+SEASON = {kind: season for kind, (_, _, season) in FREQS.items()}
 #: Candidate cores (members, centre), as in benchmarks/cores.py.
 CORES = {
     "mean(ets,arima,theta)": (("ets", "arima", "theta"), "mean"),
