@@ -29,6 +29,13 @@ SECTORS: dict[str, str] = {
 }
 TOTAL = "total"
 TOTAL_LABEL = "Total market"
+
+
+def sector_label(sector: str) -> str:
+    """Display name of a sector id: its label, "Total market", or an imported id in words ('acme_corp': 'Acme corp')."""
+    return TOTAL_LABEL if sector == TOTAL else SECTORS.get(sector, sector.replace("_", " ").capitalize())
+
+
 #: Key of a scenario's entry that every sector inherits; reserved like ``total``, never a sector id.
 ALL = "all"
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import quarters
-from .config import SECTORS, TOTAL, TOTAL_LABEL
+from .config import TOTAL, sector_label
 from .paths import SamplePaths
 
 logger = logging.getLogger(__name__)
@@ -242,16 +242,12 @@ def crossover_distribution(paths: SamplePaths, k: int = 1, threshold: float = 1.
     return {s: crossover_for(paths, s, k, threshold) for s in (*paths.sectors, TOTAL)}
 
 
-def _label(sector: str) -> str:
-    return TOTAL_LABEL if sector == TOTAL else SECTORS.get(sector, sector)
-
-
 def crossover_frame(results: dict[str, Crossover]) -> pd.DataFrame:
     """One row per sector (and total) with state, dates and probability: :data:`CROSSOVER_COLUMNS`."""
     rows = [
         {
             "sector": c.sector,
-            "label": _label(c.sector),
+            "label": sector_label(c.sector),
             "state": c.state,
             "crossed_at": c.crossed_at,
             "p10": c.p10,

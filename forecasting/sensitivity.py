@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import quarters
-from .config import ALL, TOTAL
+from .config import ALL, TOTAL, sector_label
 from .crossover import crossing_quarters
 from .drivers import DRIVER_BY_KEY, DRIVERS, DriverValue, point
 from .paths import SamplePaths
@@ -65,8 +65,8 @@ class GoalSeekResult:
 
     @property
     def message(self) -> str:
-        """The answer in one sentence, naming the sector by its key (:func:`goal_seek_text`)."""
-        return goal_seek_text(self, self.sector)
+        """The answer in one sentence, naming the sector by its label (:func:`goal_seek_text`)."""
+        return goal_seek_text(self, sector_label(self.sector))
 
 
 def goal_seek_text(res: GoalSeekResult, where: str) -> str:

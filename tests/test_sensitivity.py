@@ -102,7 +102,7 @@ def test_goal_seek_reports_the_reachable_interval_when_the_target_is_out_of_rang
     assert (res.reachable, res.value, res.achieved_p50) == (False, None, None)
     assert res.reachable_from is not None and res.reachable_from > pd.Timestamp("2026-02-01")
     # One sentence for the command line and the page (sensitivity.goal_seek_text), naming the sector.
-    assert res.message.startswith("No value of AI adoption ceiling from ") and "crossover of retail" in res.message
+    assert res.message.startswith("No value of AI adoption ceiling from ") and "crossover of Retail" in res.message
     assert quarter_text(res.reachable_from) in res.message
     assert not re.search(r"\d{4}-\d{2}-\d{2}", res.message)  # quarters, as every screen names crossover dates
     assert res.evaluations == 9

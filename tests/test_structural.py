@@ -14,7 +14,7 @@ from forecasting import paths as sample_paths
 from forecasting import store, structural, vintages
 from forecasting.bootstrap import init_db
 from forecasting.config import TOTAL, Settings
-from forecasting.crossover import CROSSED_IN_HISTORY, crossover_distribution
+from forecasting.crossover import CROSSED_IN_HISTORY, crossover_distribution, crossover_frame
 from forecasting.ingest import import_file
 from forecasting.refresh import run_refresh
 from forecasting.reports import View, open_view, tables
@@ -148,9 +148,11 @@ def test_a_sector_forecast_by_the_naive_fallback_says_so_in_the_crossover_table(
     import_file(db, upload)
     assert run_refresh(db, FAST, models=["naive", "drift"]).published
     view = open_view(db)
-    models = tables.crossover_table(view).set_index("sector")["model"]
+    table = tables.crossover_table(view).set_index("sector")
     # Before: "statistical", as for a sector the engine fitted; its odds are a driftless walk's.
-    assert models["acme"] == "naive fallback" and models["retail"] == "structural"
+    assert table.loc["acme", "model"] == "naive fallback" and table.loc["retail", "model"] == "structural"
+    labels = crossover_frame(view.crossovers).set_index("sector")["label"]
+    assert labels["acme"] == "Acme"  # named as every screen names it (the stored rows said "acme")
     assert view.run.fallback_sectors() == {"acme"}
 
 

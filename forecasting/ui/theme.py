@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from ..config import SECTORS, TOTAL, TOTAL_LABEL
+from ..config import sector_label as sector_label  # defined beside the sectors; the pages name it theme.sector_label
 
 #: Okabe-Ito colours (safe for the common colour-vision deficiencies), one per workload.
 TRAINING = "#0072B2"  # blue
@@ -50,11 +50,6 @@ PROVENANCE_LABELS = {
     "modelled": "Modelled",
     "user": "User-imported",
 }
-
-
-def sector_label(sector: str) -> str:
-    """Display name of a sector id (imported sectors show their id)."""
-    return TOTAL_LABEL if sector == TOTAL else SECTORS.get(sector, sector.replace("_", " ").capitalize())
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
