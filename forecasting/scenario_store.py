@@ -20,13 +20,18 @@ def _presets() -> list[Scenario]:
     return list(PRESETS.values()) if isinstance(PRESETS, dict) else list(PRESETS)
 
 
+def _params_json(scenario: Scenario) -> str:
+    """The scenario as stored in ``scenarios.params_json`` (keys sorted: equal scenarios store equal text)."""
+    return json.dumps(scenario.to_dict(), sort_keys=True)
+
+
 def _upsert(s: store.Session, scenario: Scenario, is_preset: bool) -> None:
     s.run(
         "scenario_upsert",
         name=scenario.name,
         description=scenario.description,
         author=scenario.author,
-        params_json=json.dumps(scenario.to_dict(), sort_keys=True),
+        params_json=_params_json(scenario),
         is_preset=is_preset,
     )
 
@@ -153,7 +158,7 @@ def scenarios_to_restore(db: Path, saved: list[dict]) -> list[Scenario]:
 
 def scenario_rows(scenarios: list[Scenario]) -> pd.DataFrame:
     """``scenarios`` as new rows of the ``scenarios`` table (user scenarios), for a writer to insert."""
-    rows = [(c.name, c.description, c.author, json.dumps(c.to_dict(), sort_keys=True), False) for c in scenarios]
+    rows = [(c.name, c.description, c.author, _params_json(c), False) for c in scenarios]
     return pd.DataFrame(rows, columns=["name", "description", "author", "params_json", "is_preset"])
 
 

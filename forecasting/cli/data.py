@@ -82,10 +82,11 @@ def _import_stdin(db: Path, replace: bool) -> ImportSummary:
     import tempfile
 
     from ..config import IMPORT_MAX_MB
+    from ..frames import PARQUET_MAGIC
     from ..ingest import import_file
 
     data = sys.stdin.buffer.read(int(IMPORT_MAX_MB * 1e6) + 1)  # one byte over: the size check refuses it
-    suffix = ".parquet" if data.startswith(b"PAR1") else ".csv"
+    suffix = ".parquet" if data.startswith(PARQUET_MAGIC) else ".csv"
     with tempfile.TemporaryDirectory(prefix="crossover-import-") as folder:
         path = Path(folder) / f"{STDIN_NAME}{suffix}"
         path.write_bytes(data)

@@ -109,7 +109,7 @@ def fit_series(task: SeriesTask) -> SeriesFit:
     in the series' status), instead of a page of warnings on the user's terminal.
     """
     # Several workers each with multi-threaded BLAS would fight for the cores.
-    with single_threaded(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with single_threaded(), np.errstate(all="ignore"):
         return _fit_series(task)
 
 

@@ -44,8 +44,8 @@ def dynamic_ols(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fit_dotm(y: np.ndarray) -> tuple[float, float, float, np.ndarray]:
     """Least-squares DOTM fit: smoothing weight, initial level, trend weight ``1 - 1/theta``, residuals.
 
-    The fit is linear in the data, so a huge series (beyond ``MAX_PLAIN_SIZE``) is fitted divided by a
-    power of two, exactly, and its level and residuals multiplied back.
+    The fit is linear in the data, so a series beyond ``MAX_PLAIN_SIZE`` in magnitude (or below its
+    inverse) is fitted divided by a power of two, exactly, and its level and residuals multiplied back.
     """
     unit = power_of_two_unit(y)
     if unit != 1.0:

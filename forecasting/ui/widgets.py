@@ -201,7 +201,8 @@ def history_words(ctx: Context) -> str:
         if left
         else ""
     )
-    out += words.fallback_words([theme.sector_label(s) for s in in_paths if s in run.fallback_sectors()])
+    fell_back = run.fallback_sectors()
+    out += words.fallback_words([theme.sector_label(s) for s in in_paths if s in fell_back])
     if run.structure is None:
         return "The history is the data as stored; the forecast is the statistical engine's." + out
     user = [theme.sector_label(s) for s in in_paths if s not in run.structure.sectors]
