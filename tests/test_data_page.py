@@ -109,32 +109,27 @@ def test_after_a_write_the_page_offers_a_refresh_and_starts_it(page_db: Path, mo
     assert any("Refresh running (process 4242)" in i.value for i in at.info)
 
 
-def test_a_file_name_is_shown_as_written_never_as_markdown(page_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from forecasting import ingest
-
-    path = page_db.parent / "plain.csv"
-    path.write_bytes(ACME.replace(b"Acme", b"Gamma"))
-    ingest.import_file(page_db, path, actor="ana", file_name="![x](https://example.org/x.png).csv")
-    at = _page(page_db, monkeypatch)
-    at.checkbox(key="undo_sure_0").check().run()
-    at.button(key="undo_button").click().run()
-    (message,) = [s.value for s in at.success if "Undid import" in s.value]
-    assert f"({words.plain('![x](https://example.org/x.png).csv')})" in message and "![x]" not in message
-
-
-def test_a_file_name_with_dollars_is_shown_as_written_never_as_maths(
-    page_db: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("file_name", "shown", "raw"),
+    [
+        ("![x](https://example.org/x.png).csv", words.plain("![x](https://example.org/x.png).csv"), "![x]"),
+        ("$x^2$ plan.csv", r"\$x^2\$ plan\.csv", "$x^2$"),  # Streamlit's Markdown reads $...$ as maths
+    ],
+    ids=["markdown-image", "maths"],
+)
+def test_a_file_name_is_shown_as_written_never_as_markdown(
+    file_name: str, shown: str, raw: str, page_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from forecasting import ingest
 
-    path = page_db.parent / "maths.csv"
+    path = page_db.parent / "named.csv"
     path.write_bytes(ACME.replace(b"Acme", b"Gamma"))
-    ingest.import_file(page_db, path, actor="ana", file_name="$x^2$ plan.csv")
+    ingest.import_file(page_db, path, actor="ana", file_name=file_name)
     at = _page(page_db, monkeypatch)
     at.checkbox(key="undo_sure_0").check().run()
     at.button(key="undo_button").click().run()
     (message,) = [s.value for s in at.success if "Undid import" in s.value]
-    assert r"(\$x^2\$ plan\.csv)" in message  # Streamlit's Markdown reads $...$ as maths
+    assert f"({shown})" in message and raw not in message
 
 
 def test_a_refresh_that_stops_without_publishing_is_not_shown_as_running(
