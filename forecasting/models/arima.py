@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import linalg
 from scipy.signal import lfilter
 from statsmodels.tsa.stattools import kpss
 
 from forecasting.models.base import MAX_STATE_SEASON, Model, PointForecast, aicc_or_aic, cached_fit
+from forecasting.models.lbfgsb import minimize_lbfgsb
 
 #: Starting partial autocorrelations tried per coefficient before the local search.
 _START_GRID = np.array([-0.8, -0.3, 0.3, 0.8])
@@ -198,7 +199,7 @@ def _fit_arma(w: np.ndarray, p: int, q: int, has_mean: bool) -> ArmaFit:
     if p + q:
         starts = np.stack(np.meshgrid(*[_START_GRID] * (p + q)), -1).reshape(-1, p + q)
         x0 = min((r / np.sqrt(1 - r**2) for r in starts), key=neg)
-        x = optimize.minimize(neg_and_grad, x0, jac=True, method="L-BFGS-B").x
+        x = minimize_lbfgsb(neg_and_grad, x0)
     phi, theta = _coefficients(x, p)
     llf, mu, sigma2 = _profile(w, phi, theta, has_mean)
     return ArmaFit(phi, theta, mu, sigma2, llf, len(w), p + q + int(has_mean))

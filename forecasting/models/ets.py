@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import optimize
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from forecasting.models.base import (
@@ -19,6 +18,7 @@ from forecasting.models.base import (
     residual_sd,
     seasonal_strength,
 )
+from forecasting.models.lbfgsb import minimize_lbfgsb
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,9 @@ def _forward_gradient(f: Any, x: np.ndarray, f0: float, lb: list[float], ub: lis
 
 
 def _optimise(model: ETSModel, maxiter: int = 200) -> np.ndarray:
-    """``model.fit(maxiter=maxiter, return_params=True)``: the same start, bounds, objective and L-BFGS-B,
-    with scipy's finite differences computed here instead (they cost as much as the likelihood)."""
+    """``model.fit(maxiter=maxiter, return_params=True)``: the same start, bounds, objective and L-BFGS-B
+    (driven directly, :mod:`forecasting.models.lbfgsb`), with scipy's finite differences computed here
+    instead (they cost as much as the likelihood)."""
     start = model._convert_and_bound_start_params(model.start_params)
     bounds = model._setup_bounds()
     use_beta_star = "smoothing_trend" not in model.bounds
@@ -115,11 +116,8 @@ def _optimise(model: ETSModel, maxiter: int = 200) -> np.ndarray:
         f0 = f(x)
         return f0, _forward_gradient(f, x, f0, lb, ub)
 
-    opt = optimize.minimize(
-        f_and_grad, start[free], jac=True, method="L-BFGS-B", bounds=free_bounds, options={"maxiter": maxiter}
-    )
     fitted = np.where(free, 0.0, fixed)
-    fitted[free] = opt.x
+    fitted[free] = minimize_lbfgsb(f_and_grad, start[free], free_bounds, maxiter)
     if use_beta_star:
         fitted[1] *= fitted[0]
     if use_gamma_star:
