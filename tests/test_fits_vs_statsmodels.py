@@ -10,7 +10,7 @@ import pytest
 from statsmodels.tsa.arima.model import ARIMA as StatsARIMA
 
 from forecasting.models import MODELS
-from forecasting.models.arima import ARIMA, ArimaSpec, _fit, _profile
+from forecasting.models.arima import ARIMA, ArimaSpec, _band, _banded_solve, _coefficients, _fit, _profile
 from forecasting.models.ets import (
     _FD_STEP,
     ETS,
@@ -90,6 +90,25 @@ def test_arima_forecasts_scale_with_the_data() -> None:
     small, big = ARIMA().fit_predict(y, 6, 1, spec), ARIMA().fit_predict(1000 * y, 6, 1, spec)
     np.testing.assert_allclose(big.mean, 1000 * small.mean, rtol=1e-5)
     np.testing.assert_allclose(big.sigma, 1000 * small.sigma, rtol=1e-4)
+
+
+@pytest.mark.parametrize(("p", "q", "m"), [(0, 1, 12), (1, 0, 30), (1, 1, 40), (2, 1, 25), (2, 0, 3)])
+def test_the_direct_banded_solve_is_scipys_to_the_bit(p: int, q: int, m: int) -> None:
+    """ARIMA's likelihood calls LAPACK's banded Cholesky directly: the factor and the solution must be
+    those of ``cholesky_banded`` and ``cho_solve_banded``, and a band that is not positive definite
+    must still raise ``LinAlgError`` (the likelihood's 'bad point')."""
+    from scipy import linalg
+
+    rng = np.random.default_rng(12 + p + q)
+    for _ in range(20):
+        phi, theta = _coefficients(rng.normal(0, 1, p + q), p)
+        ab, b = _band(phi, theta, m), rng.normal(0, 1, (m, 2))
+        chol, sol = _banded_solve(ab, b)
+        expected = linalg.cholesky_banded(ab, lower=True, check_finite=False)
+        assert np.array_equal(chol, expected)
+        assert np.array_equal(sol, linalg.cho_solve_banded((expected, True), b, check_finite=False))
+    with pytest.raises(np.linalg.LinAlgError):
+        _banded_solve(np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 0.0]]), np.ones((3, 1)))
 
 
 @pytest.mark.parametrize("name", ["ets", "arima"])

@@ -161,6 +161,25 @@ def _band(phi: np.ndarray, theta: np.ndarray, m: int) -> np.ndarray:
     return ab
 
 
+#: LAPACK's banded Cholesky factorisation and solve for float64, the routines scipy's
+#: ``cholesky_banded`` and ``cho_solve_banded`` call (their checks and array conversions cost more
+#: than the factorisation of these small bands).
+_PBTRF, _PBTRS = linalg.get_lapack_funcs(("pbtrf", "pbtrs"), (np.zeros((1, 1)),))
+
+
+def _banded_solve(ab: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The lower Cholesky factor of the positive definite band ``ab`` (scipy's lower layout) and the
+    solution of ``A x = b``: ``cholesky_banded(ab, lower=True)`` and ``cho_solve_banded``, the same numbers."""
+    chol, info = _PBTRF(ab, lower=1)
+    if info > 0:
+        raise linalg.LinAlgError(f"{info}-th leading minor not positive definite")
+    if info == 0:
+        sol, info = _PBTRS(chol, b, lower=1)
+    if info < 0:
+        raise ValueError(f"illegal value in argument {-info} of LAPACK's banded Cholesky")
+    return chol, sol
+
+
 def _profile(w: np.ndarray, phi: np.ndarray, theta: np.ndarray, has_mean: bool) -> tuple[float, float, float]:
     """Exact log-likelihood of ``w`` with the mean and innovation variance at their optimum: (llf, mu, sigma2)."""
     m, p = len(w), len(phi)
@@ -168,8 +187,7 @@ def _profile(w: np.ndarray, phi: np.ndarray, theta: np.ndarray, has_mean: bool) 
     u[:p] = w[:p]
     v = np.full(m, 1.0 - phi.sum())
     v[:p] = 1.0
-    chol = linalg.cholesky_banded(_band(phi, theta, m), lower=True, check_finite=False)
-    sol = linalg.cho_solve_banded((chol, True), np.column_stack([u, v]), check_finite=False)
+    chol, sol = _banded_solve(_band(phi, theta, m), np.stack((u, v), axis=1))
     quad, mu = float(u @ sol[:, 0]), 0.0
     if has_mean:
         mu = float(v @ sol[:, 0]) / float(v @ sol[:, 1])
