@@ -5,11 +5,12 @@ Precedence for settings: field defaults < environment variables < explicit argum
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 #: Root of the source checkout (where ``data/`` and the default database live).
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +100,22 @@ SETTING_LIMITS: dict[str, tuple[float, float]] = {
 }
 
 
+def setting_problem(name: str, value: object) -> str | None:
+    """What is wrong with ``value`` for the setting ``name``, or None: the one rule for every setting,
+    wherever it comes from (code, the environment, a bundle's manifest).
+
+    An integer setting takes an integer, the others any real number; a bool is neither; the value must
+    lie within :data:`SETTING_LIMITS` (NaN never does).
+    """
+    whole = isinstance(Settings.__dataclass_fields__[name].default, int)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real):
+        return f"must be {'an integer' if whole else 'a number'}, got {value!r:.40}"
+    low, high = SETTING_LIMITS[name]
+    if not low <= cast(float, value) <= high:  # compared as given: a float would round 2**63 down
+        return f"must be {low:,} to {high:,}, got {value:,}"
+    return None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Forecast settings; each field's ``metadata['help']`` is its one-line description."""
@@ -115,10 +132,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            value, (low, high) = getattr(self, f.name), SETTING_LIMITS[f.name]
-            if not low <= value <= high:  # NaN is refused too
-                env = f"CROSSOVER_{f.name.upper()}"
-                raise ValueError(f"setting {f.name} ({env}) must be {low:,} to {high:,}, got {value:,}")
+            problem = setting_problem(f.name, getattr(self, f.name))
+            if problem:
+                raise ValueError(f"setting {f.name} (CROSSOVER_{f.name.upper()}) {problem}")
 
     def run_config(self, models: Sequence[str] | None) -> dict[str, object]:
         """The stored config of a run fitted with these settings: every setting, the model list (None = the

@@ -7,13 +7,12 @@ before anything is written, so the previous vintage stays published.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .config import SETTING_LIMITS, TOTAL, WORKLOADS, Settings, split_series_id
+from .config import SETTING_LIMITS, TOTAL, WORKLOADS, setting_problem, split_series_id
 from .errors import Problem, PublishRefusedError, ValidationError
 from .frames import DS, HI80, HI95, LO80, LO95, UID, YHAT, Y
 from .scenario import Scenario
@@ -241,14 +240,5 @@ def _scenario_problems(saved: object) -> list[Problem]:
 
 
 def _setting_problems(settings: dict) -> list[Problem]:
-    problems = []
-    for f in fields(Settings):
-        if f.name not in settings:
-            continue
-        value, (low, high) = settings[f.name], SETTING_LIMITS[f.name]
-        kinds = (int,) if isinstance(f.default, int) else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            problems.append(Problem(None, f"settings.{f.name}", f"must be a number, got {value!r:.40}"))
-        elif not low <= value <= high:
-            problems.append(Problem(None, f"settings.{f.name}", f"{value} is outside {low:g} to {high:g}"))
-    return problems
+    problems = [(name, setting_problem(name, settings[name])) for name in SETTING_LIMITS if name in settings]
+    return [Problem(None, f"settings.{name}", problem) for name, problem in problems if problem]

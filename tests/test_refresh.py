@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -231,6 +232,28 @@ def test_the_cli_says_up_to_date_and_exits_65_on_a_refused_publication(
     refused = runner.invoke(app, args)
     assert refused.exit_code == 65, refused.output
     assert "refusing to publish" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("horizon", 2.5, "must be an integer, got 2.5"),
+        ("backtest_origins", True, "must be an integer, got True"),
+        ("restatement_threshold", "0.3", "must be a number, got '0.3'"),
+        ("n_paths", 10**12, "must be 10 to 100,000, got 1,000,000,000,000"),
+        ("seed", 2**63, "must be 0 to 9,223,372,036,854,775,807"),
+    ],
+)
+def test_a_setting_is_checked_by_one_rule_in_code_and_in_a_manifest(name: str, value: object, message: str) -> None:
+    """Settings built in code (a half quarter of horizon used to be accepted) and a bundle's manifest
+    are refused by the same rule, with the same words."""
+    from forecasting.gates import _setting_problems
+
+    with pytest.raises(ValueError, match=re.escape(f"setting {name} (CROSSOVER_{name.upper()}) {message}")):
+        Settings(**{name: value})  # type: ignore[arg-type]
+    valid_neighbour = {"seed": 8} if name != "seed" else {"horizon": 8}
+    (problem,) = _setting_problems({name: value, **valid_neighbour})
+    assert problem.column == f"settings.{name}" and problem.message.startswith(message)
 
 
 @pytest.mark.parametrize(
