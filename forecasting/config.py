@@ -72,6 +72,11 @@ def split_series_id(unique_id: str) -> tuple[str, str]:
     return sector, workload
 
 
+def sector_of(unique_id: str) -> str:
+    """The sector part of any stored series id, the total's (``total/spend``) included."""
+    return unique_id.partition("/")[0]
+
+
 def valid_sector(sector: str) -> bool:
     """A sector id is any non-empty text without ``/`` except the reserved ``total`` and ``all``."""
     return bool(sector) and sector not in (TOTAL, ALL) and "/" not in sector

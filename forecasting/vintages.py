@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import __version__, store, structural
 from . import paths as sample_paths
+from .config import sector_of
 from .errors import NotFoundError
 from .frames import DS, NAIVE_FALLBACK, UID
 from .paths import SamplePaths
@@ -140,7 +141,7 @@ class RunData:
         Not those with gaps filled (also status ``fallback``, but fitted) or flat ones (a constant series).
         """
         naive = (self.status["status"] == "fallback") & self.status["message"].str.contains(NAIVE_FALLBACK, regex=False)
-        return {str(uid).split("/")[0] for uid in self.status.loc[naive, UID]}
+        return {sector_of(str(uid)) for uid in self.status.loc[naive, UID]}
 
     def require_paths(self) -> SamplePaths:
         """The run's sample paths; ``ValueError`` when no sector has both workloads' paths."""

@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from .. import auth, export, quarters, reports, vintages
-from ..config import TOTAL
+from ..config import TOTAL, sector_of
 from ..errors import DatabaseBusyError, ForecastingError
 from ..scenario import BASELINE, Scenario
 from ..share import DEFAULT_DEFINITION, DEFINITIONS
@@ -193,7 +193,7 @@ def history_words(ctx: Context) -> str:
         return ""
     run = data.run(ctx.db_text, ctx.run_id)
     in_paths = run.require_paths().sectors if run.paths is not None else ()
-    fitted = dict.fromkeys(str(u).split("/")[0] for u in run.status["unique_id"])
+    fitted = dict.fromkeys(sector_of(str(u)) for u in run.status["unique_id"])
     left = [theme.sector_label(s) for s in fitted if s != TOTAL and s not in in_paths]
     out = (
         f" Left out of the crossovers (a history that ends in another quarter than the rest, or a workload "
