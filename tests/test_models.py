@@ -187,6 +187,48 @@ def test_dynamic_theta_residuals_match_the_model_recursion() -> None:
         level = alpha * y[t - 1] + (1 - alpha) * level
 
 
+def _dotm_grid_point(y: np.ndarray, alpha: float) -> tuple[float, float, float, np.ndarray]:
+    """DOTM at one smoothing weight, written plainly: the two-column least squares of the one-step
+    errors, the trend weight clipped to [0, 0.95] with the level refitted, and the sum of squares."""
+    n = len(y)
+    intercept, slope = dynamic_ols(y)
+    decay = (1 - alpha) ** np.arange(n)
+    s = np.zeros(n)
+    for t in range(1, n):
+        s[t] = alpha * y[t - 1] + (1 - alpha) * s[t - 1]
+    g = decay * intercept[:-1] + (1 - (1 - alpha) ** np.arange(1, n + 1)) / alpha * slope[:-1]
+    target = y - s
+    level, c = np.linalg.lstsq(np.column_stack([decay, g]), target, rcond=None)[0]
+    if not 0.0 <= c <= 0.95:
+        c = float(np.clip(c, 0.0, 0.95))
+        level = decay @ (target - c * g) / (decay @ decay)
+    resid = target - level * decay - c * g
+    return float(np.sum(resid**2)), float(level), float(c), resid
+
+
+def test_dotm_fit_is_the_first_best_point_of_its_grid_each_solved_on_its_own() -> None:
+    """The grid is solved row by row and scored at once; the result must be the grid point that a
+    plain one-weight-at-a-time search picks (the first of equal minima), to the bit."""
+    from forecasting.models.dotm import ALPHAS
+
+    rng = np.random.default_rng(13)
+    t = np.arange(40.0)
+    cases = [
+        10 + 0.5 * t + rng.normal(0, 1, 40),  # a trend
+        50 + np.cumsum(rng.normal(0, 2, 40)),  # a random walk
+        200 - 4 * t + rng.normal(0, 1, 40),  # falling: the trend weight clips at 0
+        10 + 2 * t + rng.normal(0, 0.1, 40),  # a near-perfect line: it clips at 0.95
+        np.full(12, 7.0),  # constant: every point fits exactly, so the first weight wins
+        np.array([3.0, 5.0, 4.0, 6.0]),  # as short as DOTM goes
+    ]
+    for y in cases:
+        points = [_dotm_grid_point(y, float(a)) for a in ALPHAS]
+        best = min(range(len(ALPHAS)), key=lambda i: points[i][0])
+        alpha, level, c, resid = fit_dotm(y)
+        assert (alpha, level, c) == (float(ALPHAS[best]), points[best][1], points[best][2])
+        assert np.array_equal(resid, points[best][3])
+
+
 def test_numpy_theta_forecasts_as_statsmodels_theta_model_does() -> None:
     """The NumPy Theta is statsmodels' ThetaModel (default fit) written out: the same seasonality test,
     decomposition, drift and SES weight, so the same forecasts; and its weight is never a worse

@@ -68,21 +68,24 @@ def _least_squares(y: np.ndarray) -> tuple[float, float, float, np.ndarray]:
     # Trend term of the one-step forecast of y[t] made at t-1 (1-based t).
     g = decay * a_ols[:-1] + (1 - (1 - alpha) ** t) / alpha * b_ols[:-1]
     target = y[None, :] - s
-    best = (np.inf, 0.5, float(y[0]), 0.0)
+    designs = np.stack((decay, g), axis=2)  # row i: np.column_stack([decay[i], g[i]])
+    level0, c = np.empty(len(ALPHAS)), np.empty(len(ALPHAS))
     for i in range(len(ALPHAS)):
-        design = np.column_stack([decay[i], g[i]])
-        coef = np.linalg.lstsq(design, target[i], rcond=None)[0]
-        level0, c = float(coef[0]), float(coef[1])
-        if not 0.0 <= c <= MAX_TREND_WEIGHT:
-            c = float(np.clip(c, 0.0, MAX_TREND_WEIGHT))
-            level0 = float(decay[i] @ (target[i] - c * g[i]) / (decay[i] @ decay[i]))
-        sse = float(np.sum((target[i] - level0 * decay[i] - c * g[i]) ** 2))
-        if sse < best[0]:
-            best = (sse, float(ALPHAS[i]), level0, c)
-    _, a, level0, c = best
-    i = int(np.argmin(np.abs(ALPHAS - a)))
-    resid = target[i] - level0 * decay[i] - c * g[i]
-    return a, level0, c, resid
+        level0[i], c[i] = np.linalg.lstsq(designs[i], target[i], rcond=None)[0]
+        if not 0.0 <= c[i] <= MAX_TREND_WEIGHT:
+            c[i] = np.clip(c[i], 0.0, MAX_TREND_WEIGHT)
+            level0[i] = decay[i] @ (target[i] - c[i] * g[i]) / (decay[i] @ decay[i])
+    # Each row's sum is the one a 1-D sum of that row gives (the reduction runs along contiguous rows).
+    sse = np.sum((target - level0[:, None] * decay - c[:, None] * g) ** 2, axis=1)
+    sse[np.isnan(sse)] = np.inf
+    best = int(np.argmin(sse))  # the first of equal minima
+    if sse[best] < np.inf:
+        a, level, trend = float(ALPHAS[best]), float(level0[best]), float(c[best])
+    else:  # no grid point gives a finite fit: the middle weight, the first value as the level, no trend
+        best = int(np.argmin(np.abs(ALPHAS - 0.5)))
+        a, level, trend = 0.5, float(y[0]), 0.0
+    resid = target[best] - level * decay[best] - trend * g[best]
+    return a, level, trend, resid
 
 
 def dotm_forecast(y: np.ndarray, horizon: int) -> tuple[np.ndarray, float, np.ndarray]:
