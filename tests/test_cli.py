@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,24 @@ def test_every_command_and_option_has_help(path: tuple[str, ...]) -> None:
     result = runner.invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
+
+
+def _help_words() -> dict[tuple[str, ...], list[str]]:
+    """Every command's ``--help`` at 100 columns as words (panel borders and code backticks left out)."""
+    paths = [()] + [p for p, _ in COMMANDS]
+    helps = {p: runner.invoke(app, [*p, "--help"], env={"COLUMNS": "100"}).output for p in paths}
+    return {p: re.findall(r"[^\s│╭╮╰╯─]+", text.replace("`", "")) for p, text in helps.items()}
+
+
+def test_help_paragraphs_reflow_to_the_terminal_and_lose_no_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Help is rendered as Markdown, so a docstring's paragraphs reflow to the terminal's width (as Rich
+    markup they kept the source's line breaks: 'Exit codes: 0' ended a line); and Markdown must not eat
+    a word (it read '<db>' in '--force' as an HTML tag and dropped it)."""
+    text = runner.invoke(app, ["refresh", "--help"], env={"COLUMNS": "200"}).output
+    assert re.search(r"does not exist yet\. +Exit codes: 0 published or up to date; 65 refused", text)
+    shipped = _help_words()
+    monkeypatch.setattr(app, "rich_markup_mode", "rich")
+    assert shipped == _help_words()
 
 
 NO_DATABASE = {("forecast",), ("build-data",), ("scenario", "drivers")}  # they read files, not the store

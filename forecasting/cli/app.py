@@ -116,6 +116,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown reflows a docstring's paragraphs to the terminal (Rich markup keeps the source's line
+    # breaks); it reads <word> as an HTML tag, so help text writes DB, not <db> (tests/test_cli.py).
+    rich_markup_mode="markdown",
 )
 scenario_app = typer.Typer(cls=_Group, help="List, show, save, copy and delete named scenarios.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")

@@ -81,7 +81,8 @@ BundleOption = Annotated[
 def init(
     db: DbOption = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing database, keeping it as <db>.backup-<time>.")
+        bool,
+        typer.Option("--force", help="Replace an existing database, keeping it beside it as DB.backup-TIME (UTC)."),
     ] = False,
 ) -> None:
     """Build the database from the shipped data/ files (an existing one only with --force, kept as a backup)."""
@@ -210,7 +211,7 @@ def export_(
             "--threshold",
             help="Crossover when inference reaches THRESHOLD x training (1 = overtakes; e.g. 1.5 or 2 for "
             "sectors that crossed already). Applies to crossover, probability and sensitivity; adds "
-            "_x<THRESHOLD> to bundle file names when not 1.",
+            "_xTHRESHOLD to bundle file names when not 1.",
         ),
     ] = 1.0,
     definition: DefinitionOption = "all",
