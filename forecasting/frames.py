@@ -117,6 +117,21 @@ def _value_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.
     return numbers, problems
 
 
+def _id_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.Series, list[Problem]]:
+    """Series ids as stripped text, and a problem for each empty or missing one.
+
+    Only an empty cell (or a Parquet null) is missing: words like ``NA`` can name a series (North America).
+    """
+    missing = values.isna().to_numpy()
+    ids = values.astype(str).str.strip().where(~missing, "")
+    problems = [
+        Problem(int(row), column, "missing series id; fill it or drop the row")
+        for row, empty in zip(rows, ids.eq("").to_numpy(), strict=True)
+        if empty
+    ]
+    return ids, problems
+
+
 def _clock_time(text: str) -> pd.Timestamp:
     """The date and time ``text`` shows, without its UTC offset (NaT if it is no date)."""
     try:
@@ -161,9 +176,10 @@ def read_history(raw: pd.DataFrame, first_row: int, columns: tuple[str, str, str
     rows = pd.RangeIndex(first_row, first_row + len(raw))
     dates, problems = _date_problems(raw[date_col].reset_index(drop=True), rows, date_col)
     values, value_problems = _value_problems(raw[value_col].reset_index(drop=True), rows, value_col)
-    history = pd.DataFrame({UID: raw[id_col].astype(str).str.strip().to_numpy(), DS: dates, Y: values})
-    dup = history.duplicated([UID, DS], keep=False) & history[DS].notna()
-    problems += value_problems
+    ids, id_problems = _id_problems(raw[id_col].reset_index(drop=True), rows, id_col)
+    history = pd.DataFrame({UID: ids.to_numpy(), DS: dates, Y: values})
+    dup = history.duplicated([UID, DS], keep=False) & history[DS].notna() & history[UID].ne("")
+    problems += value_problems + id_problems
     problems += [
         Problem(int(r), date_col, f"second row for series '{u}' on {d:%Y-%m-%d}")
         for r, u, d in zip(rows[dup.to_numpy()], history.loc[dup, UID], history.loc[dup, DS], strict=True)

@@ -182,6 +182,21 @@ def test_forecast_refuses_non_numeric_and_missing_values_with_row_numbers(tmp_pa
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_forecast_refuses_a_row_without_a_series_id_with_its_row_number(tmp_path: Path, suffix: str) -> None:
+    """A row with no id used to become a one-point series named '' (forecast by the naive fallback),
+    and the series it was cut from got a gap filled by interpolation. A name like 'NA' is an id."""
+    path = tmp_path / f"in{suffix}"
+    frame = _series_file(path, "MS").astype({"unique_id": object})
+    frame.iloc[3, 0], frame.iloc[30, 0] = None, "NA"
+    frame.to_parquet(path, index=False) if suffix == ".parquet" else frame.to_csv(path, index=False)
+    result = invoke("forecast", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 65
+    row = 5 if suffix == ".csv" else 4  # the header is row 1 of a CSV
+    assert f"row {row}, column 'unique_id': missing series id" in result.stderr
+    assert "1 problem(s)" in result.stderr and not (tmp_path / "out.csv").exists()
+
+
 def test_forecast_of_monthly_data_starts_the_month_after_the_last_observation(tmp_path: Path) -> None:
     _series_file(tmp_path / "in.csv", "MS")
     result = invoke("forecast", str(tmp_path / "in.csv"), "-o", "-", "-h", "3")
