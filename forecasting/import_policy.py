@@ -5,7 +5,9 @@
 * Text: no control characters (NUL and the rest of C0/C1; the source text may hold tabs and line
   breaks); names are NFKC-normalised with inner whitespace collapsed, may use any script, hold no
   invisible formatting characters (bidi marks, zero-width), and never fold onto a shipped sector.
-* Periods: a quarter (or a month or year, refused later as not quarterly) in :data:`YEARS`.
+* Periods: a quarter (or a month or year, refused later as not quarterly) in :data:`YEARS` that has
+  begun: imported spend is history, and a quarter still to come (a typo like 2027 for 2025) would
+  become the sector's last observed quarter.
 """
 
 from __future__ import annotations
@@ -37,7 +39,18 @@ _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def parse_period(raw: str) -> tuple[str, pd.Timestamp] | None:
-    """Parse a period into (frequency letter Q/M/Y, start date); None when unparseable or out of :data:`YEARS`."""
+    """Parse a period into (frequency letter Q/M/Y, start date); None when unparseable, out of
+    :data:`YEARS` or not begun (it starts in a quarter after today's, UTC)."""
+    parsed = _period_form(raw)
+    return None if parsed is None or _not_begun(parsed[1]) else parsed
+
+
+def _not_begun(start: pd.Timestamp) -> bool:
+    return start.to_period("Q") > pd.Timestamp.now(tz="UTC").tz_localize(None).to_period("Q")
+
+
+def _period_form(raw: str) -> tuple[str, pd.Timestamp] | None:
+    """:func:`parse_period` without the check that the period has begun."""
     text = str(raw).strip()
     years = [int(y) for y in _ANY_YEAR.findall(text)]
     if len(years) != 1 or not YEARS[0] <= years[0] <= YEARS[1]:
@@ -60,7 +73,10 @@ def parse_period(raw: str) -> tuple[str, pd.Timestamp] | None:
 
 
 def period_problem(text: str) -> str:
-    """Why a period did not parse: a year outside :data:`YEARS`, or an unknown form."""
+    """Why a period did not parse: a year outside :data:`YEARS`, an unknown form, or not begun yet."""
+    if _period_form(text) is not None:
+        today = quarters.label(pd.Timestamp.now(tz="UTC").tz_localize(None))
+        return f"'{text}' has not begun (today is in {today}): import observed spend, not plans"
     years = [int(y) for y in _ANY_YEAR.findall(text)]
     if len(years) == 1 and not YEARS[0] <= years[0] <= YEARS[1]:
         return f"year {years[0]:04d} in '{text}' is outside {YEARS[0]}-{YEARS[1]}"

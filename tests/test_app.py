@@ -917,7 +917,7 @@ def test_import_upload_refuses_other_file_types(fresh_db: Path) -> None:
 
 
 def test_import_upload_summarises_a_good_file(fresh_db: Path) -> None:
-    good = b"period,sector,workload,spend_usd\n2027Q1,Acme,training,5\n2027Q1,Acme,inference,7\n"
+    good = b"period,sector,workload,spend_usd\n2025Q1,Acme,training,5\n2025Q1,Acme,inference,7\n"
     summary = data.import_upload(fresh_db, "../../good file.csv", good)
     assert (summary.rows, summary.inserted, summary.updated, summary.sectors) == (2, 2, 0, ("acme",))
     assert summary.path.name == "good_file.csv"

@@ -17,6 +17,8 @@ from forecasting.errors import ImportRefusedError
 
 runner = CliRunner()
 HEAD = "period,sector,workload,spend_usd\n"
+#: The quarter today is in (UTC), the last one an import may hold.
+_TODAY = pd.Timestamp.now(tz="UTC").tz_localize(None).to_period("Q")
 
 
 def table_checksums(db: Path) -> dict[str, str]:
@@ -128,6 +130,10 @@ BAD: dict[str, tuple[str | bytes, str, str]] = {
     "1600": (_pair(period="1600-01-01"), "year 1600 in '1600-01-01' is outside 1990-2100", "f.csv"),
     "9999": (_pair(period="9999Q4"), "year 9999 in '9999Q4' is outside 1990-2100", "f.csv"),
     "1989 edge": (_pair(period="1989Q4"), "year 1989 in '1989Q4' is outside 1990-2100", "f.csv"),
+    # A quarter still to come is not history: a typo like 2027 for 2025 used to land as the sector's
+    # last observed quarter (and took a shipped sector out of the crossovers).
+    "not begun": (_pair(period="2099Q1"), "row 2, column 'period': '2099Q1' has not begun (today is in", "f.csv"),
+    "next quarter": (_pair(period=str(_TODAY + 1)), f"'{_TODAY + 1}' has not begun (today is in {_TODAY})", "f.csv"),
     "mid-quarter date": (_pair(period="2024-08-15"), "cannot parse '2024-08-15'", "f.csv"),
     "month 13": (_pair(period="2024-13"), "cannot parse '2024-13'", "f.csv"),
     "30 February": (_pair(period="2024-02-30"), "cannot parse '2024-02-30'", "f.csv"),
@@ -256,6 +262,8 @@ UNUSUAL: dict[str, bytes] = {
     "other period forms": _rows("Q1 2025,Acme,training,10", "2025-01-01,Acme,inference,4.5").encode(),
     "plus sign and exponent": _rows("2025Q1,Acme,training,+1e1", "2025Q1,Acme,inference,.45E1").encode(),
 }
+#: The quarter in progress may be imported (a run rate, say); the one after it may not.
+THIS_QUARTER = _rows(f"{_TODAY},Acme,training,10", f"{_TODAY},Acme,inference,4.5").encode()
 
 
 def _user_rows(db: Path) -> list[tuple[str, str, str, float]]:
@@ -280,6 +288,12 @@ def test_a_valid_but_unusual_file_imports(db: Path, tmp_path: Path, case: str) -
     summary = ingest.import_file(db, path, actor="test")
     assert (summary.rows, summary.inserted) == (2, 2)
     assert _user_rows(db) == sorted(GOOD_ROWS)
+
+
+def test_the_quarter_in_progress_imports(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "now.csv"
+    path.write_bytes(THIS_QUARTER)
+    assert ingest.import_file(db, path, actor="test").inserted == 2
 
 
 def test_quoted_commas_and_line_breaks_stay_in_the_source_text(db: Path, tmp_path: Path) -> None:
