@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from . import audit, store
-from .config import SECTORS
+from .config import ALL, SECTORS
 from .errors import ForecastingError, NotFoundError
+from .import_policy import invisible
 from .scenario import PRESETS, Scenario
 
 
@@ -69,7 +70,8 @@ def check_name(name: str) -> str:
     """``name`` if a new scenario may take it, else ``ValueError`` saying why.
 
     Refused: empty, longer than :data:`MAX_NAME`, blanks at either end (``'baseline '`` would pass for
-    the preset), control characters (line breaks, NUL) and :data:`EDITED_NAME`.
+    the preset), control characters (line breaks, NUL), invisible formatting characters (bidi marks,
+    zero-width) and :data:`EDITED_NAME`.
     """
     if not name.strip():
         raise ValueError("a scenario needs a non-empty name")
@@ -82,6 +84,8 @@ def check_name(name: str) -> str:
     bad = next((c for c in name if unicodedata.category(c) == "Cc"), None)
     if bad is not None:
         raise ValueError(f"scenario name {name!r} contains the control character U+{ord(bad):04X}; remove it")
+    if (hidden := invisible(name)) is not None:  # a right-to-left override would show the name reversed
+        raise ValueError(f"scenario name {name!r} contains an invisible formatting character {hidden}; remove it")
     return name
 
 
@@ -110,6 +114,15 @@ def known_sectors(db: Path) -> list[str]:
     with store.reader(db) as s:
         imported = s.frame("history_user_sectors")["sector"].tolist()
     return [*SECTORS, *(sector for sector in imported if sector not in SECTORS)]
+
+
+def check_sectors(db: Path, sectors: Iterable[str]) -> None:
+    """``ValueError`` naming the first of ``sectors`` that ``db`` does not have (``all`` is every sector):
+    a driver set for a misspelt sector would apply to nothing."""
+    known = known_sectors(db)
+    for sector in sectors:
+        if sector != ALL and sector not in known:
+            raise ValueError(f"unknown sector '{sector}'; use all or one of {', '.join(known)}")
 
 
 def copy_scenario(db: Path, name: str, new_name: str) -> Scenario:

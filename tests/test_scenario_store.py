@@ -93,6 +93,13 @@ def test_the_cli_refuses_a_sector_the_database_does_not_hold_and_takes_an_import
     before = checksums(db)
     typo = runner.invoke(app, ["scenario", "set", "mine", "edge_share", "0.4", "--sector", "retial", "--db", str(db)])
     assert typo.exit_code == 2 and "unknown sector 'retial'" in typo.output
+    # A scenario file is held to the same rule (it used to be saved with a driver that applied to nothing).
+    spec = tmp_path / "s.json"
+    spec.write_text(
+        json.dumps({"name": "mine", "values": {"all": {"edge_share": 0.1}, "helthcare": {"edge_share": 0.4}}})
+    )
+    from_file = runner.invoke(app, ["scenario", "save", str(spec), "--db", str(db)])
+    assert from_file.exit_code == 2 and "unknown sector 'helthcare'" in from_file.output
     assert checksums(db) == before
     data = tmp_path / "acme.csv"
     data.write_text("period,sector,workload,spend_usd\n2025Q1,Acme,training,10\n2025Q1,Acme,inference,4\n")
@@ -109,6 +116,8 @@ def test_the_cli_refuses_a_sector_the_database_does_not_hold_and_takes_an_import
         (" mine", "starts or ends with blanks"),
         ("a\nb", "control character U+000A"),
         ("a\x00b", "control character U+0000"),
+        ("a\u202eb", "invisible formatting character U+202E (RIGHT-TO-LEFT OVERRIDE)"),  # shown reversed
+        ("mine\u200b", "invisible formatting character U+200B"),  # 'mine' and 'mine' side by side
         ("n" * 101, "at most 100 characters"),
         ("(edited, unsaved)", "what the dashboard calls unsaved edits"),  # compare could not tell them apart
     ],

@@ -52,7 +52,7 @@ def scenario_save(
     import json
 
     from ..scenario import Scenario
-    from ..scenario_store import save_scenario
+    from ..scenario_store import check_sectors, save_scenario
     from .output import read_bytes
 
     try:
@@ -62,6 +62,7 @@ def scenario_save(
     if name:
         data["name"] = name
     scenario = Scenario.from_dict(data)
+    check_sectors(resolve_db(db), scenario.values)
     with audit.attributed(resolve_db(db), "scenario.save", scenario.name):
         save_scenario(resolve_db(db), scenario)
     out.print(f"saved scenario '{scenario.name}'")
@@ -87,12 +88,11 @@ def scenario_set(
     """Set one driver of a scenario, for one sector or all, as the dashboard's sliders do."""
     from ..drivers import DriverValue
     from ..errors import NotFoundError
-    from ..scenario import ALL, BASELINE, PRESETS, Scenario
-    from ..scenario_store import known_sectors, load_scenario, save_scenario
+    from ..scenario import BASELINE, PRESETS, Scenario
+    from ..scenario_store import check_sectors, load_scenario, save_scenario
 
     path = resolve_db(db)
-    if sector != ALL and sector not in (sectors := known_sectors(path)):  # a typo would apply to nothing
-        raise ValueError(f"unknown sector '{sector}'; use all or one of {', '.join(sectors)}")
+    check_sectors(path, [sector])
     try:
         scenario = load_scenario(path, name)
     except NotFoundError:
