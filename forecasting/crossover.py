@@ -114,7 +114,7 @@ def crossing_gap(train: np.ndarray, infer: np.ndarray, threshold: float) -> np.n
     """``infer - threshold * train``, the gap :func:`first_crossing` reads, with -inf where a value is
     missing and where it would reach zero without inference spend: both spends at zero is no crossing.
     """
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # a ratio like 1e308 overflows: never reached
         gap = infer - threshold * train
         return np.where(np.isfinite(gap) & ((gap < 0) | (infer > 0)), gap, -np.inf)
 

@@ -86,6 +86,11 @@ def test_an_unknown_format_is_a_bad_argument() -> None:
     assert result.exit_code == 2 and "--format must be one of csv, json, parquet" in result.stderr
 
 
+def test_an_unknown_definition_is_refused_naming_every_choice_all_included(published: Path) -> None:
+    result = invoke("export", "crossover", "-o", "-", "--definition", "nope", "--db", str(published))
+    assert result.exit_code == 2 and "'ai_compute'" in result.stderr and "'all']" in result.stderr
+
+
 def test_vintage_commands_take_a_format(published: Path) -> None:
     result = invoke("vintage", "list", "--db", str(published), "--format", "json")
     assert result.exit_code == 0, result.output

@@ -118,6 +118,16 @@ def test_threshold_must_be_a_positive_ratio(threshold: float) -> None:
         crossing_quarters(one_sector([1], [2]), "healthcare", threshold=threshold)
 
 
+def test_a_threshold_too_large_to_reach_is_never_reached_without_a_warning() -> None:
+    """A ratio like 1e308 overflows ``threshold * training``: no crossing, and no NumPy warning on stderr."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        times, history = crossing_quarters(one_sector([10, 10], [20, 30], [10], [40]), "healthcare", threshold=1e308)
+    assert np.isinf(times).all() and np.isinf(history)
+
+
 def test_persistence_k_skips_a_one_quarter_blip() -> None:
     gap = np.array([[-1.0, 1.0, -1.0, 1.0, 1.0]])
     assert first_crossing(gap, 1).tolist() == [0.5]

@@ -95,6 +95,8 @@ def open_view(
     ``definition`` may be ``all``: the crossover table then covers every definition the run answers.
     """
     threshold = check_threshold(threshold)
+    if definition != ALL_DEFINITIONS and definition not in DEFINITIONS:
+        raise ValueError(f"unknown definition '{definition}'; choose one of {[*DEFINITIONS, ALL_DEFINITIONS]}")
     run, scn = vintages.load_run(Path(db), run_id), load_scenario(Path(db), scenario)
     if definition == ALL_DEFINITIONS:
         return View(run, scn, threshold, DEFAULT_DEFINITION, all_definitions=True)
