@@ -116,6 +116,8 @@ def forecast_frame(
     from .engine import ForecastOptions, forecast
 
     checked = validate_history(history)
+    if checked.empty:
+        raise ValueError("history has no rows")
     for what, bad in (
         ("missing value", checked["y"].isna()),
         ("infinite value", checked["y"].isin([float("inf"), float("-inf")])),

@@ -97,7 +97,7 @@ def test_a_given_frequency_forecasts_series_of_one_date_each() -> None:
         engine_frequency(single)
 
 
-def test_forecast_frame_refuses_infinite_values_and_missing_dates() -> None:
+def test_forecast_frame_refuses_infinite_values_missing_dates_and_ids_booleans_and_no_rows() -> None:
     quarterly = pd.DataFrame(
         {"unique_id": "a", "ds": pd.date_range("2015-03-31", periods=16, freq="QE"), "y": 100 + np.arange(16.0)}
     )
@@ -106,6 +106,16 @@ def test_forecast_frame_refuses_infinite_values_and_missing_dates() -> None:
         forecast_frame(quarterly.assign(y=[*range(15), np.inf]), 2)
     with pytest.raises(ValueError, match="1 missing date"):
         forecast_frame(quarterly.assign(ds=[pd.NaT, *quarterly["ds"][1:]]), 2)
+    # A missing id became a one-point series named 'None' (and cut a gap into its own series); True was
+    # read as 1.0 (a 'constant series'); an empty frame was asked to pass --freq, an option of the CLI.
+    with pytest.raises(ValueError, match="1 row\\(s\\) without a unique_id, the first at position 0"):
+        forecast_frame(quarterly.assign(unique_id=[None, *["a"] * 15]), 2)
+    with pytest.raises(ValueError, match="without a unique_id"):
+        forecast_frame(quarterly.assign(unique_id=[*["a"] * 15, " "]), 2)
+    with pytest.raises(ValueError, match="'y' must be numeric, got bool"):
+        forecast_frame(quarterly.assign(y=True), 2)
+    with pytest.raises(ValueError, match="history has no rows"):
+        forecast_frame(quarterly.iloc[:0], 2)
 
 
 @pytest.mark.parametrize("seed", range(5))
