@@ -41,6 +41,28 @@ def direct_available() -> bool:
     return _scipy_version() in DIRECT_VERSIONS
 
 
+def _start_and_bounds(
+    x0: np.ndarray, bounds: Sequence[tuple[float | None, float | None]] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The start (clipped into the box, as ``minimize`` does) and ``setulb``'s bound arrays: the lower and
+    upper values and each parameter's kind (0 free, 1 lower only, 2 both, 3 upper only)."""
+    x = np.array(np.asarray(x0, dtype=float).ravel(), dtype=np.float64)
+    n = x.size
+    low, high, kind = np.zeros(n), np.zeros(n), np.zeros(n, np.int32)
+    if bounds is None:
+        return x, low, high, kind
+    if len(bounds) != n:
+        raise ValueError("length of x0 != length of bounds")
+    lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds], dtype=float)
+    hi = np.array([np.inf if b[1] is None else b[1] for b in bounds], dtype=float)
+    if (lo > hi).any():
+        raise ValueError("LBFGSB - one of the lower bounds is greater than an upper bound.")
+    has_lo, has_hi = ~np.isinf(lo), ~np.isinf(hi)
+    low[has_lo], high[has_hi] = lo[has_lo], hi[has_hi]
+    kind[:] = np.where(has_lo, np.where(has_hi, 2, 1), np.where(has_hi, 3, 0))
+    return np.clip(x, lo, hi), low, high, kind
+
+
 def minimize_lbfgsb(
     fun_and_grad: FunAndGrad,
     x0: np.ndarray,
@@ -60,22 +82,8 @@ def minimize_lbfgsb(
         return np.asarray(res.x)
     from scipy.optimize import _lbfgsb  # the compiled routine (private; its arguments are checked above)
 
-    x = np.array(np.asarray(x0, dtype=float).ravel(), dtype=np.float64)
+    x, low, high, kind = _start_and_bounds(x0, bounds)
     n = x.size
-    low, high, kind = np.zeros(n), np.zeros(n), np.zeros(n, np.int32)
-    if bounds is not None:
-        if len(bounds) != n:
-            raise ValueError("length of x0 != length of bounds")
-        lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds], dtype=float)
-        hi = np.array([np.inf if b[1] is None else b[1] for b in bounds], dtype=float)
-        if (lo > hi).any():
-            raise ValueError("LBFGSB - one of the lower bounds is greater than an upper bound.")
-        x = np.clip(x, lo, hi)
-        has_lo, has_hi = ~np.isinf(lo), ~np.isinf(hi)
-        low[has_lo], high[has_hi] = lo[has_lo], hi[has_hi]
-        # setulb's codes: 0 free, 1 lower only, 2 both, 3 upper only.
-        kind[:] = np.where(has_lo, np.where(has_hi, 2, 1), np.where(has_hi, 3, 0))
-
     # minimize evaluates the start before its loop and then only at a point that differs from the
     # last one evaluated; so does this, which keeps the count of evaluations (and maxfun's stop) the same.
     seen_x = x.copy()
