@@ -68,15 +68,30 @@ def cron_weekdays(field: str, expression: str = "") -> list[int]:
     return sorted(days)
 
 
+#: cron's nicknames for the usual schedules, as Vixie cron expands them.
+NICKNAMES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
 def parse_cron(expression: str, timezone: str = "UTC") -> BaseTrigger:
-    """A trigger from a 5-field crontab expression, as cron reads it; ``ValueError`` says what is wrong.
+    """A trigger from a 5-field crontab expression (or one of cron's :data:`NICKNAMES`, ``@daily``), as cron
+    reads it; ``ValueError`` says what is wrong.
 
     Weekdays mean what they mean to cron (0 and 7 = Sunday, 1 = Monday, ``mon-fri``); APScheduler
     numbers them from Monday, so the field is translated to names first.  When both the day of the
     month and the day of the week are restricted (neither starts with ``*``), cron fires on either
     (``0 6 1 * mon``: the 1st of each month and every Monday); so does this trigger.
     """
-    fields = expression.split()
+    fields = NICKNAMES.get(expression.strip().lower(), expression).split()
+    if expression.strip().lower() == "@reboot":
+        raise ValueError("cron's @reboot names no time to schedule; run `forecasting refresh` at boot instead")
     if len(fields) != 5:
         raise ValueError(f"cron expression '{expression}' must have 5 fields: minute hour day month weekday")
     minute, hour, day, month, weekday = fields

@@ -105,6 +105,28 @@ def test_a_bad_cron_expression_is_a_value_error(expression: str, message: str) -
         parse_cron(expression)
 
 
+@pytest.mark.parametrize(
+    ("nickname", "expansion"),
+    [
+        ("@hourly", "0 * * * *"),
+        ("@daily", "0 0 * * *"),
+        ("@midnight", "0 0 * * *"),
+        ("@WEEKLY", "0 0 * * 0"),
+        ("@monthly", "0 0 1 * *"),
+        ("@yearly", "0 0 1 1 *"),
+        ("@annually", "0 0 1 1 *"),
+    ],
+)
+def test_crons_nicknames_fire_as_their_expansions(nickname: str, expansion: str) -> None:
+    """A crontab line may say @daily; it used to be refused as 'must have 5 fields'."""
+    assert fire_days(nickname, 4) == fire_days(expansion, 4)
+
+
+def test_reboot_is_refused_with_what_to_do_instead() -> None:
+    with pytest.raises(ValueError, match="@reboot names no time"):
+        parse_cron("@reboot")
+
+
 @pytest.mark.parametrize("expression", ["0 6 30 2 *", "0 0 31 4 *", "0 0 31 2,4,6 *"])
 def test_a_cron_expression_that_never_fires_is_refused(expression: str) -> None:
     parse_cron(expression)  # well formed: only its dates do not exist
