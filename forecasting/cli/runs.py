@@ -254,7 +254,12 @@ def _export_table(db: Path, kind: str, output: Path, fmt: str | None, view_args:
 @app.command()
 def schedule(
     cron: Annotated[
-        str, typer.Option("--cron", help='Crontab expression (5 fields), e.g. "0 6 * * MON".', show_default=False)
+        str,
+        typer.Option(
+            "--cron",
+            help='Crontab expression (5 fields, or @daily, @weekly, ...), e.g. "0 6 * * MON".',
+            show_default=False,
+        ),
     ],
     db: DbOption = None,
     run_now: Annotated[bool, typer.Option("--run-now", help="Also refresh once right away.")] = False,
