@@ -79,3 +79,9 @@ def test_the_cli_refuses_a_scenario_named_twice_in_one_line(published: Path) -> 
     result = runner.invoke(app, ["scenario", "compare", "edge", "baseline", "edge", "--db", str(published)])
     assert result.exit_code == 2, result.output
     assert "named more than once: edge" in result.output and "reshape" not in result.output
+
+
+def test_the_cli_refuses_to_compare_one_scenario_with_nothing(published: Path) -> None:
+    """Its help says two or more; one used to print a one-column table, exit 0."""
+    result = runner.invoke(app, ["scenario", "compare", "baseline", "--db", str(published)])
+    assert result.exit_code == 2 and "name two or more scenarios to compare" in result.output

@@ -132,6 +132,8 @@ def scenario_compare(
     from .. import quarters
     from ..reports import compare_saved
 
+    if len(names) < 2:  # with one there is nothing to compare it with; `scenario show` shows one
+        raise ValueError("name two or more scenarios to compare (the first is the reference)")
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:  # one column per scenario: a name given twice would have two
         raise ValueError(f"name each scenario once; named more than once: {', '.join(twice)}")
