@@ -46,9 +46,9 @@ def validate_history(df: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"history column '{DS}' must be datetime-like: {exc}") from exc
     if not pd.api.types.is_numeric_dtype(out[Y]) or pd.api.types.is_bool_dtype(out[Y]):
         raise ValueError(f"history column '{Y}' must be numeric, got {out[Y].dtype}")
-    no_id = out[UID].isna() | out[UID].astype(str).str.strip().eq("")
-    if no_id.any():  # as text, a missing id would become a series of its own named 'None' or 'nan'
-        raise ValueError(f"history has {no_id.sum()} row(s) without a {UID}, the first at position {no_id.argmax()}")
+    _, no_ids = _id_problems(out[UID].reset_index(drop=True), pd.RangeIndex(len(out)), UID)
+    if no_ids:  # as text, a missing id would become a series of its own named 'None' or 'nan'
+        raise ValueError(f"history has {len(no_ids)} row(s) without a {UID}, the first at position {no_ids[0].row}")
     out[UID] = out[UID].astype(str)
     out[Y] = out[Y].astype(float)
     if out.duplicated([UID, DS]).any():

@@ -45,8 +45,13 @@ def parse_period(raw: str) -> tuple[str, pd.Timestamp] | None:
     return None if parsed is None or _not_begun(parsed[1]) else parsed
 
 
+def _this_quarter() -> pd.Period:
+    """The quarter today is in (UTC): the last one an import may hold."""
+    return pd.Timestamp.now(tz="UTC").tz_localize(None).to_period("Q")
+
+
 def _not_begun(start: pd.Timestamp) -> bool:
-    return start.to_period("Q") > pd.Timestamp.now(tz="UTC").tz_localize(None).to_period("Q")
+    return start.to_period("Q") > _this_quarter()
 
 
 def _period_form(raw: str) -> tuple[str, pd.Timestamp] | None:
@@ -75,7 +80,7 @@ def _period_form(raw: str) -> tuple[str, pd.Timestamp] | None:
 def period_problem(text: str) -> str:
     """Why a period did not parse: a year outside :data:`YEARS`, an unknown form, or not begun yet."""
     if _period_form(text) is not None:
-        today = quarters.label(pd.Timestamp.now(tz="UTC").tz_localize(None))
+        today = quarters.label(_this_quarter().start_time)
         return f"'{text}' has not begun (today is in {today}): import observed spend, not plans"
     years = [int(y) for y in _ANY_YEAR.findall(text)]
     if len(years) == 1 and not YEARS[0] <= years[0] <= YEARS[1]:
