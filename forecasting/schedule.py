@@ -89,9 +89,10 @@ def parse_cron(expression: str, timezone: str = "UTC") -> BaseTrigger:
     month and the day of the week are restricted (neither starts with ``*``), cron fires on either
     (``0 6 1 * mon``: the 1st of each month and every Monday); so does this trigger.
     """
-    fields = NICKNAMES.get(expression.strip().lower(), expression).split()
-    if expression.strip().lower() == "@reboot":
+    nickname = expression.strip().lower()
+    if nickname == "@reboot":
         raise ValueError("cron's @reboot names no time to schedule; run `forecasting refresh` at boot instead")
+    fields = NICKNAMES.get(nickname, expression).split()
     if len(fields) != 5:
         raise ValueError(f"cron expression '{expression}' must have 5 fields: minute hour day month weekday")
     minute, hour, day, month, weekday = fields

@@ -1,8 +1,8 @@
 """L-BFGS-B for the models' small likelihoods: scipy's own routine, driven without ``minimize``'s wrapper.
 
 ETS and ARIMA minimise functions of two to seven parameters that return their value and gradient
-together. ``scipy.optimize.minimize(..., method="L-BFGS-B")`` spends about a quarter of such a fit
-in its wrapper (a ``ScalarFunction`` with memoisation, array-API conversions and a result object)
+together. ``scipy.optimize.minimize(..., method="L-BFGS-B")`` spends a fifth to a quarter of such a
+fit in its wrapper (a ``ScalarFunction`` with memoisation, array-API conversions and a result object)
 rather than in the likelihood. :func:`minimize_lbfgsb` drives the same compiled ``setulb`` routine
 with the same start, bounds, settings and iteration rules, so it returns the same point to the bit.
 
