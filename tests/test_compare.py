@@ -85,3 +85,11 @@ def test_the_cli_refuses_to_compare_one_scenario_with_nothing(published: Path) -
     """Its help says two or more; one used to print a one-column table, exit 0."""
     result = runner.invoke(app, ["scenario", "compare", "baseline", "--db", str(published)])
     assert result.exit_code == 2 and "name two or more scenarios to compare" in result.output
+
+
+@pytest.mark.parametrize("sector", ["all", "retial"])
+def test_goal_seek_names_the_sectors_it_can_move_when_given_another(published: Path, sector: str) -> None:
+    """It said "sectors ['all'] are not in the paths ([...])", leaving out total, which it takes."""
+    result = runner.invoke(app, ["scenario", "goal-seek", sector, "edge_share", "2028Q1", "--db", str(published)])
+    assert result.exit_code == 2
+    assert f"unknown sector '{sector}'; use total or one of healthcare" in result.output
