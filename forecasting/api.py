@@ -108,7 +108,8 @@ def forecast_frame(
 
     The engine backtests its models per series, picks one (or a combination) and calibrates the 80%
     and 95% intervals; ``result.forecasts`` has ``unique_id, ds, model, yhat`` and the bounds. Missing
-    or infinite values and missing dates are refused (``ValueError``); the frequency is read from the
+    or infinite values, missing dates, rows without an id, a boolean ``y`` and an empty frame are refused
+    (``ValueError``); the frequency is read from the
     dates (:func:`engine_frequency`). ``progress`` is called with the number of series done so far.
     ``transform`` 'log' or 'none' fixes the scale every series is fitted on (the log only where every
     value is positive); None lets the engine's probe choose per series.
