@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, ValidationError
+from .import_policy import separator_hint
 
 UID, DS, Y = "unique_id", "ds", "y"
 MODEL, YHAT = "model", "yhat"
@@ -172,7 +173,8 @@ def read_history(raw: pd.DataFrame, first_row: int, columns: tuple[str, str, str
     """
     missing = [c for c in columns if c not in raw.columns]
     if missing:
-        raise ValidationError([Problem(None, c, f"no such column; the file has {list(raw.columns)}") for c in missing])
+        found = f"the file has {list(raw.columns)}{''.join(separator_hint(str(c)) for c in raw.columns[:1])}"
+        raise ValidationError([Problem(None, c, f"no such column; {found}") for c in missing])
     if raw.empty:
         raise ValidationError([Problem(None, None, "no data rows")])
     id_col, date_col, value_col = columns

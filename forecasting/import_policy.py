@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -108,6 +109,23 @@ def spend_value(text: str) -> float | str:
             "write the plain number with '.' as the decimal point, e.g. 1234.56"
         )
     return f"'{t}' is not a number (write digits with '.' as the decimal point, e.g. 1234.56)"
+
+
+#: Separators other than the comma that spreadsheets write CSV with, by the word a message uses.
+_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def separator_hint(column: str) -> str:
+    """``''``, or a hint when a header cell holds another separator (a whole header read as one column)."""
+    for sep, word in _SEPARATORS.items():
+        if sep in column:
+            return f" (the file looks {word}-separated; save it with commas)"
+    return ""
+
+
+def unknown_column(column: str, expected: Sequence[str]) -> str:
+    """Why a header's column is refused: not one of ``expected`` (with the separator hint)."""
+    return f"unknown column; expected {', '.join(expected)}{separator_hint(column)}"
 
 
 def invisible(text: str) -> str | None:

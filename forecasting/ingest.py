@@ -36,6 +36,7 @@ from .import_policy import (
     region_name,
     sector_and_spelling,
     spend_value,
+    unknown_column,
 )
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def _header(records: Iterator[tuple[int, list[str]]], problems: _Problems) -> li
                 if c == "":
                     continue  # an unnamed column (a spreadsheet's trailing one) may stay empty
                 if c not in REQUIRED + OPTIONAL:
-                    problems.add(None, c, f"unknown column; expected {', '.join(REQUIRED + OPTIONAL)}")
+                    problems.add(None, c, unknown_column(c, REQUIRED + OPTIONAL))
                 elif names.count(c) > 1:
                     problems.add(None, c, "column appears more than once")
             return None if problems.total else names

@@ -202,6 +202,12 @@ def test_forecast_refuses_a_row_without_a_series_id_with_its_row_number(tmp_path
     assert "1 problem(s)" in result.stderr and not (tmp_path / "out.csv").exists()
 
 
+def test_forecast_of_a_tab_separated_file_says_so(tmp_path: Path) -> None:
+    _series_file(tmp_path / "in.csv", "MS").to_csv(tmp_path / "in.tsv", sep="\t", index=False)
+    result = invoke("forecast", str(tmp_path / "in.tsv"), "-o", "-")
+    assert result.exit_code == 65 and "(the file looks tab-separated; save it with commas)" in result.stderr
+
+
 def test_forecast_of_monthly_data_starts_the_month_after_the_last_observation(tmp_path: Path) -> None:
     _series_file(tmp_path / "in.csv", "MS")
     result = invoke("forecast", str(tmp_path / "in.csv"), "-o", "-", "-h", "3")

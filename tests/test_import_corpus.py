@@ -118,6 +118,13 @@ BAD: dict[str, tuple[str | bytes, str, str]] = {
         "source is 501 characters long; the limit is 500",
         "f.csv",
     ),
+    # A spreadsheet's semicolon (or tab) CSV is one column: the problem says which separator it used.
+    "semicolons": (
+        "period;sector;workload;spend_usd\n2025Q1;Acme;training;1\n",
+        "unknown column; expected period, sector, workload, spend_usd, region, source (the file looks "
+        "semicolon-separated; save it with commas)",
+        "f.csv",
+    ),
     "unknown workload": (_pair(training="gpu"), "row 2, column 'workload': unknown workload 'gpu'", "f.csv"),
     "empty workload": (_pair(training=""), "row 2, column 'workload': unknown workload ''", "f.csv"),
     "NUL in workload": (_pair(training="training\x00"), "row 2, column 'workload': contains the control", "f.csv"),
