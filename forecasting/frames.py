@@ -128,11 +128,7 @@ def _id_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.Ser
     """
     missing = values.isna().to_numpy()
     ids = values.astype(str).str.strip().where(~missing, "")
-    problems = [
-        Problem(int(row), column, "missing series id; fill it or drop the row")
-        for row, empty in zip(rows, ids.eq("").to_numpy(), strict=True)
-        if empty
-    ]
+    problems = [Problem(int(row), column, "missing series id; fill it or drop the row") for row in rows[ids.eq("")]]
     return ids, problems
 
 

@@ -255,6 +255,8 @@ def goal_seek(
     """What value of ``driver`` (set as a point) moves ``sector``'s P50 crossover to ``target_date``?"""
     if driver not in DRIVER_BY_KEY:
         raise ValueError(f"unknown driver '{driver}'; expected one of {list(DRIVER_BY_KEY)}")
+    if sector != TOTAL and sector not in baseline.sectors:  # 'all' too: one sector's crossover moves, or the total's
+        raise ValueError(f"unknown sector '{sector}'; use total or one of {', '.join(baseline.sectors)}")
     d = DRIVER_BY_KEY[driver]
     target = pd.Timestamp(target_date)
     h = len(baseline.periods)

@@ -60,11 +60,8 @@ def compare_saved(
 
 def goal_seek_view(view: View, sector: str, driver: str, target: str) -> GoalSeekResult:
     """The value of ``driver`` that moves ``sector``'s P50 crossover into quarter ``target`` (e.g. 2028Q1)."""
-    paths = view.run.require_paths()
-    if sector != TOTAL and sector not in paths.sectors:  # 'all' too: one sector's crossover moves, or the total's
-        raise ValueError(f"unknown sector '{sector}'; use total or one of {', '.join(paths.sectors)}")
     return goal_seek(
-        paths,
+        view.run.require_paths(),
         view.scenario,
         sector,
         driver,
