@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -102,6 +103,18 @@ def test_help_paragraphs_reflow_to_the_terminal_and_lose_no_word(monkeypatch: py
     assert shipped == _help_words()
 
 
+def test_help_shows_a_value_placeholder_only_for_options_that_take_a_value() -> None:
+    """typer 0.2x prints a type column for every option, flags too (`--force <bool>`, `-v <int>`, `--help
+    <bool>`), which reads as if the flag took a value (`--force true` is then refused as an extra argument).
+    A flag shows none; an option that takes a value keeps its placeholder."""
+    for path in [()] + [p for p, _ in COMMANDS]:
+        text = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "120"}).output
+        assert "<bool>" not in text, " ".join(path)
+        assert not re.search(r"--verbose\s+-v\s+<", text), " ".join(path)
+    refresh = runner.invoke(app, ["refresh", "--help"], env={"COLUMNS": "120"}).output
+    assert re.search(r"--db\s+<file>", refresh) and re.search(r"--force\s+Refit", refresh)
+
+
 NO_DATABASE = {("forecast",), ("build-data",), ("scenario", "drivers")}  # they read files, not the store
 
 
@@ -141,6 +154,27 @@ def test_python_dash_m_forecasting_prints_help() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout and "import" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["refresh", "--help"], ["scenario", "drivers"]])
+def test_a_reader_that_closed_the_pipe_gets_no_error_line(args: list[str]) -> None:
+    """`forecasting ... | head -1`: when the reader has gone, the command stops quietly (exit 1, as click does),
+    the same way inside a command as outside; it printed 'error: a file could not be read or written: Broken
+    pipe' when the closed pipe was met inside a command (`refresh --help`)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write, so every write meets the closed pipe
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "forecasting", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert result.stderr == ""
 
 
 def test_forecast_reads_months_dated_on_their_first_or_last_day_as_monthly(tmp_path: Path) -> None:

@@ -65,6 +65,8 @@ class _Group(TyperGroup):
             _fail(exc, exc.exit_code)
         except ValueError as exc:  # a pure function refused an argument the user gave
             _fail(exc, 2)
+        except BrokenPipeError:  # the reader has gone (`| head -1`): click stops quietly, exit 1
+            raise
         except OSError as exc:
             error = file_system_error(exc)
             _fail(error, error.exit_code)
@@ -81,6 +83,27 @@ class _Group(TyperGroup):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _bare_flags(super().get_params(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, _Group):  # a group clears its own in get_params
+            _bare_flags(command.get_params(ctx))
+        return command
+
+
+def _bare_flags(params: list[Any]) -> list[Any]:
+    """Flags (and ``-v``'s count) show no value placeholder in help; returns ``params``.
+
+    typer 0.2x prints a type for every option, flags too (``--force <bool>``, ``--help <bool>``), which
+    reads as if the flag took a value; an empty metavar leaves the column blank, as click itself does.
+    """
+    for param in params:
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            param.metavar = ""
+    return params
 
 
 def _main_thread() -> bool:
@@ -126,6 +149,10 @@ vintage_app = typer.Typer(
     cls=_Group, help="List, show and compare forecast vintages (published runs).", no_args_is_help=True
 )
 app.add_typer(vintage_app, name="vintage")
+backtest_app = typer.Typer(
+    cls=_Group, help="Backtests of the crossover estimate against figures published later.", no_args_is_help=True
+)
+app.add_typer(backtest_app, name="backtest")
 
 DbOption = Annotated[
     Path | None,

@@ -7,15 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import DbOption, FormatOption, ModelsOption, app, model_list, print_table, progress_bar, resolve_db
+from .app import DbOption, FormatOption, ModelsOption, backtest_app, model_list, print_table, progress_bar, resolve_db
 
 if TYPE_CHECKING:
     import pandas as pd
-
-backtest_app = typer.Typer(
-    help="Backtests of the crossover estimate against figures published later.", no_args_is_help=True
-)
-app.add_typer(backtest_app, name="backtest")
 
 
 @backtest_app.command("crossover")
