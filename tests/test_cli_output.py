@@ -202,6 +202,16 @@ def test_forecast_refuses_a_row_without_a_series_id_with_its_row_number(tmp_path
     assert "1 problem(s)" in result.stderr and not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize("columns", [("--id-col", "ds"), ("--value-col", "unique_id"), ("--date-col", "y")])
+def test_forecast_refuses_one_column_named_for_two_roles(tmp_path: Path, columns: tuple[str, str]) -> None:
+    """`--id-col ds --freq Q` made every date a one-point series, forecast by the naive fallback, with exit 0."""
+    _series_file(tmp_path / "in.csv", "QS")
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "o.csv"), "--freq", "Q", *columns)
+    assert result.exit_code == 2, result.output
+    assert "--id-col, --date-col and --value-col must name three different columns" in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_forecast_of_a_tab_separated_file_says_so(tmp_path: Path) -> None:
     _series_file(tmp_path / "in.csv", "MS").to_csv(tmp_path / "in.tsv", sep="\t", index=False)
     result = invoke("forecast", str(tmp_path / "in.tsv"), "-o", "-")

@@ -207,12 +207,15 @@ def forecast(
     from ..frames import read_history, read_table
     from .output import check_folder, check_format, note, read_bytes, refuse_binary_on_terminal, write_bytes
 
+    columns = (id_col, date_col, value_col)
+    if len(set(columns)) < len(columns):  # one column read twice makes one-point series or a clear error elsewhere
+        raise ValueError(f"--id-col, --date-col and --value-col must name three different columns, not {columns}")
     chosen = export.format_for(output, fmt)
     scale = check_format(transform, ("auto", *TRANSFORMS), "--transform")
     refuse_binary_on_terminal(chosen, output)
     check_folder(output)
     raw, first_row = read_table(read_bytes(input), str(input))
-    history = read_history(raw, first_row, (id_col, date_col, value_col))
+    history = read_history(raw, first_row, columns)
     n_series = history["unique_id"].nunique()
     with progress_bar("fitting", n_series) as advance:
         result = forecast_frame(
