@@ -240,8 +240,10 @@ class DriverValue:
             raise ValueError(f"unknown driver value kind '{self.kind}'")
         if not all(math.isfinite(v) for v in (self.lo, self.mode, self.hi)):
             raise ValueError("driver values must be finite numbers")
+        if self.kind == "uniform" and not self.lo <= self.hi:
+            raise ValueError(f"a uniform range needs low <= high, got [{self.lo}, {self.hi}]")
         if not self.lo <= self.mode <= self.hi:
-            raise ValueError(f"need lo <= mode <= hi, got {self.lo}, {self.mode}, {self.hi}")
+            raise ValueError(f"a triangular value needs low <= mode <= high, got [{self.lo}, {self.mode}, {self.hi}]")
 
     @property
     def is_range(self) -> bool:

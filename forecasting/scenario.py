@@ -111,18 +111,33 @@ class Scenario:
         """Build a scenario from :meth:`to_dict` output; raises ``ValueError`` on bad input."""
         if not isinstance(raw, Mapping) or "name" not in raw:
             raise ValueError("scenario dict needs a 'name'")
+        unknown = sorted(str(k) for k in raw if k not in SCENARIO_KEYS)
+        if unknown:  # a misspelt 'values' would otherwise save a scenario with every driver neutral
+            raise ValueError(f"unknown key '{unknown[0]}' in a scenario; expected {', '.join(SCENARIO_KEYS)}")
         if not isinstance(raw.get("values") or {}, Mapping) or not all(
             isinstance(e, Mapping) for e in (raw.get("values") or {}).values()
         ):
             raise ValueError("scenario 'values' must map sector -> {driver: value}")
         values = {
-            str(s): {str(k): DriverValue.from_json(v) for k, v in e.items()}
-            for s, e in (raw.get("values") or {}).items()
+            str(s): {str(k): _driver_value(s, k, v) for k, v in e.items()} for s, e in (raw.get("values") or {}).items()
         }
-        if not isinstance(raw["name"], str):
-            raise ValueError(f"a scenario's 'name' must be text, not {raw['name']!r}")
-        text = {k: "" if raw.get(k) is None else str(raw[k]) for k in ("description", "author")}  # null: none given
+        for key in ("name", "description", "author"):
+            if (key == "name" or raw.get(key) is not None) and not isinstance(raw[key], str):
+                raise ValueError(f"a scenario's '{key}' must be text, not {raw[key]!r:.100}")
+        text = {k: raw.get(k) or "" for k in ("description", "author")}  # null: none given
         return cls(raw["name"], text["description"], text["author"], values)
+
+
+#: The keys of a scenario's JSON form (:meth:`Scenario.to_dict`), in its order.
+SCENARIO_KEYS = ("name", "description", "author", "values")
+
+
+def _driver_value(sector: object, key: object, raw: object) -> DriverValue:
+    """One driver value of a scenario's JSON, its errors prefixed with where it stands (``all/edge_share: ...``)."""
+    try:
+        return DriverValue.from_json(raw)
+    except ValueError as exc:
+        raise ValueError(f"{sector}/{key}: {exc}") from None
 
 
 def _defaults() -> dict[str, DriverValue]:

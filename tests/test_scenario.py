@@ -177,6 +177,14 @@ def test_driver_values_serialise_as_numbers_or_named_ranges() -> None:
         ({"name": "x", "values": {ALL: {"edge_share": {"normal": [0, 1]}}}}, "not a driver value"),
         ({"name": " "}, "non-empty name"),
         ({"values": {}}, "needs a 'name'"),
+        # A misspelt key saved a scenario with every driver neutral; a dict became the text "{'a': 1}".
+        ({"name": "x", "valuess": {ALL: {"edge_share": 0.1}}}, "unknown key 'valuess' in a scenario; expected name"),
+        ({"name": "x", "description": {"a": 1}}, "'description' must be text"),
+        # A reversed range said "need lo <= mode <= hi, got 0.5, 0.3, 0.1", naming a mode it was never given.
+        (
+            {"name": "x", "values": {ALL: {"edge_share": {"uniform": [0.5, 0.1]}}}},
+            r"^all/edge_share: a uniform range needs low <= high, got \[0.5, 0.1\]$",
+        ),
     ],
 )
 def test_bad_scenarios_are_refused_with_a_clear_message(raw: dict, message: str) -> None:
@@ -185,7 +193,7 @@ def test_bad_scenarios_are_refused_with_a_clear_message(raw: dict, message: str)
 
 
 def test_triangular_with_mode_outside_its_bounds_is_refused() -> None:
-    with pytest.raises(ValueError, match="lo <= mode <= hi"):
+    with pytest.raises(ValueError, match=r"a triangular value needs low <= mode <= high, got \[0.5, 0.1, 0.6\]"):
         triangular(0.5, 0.1, 0.6)
 
 
