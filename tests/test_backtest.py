@@ -110,6 +110,18 @@ def test_the_cli_writes_reproducible_scores(shipped: Path, tmp_path: Path) -> No
     assert bad.exit_code == 2 and "unknown definition" in bad.output
 
 
+@pytest.mark.parametrize(("output", "moves"), [("-", "-"), ("x.csv", "./x.csv")])
+def test_scores_and_moves_to_one_place_are_refused_before_any_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, moves: str
+) -> None:
+    """Both to stdout wrote two CSVs into one stream; both to one file kept only the second."""
+    monkeypatch.chdir(tmp_path)
+    args = ["backtest", "crossover", "-o", output, "--moves", moves, "--db", str(tmp_path / "none.duckdb")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "--output and --moves both name" in result.output and not (tmp_path / "x.csv").exists()
+
+
 def test_as_of_dates_are_quarter_ends() -> None:
     dates = backtest.as_of_dates("2022Q4", pd.Timestamp("2023-08-01"))
     assert dates == [

@@ -63,7 +63,7 @@ def crossover(
     kept = result.widening[result.widening["chosen"]].iloc[0]
     note(
         f"scored {len(result.scores)} later figures"
-        + (f"; wrote {output}" if output else "")
+        + "".join(f"; wrote {path}" for path in (output, moves) if path is not None)
         + f". Interval rule (docs/data.md section 5): factor {kept['factor']:g} kept "
         f"(80% coverage {kept['coverage_80']:.2f}, 95% {kept['coverage_95']:.2f}).",
         STDIO if fmt or stdout_taken else None,
@@ -80,6 +80,8 @@ def _check_options(output: Path | None, moves: Path | None, definition: str | No
 
     if definition is not None and definition not in DEFINITIONS:
         raise ValueError(f"unknown definition '{definition}'; choose one of {list(DEFINITIONS)}")
+    if output is not None and moves is not None and output.resolve() == moves.resolve():
+        raise ValueError(f"--output and --moves both name {output}: give each its own file (at most one can be -)")
     stdout_taken = is_stdio(output) or is_stdio(moves)
     table_format = check_format(fmt)
     if table_format is not None and not stdout_taken:
