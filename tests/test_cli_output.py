@@ -42,6 +42,22 @@ def test_dash_as_output_writes_the_export_to_stdout_and_no_file_named_dash(
     assert "wrote" in result.stderr and not (tmp_path / "-").exists()
 
 
+def test_no_output_option_writes_over_the_database(tiny_published_template: Path, tmp_path: Path) -> None:
+    """`export -o crossover.duckdb` replaced the database with a CSV (exit 0); a link to it counts too."""
+    db = copy_db(tiny_published_template, tmp_path / "crossover.duckdb")
+    (tmp_path / "link.duckdb").hardlink_to(db)
+    before = db.read_bytes()
+    for args in (
+        ["export", "forecasts", "-o", str(db)],
+        ["export", "crossover", "-o", str(tmp_path / "link.duckdb")],
+        ["backtest", "crossover", "--moves", str(tmp_path / ".." / tmp_path.name / "crossover.duckdb")],
+    ):
+        result = invoke(*args, "--db", str(db))
+        assert result.exit_code == 2, (args, result.output)
+        assert "is the database; writing there would destroy it" in result.stderr
+    assert db.read_bytes() == before
+
+
 def test_tables_in_a_pipe_are_tab_separated_lines_that_never_wrap(published: Path) -> None:
     result = invoke("scenario", "drivers")
     assert result.exit_code == 0, result.output
@@ -210,6 +226,15 @@ def test_forecast_refuses_one_column_named_for_two_roles(tmp_path: Path, columns
     assert result.exit_code == 2, result.output
     assert "--id-col, --date-col and --value-col must name three different columns" in result.stderr
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_forecast_does_not_write_over_its_input(tmp_path: Path) -> None:
+    """`forecast in.csv -o in.csv` replaced the series with their forecasts (exit 0)."""
+    _series_file(tmp_path / "in.csv", "MS")
+    before = (tmp_path / "in.csv").read_bytes()
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "in.csv"))
+    assert result.exit_code == 2 and "is the input file; writing there would destroy it" in result.stderr
+    assert (tmp_path / "in.csv").read_bytes() == before
 
 
 def test_forecast_of_a_tab_separated_file_says_so(tmp_path: Path) -> None:

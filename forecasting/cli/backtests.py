@@ -44,10 +44,12 @@ def crossover(
     """
     from .. import backtest, export
     from ..config import Settings
-    from .output import STDIO, note, write_bytes
+    from .output import STDIO, note, refuse_overwriting, write_bytes
 
     stdout_taken = _check_options(output, moves, definition, fmt)
     path = resolve_db(db)
+    for target in (output, moves):
+        refuse_overwriting(target, path, "the database")
     with progress_bar("replaying") as advance:
         backtest.run(path, Settings.from_env(), first, models=model_list(models), progress=advance)
     result = backtest.load(path, definition)

@@ -205,7 +205,15 @@ def forecast(
     from ..api import forecast_frame
     from ..engine.prepare import TRANSFORMS
     from ..frames import read_history, read_table
-    from .output import check_folder, check_format, note, read_bytes, refuse_binary_on_terminal, write_bytes
+    from .output import (
+        check_folder,
+        check_format,
+        note,
+        read_bytes,
+        refuse_binary_on_terminal,
+        refuse_overwriting,
+        write_bytes,
+    )
 
     columns = (id_col, date_col, value_col)
     if len(set(columns)) < len(columns):  # one column read twice makes one-point series or a clear error elsewhere
@@ -214,6 +222,7 @@ def forecast(
     scale = check_format(transform, ("auto", *TRANSFORMS), "--transform")
     refuse_binary_on_terminal(chosen, output)
     check_folder(output)
+    refuse_overwriting(output, input, "the input file")
     raw, first_row = read_table(read_bytes(input), str(input))
     history = read_history(raw, first_row, columns)
     n_series = history["unique_id"].nunique()

@@ -102,6 +102,19 @@ def check_folder(path: Path | str | None) -> None:
         raise FileSystemError(f"cannot write into {folder}: no such folder; create it first", 66)
 
 
+def refuse_overwriting(output: Path | str | None, kept: Path | str, what: str) -> None:
+    """``ValueError`` when ``output`` is the file ``kept`` (``what``: "the database", "the input file").
+
+    Writing there would destroy it: ``export -o crossover.duckdb`` replaced the database with a CSV.
+    The same file by another name (a symbolic or hard link, a relative path) counts.
+    """
+    if output is None or is_stdio(output) or is_stdio(kept):
+        return
+    target, keep = Path(output), Path(kept)
+    if target.resolve() == keep.resolve() or (target.exists() and keep.exists() and target.samefile(keep)):
+        raise ValueError(f"{output} is {what}; writing there would destroy it, so name another file")
+
+
 def write_bytes(path: Path | str, data: bytes) -> None:
     """Write ``data`` to the file ``path`` (its folder must exist), or to stdout when ``path`` is ``-``."""
     if is_stdio(path):

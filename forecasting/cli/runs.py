@@ -27,7 +27,7 @@ from .app import (
     resolve_db,
     vintage_app,
 )
-from .output import FileFormatOption, check_folder, is_stdio
+from .output import FileFormatOption, check_folder, is_stdio, refuse_overwriting
 
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Refit and publish even if data and settings are unchanged.")
@@ -233,7 +233,9 @@ def export_(
         elif output is None:
             raise ValueError("give --output FILE.csv (or - for stdout, or --bundle DIR)")
         else:
-            _export_table(resolve_db(db), kind, output, fmt, (run, scenario, threshold, definition))
+            path = resolve_db(db)
+            refuse_overwriting(output, path, "the database")
+            _export_table(path, kind, output, fmt, (run, scenario, threshold, definition))
     except OSError as exc:  # a failed write (a full disk) may not name its file: name the target
         exc.filename = str(target) if exc.filename is None else exc.filename
         raise
