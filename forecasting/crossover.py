@@ -14,6 +14,7 @@ least training.  Times are measured in quarters after the start of the first for
 from __future__ import annotations
 
 import logging
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,10 +125,8 @@ def check_threshold(threshold: float) -> float:
 
     The one check of the rule's threshold: every face passes its user's value through it.
     """
-    try:
-        value = float(threshold)
-    except (TypeError, ValueError):
-        value = float("nan")
+    real = isinstance(threshold, numbers.Real) and not isinstance(threshold, bool)  # not True, not "2"
+    value = float(threshold) if real else float("nan")
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"threshold (inference/training ratio) must be a positive number, got {threshold}")
     return value

@@ -77,6 +77,22 @@ def test_the_api_reads_what_the_exports_write(published: Path) -> None:
     assert np.allclose(total["probability"], crossovers["total"].prob_by_quarter.to_numpy())
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        # True was read as the threshold 1 and "2" as 2; a number as a scenario or run name reached DuckDB
+        # as a query value and came back as its ConversionException, SQL text included.
+        ({"threshold": True}, "threshold .* must be a positive number, got True"),
+        ({"threshold": "2"}, "threshold .* must be a positive number, got 2"),
+        ({"scenario": 5}, "scenario must be a name \\(text\\), not 5"),
+        ({"run": 7}, "run must be a name \\(text\\), not 7"),
+    ],
+)
+def test_the_api_refuses_arguments_of_the_wrong_kind(published: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        crossover_distribution(published, **kwargs)
+
+
 def test_forecast_frame_reads_weekly_data_and_refuses_missing_values() -> None:
     weekly = pd.DataFrame({"unique_id": "w", "ds": pd.date_range("2024-01-01", periods=30, freq="W"), "y": 1.0})
     assert engine_frequency(weekly) == "W"

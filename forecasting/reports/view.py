@@ -95,6 +95,9 @@ def open_view(
     ``definition`` may be ``all``: the crossover table then covers every definition the run answers.
     """
     threshold = check_threshold(threshold)
+    for what, name in (("run", run_id), ("scenario", scenario)):
+        if not isinstance(name, str):  # a number reached the database as a query value it cannot cast
+            raise ValueError(f"{what} must be a name (text), not {name!r:.100}")
     if definition != ALL_DEFINITIONS and definition not in DEFINITIONS:
         raise ValueError(f"unknown definition '{definition}'; choose one of {[*DEFINITIONS, ALL_DEFINITIONS]}")
     run, scn = vintages.load_run(Path(db), run_id), load_scenario(Path(db), scenario)
