@@ -30,7 +30,9 @@ SPEND_COLUMNS = ["period", "sector", "region", "workload", "spend_usd", "provena
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], what: str = "frame") -> None:
-    """Raise ``ValueError`` naming every missing column of ``df``."""
+    """Raise ``ValueError`` naming every missing column of ``df`` (or saying that ``df`` is no frame)."""
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{what} must be a pandas DataFrame, not {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"{what} is missing column(s) {missing}; it has {list(df.columns)}")

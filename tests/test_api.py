@@ -113,7 +113,7 @@ def test_a_given_frequency_forecasts_series_of_one_date_each() -> None:
         engine_frequency(single)
 
 
-def test_forecast_frame_refuses_infinite_values_missing_dates_and_ids_booleans_and_no_rows() -> None:
+def test_forecast_frame_refuses_infinite_values_missing_dates_and_ids_booleans_no_rows_and_odd_arguments() -> None:
     quarterly = pd.DataFrame(
         {"unique_id": "a", "ds": pd.date_range("2015-03-31", periods=16, freq="QE"), "y": 100 + np.arange(16.0)}
     )
@@ -132,6 +132,11 @@ def test_forecast_frame_refuses_infinite_values_missing_dates_and_ids_booleans_a
         forecast_frame(quarterly.assign(y=True), 2)
     with pytest.raises(ValueError, match="history has no rows"):
         forecast_frame(quarterly.iloc[:0], 2)
+    # A dict said "'dict' object has no attribute 'columns'"; 2.5 periods reached NumPy as a TypeError.
+    with pytest.raises(ValueError, match="history must be a pandas DataFrame, not dict"):
+        forecast_frame(quarterly.to_dict(), 2)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="horizon must be a whole number >= 1, not 2.5"):
+        forecast_frame(quarterly, 2.5)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("seed", range(5))

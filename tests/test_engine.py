@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -237,12 +238,30 @@ def test_the_engine_reads_months_dated_on_their_first_or_last_day_as_monthly_as_
     assert res.forecasts[DS].dt.strftime("%Y-%m").tolist() == ["2023-01", "2023-02"]
 
 
-def test_bad_arguments_raise_value_errors_naming_them() -> None:
-    hist = make_series(12)
-    with pytest.raises(ValueError, match="horizon, n_paths and backtest_origins must be >= 1"):
-        forecast(hist, 0)
-    with pytest.raises(ValueError, match="unknown model 'nope'"):
-        forecast(hist, 2, ForecastOptions(models=["nope"]))
+@pytest.mark.parametrize(
+    ("horizon", "options", "message"),
+    [
+        (0, {}, "horizon must be a whole number >= 1, not 0"),
+        # 2.5, True and "4" reached NumPy or range() as TypeErrors that named no argument.
+        (2.5, {}, "horizon must be a whole number >= 1, not 2.5"),
+        (True, {}, "horizon must be a whole number >= 1, not True"),
+        ("4", {}, "horizon must be a whole number >= 1, not '4'"),
+        (2, {"n_paths": 0}, "n_paths must be a whole number >= 1, not 0"),
+        (2, {"backtest_horizon": 0}, "backtest_horizon must be a whole number >= 1, not 0"),
+        (2, {"season": 2.0}, "season length must be a whole number between 1 and 366, got 2.0"),
+        (2, {"seed": -1}, "seed must be a whole number >= 0, not -1"),
+        (2, {"seed": 2.5}, "seed must be a whole number >= 0, not 2.5"),
+        (2, {"models": ["nope"]}, "unknown model 'nope'"),
+    ],
+)
+def test_bad_arguments_raise_value_errors_naming_them(horizon: object, options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        forecast(make_series(12), horizon, ForecastOptions(**options))  # type: ignore[arg-type]
+
+
+def test_models_given_as_one_text_are_refused_not_read_letter_by_letter() -> None:
+    with pytest.raises(ValueError, match=re.escape("models must be a list of model names such as ['ets', 'arima']")):
+        ForecastOptions(models="ets")
 
 
 def test_stable_seed_depends_on_the_key_and_not_on_the_process() -> None:
@@ -388,7 +407,7 @@ def test_weekly_data_with_fewer_than_three_cycles_and_a_season_override() -> Non
     fc = forecast(short_cycle, 8, ForecastOptions(n_paths=20, season=4), executor=SerialExecutor()).forecasts
     truth = 100 + 0.1 * np.arange(60, 68) + 10 * np.sin(2 * np.pi * np.arange(60, 68) / 4)
     assert np.mean(np.abs(fc[YHAT].to_numpy() - truth)) < 3
-    with pytest.raises(ValueError, match="season length must be between 1 and 366"):
+    with pytest.raises(ValueError, match="season length must be a whole number between 1 and 366"):
         forecast(hist, 8, ForecastOptions(season=0))
 
 

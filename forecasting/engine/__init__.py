@@ -22,6 +22,7 @@ stages' public names.
 from __future__ import annotations
 
 import logging
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
@@ -123,6 +124,8 @@ class ForecastOptions:
     transform: str | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.models, str):  # it would be read letter by letter: "unknown model 'e'"
+            raise ValueError(f"models must be a list of model names such as ['ets', 'arima'], not {self.models!r}")
         if self.models is not None:  # a tuple, so that options compare and hash by value
             object.__setattr__(self, "models", tuple(self.models))
 
@@ -275,8 +278,11 @@ def _warn_where_no_log(series: Sequence[PreparedSeries], transform: str | None) 
 
 def _check_arguments(horizon: int, options: ForecastOptions) -> tuple[str, ...]:
     """The model names to try; ``ValueError`` on a bad horizon, option or model name."""
-    if horizon < 1 or options.n_paths < 1 or options.backtest_origins < 1:
-        raise ValueError("horizon, n_paths and backtest_origins must be >= 1")
+    counts: dict[str, object] = {"horizon": horizon, "n_paths": options.n_paths}
+    counts |= {"backtest_origins": options.backtest_origins, "backtest_horizon": options.backtest_horizon}
+    for name, value in counts.items():  # backtest_horizon None: the horizon; prepare checks the season
+        _check_whole(name, value, 1)
+    _check_whole("seed", options.seed, 0)
     if horizon > MAX_HORIZON:
         raise ValueError(f"a horizon of {horizon} periods is more than the engine forecasts ({MAX_HORIZON:,})")
     names = tuple(options.models) if options.models is not None else DEFAULT_MODELS
@@ -284,11 +290,18 @@ def _check_arguments(horizon: int, options: ForecastOptions) -> tuple[str, ...]:
         get_model(name)
     if not names:
         raise ValueError("models must name at least one model")
-    if (options.backtest_horizon or horizon) < 1:
-        raise ValueError("backtest_horizon must be >= 1")
     if options.transform is not None and options.transform not in TRANSFORMS:
         raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)} or None; got {options.transform!r}")
     return names
+
+
+def _check_whole(name: str, value: object, least: int) -> None:
+    """``ValueError`` unless ``value`` is None or a whole number (not a bool) of at least ``least``.
+
+    2.5 or True reached NumPy and range() as a TypeError that named no argument.
+    """
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least):
+        raise ValueError(f"{name} must be a whole number >= {least}, not {value!r}")
 
 
 def _forecast_frame(

@@ -9,6 +9,7 @@ per series, whether the models fit the log or the raw values (a Theta probe back
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,8 +166,9 @@ def prepare_history(
     frequency's season length (None keeps it). Raises ``ValueError`` on a frame without rows or with
     bad columns, duplicate dates, an unsupported frequency or a season length outside 1..MAX_SEASON.
     """
-    if season is not None and not 1 <= season <= MAX_SEASON:
-        raise ValueError(f"season length must be between 1 and {MAX_SEASON}, got {season}")
+    whole = isinstance(season, numbers.Integral) and not isinstance(season, bool)
+    if season is not None and not (whole and 1 <= season <= MAX_SEASON):
+        raise ValueError(f"season length must be a whole number between 1 and {MAX_SEASON}, got {season!r}")
     hist = validate_history(history)
     if hist.empty:
         raise ValueError("history has no rows")
