@@ -62,6 +62,8 @@ def load_scenario(db: Path, name: str) -> Scenario:
 
 #: The longest scenario name a save accepts (it is shown in tables, file names and the dashboard).
 MAX_NAME = 100
+#: Longest description a saved scenario may carry: every page shows it under the chart (the presets' run to 260).
+MAX_DESCRIPTION = 2000
 #: What the dashboard's comparison calls the shown scenario's unsaved edits; no saved scenario may take it.
 EDITED_NAME = "(edited, unsaved)"
 
@@ -89,14 +91,22 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_saveable(scenario: Scenario) -> None:
+    """``ValueError`` unless ``scenario`` may be saved: its name passes :func:`check_name` and its description
+    has at most :data:`MAX_DESCRIPTION` characters (a file's megabytes would be shown on every page)."""
+    check_name(scenario.name)
+    if (n := len(scenario.description)) > MAX_DESCRIPTION:
+        raise ValueError(f"a scenario description is at most {MAX_DESCRIPTION:,} characters; this one has {n:,}")
+
+
 def save_scenario(db: Path, scenario: Scenario, *, overwrite: bool = True) -> None:
-    """Save ``scenario`` under its name (presets cannot be overwritten; the name must pass :func:`check_name`).
+    """Save ``scenario`` under its name (presets cannot be overwritten; it must pass :func:`check_saveable`).
 
     Inside an audited write (``audit.attributed``: the dashboard's signed-in user, the command line's OS
     user) the scenario is saved as that actor's, whatever author it carried: a copy of a preset or of
     someone else's scenario, or a JSON file naming another author, belongs to whoever saved it.
     """
-    check_name(scenario.name)
+    check_saveable(scenario)
     entry = audit.pending()
     if entry is not None:
         scenario = replace(scenario, author=entry.actor)
@@ -165,7 +175,7 @@ def scenarios_to_restore(db: Path, saved: list[dict]) -> list[Scenario]:
                     "rename or delete it, then re-run"
                 )
     for scenario in missing:
-        check_name(scenario.name)
+        check_saveable(scenario)
     return missing
 
 

@@ -131,6 +131,15 @@ def test_a_name_that_would_mislead_or_break_a_listing_is_refused(db: Path, name:
     assert checksums(db) == before
 
 
+def test_a_description_longer_than_a_page_shows_is_refused(db: Path) -> None:
+    """A description had no limit: a file's megabytes were saved and shown under every page's chart."""
+    before = checksums(db)
+    with pytest.raises(ValueError, match="a scenario description is at most 2,000 characters; this one has 2,001"):
+        save_scenario(db, Scenario("mine", "d" * 2001))
+    assert checksums(db) == before
+    save_scenario(db, Scenario("mine", "d" * 2000))
+
+
 def test_a_json_null_is_no_name_and_no_description_not_the_text_none(db: Path) -> None:
     with pytest.raises(ValueError, match="'name' must be text"):
         Scenario.from_dict({"name": None})
