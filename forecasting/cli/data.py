@@ -215,9 +215,7 @@ def forecast(
         write_bytes,
     )
 
-    columns = (id_col, date_col, value_col)
-    if len(set(columns)) < len(columns):  # one column read twice makes one-point series or a clear error elsewhere
-        raise ValueError(f"--id-col, --date-col and --value-col must name three different columns, not {columns}")
+    columns = _distinct_columns(id_col, date_col, value_col)
     chosen = export.format_for(output, fmt)
     scale = check_format(transform, ("auto", *TRANSFORMS), "--transform")
     refuse_binary_on_terminal(chosen, output)
@@ -243,6 +241,14 @@ def forecast(
         + (f" ({shown}; see the log)" if shown else ""),
         output,
     )
+
+
+def _distinct_columns(id_col: str, date_col: str, value_col: str) -> tuple[str, str, str]:
+    """The three columns; ``ValueError`` if one is named twice (`--id-col ds` made each date a series)."""
+    columns = (id_col, date_col, value_col)
+    if len(set(columns)) < len(columns):
+        raise ValueError(f"--id-col, --date-col and --value-col must name three different columns, not {columns}")
+    return columns
 
 
 def _refuse_if_nothing_forecast(status: pd.DataFrame) -> None:
