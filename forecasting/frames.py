@@ -6,6 +6,7 @@ with Prophet-style names plus the interval level in the bound columns.
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Iterable
 
@@ -77,31 +78,41 @@ _MISSING_WORDS = ("", "na", "nan", "n/a", "null", "none", "-")
 PARQUET_MAGIC = b"PAR1"
 
 
-def read_table(data: bytes, name: str = "input") -> tuple[pd.DataFrame, int]:
-    """A CSV (UTF-8) or Parquet file's rows as a frame, and the row number of its first data row.
+def read_table(data: bytes, name: str = "input") -> pd.DataFrame:
+    """A CSV (UTF-8) or Parquet file's rows as a frame whose index is each row's number.
 
-    CSV cells stay text (so a value like ``12a`` can be reported, not coerced); CSV rows are numbered
-    as a spreadsheet numbers them (the header is row 1), Parquet rows from 1. :class:`ValidationError`
-    (exit 65) when the bytes are neither.
+    Rows are numbered as ``forecasting import`` numbers them (docs/data.md): as a spreadsheet does,
+    the header is row 1 and every record counts, blank ones included (they are left out, not refused);
+    a Parquet file's first record is row 2, as if a header row were there. CSV cells stay text (so a
+    value like ``12a`` can be reported, not coerced). :class:`ValidationError` (exit 65) when the bytes
+    are neither.
     """
-    import io
+    frame = _parquet_rows(data, name) if data[:4] == PARQUET_MAGIC else _csv_rows(data, name)
+    blank = frame.isna() | frame.astype(str).apply(lambda column: column.str.strip().eq(""))
+    return frame[~blank.all(axis=1)]
 
-    def refuse(message: str) -> ValidationError:
-        return ValidationError([Problem(None, None, message)], name)
 
-    if data[:4] == PARQUET_MAGIC:
-        try:
-            return pd.read_parquet(io.BytesIO(data)), 1
-        except (OSError, ValueError) as exc:
-            raise refuse(f"cannot read it as Parquet: {exc}") from exc
+def _parquet_rows(data: bytes, name: str) -> pd.DataFrame:
     try:
-        text = data.decode("utf-8-sig")
+        frame = pd.read_parquet(io.BytesIO(data))
+    except (OSError, ValueError) as exc:
+        raise ValidationError([Problem(None, None, f"cannot read it as Parquet: {exc}")], name) from exc
+    return frame.set_axis(pd.RangeIndex(2, 2 + len(frame)))
+
+
+def _csv_rows(data: bytes, name: str) -> pd.DataFrame:
+    try:
+        lines = data.decode("utf-8-sig").splitlines(keepends=True)
     except UnicodeDecodeError as exc:
-        raise refuse(f"neither UTF-8 CSV nor Parquet (byte {exc.start} is not UTF-8)") from exc
+        problem = f"neither UTF-8 CSV nor Parquet (byte {exc.start} is not UTF-8)"
+        raise ValidationError([Problem(None, None, problem)], name) from exc
+    lead = next((i for i, line in enumerate(lines) if line.strip(" \t\r\n,")), len(lines))  # blanks above the header
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False), 2
+        text = io.StringIO("".join(lines[lead:]))
+        frame = pd.read_csv(text, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise refuse(f"cannot read it as CSV: {exc}") from exc
+        raise ValidationError([Problem(None, None, f"cannot read it as CSV: {exc}")], name) from exc
+    return frame.set_axis(pd.RangeIndex(lead + 2, lead + 2 + len(frame)))
 
 
 def _value_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.Series, list[Problem]]:
@@ -162,12 +173,12 @@ def _date_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.S
     return dates, problems
 
 
-def read_history(raw: pd.DataFrame, first_row: int, columns: tuple[str, str, str] = (UID, DS, Y)) -> pd.DataFrame:
-    """A long history frame (unique_id, ds, y) from a file's rows, refusing every bad row at once.
+def read_history(raw: pd.DataFrame, columns: tuple[str, str, str] = (UID, DS, Y)) -> pd.DataFrame:
+    """A long history frame (unique_id, ds, y) from a file's rows (:func:`read_table`), refusing every bad row at once.
 
     ``columns`` names the file's id, date and value columns. Raises :class:`ValidationError` listing
     every missing column, missing or non-numeric value, unreadable date and duplicate (id, date),
-    each with its row number (``first_row`` is the first data row's); nothing is dropped silently.
+    each with its row number (``raw``'s index); nothing is dropped silently.
     """
     missing = [c for c in columns if c not in raw.columns]
     if missing:
@@ -176,7 +187,7 @@ def read_history(raw: pd.DataFrame, first_row: int, columns: tuple[str, str, str
     if raw.empty:
         raise ValidationError([Problem(None, None, "no data rows")])
     id_col, date_col, value_col = columns
-    rows = pd.RangeIndex(first_row, first_row + len(raw))
+    rows = pd.Index(raw.index)
     dates, problems = _date_problems(raw[date_col].reset_index(drop=True), rows, date_col)
     values, value_problems = _value_problems(raw[value_col].reset_index(drop=True), rows, value_col)
     ids, id_problems = _id_problems(raw[id_col].reset_index(drop=True), rows, id_col)

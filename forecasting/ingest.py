@@ -48,7 +48,6 @@ KEY = ("period", "sector", "region", "workload")
 MAX_PROBLEMS = 1000
 #: Distinct sectors, and distinct regions, one file may hold.
 MAX_NAMES = 1000
-_FIRST_DATA_ROW = 2
 _CACHE = 4096
 
 _FREQ_NAMES = {"Q": "quarterly", "M": "monthly", "Y": "yearly"}

@@ -213,8 +213,8 @@ def test_forecast_refuses_a_row_without_a_series_id_with_its_row_number(tmp_path
     frame.to_parquet(path, index=False) if suffix == ".parquet" else frame.to_csv(path, index=False)
     result = invoke("forecast", str(path), "-o", str(tmp_path / "out.csv"))
     assert result.exit_code == 65
-    row = 5 if suffix == ".csv" else 4  # the header is row 1 of a CSV
-    assert f"row {row}, column 'unique_id': missing series id" in result.stderr
+    # Numbered as `import` numbers rows: the header is row 1, and a Parquet file's first record row 2.
+    assert "row 5, column 'unique_id': missing series id" in result.stderr
     assert "1 problem(s)" in result.stderr and not (tmp_path / "out.csv").exists()
 
 
@@ -235,6 +235,20 @@ def test_forecast_does_not_write_over_its_input(tmp_path: Path) -> None:
     result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "in.csv"))
     assert result.exit_code == 2 and "is the input file; writing there would destroy it" in result.stderr
     assert (tmp_path / "in.csv").read_bytes() == before
+
+
+def test_forecast_numbers_rows_as_import_does_blank_lines_included(tmp_path: Path) -> None:
+    """Rows after a blank line (or after blank lines above the header) were numbered one short per blank,
+    so the row a problem named was not the row a spreadsheet shows; blank rows are left out, not refused."""
+    _series_file(tmp_path / "in.csv", "MS")
+    lines = (tmp_path / "in.csv").read_text().splitlines()
+    lines[6] = lines[6].rsplit(",", 1)[0] + ",12a"  # the sixth data row
+    text = "\n\n" + "\n".join([*lines[:3], "", " , ,", *lines[3:]]) + "\n\n"  # two lines above the header
+    (tmp_path / "in.csv").write_text(text)
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 65, result.output
+    # Two blank lines, the header (row 3), data rows 4-5, two blank rows (6-7), then data rows 8...: 12a on row 11.
+    assert "row 11, column 'y': '12a' is not a number" in result.stderr and "1 problem(s)" in result.stderr
 
 
 def test_forecast_of_a_tab_separated_file_says_so(tmp_path: Path) -> None:

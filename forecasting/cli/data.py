@@ -221,8 +221,7 @@ def forecast(
     refuse_binary_on_terminal(chosen, output)
     check_folder(output)
     refuse_overwriting(output, input, "the input file")
-    raw, first_row = read_table(read_bytes(input), str(input))
-    history = read_history(raw, first_row, columns)
+    history = read_history(read_table(read_bytes(input), str(input)), columns)
     n_series = history["unique_id"].nunique()
     with progress_bar("fitting", n_series) as advance:
         result = forecast_frame(
