@@ -148,6 +148,16 @@ def test_a_read_command_on_a_missing_database_exits_66_and_creates_nothing(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", [["init"], ["refresh"], ["schedule", "--cron", "@daily"]])
+def test_a_new_database_is_never_put_in_a_folder_that_does_not_exist(tmp_path: Path, command: list[str]) -> None:
+    """`init --db /srv/crossovr/x.duckdb` (a typo) built the whole folder tree and the database in it, exit 0."""
+    target = tmp_path / "typo" / "deeper" / "x.duckdb"
+    result = runner.invoke(app, [*command, "--db", str(target)])
+    assert result.exit_code == 66, result.output
+    assert f"cannot write into {target.parent}: no such folder; create it first" in " ".join(result.output.split())
+    assert "scheduling" not in result.output and list(tmp_path.iterdir()) == []
+
+
 def test_python_dash_m_forecasting_prints_help() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "forecasting", "--help"], capture_output=True, text=True, check=False

@@ -26,7 +26,7 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..config import DB_ENV, default_db_path
 from ..errors import EXIT_INTERRUPTED, EXIT_TERMINATED, FileSystemError, ForecastingError, NotFoundError
-from .output import FormatOption, configure_logging, console, out, print_table
+from .output import FormatOption, check_folder, configure_logging, console, out, print_table
 
 __all__ = ["FormatOption", "app", "console", "out", "print_table", "progress_bar", "resolve_db"]
 
@@ -180,6 +180,8 @@ def resolve_db(db: Path | None, *, bootstrap: bool = True, create: bool = False)
         return path
     if not path.exists() and not create:
         raise NotFoundError(f"no database at {path}; check --db (or ${DB_ENV}), or build one with `forecasting init`")
+    if not path.exists():
+        check_folder(path)  # a new database is never put in a folder a typo in --db would create
     return ensure_db(path)
 
 

@@ -88,7 +88,9 @@ def init(
     """Build the database from the shipped data/ files (an existing one only with --force, kept as a backup)."""
     from ..bootstrap import init_db
 
-    summary = init_db(resolve_db(db, bootstrap=False), force=force)
+    path = resolve_db(db, bootstrap=False)
+    check_folder(path)  # never creates folders: a typo in --db would build the database somewhere unlooked-for
+    summary = init_db(path, force=force)
     audit.record(summary.db, "init", f"{summary.history_rows} history rows" + (" (forced)" if force else ""))
     out.print(
         f"built {summary.db}: {summary.history_rows} history rows, {summary.estimates} published figures "
@@ -271,11 +273,12 @@ def schedule(
     from ..config import Settings
     from ..schedule import next_fire_time, run_schedule
 
-    next_fire_time(cron)  # a bad expression is refused before the database is built or the line printed
-    out.print(f"scheduling refreshes of {db or resolve_db(db, bootstrap=False)} at '{cron}'; Ctrl-C stops")
+    next_fire_time(cron)  # a bad expression is refused before the database is built
+    path = resolve_db(db, create=True)  # and a missing folder before the line is printed
+    out.print(f"scheduling refreshes of {db or path} at '{cron}'; Ctrl-C stops")
     if logging.getLogger().level > logging.INFO and logging.getLogger().level < logging.ERROR:  # not -q
         logging.getLogger("forecasting.schedule").setLevel(logging.INFO)  # one line per run, even without -v
-    run_schedule(resolve_db(db, create=True), cron, Settings.from_env(), run_now=run_now, models=model_list(models))
+    run_schedule(path, cron, Settings.from_env(), run_now=run_now, models=model_list(models))
 
 
 @vintage_app.command("list")
