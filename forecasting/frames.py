@@ -87,6 +87,8 @@ def read_table(data: bytes, name: str = "input") -> pd.DataFrame:
     value like ``12a`` can be reported, not coerced). :class:`ValidationError` (exit 65) when the bytes
     are neither.
     """
+    if not data.strip():
+        raise ValidationError([Problem(None, None, "file is empty")], name)
     frame = _parquet_rows(data, name) if data[:4] == PARQUET_MAGIC else _csv_rows(data, name)
     blank = frame.isna() | frame.astype(str).apply(lambda column: column.str.strip().eq(""))
     return frame[~blank.all(axis=1)]
@@ -173,19 +175,19 @@ def _date_problems(values: pd.Series, rows: pd.Index, column: str) -> tuple[pd.S
     return dates, problems
 
 
-def read_history(raw: pd.DataFrame, columns: tuple[str, str, str] = (UID, DS, Y)) -> pd.DataFrame:
+def read_history(raw: pd.DataFrame, columns: tuple[str, str, str] = (UID, DS, Y), name: str = "input") -> pd.DataFrame:
     """A long history frame (unique_id, ds, y) from a file's rows (:func:`read_table`), refusing every bad row at once.
 
-    ``columns`` names the file's id, date and value columns. Raises :class:`ValidationError` listing
+    ``columns`` names the file's id, date and value columns, ``name`` the file. Raises :class:`ValidationError` listing
     every missing column, missing or non-numeric value, unreadable date and duplicate (id, date),
     each with its row number (``raw``'s index); nothing is dropped silently.
     """
     missing = [c for c in columns if c not in raw.columns]
     if missing:
         found = f"the file has {list(raw.columns)}{''.join(separator_hint(str(c)) for c in raw.columns[:1])}"
-        raise ValidationError([Problem(None, c, f"no such column; {found}") for c in missing])
+        raise ValidationError([Problem(None, c, f"no such column; {found}") for c in missing], name)
     if raw.empty:
-        raise ValidationError([Problem(None, None, "no data rows")])
+        raise ValidationError([Problem(None, None, "no data rows")], name)
     id_col, date_col, value_col = columns
     rows = pd.Index(raw.index)
     dates, problems = _date_problems(raw[date_col].reset_index(drop=True), rows, date_col)
@@ -199,7 +201,7 @@ def read_history(raw: pd.DataFrame, columns: tuple[str, str, str] = (UID, DS, Y)
         for r, u, d in zip(rows[dup.to_numpy()], history.loc[dup, UID], history.loc[dup, DS], strict=True)
     ]
     if problems:
-        raise ValidationError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")), "history")
+        raise ValidationError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")), name)
     return history.sort_values([UID, DS], ignore_index=True)
 
 

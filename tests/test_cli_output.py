@@ -251,6 +251,18 @@ def test_forecast_numbers_rows_as_import_does_blank_lines_included(tmp_path: Pat
     assert "row 11, column 'y': '12a' is not a number" in result.stderr and "1 problem(s)" in result.stderr
 
 
+def test_forecast_names_its_input_in_every_report_and_an_empty_one_is_empty(tmp_path: Path) -> None:
+    """Reports named the input '-', 'input' or 'history' by stage, and an empty file 'No columns to parse'."""
+    empty = invoke("forecast", "-", "-o", "-", stdin=b"\n\n")
+    assert (
+        empty.exit_code == 65 and "stdin failed validation with 1 problem(s):\n  - file: file is empty" in empty.stderr
+    )
+    header_only = invoke("forecast", "-", "-o", "-", stdin=b"unique_id,ds,y\n")
+    assert "stdin failed validation" in header_only.stderr and "no data rows" in header_only.stderr
+    (tmp_path / "in.csv").write_text("unique_id,ds,y\na,2020-01-01,x\n")
+    assert f"{tmp_path / 'in.csv'} failed validation" in invoke("forecast", str(tmp_path / "in.csv"), "-o", "-").stderr
+
+
 def test_forecast_of_a_tab_separated_file_says_so(tmp_path: Path) -> None:
     _series_file(tmp_path / "in.csv", "MS").to_csv(tmp_path / "in.tsv", sep="\t", index=False)
     result = invoke("forecast", str(tmp_path / "in.tsv"), "-o", "-")
@@ -344,7 +356,7 @@ def test_a_table_title_goes_to_stderr_in_a_pipe(published: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "cannot read it as CSV"),
+        (b"", "file is empty"),
         ("unique_id,ds,y\ncaf\xe9,2020-01-01,1\ncaf\xe9,2020-04-01,2\n".encode("latin-1"), "is not UTF-8"),
         (b"PAR1 not really parquet", "cannot read it as Parquet"),
         (b"unique_id,ds,y\na,2020-01-01,1\nb,2020-01-02,2\n", "cannot tell the frequency"),

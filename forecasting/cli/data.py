@@ -208,6 +208,7 @@ def forecast(
     from .output import (
         check_folder,
         check_format,
+        is_stdio,
         note,
         read_bytes,
         refuse_binary_on_terminal,
@@ -221,7 +222,8 @@ def forecast(
     refuse_binary_on_terminal(chosen, output)
     check_folder(output)
     refuse_overwriting(output, input, "the input file")
-    history = read_history(read_table(read_bytes(input), str(input)), columns)
+    name = STDIN_NAME if is_stdio(input) else str(input)  # what every problem report names, as import does
+    history = read_history(read_table(read_bytes(input), name), columns, name)
     n_series = history["unique_id"].nunique()
     with progress_bar("fitting", n_series) as advance:
         result = forecast_frame(
