@@ -128,7 +128,7 @@ def check_threshold(threshold: float) -> float:
     real = isinstance(threshold, numbers.Real) and not isinstance(threshold, bool)  # not True, not "2"
     value = float(threshold) if real else float("nan")
     if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"threshold (inference/training ratio) must be a positive number, got {threshold}")
+        raise ValueError(f"threshold (inference/training ratio) must be a positive number, got {threshold!r}")
     return value
 
 

@@ -83,7 +83,7 @@ def test_the_api_reads_what_the_exports_write(published: Path) -> None:
         # True was read as the threshold 1 and "2" as 2; a number as a scenario or run name reached DuckDB
         # as a query value and came back as its ConversionException, SQL text included.
         ({"threshold": True}, "threshold .* must be a positive number, got True"),
-        ({"threshold": "2"}, "threshold .* must be a positive number, got 2"),
+        ({"threshold": "2"}, "threshold .* must be a positive number, got '2'"),
         ({"scenario": 5}, "scenario must be a name \\(text\\), not 5"),
         ({"run": 7}, "run must be a name \\(text\\), not 7"),
     ],

@@ -65,7 +65,7 @@ def crossover(
     kept = result.widening[result.widening["chosen"]].iloc[0]
     note(
         f"scored {len(result.scores)} later figures"
-        + "".join(f"; wrote {path}" for path in (output, moves) if path is not None)
+        + "".join(f"; wrote {file}" for file in (output, moves) if file is not None)
         + f". Interval rule (docs/data.md section 5): factor {kept['factor']:g} kept "
         f"(80% coverage {kept['coverage_80']:.2f}, 95% {kept['coverage_95']:.2f}).",
         STDIO if fmt or stdout_taken else None,
