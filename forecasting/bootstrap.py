@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import quarters, store
+from . import quarters, schema, store
 from .errors import DatabaseExistsError
 from .frames import SPEND_COLUMNS
 
@@ -102,7 +102,7 @@ def init_db(db: Path, data_dir: Path = store.DATA_DIR, *, force: bool = False) -
 def ensure_db(db: Path) -> Path:
     """Create ``db`` from the shipped data if it is missing, and migrate it if it is older; returns it.
 
-    A file that is not a whole Crossover database (:func:`store.schema_problem`) raises
+    A file that is not a whole Crossover database (:func:`schema.schema_problem`) raises
     :class:`DatabaseDamagedError` and is left as it is.
     """
     db = Path(db)
@@ -111,11 +111,12 @@ def ensure_db(db: Path) -> Path:
         init_db(db)
         return db
     with store.reader(db) as s:
-        problem = store.schema_problem(s)
+        schema.refuse_newer(s, db)
+        problem = schema.schema_problem(s)
         version, applied = s.schema_version(), s.applied_versions()
     if problem is not None:  # never migrate another program's file into ours, nor use a file missing tables
         raise store.damaged(db, problem)
-    if store.pending_versions(applied):
+    if schema.pending_versions(applied):
         with store.writer(db) as w:  # the writer migrates before anything else
             if version < 4:  # the reference tables arrived with version 4: fill them from the shipped data
                 for table, df in read_reference().items():

@@ -74,6 +74,12 @@ class DatabaseDamagedError(ForecastingError):
     exit_code = 65  # EX_DATAERR
 
 
+class NewerDatabaseError(ForecastingError):
+    """The database was written by a newer version of this package (a schema version it does not know)."""
+
+    exit_code = 65  # EX_DATAERR
+
+
 class UnsupportedFrequencyError(ForecastingError, ValueError):
     """The data's dates are at a frequency the forecast engine cannot fit, or not the one asked for.
 

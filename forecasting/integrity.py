@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import store
+from . import schema, store
 from .errors import DatabaseDamagedError, PublishRefusedError
 
 #: Findings listed per check before "... and N more".
@@ -120,7 +120,7 @@ def runs_complete(s: store.Session) -> Finding:
 
 def findings(s: store.Session) -> tuple[Finding, ...]:
     """Every check, in order, on an open session (only the schema's when the file is not a whole Crossover one)."""
-    problem = store.schema_problem(s)
+    problem = schema.schema_problem(s)
     if problem is not None:  # the other checks would only trip over the tables it lacks
         return (Finding("schema", False, problem),)
     readable = tables_readable(s)

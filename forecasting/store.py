@@ -30,24 +30,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import audit
+from . import audit, schema
 from .config import REPO_ROOT
 from .errors import DatabaseBusyError, DatabaseDamagedError, ForecastingError, NotFoundError
 from .locks import file_lock, pid_alive
 
 log = logging.getLogger(__name__)
-
-#: Ordered migrations: (version, sql file name).  Append, never edit a released entry.
-MIGRATIONS: list[tuple[int, str]] = [
-    (1, "schema"),
-    (2, "migrate_002"),
-    (3, "migrate_003"),
-    (4, "migrate_004"),
-    (5, "migrate_005"),
-    (6, "migrate_006"),
-    (7, "migrate_007"),
-    (8, "migrate_008"),
-]
 
 #: Tables that code may name in generated statements (inserts, deletes by run, checksums).
 TABLES = (
@@ -228,56 +216,6 @@ class Session:
         return row
 
 
-def latest_schema_version() -> int:
-    """The version a fully migrated database has."""
-    return MIGRATIONS[-1][0]
-
-
-def pending_versions(applied: set[int]) -> list[int]:
-    """The migrations a file with ``applied`` versions still needs (by membership, not by the highest)."""
-    return [version for version, _ in MIGRATIONS if version not in applied]
-
-
-def migrate(session: Session) -> list[int]:
-    """Apply pending migrations in order inside the caller's transaction; returns versions applied.
-
-    A migration is pending when its version is not recorded (not merely above the highest recorded),
-    so a numbered file that lands after a later one still runs.
-    """
-    pending = set(pending_versions(session.applied_versions()))
-    applied = []
-    for version, name in MIGRATIONS:
-        if version not in pending:
-            continue
-        for statement in _statements(load_sql(name)):
-            session._con.execute(statement)
-        session._con.execute("insert into schema_version (version) values ($v)", {"v": version})
-        applied.append(version)
-    if applied:
-        log.info("migrated database schema to version %d", applied[-1])
-    return applied
-
-
-def schema_problem(session: Session) -> str | None:
-    """Why the open file is not a whole Crossover database, or None.
-
-    A file without a ``schema_version`` table is another program's DuckDB file (or an empty one): it is
-    never migrated into ours.  A file with every migration applied must hold every table of :data:`TABLES`.
-    """
-    if session.schema_version() == 0:
-        return "it has no schema_version table: another program's DuckDB file, or an empty one"
-    if pending_versions(session.applied_versions()):
-        return None  # an older file: the migrations add what it lacks
-    missing = session.missing_tables()
-    return f"tables missing: {', '.join(missing)}" if missing else None
-
-
-def _statements(script: str) -> list[str]:
-    """Split a DDL script on semicolons at line ends (our DDL has no semicolons in strings)."""
-    lines = [ln for ln in script.splitlines() if not ln.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
-
-
 def _is_busy(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and any(m in str(exc) for m in _BUSY_MARKERS)
 
@@ -427,7 +365,7 @@ def writer(db: Path, *, fresh: bool = False, timeout: float = 60.0) -> Iterator[
                     shutil.copyfile(db, tmp)
                 con = _connect(tmp, read_only=False, db=db)
                 try:
-                    yield from _transaction(con)
+                    yield from _transaction(con, db)
                 finally:
                     con.close()
             _keep_permissions(db, tmp)
@@ -467,15 +405,16 @@ def _keep_permissions(db: Path, tmp: Path) -> None:
         os.chown(tmp, st.st_uid, st.st_gid)
 
 
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[Session]:
-    """Check the copy, migrate it and hand it to the writer's block inside one committed transaction.
+def _transaction(con: duckdb.DuckDBPyConnection, db: Path) -> Iterator[Session]:
+    """Check the copy of ``db``, migrate it and hand it to the writer's block inside one committed transaction.
 
     The audit row of an ``audit.attributed`` block being run commits in the same transaction as its change.
     """
     session = Session(con, read_only=False)
+    schema.refuse_newer(session, db)
     session.scan(tuple(t for t in TABLES if t in _existing_tables(con)))
     con.execute("begin transaction")
-    migrate(session)
+    schema.migrate(session)
     yield session
     entry = audit.pending()
     if entry is not None:

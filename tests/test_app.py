@@ -17,7 +17,7 @@ import pytest
 import tomllib
 from streamlit.testing.v1 import AppTest
 
-from forecasting import audit, engine, quarters, scenario_store, store, vintages
+from forecasting import audit, engine, quarters, scenario_store, schema, store, vintages
 from forecasting.bootstrap import init_db
 from forecasting.config import ALL, IMPORT_MAX_MB, TOTAL
 from forecasting.crossover import Crossover, crossover_distribution, median_curve_crossing
@@ -286,7 +286,7 @@ def test_a_missing_database_is_built_from_the_shipped_data(tmp_path: Path, monke
     assert not at.exception
     assert db.exists()
     with store.reader(db) as s:
-        assert s.schema_version() == store.latest_schema_version()
+        assert s.schema_version() == schema.latest_schema_version()
 
 
 def test_a_busy_database_shows_the_refreshing_notice(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecasting import store
+from forecasting import schema, store
 from forecasting.errors import DatabaseBusyError, NotFoundError
 
 from .conftest import checksums
@@ -97,7 +97,7 @@ def test_query_names_must_be_plain_words() -> None:
 def test_rerunning_migrations_is_a_no_op(db: Path) -> None:
     before = checksums(db)
     with store.writer(db) as s:
-        assert store.migrate(s) == []
+        assert schema.migrate(s) == []
     assert checksums(db) == before
 
 
@@ -111,9 +111,9 @@ def test_an_older_database_is_upgraded_in_place_keeping_its_rows(
     (sql_dir / "migrate_test.sql").write_text(
         "-- migrate_test: add a column.\nalter table sources add column if not exists licence varchar;\n"
     )
-    released = store.latest_schema_version()
+    released = schema.latest_schema_version()
     monkeypatch.setattr(store, "SQL_DIR", sql_dir)
-    monkeypatch.setattr(store, "MIGRATIONS", [*store.MIGRATIONS, (99, "migrate_test")])
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, (99, "migrate_test")])
     store.load_sql.cache_clear()
     with store.reader(db) as s:
         rows_before = len(s.frame("history_spend", provenance=None))
@@ -125,6 +125,28 @@ def test_an_older_database_is_upgraded_in_place_keeping_its_rows(
         assert "licence" in s.columns("sources")
         assert len(s.frame("history_spend", provenance=None)) == rows_before
     store.load_sql.cache_clear()
+
+
+def test_a_database_of_a_newer_release_is_left_alone_by_every_face(db: Path) -> None:
+    """A file a newer release wrote (schema version 99) was read and written by this one, exit 0, and
+    `check` called it sound; a refresh would have published into a schema it does not know."""
+    import duckdb
+
+    from forecasting import integrity
+    from forecasting.bootstrap import ensure_db
+    from forecasting.errors import NewerDatabaseError
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("insert into schema_version (version) values (99)")
+    before = checksums(db)
+    message = "schema version 99 is newer than this release knows (up to 8)"
+    with pytest.raises(NewerDatabaseError, match=re.escape(f"database {db}: {message}")):
+        ensure_db(db)
+    with pytest.raises(NewerDatabaseError, match=re.escape(message)), store.writer(db) as w:
+        w.run("scenario_delete", name="anything")
+    report = integrity.check(db)
+    assert not report.ok and report.findings[0].check == "schema" and message in report.findings[0].detail
+    assert checksums(db) == before
 
 
 def test_reading_a_missing_database_says_how_to_create_it(tmp_path: Path) -> None:
@@ -149,7 +171,7 @@ def test_a_reader_reports_busy_while_another_process_holds_the_file_for_writing(
         proc.kill()
         proc.wait()
     with store.reader(db) as s:
-        assert s.schema_version() == store.latest_schema_version()
+        assert s.schema_version() == schema.latest_schema_version()
 
 
 def test_a_writer_waits_for_the_write_lock_and_then_gives_up_clearly(db: Path) -> None:
@@ -184,4 +206,4 @@ def test_a_read_only_database_file_is_not_written(db: Path) -> None:
             s.run("scenario_delete", name="nothing")
     assert db.read_bytes() == before and db.stat().st_mode & 0o777 == 0o444
     with store.reader(db) as s:  # reads still work
-        assert s.schema_version() == store.latest_schema_version()
+        assert s.schema_version() == schema.latest_schema_version()
