@@ -116,8 +116,22 @@ def _xlsx_cell(value: object) -> object:
     return value
 
 
+#: Data rows an Excel sheet holds under its header row (1,048,576 rows in all).
+XLSX_MAX_ROWS = 1_048_575
+
+
+def check_xlsx_rows(n_rows: int) -> None:
+    """``ValueError`` when ``n_rows`` rows do not fit on one Excel sheet (before the work that makes them)."""
+    if n_rows > XLSX_MAX_ROWS:
+        raise ValueError(
+            f"an Excel sheet holds at most {XLSX_MAX_ROWS:,} rows under its header and this table has {n_rows:,}; "
+            "write CSV or Parquet instead"
+        )
+
+
 def to_xlsx(df: pd.DataFrame, sheet: str = "data") -> bytes:
     """An Excel workbook of ``df`` on one sheet, text cells formula-neutralised as in :func:`to_csv`."""
+    check_xlsx_rows(len(df))
     try:
         import openpyxl  # noqa: F401  (pandas' xlsx writer)
     except ImportError as exc:

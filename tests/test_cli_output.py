@@ -263,6 +263,26 @@ def test_forecast_names_its_input_in_every_report_and_an_empty_one_is_empty(tmp_
     assert f"{tmp_path / 'in.csv'} failed validation" in invoke("forecast", str(tmp_path / "in.csv"), "-o", "-").stderr
 
 
+def test_an_excel_output_too_long_for_a_sheet_is_refused_before_the_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pandas refused a sheet over 1,048,576 rows only when writing, after every series was fitted."""
+    import forecasting.api
+
+    def no_fits(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the series were fitted")
+
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 5)
+    monkeypatch.setattr(forecasting.api, "forecast_frame", no_fits)
+    _series_file(tmp_path / "in.csv", "MS")  # two series x 3 periods = 6 rows
+    result = invoke("forecast", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.xlsx"), "-h", "3")
+    assert result.exit_code == 2, result.output
+    assert "an Excel sheet holds at most 5 rows under its header and this table has 6" in result.stderr
+    assert not (tmp_path / "out.xlsx").exists()
+    with pytest.raises(ValueError, match="write CSV or Parquet instead"):
+        export.to_xlsx(pd.DataFrame({"a": range(6)}))
+
+
 def test_forecast_of_a_tab_separated_file_says_so(tmp_path: Path) -> None:
     _series_file(tmp_path / "in.csv", "MS").to_csv(tmp_path / "in.tsv", sep="\t", index=False)
     result = invoke("forecast", str(tmp_path / "in.tsv"), "-o", "-")

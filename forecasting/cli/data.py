@@ -225,23 +225,25 @@ def forecast(
     name = STDIN_NAME if is_stdio(input) else str(input)  # what every problem report names, as import does
     history = read_history(read_table(read_bytes(input), name), columns, name)
     n_series = history["unique_id"].nunique()
+    if chosen == "xlsx":  # refused before the fits, not after them
+        export.check_xlsx_rows(n_series * horizon)
     with progress_bar("fitting", n_series) as advance:
         result = forecast_frame(
             history, horizon, freq, seed, progress=advance, transform=None if scale == "auto" else scale
         )
     _refuse_if_nothing_forecast(result.status)
     write_bytes(output, export.frame_bytes(result.forecasts, chosen))
-    status = result.status["status"]
+    note(f"wrote {len(result.forecasts)} rows for {n_series} series to {output}{_fallbacks(result.status)}", output)
+
+
+def _fallbacks(status: pd.DataFrame) -> str:
+    """`` (2 on a fallback model; 1 with no forecast; see the log)`` for the closing line, or ``''``."""
     counts = [
-        (int((status == "fallback").sum()), "on a fallback model"),
-        (int((status == "failed").sum()), "with no forecast"),
+        (int((status["status"] == "fallback").sum()), "on a fallback model"),
+        (int((status["status"] == "failed").sum()), "with no forecast"),
     ]
     shown = "; ".join(f"{n} {what}" for n, what in counts if n)
-    note(
-        f"wrote {len(result.forecasts)} rows for {n_series} series to {output}"
-        + (f" ({shown}; see the log)" if shown else ""),
-        output,
-    )
+    return f" ({shown}; see the log)" if shown else ""
 
 
 def _distinct_columns(id_col: str, date_col: str, value_col: str) -> tuple[str, str, str]:
