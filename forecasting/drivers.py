@@ -245,6 +245,13 @@ class DriverValue:
         if not self.lo <= self.mode <= self.hi:
             raise ValueError(f"a triangular value needs low <= mode <= high, got [{self.lo}, {self.mode}, {self.hi}]")
 
+    def text(self) -> str:
+        """The value as the sliders show it: ``0.4`` or ``0.3 to 0.5`` (``triangular, mode 0.4``)."""
+        if not self.is_range:
+            return f"{self.mode:g}"
+        mode = f" (triangular, mode {self.mode:g})" if self.kind == "triangular" else ""
+        return f"{self.lo:g} to {self.hi:g}{mode}"
+
     @property
     def is_range(self) -> bool:
         """True unless the value is a single point."""

@@ -89,12 +89,17 @@ def period_problem(text: str) -> str:
     return f"cannot parse '{text}' (use e.g. 2024Q3)"
 
 
+def is_number(text: str) -> bool:
+    """Whether ``text`` (blanks around it aside) is a number as the number policy writes one (docs/data.md)."""
+    return _NUMBER.match(text.strip()) is not None
+
+
 def spend_value(text: str) -> float | str:
     """The amount a cell holds, or why it is refused (see the number policy in docs/data.md)."""
     t = text.strip()
     if not t:
         return "spend is missing"
-    if _NUMBER.match(t):
+    if is_number(t):
         value = float(t)
         if math.isinf(value):
             return "spend is infinite"

@@ -87,6 +87,26 @@ def test_the_cli_refuses_an_unknown_driver_or_a_value_out_of_range(db: Path) -> 
     assert checksums(db) == before
 
 
+@pytest.mark.parametrize("value", ["1_0", "\u0660.\u0663", "0.1:", ":", "0x1", "0,4", "0.1:0.2:0.3:0.4"])
+def test_the_cli_reads_a_driver_value_by_the_number_policy_and_says_what_it_takes(db: Path, value: str) -> None:
+    """float() took '1_0' as 10 and Arabic-Indic digits as 0.3, and refused '0.1:' with "could not convert string
+    to float: ''"; four parts were shown back as the JSON of a 'triangular' value."""
+    before = checksums(db)
+    result = runner.invoke(app, ["scenario", "set", "mine", "edge_share", value, "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert f"'{value}' is not a driver value: write a number (0.2), LO:HI" in " ".join(result.output.split())
+    assert checksums(db) == before
+
+
+def test_the_cli_takes_a_negative_driver_value_without_a_double_dash(db: Path) -> None:
+    """realtime_growth goes down to -0.3, but '-0.2' was read as an unknown option ("No such option: -0")."""
+    for value, shown in (("-0.2", "-0.2"), ("-0.3:0.1", "-0.3 to 0.1")):
+        result = runner.invoke(app, ["scenario", "set", "mine", "realtime_growth", value, "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        assert f"mine: all/realtime_growth = {shown}" in result.output
+    assert load_scenario(db, "mine").value_for("retail", "realtime_growth").lo == -0.3
+
+
 def test_the_cli_refuses_a_sector_the_database_does_not_hold_and_takes_an_imported_one(
     db: Path, tmp_path: Path
 ) -> None:

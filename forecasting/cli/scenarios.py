@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import audit
 from .app import DbOption, FormatOption, RunOption, ThresholdOption, out, print_table, resolve_db, scenario_app
+
+if TYPE_CHECKING:
+    from ..drivers import DriverValue
 
 
 @scenario_app.command("list")
@@ -68,7 +71,8 @@ def scenario_save(
     out.print(f"saved scenario '{scenario.name}'")
 
 
-@scenario_app.command("set")
+# A value may be negative (realtime_growth goes down to -0.3): "-0.2" is a value here, not an unknown option.
+@scenario_app.command("set", context_settings={"ignore_unknown_options": True})
 def scenario_set(
     name: Annotated[
         str, typer.Argument(help="Scenario to change (created from the baseline if new).", show_default=False)
@@ -86,7 +90,6 @@ def scenario_set(
     db: DbOption = None,
 ) -> None:
     """Set one driver of a scenario, for one sector or all, as the dashboard's sliders do."""
-    from ..drivers import DriverValue
     from ..errors import NotFoundError
     from ..scenario import BASELINE, PRESETS, Scenario
     from ..scenario_store import check_sectors, load_scenario, save_scenario
@@ -97,12 +100,33 @@ def scenario_set(
         scenario = load_scenario(path, name)
     except NotFoundError:
         scenario = Scenario.from_dict({**PRESETS[BASELINE].to_dict(), "name": name, "description": ""})
-    parts = [float(p) for p in value.split(":")]
-    raw: object = parts[0] if len(parts) == 1 else {"uniform" if len(parts) == 2 else "triangular": parts}
-    updated = scenario.with_value(sector, driver, DriverValue.from_json(raw))
-    with audit.attributed(path, "scenario.save", f"{name}: {sector}/{driver} = {value}"):
+    typed = _typed_value(value)
+    updated = scenario.with_value(sector, driver, typed)
+    shown = f"{name}: {sector}/{driver} = {typed.text()}"
+    with audit.attributed(path, "scenario.save", shown):
         save_scenario(path, updated)
-    out.print(f"{name}: {sector}/{driver} = {value}")
+    out.print(shown)
+
+
+def _typed_value(value: str) -> DriverValue:
+    """A driver value as typed: a number, LO:HI (uniform) or LO:MODE:HI (triangular); ``ValueError`` otherwise.
+
+    Numbers follow the import's number policy (ASCII digits, '.', a sign and an exponent): float() would
+    also take '1_0' as 10 or Arabic-Indic digits, and its refusals name no value ("could not convert string
+    to float: ''" for '0.1:').
+    """
+    from ..drivers import DriverValue
+    from ..import_policy import is_number
+
+    parts = [part.strip() for part in value.split(":")]
+    if not 1 <= len(parts) <= 3 or not all(is_number(part) for part in parts):
+        raise ValueError(
+            f"'{value}' is not a driver value: write a number (0.2), LO:HI for a uniform range (0.1:0.4) or "
+            "LO:MODE:HI for a triangular one (0.1:0.2:0.4), in digits with '.' as the decimal point"
+        )
+    numbers = [float(part) for part in parts]
+    raw: object = numbers[0] if len(numbers) == 1 else {"uniform" if len(numbers) == 2 else "triangular": numbers}
+    return DriverValue.from_json(raw)
 
 
 @scenario_app.command("drivers")

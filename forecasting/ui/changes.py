@@ -8,19 +8,11 @@ import streamlit as st
 from .. import quarters
 from ..config import ALL, TOTAL
 from ..crossover import crossover_frame
-from ..drivers import DRIVERS, DriverValue
+from ..drivers import DRIVERS
 from ..reports.compare import p50_moves
 from ..scenario import Scenario
 from . import data, theme
 from .words import EMPTY
-
-
-def value_text(v: DriverValue) -> str:
-    """A driver value as the sliders show it: ``0.4`` or ``0.3 to 0.5`` (``triangular, mode 0.4``)."""
-    if not v.is_range:
-        return f"{v.mode:g}"
-    text = f"{v.lo:g} to {v.hi:g}"
-    return text + (f" (triangular, mode {v.mode:g})" if v.kind == "triangular" else "")
 
 
 def moved_drivers(scn: Scenario, baseline: Scenario, sectors: list[str]) -> pd.DataFrame:
@@ -35,8 +27,8 @@ def moved_drivers(scn: Scenario, baseline: Scenario, sectors: list[str]) -> pd.D
                     {
                         "where": "All sectors" if where == ALL else theme.sector_label(where),
                         "driver": f"{d.label} ({d.unit})",
-                        "baseline": value_text(base),
-                        "this scenario": value_text(mine),
+                        "baseline": base.text(),
+                        "this scenario": mine.text(),
                     }
                 )
     return pd.DataFrame(rows, columns=["where", "driver", "baseline", "this scenario"])
