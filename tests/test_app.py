@@ -509,6 +509,16 @@ def test_saving_without_a_name_is_refused_with_a_message(
     assert scenario_store.list_scenarios(db)["name"].tolist() == before
 
 
+def test_the_save_and_copy_boxes_stop_at_the_lengths_the_store_takes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
+) -> None:
+    """A description had no limit, and a name over 100 characters could be typed and was refused only on save."""
+    at = app(copy_db(run_db, tmp_path / "copy.duckdb"), monkeypatch, "scenarios")
+    assert at.text_input(key="save_name").max_chars == scenario_store.MAX_NAME == 100
+    assert at.text_input(key="copy_name").max_chars == scenario_store.MAX_NAME
+    assert at.text_input(key="save_desc").max_chars == scenario_store.MAX_DESCRIPTION == 2000
+
+
 def test_after_a_save_delete_lists_it_and_each_delete_asks_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_db: Path
 ) -> None:

@@ -65,8 +65,12 @@ def save_form(db: Path, scn: Scenario, saved: pd.DataFrame) -> None:
     presets = saved.loc[saved["is_preset"].astype(bool), "name"].tolist()
     author = auth.user_name()  # the signed-in user (the OS user locally), never free text
     with st.form("scenario_save"):
-        new_name = st.text_input("Name", value="" if scn.name in presets else scn.name, key="save_name").strip()
-        desc = st.text_input("Description", value=scn.description, key="save_desc")
+        # The browser stops typing at the limits the store enforces (scenario_store.check_saveable).
+        default = "" if scn.name in presets else scn.name
+        new_name = st.text_input("Name", value=default, key="save_name", max_chars=scenario_store.MAX_NAME).strip()
+        desc = st.text_input(
+            "Description", value=scn.description, key="save_desc", max_chars=scenario_store.MAX_DESCRIPTION
+        )
         st.caption(f"Saved as **{words.plain(author)}**")
         if not st.form_submit_button("Save the scenario shown"):
             return
@@ -87,7 +91,7 @@ def copy_form(db: Path, names: list[str]) -> None:
     """Copy a saved scenario under a new name."""
     with st.form("scenario_copy"):
         source = str(st.selectbox("Copy", names, key="copy_from"))
-        copy_name = st.text_input("as", key="copy_name").strip()
+        copy_name = st.text_input("as", key="copy_name", max_chars=scenario_store.MAX_NAME).strip()
         if not st.form_submit_button("Copy"):
             return
     if not copy_name:
