@@ -100,10 +100,13 @@ def run(
     from .refresh import run_replays
 
     with store.reader(db) as s:
-        last = pd.to_datetime(s.frame("history_series")["ds"]).max()
-    dates = as_of_dates(first, quarters.end(last))
+        observed = pd.to_datetime(s.frame("history_series")["ds"])
+    dates = as_of_dates(first, quarters.end(observed.max()))
     if not dates:
-        raise ValueError(f"no quarter to replay from {first} to {quarters.label(last)}")
+        raise ValueError(f"no quarter to replay from {first} to {quarters.label(observed.max())}")
+    if dates[0] < quarters.end(observed.min()):  # as of then, nothing was observed: there is nothing to fit
+        begins = quarters.label(observed.min())
+        raise ValueError(f"the history begins in {begins}: replays start there at the earliest, not at {first}")
     run_replays(db, settings, dates, models=models, progress=progress)
     return load(db)
 

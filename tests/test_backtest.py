@@ -122,6 +122,17 @@ def test_scores_and_moves_to_one_place_are_refused_before_any_replay(
     assert "--output and --moves both name" in result.output and not (tmp_path / "x.csv").exists()
 
 
+def test_a_replay_from_before_the_history_begins_is_refused_saying_where_it_begins(tmp_path: Path, db: Path) -> None:
+    """It was refused as "the spend history is empty; import data or run `forecasting init`" (exit 65)."""
+    with store.reader(db) as s:
+        begins = pd.to_datetime(s.frame("history_series")["ds"]).min()
+    before = pd.Period(begins, freq="Q") - 1
+    result = CliRunner().invoke(app, ["backtest", "crossover", "--from", str(before), "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    label = f"{begins.year}Q{begins.quarter}"
+    assert f"the history begins in {label}: replays start there at the earliest, not at {before}" in result.output
+
+
 def test_as_of_dates_are_quarter_ends() -> None:
     dates = backtest.as_of_dates("2022Q4", pd.Timestamp("2023-08-01"))
     assert dates == [
