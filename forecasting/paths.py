@@ -229,7 +229,8 @@ def from_series(
         if all(u in paths and tuple(future_ds[u]) == common for u in ids):
             kept.update({u: paths[u] for u in ids})
         else:
-            log.warning("sector %s left out of the sample paths: a workload is missing or on other periods", sector)
+            why = _why_left_out(ids, paths, future_ds, common)
+            log.warning("sector %s left out of the sample paths: %s", sector, why)
     if not kept:
         return None
     sectors_kept = {split_series_id(u)[0] for u in kept}
@@ -239,6 +240,21 @@ def from_series(
     except ValueError as exc:
         log.warning("no sample paths for crossover: %s", exc)
         return None
+
+
+def _why_left_out(
+    ids: list[str], paths: Mapping[str, np.ndarray], future_ds: Mapping[str, pd.DatetimeIndex], common: tuple
+) -> str:
+    """Which of a sector's workload series has no paths, or starts its forecast elsewhere than the others."""
+    missing = [u for u in ids if u not in paths]
+    if missing:
+        return f"{', '.join(missing)} has no forecast"
+    odd = [u for u in ids if tuple(future_ds[u]) != common]
+    start, usual = pd.Timestamp(future_ds[odd[0]][0]), pd.Timestamp(common[0])
+    return (
+        f"{' and '.join(odd)} forecast from {start:%Y-%m-%d}, most series from {usual:%Y-%m-%d} "
+        "(the sector's history ends in another period)"
+    )
 
 
 def to_bytes(paths: np.ndarray) -> bytes:

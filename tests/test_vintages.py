@@ -88,13 +88,18 @@ def test_path_blobs_round_trip_exactly() -> None:
     assert np.array_equal(sample_paths.from_bytes(sample_paths.to_bytes(paths)), paths)
 
 
-def test_a_baseline_leaves_out_a_sector_missing_a_workload() -> None:
+def test_a_baseline_leaves_out_a_sector_missing_a_workload_or_ending_elsewhere_saying_which(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     periods = pd.date_range("2025-01-01", periods=2, freq="QS")
     paths = {
         "healthcare/training": np.ones((3, 2)),
         "healthcare/inference": np.ones((3, 2)),
         "retail/training": np.ones((3, 2)),
+        "acme/training": np.ones((3, 2)),
+        "acme/inference": np.ones((3, 2)),
     }
+    future = dict.fromkeys(paths, periods) | {"acme/inference": pd.date_range("2024-01-01", periods=2, freq="QS")}
     history = pd.DataFrame(
         {
             "unique_id": ["healthcare/training", "healthcare/inference"],
@@ -102,10 +107,17 @@ def test_a_baseline_leaves_out_a_sector_missing_a_workload() -> None:
             "y": [1.0, 2.0],
         }
     )
-    baseline = sample_paths.from_series(paths, dict.fromkeys(paths, periods), history)
+    baseline = sample_paths.from_series(paths, future, history)
     assert baseline is not None and baseline.sectors == ("healthcare",)
     assert baseline.paths.shape == (3, 1, 2, 2)
     assert sample_paths.from_series({}, {}, history) is None
+    # It said "a workload is missing or on other periods" either way; the import's own note named the quarters.
+    said = [r.getMessage() for r in caplog.records if "left out of the sample paths" in r.getMessage()]
+    assert "sector retail left out of the sample paths: retail/inference has no forecast" in said
+    assert (
+        "sector acme left out of the sample paths: acme/inference forecast from 2024-01-01, most series from "
+        "2025-01-01 (the sector's history ends in another period)" in said
+    )
 
 
 def test_the_change_report_says_how_each_p50_moved() -> None:
