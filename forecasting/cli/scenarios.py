@@ -65,9 +65,10 @@ def scenario_save(
     if name:
         data["name"] = name
     scenario = Scenario.from_dict(data)
-    check_sectors(resolve_db(db), scenario.values)
-    with audit.attributed(resolve_db(db), "scenario.save", scenario.name):
-        save_scenario(resolve_db(db), scenario)
+    path = resolve_db(db)
+    check_sectors(path, scenario.values)
+    with audit.attributed(path, "scenario.save", scenario.name):
+        save_scenario(path, scenario)
     out.print(f"saved scenario '{scenario.name}'")
 
 
@@ -115,7 +116,7 @@ def _typed_value(value: str) -> DriverValue:
     also take '1_0' as 10 or Arabic-Indic digits, and its refusals name no value ("could not convert string
     to float: ''" for '0.1:').
     """
-    from ..drivers import DriverValue
+    from ..drivers import point, triangular, uniform
     from ..import_policy import is_number
 
     parts = [part.strip() for part in value.split(":")]
@@ -124,9 +125,7 @@ def _typed_value(value: str) -> DriverValue:
             f"'{value}' is not a driver value: write a number (0.2), LO:HI for a uniform range (0.1:0.4) or "
             "LO:MODE:HI for a triangular one (0.1:0.2:0.4), in digits with '.' as the decimal point"
         )
-    numbers = [float(part) for part in parts]
-    raw: object = numbers[0] if len(numbers) == 1 else {"uniform" if len(numbers) == 2 else "triangular": numbers}
-    return DriverValue.from_json(raw)
+    return (point, uniform, triangular)[len(parts) - 1](*map(float, parts))
 
 
 @scenario_app.command("drivers")
