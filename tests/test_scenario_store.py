@@ -98,6 +98,16 @@ def test_the_cli_reads_a_driver_value_by_the_number_policy_and_says_what_it_take
     assert checksums(db) == before
 
 
+def test_a_scenario_file_that_is_not_an_object_is_a_bad_argument_with_or_without_a_name(
+    db: Path, tmp_path: Path
+) -> None:
+    """With --name, a JSON list was an internal error ("list indices must be integers or slices")."""
+    (tmp_path / "s.json").write_text("[1, 2]")
+    for extra in ([], ["--name", "mine"]):
+        result = runner.invoke(app, ["scenario", "save", str(tmp_path / "s.json"), *extra, "--db", str(db)])
+        assert result.exit_code == 2 and "scenario dict needs a 'name'" in result.output, result.output
+
+
 def test_the_cli_takes_a_negative_driver_value_without_a_double_dash(db: Path) -> None:
     """realtime_growth goes down to -0.3, but '-0.2' was read as an unknown option ("No such option: -0")."""
     for value, shown in (("-0.2", "-0.2"), ("-0.3:0.1", "-0.3 to 0.1")):

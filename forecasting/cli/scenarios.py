@@ -62,7 +62,7 @@ def scenario_save(
         data = json.loads(read_bytes(file).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{file} is not a scenario JSON file: {exc}") from exc
-    if name:
+    if name and isinstance(data, dict):  # anything else is refused by from_dict, named or not
         data["name"] = name
     scenario = Scenario.from_dict(data)
     path = resolve_db(db)
